@@ -1,0 +1,2 @@
+//! Analyses: operating point, DC sweep, AC, transient, measures.
+pub mod meas;

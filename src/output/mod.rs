@@ -1,0 +1,160 @@
+//! Result writers. The analyses push points into a [`Sink`]; the extension of the
+//! output path picks the format ([`open_sink`]): `.h5`/`.hdf5` (HDF5, streamed in
+//! blocks, readable after a crash with `complete = 0`), `.csv`, `.raw` (ngspice
+//! binary rawfile).
+
+pub mod csv;
+pub mod hdf5;
+pub mod raw;
+
+use std::io;
+use std::path::Path;
+
+/// Kind of analysis a table of results comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisKind {
+    Op,
+    Dc,
+    Ac,
+    Tran,
+}
+
+impl AnalysisKind {
+    /// Group / plot name: `op`, `dc`, `ac`, `tran`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnalysisKind::Op => "op",
+            AnalysisKind::Dc => "dc",
+            AnalysisKind::Ac => "ac",
+            AnalysisKind::Tran => "tran",
+        }
+    }
+}
+
+/// A named column with its SI unit (`"V"`, `"A"`, `"s"`, `"Hz"`, `""` for unitless).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalInfo {
+    pub name: String,
+    pub unit: String,
+}
+
+impl SignalInfo {
+    pub fn new(name: impl Into<String>, unit: impl Into<String>) -> SignalInfo {
+        SignalInfo {
+            name: name.into(),
+            unit: unit.into(),
+        }
+    }
+}
+
+/// Description of one analysis' table, given before its first point.
+#[derive(Debug, Clone)]
+pub struct AnalysisInfo {
+    pub kind: AnalysisKind,
+    /// The independent variable: `time` [s], `frequency` [Hz], the swept source
+    /// (`v1` [V]) for `.dc`; for `.op` a dummy axis with one point.
+    pub sweep: SignalInfo,
+    pub signals: Vec<SignalInfo>,
+    /// AC results are complex: each point carries real and imaginary parts.
+    pub complex: bool,
+}
+
+/// A measure result (`.meas`): the value, or why it could not be computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureValue {
+    pub name: String,
+    /// Analysis it belongs to.
+    pub analysis: AnalysisKind,
+    pub value: Result<f64, String>,
+}
+
+/// Description of a `.step` run: swept parameter names and, per point, their values.
+#[derive(Debug, Clone)]
+pub struct StepInfo {
+    pub params: Vec<String>,
+    /// `values[k][j]` = value of `params[j]` at step point `k`.
+    pub values: Vec<Vec<f64>>,
+}
+
+/// Final state of one step point (or of the single run).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointStatus {
+    Ok,
+    Failed(String),
+}
+
+/// Where results go. Call order:
+/// `begin_run` → ( [`begin_point` (only for .step runs)] → ( `begin_analysis` →
+/// `point`* → `end_analysis` )* → `measures`* → [`end_point`] )* → `finish`.
+///
+/// Implementations must not hold whole waveforms in memory: points are buffered
+/// in blocks and written as the run proceeds, so that an interrupted run leaves
+/// everything up to the last block on disk.
+pub trait Sink {
+    /// Start of the run: title, full netlist text, and the step description
+    /// (None for a run without `.step`).
+    fn begin_run(&mut self, title: &str, netlist: &str, steps: Option<&StepInfo>) -> io::Result<()>;
+    /// Start of step point `index` (0-based, into `StepInfo::values`).
+    fn begin_point(&mut self, index: usize) -> io::Result<()>;
+    fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()>;
+    /// One output point. `values.len() == info.signals.len()`; for complex
+    /// analyses `imag` holds the imaginary parts (same length), else None.
+    fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()>;
+    fn end_analysis(&mut self) -> io::Result<()>;
+    /// Measures of the current point (or run).
+    fn measures(&mut self, values: &[MeasureValue]) -> io::Result<()>;
+    fn end_point(&mut self, index: usize, status: &PointStatus) -> io::Result<()>;
+    /// Flush everything and set `complete` (true only if every analysis finished).
+    fn finish(&mut self, complete: bool) -> io::Result<()>;
+}
+
+/// A sink that discards everything (no `-o` given).
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn begin_run(&mut self, _: &str, _: &str, _: Option<&StepInfo>) -> io::Result<()> {
+        Ok(())
+    }
+    fn begin_point(&mut self, _: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn begin_analysis(&mut self, _: &AnalysisInfo) -> io::Result<()> {
+        Ok(())
+    }
+    fn point(&mut self, _: f64, _: &[f64], _: Option<&[f64]>) -> io::Result<()> {
+        Ok(())
+    }
+    fn end_analysis(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn measures(&mut self, _: &[MeasureValue]) -> io::Result<()> {
+        Ok(())
+    }
+    fn end_point(&mut self, _: usize, _: &PointStatus) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: bool) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Open the writer that the extension of `path` selects.
+pub fn open_sink(path: &Path) -> io::Result<Box<dyn Sink>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "h5" | "hdf5" => Ok(Box::new(hdf5::Hdf5Sink::create(path)?)),
+        "csv" => Ok(Box::new(csv::CsvSink::create(path)?)),
+        "raw" => Ok(Box::new(raw::RawSink::create(path)?)),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "cannot tell the output format of '{}': use .h5, .hdf5, .csv or .raw",
+                path.display()
+            ),
+        )),
+    }
+}

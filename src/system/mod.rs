@@ -1,0 +1,1 @@
+//! The DAE system F(x) + dQ(x)/dt = 0.
