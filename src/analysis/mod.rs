@@ -1,2 +1,7 @@
 //! Analyses: operating point, DC sweep, AC, transient, measures.
+pub mod ac;
+pub mod dc;
 pub mod meas;
+pub mod newton;
+pub mod op;
+pub mod tran;

@@ -1,3 +1,254 @@
-//! Devices. Each device is one file that evaluates its F, Q and their Jacobian
-//! entries into slots reserved once per topology.
+//! Devices. Each device is one file that evaluates its part of the DAE
+//! **F(x) + dQ(x)/dt = 0** — residual contributions to F and Q and their
+//! Jacobians G = ∂F/∂x and C = ∂Q/∂x — into matrix slots it reserved once per
+//! topology. Nothing outside a device file knows which device it is running.
+//!
+//! Sign convention: a device's F contribution at a node row is the current
+//! *leaving* that node through the device (KCL: Σ currents leaving = 0).
+//! Independent excitations enter as F = … − b(t) through [`Device::stamp_rhs`].
+
+pub mod behavioural;
+pub mod capacitor;
+pub mod controlled;
+pub mod diode;
+pub mod inductor;
+pub mod isource;
+pub mod mutual;
+pub mod resistor;
+pub mod vsource;
 pub mod waveform;
+
+use crate::diag::DResult;
+use crate::system::{LoadCtx, Resolver, Setup, SlotAlloc, Stamp};
+use num_complex::Complex64;
+
+/// A derived output of a device (resistance, angle, power …) besides its unknowns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputDesc {
+    /// Variable name as used in `@dev[var]`.
+    pub var: String,
+    pub unit: String,
+}
+
+/// The interface every device implements. Call order per topology:
+/// `setup` (allocate unknowns) → `resolve` (look up other devices' unknowns)
+/// → `slots` twice (reserve, then bind) → `stamp_linear` once.
+/// Per time point: `stamp_rhs`; per Newton iteration: `load` (nonlinear only);
+/// per accepted point: `accept`.
+pub trait Device: Send {
+    /// Hierarchical instance name (lower-case), e.g. `x1.r3`.
+    fn name(&self) -> &str;
+
+    /// Allocate branch currents, internal nodes and internal states.
+    fn setup(&mut self, _s: &mut Setup) -> DResult<()> {
+        Ok(())
+    }
+
+    /// Resolve references to other devices (controlling sources, coupled
+    /// inductors, probes in expressions). Called after every `setup`.
+    fn resolve(&mut self, _r: &Resolver) -> DResult<()> {
+        Ok(())
+    }
+
+    /// Declare the matrix entries this device writes. Called twice with the
+    /// same sequence of `s.slot(row, col)` calls: the first call records the
+    /// pattern, the second returns the final positions, which the device stores.
+    fn slots(&mut self, s: &mut SlotAlloc);
+
+    /// Constant parts of G and C (F_lin = G·x, Q_lin = C·x). Called once.
+    fn stamp_linear(&self, _g: &mut [f64], _c: &mut [f64]) {}
+
+    /// Independent excitation at `cx.time` in mode `cx.mode`, scaled by
+    /// `cx.src_scale` (source stepping): adds b to `b`; the residual gets F = … − b.
+    fn stamp_rhs(&self, _cx: &LoadCtx, _b: &mut [f64]) {}
+
+    /// Small-signal AC excitation (complex amplitude, phase in the value).
+    fn stamp_ac(&self, _b: &mut [Complex64]) {}
+
+    /// Whether `load` must be called every Newton iteration.
+    fn is_nonlinear(&self) -> bool {
+        false
+    }
+
+    /// Nonlinear part: add F, Q contributions and their Jacobians at `x`.
+    fn load(&mut self, _cx: &LoadCtx, _x: &[f64], _st: &mut Stamp) {}
+
+    /// First source breakpoint strictly after `t`.
+    fn next_breakpoint(&self, _t: f64) -> Option<f64> {
+        None
+    }
+
+    /// Called when a time point is accepted; may project internal states
+    /// (e.g. renormalise |m|) in `x`, and must then update its rows of the
+    /// accepted charges `q` consistently.
+    fn accept(&mut self, _cx: &LoadCtx, _x: &mut [f64], _q: &mut [f64]) {}
+
+    /// Initial values of own unknowns for the first Newton guess and for `uic`
+    /// (inductor `ic=`, initial magnetization …).
+    fn init_unknowns(&self, _x: &mut [f64]) {}
+
+    /// With `uic`: correct the initial charges in `q` (capacitor `ic=`).
+    fn uic_charge(&self, _x: &[f64], _q: &mut [f64]) {}
+
+    /// Derived outputs available as `@name[var]`.
+    fn outputs(&self) -> Vec<OutputDesc> {
+        Vec::new()
+    }
+
+    /// Value of derived output `k` (index into `outputs()`) at `x`.
+    fn output(&self, _k: usize, _x: &[f64], _cx: &LoadCtx) -> f64 {
+        f64::NAN
+    }
+
+    /// The branch-current unknown that `i(name)` refers to, if any.
+    fn branch(&self) -> Option<usize> {
+        None
+    }
+
+    /// Current through the device (from n+ through it to n−) for `i(name)` on
+    /// devices without a branch unknown (R, I, D …).
+    fn current(&self, _x: &[f64], _cx: &LoadCtx) -> Option<f64> {
+        None
+    }
+
+    /// `.dc` sweep: set the swept value (source DC value, resistance …).
+    /// Returns false if this device cannot be swept.
+    fn set_sweep_value(&mut self, _v: f64) -> bool {
+        false
+    }
+}
+
+use crate::diag::{Diagnostic, Span};
+
+/// An evaluated parameter `name=value` with the span of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PValue {
+    pub name: String,
+    pub value: f64,
+    pub span: Span,
+}
+
+/// An evaluated `.model` card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelCard {
+    pub name: String,
+    /// Model type word, lower-case (`d`, `r`, `mtj` …).
+    pub kind: String,
+    pub params: Vec<PValue>,
+    pub span: Span,
+}
+
+/// Everything a device constructor needs from the elaborated netlist.
+#[derive(Debug, Clone)]
+pub struct Instance<'a> {
+    /// Hierarchical name (`x1.r3`).
+    pub name: String,
+    /// The element's line.
+    pub span: Span,
+    /// Unknown indices of the terminals (0 = ground).
+    pub nodes: Vec<usize>,
+    /// Positional value (R, C, L value; diode area), if written.
+    pub value: Option<(f64, Span)>,
+    /// Instance parameters, evaluated, in written order.
+    pub params: Vec<PValue>,
+    pub model: Option<&'a ModelCard>,
+    /// Circuit temperature [°C] and nominal temperature [°C].
+    pub temp: f64,
+    pub tnom: f64,
+}
+
+impl Instance<'_> {
+    /// Instance parameter, else model parameter, else None.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        self.instance_param(name).or_else(|| self.model_param(name))
+    }
+    pub fn instance_param(&self, name: &str) -> Option<f64> {
+        self.params
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .map(|p| p.value)
+    }
+    pub fn model_param(&self, name: &str) -> Option<f64> {
+        self.model
+            .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
+            .map(|p| p.value)
+    }
+    /// Span of a parameter (instance first, then model), else the element.
+    pub fn param_span(&self, name: &str) -> Span {
+        self.params
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .map(|p| p.span)
+            .or_else(|| {
+                self.model
+                    .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
+                    .map(|p| p.span)
+            })
+            .unwrap_or(self.span)
+    }
+    /// Error on any instance parameter not in `inst_ok` and any model
+    /// parameter not in `model_ok`.
+    pub fn check_params(&self, inst_ok: &[&str], model_ok: &[&str]) -> Result<(), Diagnostic> {
+        for p in &self.params {
+            if !inst_ok.contains(&p.name.as_str()) {
+                return Err(Diagnostic::error(
+                    p.span,
+                    format!("unknown parameter '{}' for '{}'", p.name, self.name),
+                )
+                .with_help(format!("accepted: {}", inst_ok.join(", "))));
+            }
+        }
+        if let Some(m) = self.model {
+            for p in &m.params {
+                if !model_ok.contains(&p.name.as_str()) {
+                    return Err(Diagnostic::error(
+                        p.span,
+                        format!(
+                            "unknown parameter '{}' in model '{}' (type {})",
+                            p.name, m.name, m.kind
+                        ),
+                    )
+                    .with_help(format!("accepted: {}", model_ok.join(", "))));
+                }
+            }
+        }
+        Ok(())
+    }
+    /// A parameter that must be finite and satisfy `ok`, else an error at its span.
+    pub fn require(
+        &self,
+        name: &str,
+        v: f64,
+        ok: impl Fn(f64) -> bool,
+        what: &str,
+    ) -> Result<f64, Diagnostic> {
+        if v.is_finite() && ok(v) {
+            Ok(v)
+        } else {
+            Err(Diagnostic::error(
+                self.param_span(name),
+                format!("{} of '{}' must be {what} (got {v})", name, self.name),
+            ))
+        }
+    }
+}
+
+/// Add the 4-entry conductance pattern of a two-terminal branch.
+#[inline]
+pub(crate) fn stamp4(vals: &mut [f64], s: &[crate::system::Slot; 4], v: f64) {
+    vals[s[0].i()] += v;
+    vals[s[1].i()] -= v;
+    vals[s[2].i()] -= v;
+    vals[s[3].i()] += v;
+}
+
+/// Reserve the four slots (aa, ab, ba, bb) of a two-terminal branch.
+pub(crate) fn slots4(
+    s: &mut crate::system::SlotAlloc,
+    a: usize,
+    b: usize,
+) -> [crate::system::Slot; 4] {
+    [s.slot(a, a), s.slot(a, b), s.slot(b, a), s.slot(b, b)]
+}

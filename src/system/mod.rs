@@ -1,1 +1,619 @@
-//! The DAE system F(x) + dQ(x)/dt = 0.
+//! The DAE system **F(x) + dQ(x)/dt = 0** assembled from devices.
+//!
+//! Unknown 0 is ground: it is never solved, `x[0] == 0` always, and every
+//! matrix slot touching row or column 0 is a trash slot, so devices stamp
+//! without branching on ground. Unknowns `1..=n` are node voltages, branch
+//! currents, internal nodes and device internal states, in allocation order;
+//! the linear solver sees them as `0..n`.
+//!
+//! Matrix values (G = ∂F/∂x, C = ∂Q/∂x) live in arrays in the CSC order of one
+//! pattern fixed at build time, plus one trailing trash entry. Linear devices
+//! stamp once into `g_lin`/`c_lin`; their residual contribution is computed by
+//! a sparse matrix–vector product. Nonlinear devices stamp every Newton
+//! iteration. No allocation happens after [`System::build`].
+
+use crate::devices::Device;
+use crate::diag::{DResult, Diagnostic};
+use crate::solver::CscPattern;
+use std::collections::HashMap;
+
+/// What an unknown is; sets its unit and default tolerances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownKind {
+    /// Node voltage (external or device-internal node) [V].
+    Voltage,
+    /// Branch current [A].
+    Current,
+    /// Device internal state (magnetization component, oscillator amplitude…);
+    /// its tolerances are given by the device.
+    State,
+}
+
+/// Description of one unknown.
+#[derive(Debug, Clone)]
+pub struct UnknownInfo {
+    /// `out`, `x1.n2`, `v1#branch`, `m1#mx` …
+    pub name: String,
+    pub kind: UnknownKind,
+    pub unit: String,
+    /// Absolute tolerance (Newton update and truncation error), in `unit`.
+    pub abstol: f64,
+    /// Relative tolerance; None = the circuit's `reltol`.
+    pub reltol: Option<f64>,
+    /// Whether this is a node of the netlist (saved by default) rather than
+    /// a device-internal node.
+    pub external: bool,
+    /// Index of the owning device (None for circuit nodes).
+    pub owner: Option<usize>,
+}
+
+/// Simulator tolerances and limits (`.options`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub reltol: f64,
+    /// Absolute current tolerance [A].
+    pub abstol: f64,
+    /// Absolute voltage tolerance [V].
+    pub vntol: f64,
+    /// Charge tolerance [C] (used for residual scaling of charge rows).
+    pub chgtol: f64,
+    /// Truncation-error overestimation factor (SPICE `trtol`).
+    pub trtol: f64,
+    /// Minimum conductance added across pn junctions [S].
+    pub gmin: f64,
+    /// DC iteration limit (ITL1).
+    pub itl1: usize,
+    /// DC transfer-curve iteration limit (ITL2).
+    pub itl2: usize,
+    /// Transient iteration limit per time point (ITL4).
+    pub itl4: usize,
+    /// Integration method.
+    pub method: Method,
+    /// Maximum integration order (1 or 2).
+    pub maxord: usize,
+    /// Output on a uniform `tstep` grid instead of the accepted time points.
+    pub interp: bool,
+    /// Circuit temperature [°C] and nominal model temperature [°C].
+    pub temp: f64,
+    pub tnom: f64,
+    /// Smallest allowed time step [s] (0 = derived from tstop).
+    pub minstep: f64,
+    /// gmin stepping steps and source stepping steps for `.op`.
+    pub gminsteps: usize,
+    pub srcsteps: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Trap,
+    Gear,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            reltol: 1e-3,
+            abstol: 1e-12,
+            vntol: 1e-6,
+            chgtol: 1e-14,
+            trtol: 7.0,
+            gmin: 1e-12,
+            itl1: 100,
+            itl2: 50,
+            itl4: 10,
+            method: Method::Trap,
+            maxord: 2,
+            interp: false,
+            temp: 27.0,
+            tnom: 27.0,
+            minstep: 0.0,
+            gminsteps: 10,
+            srcsteps: 10,
+        }
+    }
+}
+
+/// Analysis mode seen by devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `.op` / `.dc`: dQ/dt = 0; sources use their DC value.
+    Dc,
+    /// Operating point at t = 0 before a transient: dQ/dt = 0; sources use
+    /// their transient function at t = 0 (SPICE MODETRANOP).
+    TranOp,
+    /// Transient.
+    Tran,
+}
+
+impl Mode {
+    /// Whether dQ/dt is dropped (a DC solution).
+    pub fn is_dc(self) -> bool {
+        self != Mode::Tran
+    }
+}
+
+/// Per-evaluation context passed to devices.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadCtx {
+    pub mode: Mode,
+    /// Time [s] (0 for DC).
+    pub time: f64,
+    /// Source stepping factor (1 normally).
+    pub src_scale: f64,
+    /// Junction gmin [S].
+    pub gmin: f64,
+    /// Circuit temperature [K].
+    pub temp_k: f64,
+    /// First Newton iteration of this solve (devices may initialise limiting).
+    pub first_iter: bool,
+    /// First iteration of the whole operating point: junctions start at
+    /// their critical voltage (SPICE MODEINITJCT).
+    pub init_junctions: bool,
+    /// Time step of the current transient step [s] (0 in DC).
+    pub h: f64,
+}
+
+/// Handle on a reserved matrix entry: index into G/C value arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Slot(pub u32);
+
+impl Slot {
+    #[inline]
+    pub fn i(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Allocator of unknowns, handed to [`Device::setup`].
+pub struct Setup<'a> {
+    unknowns: &'a mut Vec<UnknownInfo>,
+    device: usize,
+    device_name: &'a str,
+    opts: &'a Options,
+}
+
+impl Setup<'_> {
+    /// A branch-current unknown named `<device>#branch`.
+    pub fn branch_current(&mut self) -> usize {
+        let name = format!("{}#branch", self.device_name);
+        self.push(name, UnknownKind::Current, "A", self.opts.abstol, None)
+    }
+    /// A device-internal node (e.g. behind a series resistance).
+    pub fn internal_node(&mut self, suffix: &str) -> usize {
+        let name = format!("{}#{}", self.device_name, suffix);
+        self.push(name, UnknownKind::Voltage, "V", self.opts.vntol, None)
+    }
+    /// An internal state variable with its own tolerances.
+    pub fn state(&mut self, suffix: &str, unit: &str, abstol: f64, reltol: Option<f64>) -> usize {
+        let name = format!("{}#{}", self.device_name, suffix);
+        self.push(name, UnknownKind::State, unit, abstol, reltol)
+    }
+    pub fn options(&self) -> &Options {
+        self.opts
+    }
+    fn push(
+        &mut self,
+        name: String,
+        kind: UnknownKind,
+        unit: &str,
+        abstol: f64,
+        reltol: Option<f64>,
+    ) -> usize {
+        self.unknowns.push(UnknownInfo {
+            name,
+            kind,
+            unit: unit.to_string(),
+            abstol,
+            reltol,
+            external: false,
+            owner: Some(self.device),
+        });
+        self.unknowns.len() - 1
+    }
+}
+
+/// Name lookup for [`Device::resolve`].
+pub struct Resolver<'a> {
+    by_name: &'a HashMap<String, usize>,
+    devices: &'a [Box<dyn Device>],
+    nodes: &'a HashMap<String, usize>,
+}
+
+impl Resolver<'_> {
+    /// Branch-current unknown of the named device (`i(vx)`).
+    pub fn branch_of(&self, device: &str) -> Option<usize> {
+        self.by_name
+            .get(device)
+            .and_then(|&d| self.devices[d].branch())
+    }
+    /// Whether a device of that name exists.
+    pub fn has_device(&self, device: &str) -> bool {
+        self.by_name.contains_key(device)
+    }
+    /// Unknown index of a circuit node (0 = ground).
+    pub fn node(&self, name: &str) -> Option<usize> {
+        self.nodes.get(name).copied()
+    }
+}
+
+/// Records (reserve phase) or looks up (bind phase) matrix entries.
+pub struct SlotAlloc {
+    binding: bool,
+    entries: Vec<(u32, u32)>,
+    /// Bind phase: per column (unknown index), sorted (row, position).
+    cols: Vec<Vec<(u32, u32)>>,
+    trash: u32,
+}
+
+impl SlotAlloc {
+    /// Reserve/bind the entry (row, col) (unknown indices; 0 = ground → trash).
+    #[inline]
+    pub fn slot(&mut self, row: usize, col: usize) -> Slot {
+        if row == 0 || col == 0 {
+            return Slot(self.trash);
+        }
+        if !self.binding {
+            self.entries.push((row as u32, col as u32));
+            return Slot(0);
+        }
+        let c = &self.cols[col];
+        match c.binary_search_by_key(&(row as u32), |e| e.0) {
+            Ok(k) => Slot(c[k].1),
+            // Cannot happen when the device calls the same sequence twice; a
+            // device bug, not user input.
+            Err(_) => panic!("slot ({row},{col}) was not reserved"),
+        }
+    }
+}
+
+/// Output of one nonlinear `load`: residual and Jacobian contributions.
+pub struct Stamp<'a> {
+    /// F contributions, indexed by unknown (row 0 = trash).
+    pub f: &'a mut [f64],
+    /// Q contributions.
+    pub q: &'a mut [f64],
+    /// Magnitudes of F contributions (residual tolerance scaling).
+    pub fscale: &'a mut [f64],
+    /// ∂F/∂x values by slot.
+    pub g: &'a mut [f64],
+    /// ∂Q/∂x values by slot.
+    pub c: &'a mut [f64],
+    /// Set by a device that limited its controlling voltages this iteration
+    /// (the iteration cannot be the converged one).
+    pub limited: bool,
+}
+
+impl Stamp<'_> {
+    /// Add `v` to F at `row` (current leaving the node through the device).
+    #[inline]
+    pub fn f(&mut self, row: usize, v: f64) {
+        self.f[row] += v;
+        self.fscale[row] += v.abs();
+    }
+    #[inline]
+    pub fn q(&mut self, row: usize, v: f64) {
+        self.q[row] += v;
+    }
+    #[inline]
+    pub fn g(&mut self, s: Slot, v: f64) {
+        self.g[s.i()] += v;
+    }
+    #[inline]
+    pub fn c(&mut self, s: Slot, v: f64) {
+        self.c[s.i()] += v;
+    }
+}
+
+/// Scratch vectors for assembling the system; allocated once per system.
+pub struct Workspace {
+    pub f: Vec<f64>,
+    pub q: Vec<f64>,
+    pub fscale: Vec<f64>,
+    pub b: Vec<f64>,
+    pub g: Vec<f64>,
+    pub c: Vec<f64>,
+    pub limited: bool,
+}
+
+/// The assembled system for one topology.
+pub struct System {
+    /// Number of solved unknowns (excluding ground).
+    pub n: usize,
+    /// Unknowns; entry 0 is ground.
+    pub unknowns: Vec<UnknownInfo>,
+    pub devices: Vec<Box<dyn Device>>,
+    /// Indices of devices whose `load` runs every iteration.
+    pub nonlinear: Vec<usize>,
+    /// Devices by name.
+    pub by_name: HashMap<String, usize>,
+    /// Circuit nodes by name → unknown index (ground names → 0).
+    pub nodes: HashMap<String, usize>,
+    /// Sparsity pattern of the n×n Jacobian (solver numbering).
+    pub pattern: CscPattern,
+    /// Positions of the diagonal entries of node-voltage unknowns (for gshunt).
+    pub node_diag: Vec<(usize, Slot)>,
+    /// Constant parts of G and C (len nnz + 1; last = trash).
+    pub g_lin: Vec<f64>,
+    pub c_lin: Vec<f64>,
+    /// Unknown has a nonzero column in C (a differential variable; enters LTE).
+    pub differential: Vec<bool>,
+    /// Per-unknown absolute and relative tolerances (index 0 unused).
+    pub atol: Vec<f64>,
+    pub rtol: Vec<f64>,
+    pub opts: Options,
+}
+
+impl System {
+    /// Build from devices and the numbered circuit nodes. `node_names[i]` is the
+    /// name of unknown i for i in 1..=node_names.len()-1 (`node_names[0]` is
+    /// ground).
+    pub fn build(
+        node_names: &[String],
+        mut devices: Vec<Box<dyn Device>>,
+        opts: &Options,
+    ) -> DResult<System> {
+        let mut unknowns = vec![UnknownInfo {
+            name: "0".into(),
+            kind: UnknownKind::Voltage,
+            unit: "V".into(),
+            abstol: opts.vntol,
+            reltol: None,
+            external: true,
+            owner: None,
+        }];
+        let mut nodes = HashMap::new();
+        nodes.insert("0".to_string(), 0);
+        nodes.insert("gnd".to_string(), 0);
+        for name in node_names.iter().skip(1) {
+            nodes.insert(name.clone(), unknowns.len());
+            unknowns.push(UnknownInfo {
+                name: name.clone(),
+                kind: UnknownKind::Voltage,
+                unit: "V".into(),
+                abstol: opts.vntol,
+                reltol: None,
+                external: true,
+                owner: None,
+            });
+        }
+        let n_nodes = unknowns.len();
+        let mut by_name = HashMap::new();
+        for (i, d) in devices.iter().enumerate() {
+            if by_name.insert(d.name().to_string(), i).is_some() {
+                return Err(Diagnostic::plain(format!(
+                    "duplicate device name '{}'",
+                    d.name()
+                )));
+            }
+        }
+        for (i, d) in devices.iter_mut().enumerate() {
+            let name = d.name().to_string();
+            let mut s = Setup {
+                unknowns: &mut unknowns,
+                device: i,
+                device_name: &name,
+                opts,
+            };
+            d.setup(&mut s)?;
+        }
+        {
+            // resolve needs shared access to all devices while mutating one:
+            // take each device out in turn.
+            for i in 0..devices.len() {
+                let mut d = std::mem::replace(&mut devices[i], Box::new(Placeholder));
+                let r = Resolver {
+                    by_name: &by_name,
+                    devices: &devices,
+                    nodes: &nodes,
+                };
+                let res = d.resolve(&r);
+                devices[i] = d;
+                res?;
+            }
+        }
+        let n = unknowns.len() - 1;
+
+        // Reserve: every node diagonal (gshunt, gmin stepping) + device entries.
+        let mut alloc = SlotAlloc {
+            binding: false,
+            entries: Vec::new(),
+            cols: Vec::new(),
+            trash: 0,
+        };
+        for i in 1..n_nodes {
+            alloc.slot(i, i);
+        }
+        for d in devices.iter_mut() {
+            d.slots(&mut alloc);
+        }
+        // Every unknown needs at least its diagonal structurally present so that
+        // KLU's ordering sees a full structural rank where the values allow it.
+        for i in 1..=n {
+            alloc.entries.push((i as u32, i as u32));
+        }
+        let mut cols: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+        for &(r, c) in &alloc.entries {
+            cols[c as usize].push(r);
+        }
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        let mut row_idx = Vec::new();
+        let mut bound: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n + 1];
+        col_ptr.push(0i32);
+        for (c, rows) in cols.iter_mut().enumerate().skip(1) {
+            rows.sort_unstable();
+            rows.dedup();
+            for &r in rows.iter() {
+                bound[c].push((r, row_idx.len() as u32));
+                row_idx.push(r as i32 - 1);
+            }
+            col_ptr.push(row_idx.len() as i32);
+        }
+        let nnz = row_idx.len();
+        let mut alloc = SlotAlloc {
+            binding: true,
+            entries: Vec::new(),
+            cols: bound,
+            trash: nnz as u32,
+        };
+        let node_diag: Vec<(usize, Slot)> = (1..n_nodes).map(|i| (i, alloc.slot(i, i))).collect();
+        for d in devices.iter_mut() {
+            d.slots(&mut alloc);
+        }
+        let pattern = CscPattern {
+            n,
+            col_ptr,
+            row_idx,
+        };
+        let nonlinear = devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.is_nonlinear())
+            .map(|(i, _)| i)
+            .collect();
+        let atol = unknowns.iter().map(|u| u.abstol).collect();
+        let rtol = unknowns
+            .iter()
+            .map(|u| u.reltol.unwrap_or(opts.reltol))
+            .collect();
+        let mut sys = System {
+            n,
+            unknowns,
+            devices,
+            nonlinear,
+            by_name,
+            nodes,
+            pattern,
+            node_diag,
+            g_lin: vec![0.0; nnz + 1],
+            c_lin: vec![0.0; nnz + 1],
+            differential: vec![false; n + 1],
+            atol,
+            rtol,
+            opts: opts.clone(),
+        };
+        sys.restamp_linear();
+        Ok(sys)
+    }
+
+    pub fn nnz(&self) -> usize {
+        self.pattern.nnz()
+    }
+
+    /// Recompute the constant G/C parts (after a `.dc` sweep changed a value).
+    /// Also determines which unknowns are differential (need a probe load of
+    /// the nonlinear devices; see [`System::mark_differential`]).
+    pub fn restamp_linear(&mut self) {
+        self.g_lin.iter_mut().for_each(|v| *v = 0.0);
+        self.c_lin.iter_mut().for_each(|v| *v = 0.0);
+        for d in &self.devices {
+            d.stamp_linear(&mut self.g_lin, &mut self.c_lin);
+        }
+        let nnz = self.nnz();
+        self.g_lin[nnz] = 0.0;
+        self.c_lin[nnz] = 0.0;
+        mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
+    }
+
+    /// Mark unknowns whose C column has a nonzero entry in `c` (e.g. the C of a
+    /// nonlinear load) as differential.
+    pub fn mark_from_c(&mut self, c: &[f64]) {
+        mark_differential(&self.pattern, c, &mut self.differential);
+    }
+
+    pub fn workspace(&self) -> Workspace {
+        let n1 = self.n + 1;
+        let m = self.nnz() + 1;
+        Workspace {
+            f: vec![0.0; n1],
+            q: vec![0.0; n1],
+            fscale: vec![0.0; n1],
+            b: vec![0.0; n1],
+            g: vec![0.0; m],
+            c: vec![0.0; m],
+            limited: false,
+        }
+    }
+
+    /// Excitation vector b at `cx.time`, scaled by `cx.src_scale` (into `ws.b`).
+    pub fn sources(&self, cx: &LoadCtx, ws: &mut Workspace) {
+        ws.b.iter_mut().for_each(|v| *v = 0.0);
+        for d in &self.devices {
+            d.stamp_rhs(cx, &mut ws.b);
+        }
+        ws.b[0] = 0.0;
+    }
+
+    /// Evaluate F(x), Q(x), G, C at `x` (with `ws.b` from [`System::sources`]).
+    /// Sets `ws.limited` when a device limited its voltages.
+    pub fn load(&mut self, cx: &LoadCtx, x: &[f64], ws: &mut Workspace) {
+        ws.g.copy_from_slice(&self.g_lin);
+        ws.c.copy_from_slice(&self.c_lin);
+        for i in 0..=self.n {
+            let b = ws.b[i];
+            ws.f[i] = -b;
+            ws.fscale[i] = b.abs();
+            ws.q[i] = 0.0;
+        }
+        let mut st = Stamp {
+            f: &mut ws.f,
+            q: &mut ws.q,
+            fscale: &mut ws.fscale,
+            g: &mut ws.g,
+            c: &mut ws.c,
+            limited: false,
+        };
+        for &k in &self.nonlinear {
+            self.devices[k].load(cx, x, &mut st);
+        }
+        ws.limited = st.limited;
+        // Linear part: F += G_lin x, Q += C_lin x.
+        let p = &self.pattern;
+        for col in 0..self.n {
+            let xc = x[col + 1];
+            if xc == 0.0 {
+                continue;
+            }
+            for k in p.col_ptr[col] as usize..p.col_ptr[col + 1] as usize {
+                let r = p.row_idx[k] as usize + 1;
+                let gv = self.g_lin[k] * xc;
+                ws.f[r] += gv;
+                ws.fscale[r] += gv.abs();
+                ws.q[r] += self.c_lin[k] * xc;
+            }
+        }
+        ws.f[0] = 0.0;
+        ws.q[0] = 0.0;
+    }
+
+    /// Name of unknown `i` for messages: `v(node)`, `i(dev)`, state name.
+    pub fn unknown_label(&self, i: usize) -> String {
+        let u = &self.unknowns[i];
+        match u.kind {
+            UnknownKind::Voltage => format!("v({})", u.name),
+            UnknownKind::Current => match u.name.strip_suffix("#branch") {
+                Some(d) => format!("i({d})"),
+                None => format!("i({})", u.name),
+            },
+            UnknownKind::State => u.name.clone(),
+        }
+    }
+}
+
+fn mark_differential(p: &CscPattern, c: &[f64], differential: &mut [bool]) {
+    for col in 0..p.n {
+        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
+        if c[a..b].iter().any(|&v| v != 0.0) {
+            differential[col + 1] = true;
+        }
+    }
+}
+
+/// Stand-in used while a device is taken out of the list during `resolve`.
+struct Placeholder;
+
+impl Device for Placeholder {
+    fn name(&self) -> &str {
+        ""
+    }
+    fn slots(&mut self, _s: &mut SlotAlloc) {}
+}

@@ -1,0 +1,101 @@
+//! DC sweep (`.dc src start stop step [src2 start2 stop2 step2]`): the first
+//! source is the inner sweep. Each point starts Newton from the previous
+//! solution (continuation) and falls back to the full operating-point
+//! procedure (gmin, source stepping) if that fails.
+
+use super::newton::{Newton, NewtonError, Terms};
+use super::op::{dc_ctx, operating_point};
+use crate::system::{Mode, System};
+
+/// One swept variable: device index and its values.
+#[derive(Debug, Clone)]
+pub struct DcVar {
+    pub device: usize,
+    pub values: Vec<f64>,
+}
+
+/// SPICE sweep values start, start+step, … up to stop (inclusive within
+/// rounding); a negative step sweeps downward.
+pub fn sweep_values(start: f64, stop: f64, step: f64) -> Vec<f64> {
+    let mut v = Vec::new();
+    if step == 0.0 || !step.is_finite() {
+        v.push(start);
+        return v;
+    }
+    let n = ((stop - start) / step + 1e-9).floor();
+    if n < 0.0 {
+        v.push(start);
+        return v;
+    }
+    for k in 0..=(n as usize) {
+        v.push(start + step * k as f64);
+    }
+    v
+}
+
+#[derive(Debug)]
+pub enum DcError {
+    NoConvergence { values: Vec<f64>, err: NewtonError },
+    NotSweepable(usize),
+    Output(std::io::Error),
+}
+
+/// Run the sweep; `out(values, x)` gets the swept values (inner first) and the solution.
+pub fn dc_sweep(
+    sys: &mut System,
+    vars: &[DcVar],
+    out: &mut dyn FnMut(&[f64], &[f64]) -> std::io::Result<()>,
+) -> Result<(), DcError> {
+    let n1 = sys.n + 1;
+    let mut ws = sys.workspace();
+    let mut nt = Newton::new(sys).map_err(|_| DcError::NoConvergence {
+        values: vec![],
+        err: NewtonError::Singular { unknown: None },
+    })?;
+    let mut x = vec![0.0; n1];
+    for d in &sys.devices {
+        d.init_unknowns(&mut x);
+    }
+    let outer: Vec<f64> = vars
+        .get(1)
+        .map(|v| v.values.clone())
+        .unwrap_or_else(|| vec![f64::NAN]);
+    let inner = &vars[0];
+    let mut have_solution = false;
+    let mut vals = vec![0.0; vars.len()];
+    let mut cx = dc_ctx(sys, Mode::Dc);
+    for &vo in &outer {
+        if let Some(v2) = vars.get(1) {
+            if !sys.devices[v2.device].set_sweep_value(vo) {
+                return Err(DcError::NotSweepable(v2.device));
+            }
+            vals[1] = vo;
+        }
+        for &vi in &inner.values {
+            if !sys.devices[inner.device].set_sweep_value(vi) {
+                return Err(DcError::NotSweepable(inner.device));
+            }
+            vals[0] = vi;
+            sys.restamp_linear();
+            let mut ok = false;
+            if have_solution {
+                cx.first_iter = true;
+                let itl = sys.opts.itl2;
+                ok = nt
+                    .solve(sys, &mut ws, &mut x, &mut cx, Terms::DC, itl)
+                    .is_ok();
+            }
+            if !ok {
+                operating_point(sys, &mut ws, &mut nt, &mut x, Mode::Dc, &[], &[]).map_err(
+                    |err| DcError::NoConvergence {
+                        values: vals.clone(),
+                        err,
+                    },
+                )?;
+            }
+            have_solution = true;
+            out(&vals, &x).map_err(DcError::Output)?;
+        }
+    }
+    Ok(())
+}

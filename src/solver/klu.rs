@@ -1,0 +1,467 @@
+//! Safe wrapper around SuiteSparse KLU (vendored C via `klu_sys`).
+//!
+//! KLU is the sparse LU that Xyce and several commercial simulators use for
+//! circuit matrices: BTF + AMD ordering once per topology (`klu_analyze`),
+//! a pivoting numeric factorization (`klu_factor`), and a fast re-factorization
+//! with the same pivot sequence (`klu_refactor`) for every further Newton
+//! iteration. After a refactor we check the cheap pivot-ratio estimate
+//! (`klu_rcond` = min|u_jj| / max|u_jj|); if it fell by more than
+//! [`REPIVOT_RATIO`] against the last pivoting factorization (or the refactor hit
+//! a zero pivot) we factor again with pivoting. A factorization is skipped
+//! entirely when the values are bit-identical to the last factored ones (linear
+//! circuit, same step size).
+
+use klu_sys as ffi;
+use num_complex::Complex64;
+use std::ptr;
+
+/// Refactor is accepted while `rcond >= REPIVOT_RATIO * rcond_at_last_pivoting`.
+pub const REPIVOT_RATIO: f64 = 1e-3;
+
+/// Failure of a factorization.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LuError {
+    /// Structurally or numerically singular; the column (0-based unknown) KLU
+    /// found without a usable pivot, if it knows.
+    Singular { col: Option<usize> },
+    /// KLU ran out of memory or rejected the matrix.
+    Failed(i32),
+}
+
+/// Compressed-column sparsity pattern (0-based, sorted row indices per column).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CscPattern {
+    pub n: usize,
+    pub col_ptr: Vec<i32>,
+    pub row_idx: Vec<i32>,
+}
+
+impl CscPattern {
+    pub fn nnz(&self) -> usize {
+        self.row_idx.len()
+    }
+}
+
+/// Scalar types KLU factors (real and complex double).
+pub trait KluScalar: Copy + PartialEq + Default {
+    /// # Safety
+    /// Raw FFI; pointers must be valid for the pattern.
+    unsafe fn factor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut Self,
+        sym: *mut ffi::KluSymbolic,
+        c: *mut ffi::KluCommon,
+    ) -> *mut ffi::KluNumeric;
+    /// # Safety
+    /// Raw FFI.
+    unsafe fn refactor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut Self,
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32;
+    /// # Safety
+    /// Raw FFI.
+    unsafe fn solve(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        n: i32,
+        b: *mut Self,
+        c: *mut ffi::KluCommon,
+    ) -> i32;
+    /// # Safety
+    /// Raw FFI.
+    unsafe fn rcond(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32;
+    /// # Safety
+    /// Raw FFI.
+    unsafe fn free_numeric(num: *mut *mut ffi::KluNumeric, c: *mut ffi::KluCommon);
+}
+
+impl KluScalar for f64 {
+    unsafe fn factor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut f64,
+        sym: *mut ffi::KluSymbolic,
+        c: *mut ffi::KluCommon,
+    ) -> *mut ffi::KluNumeric {
+        ffi::klu_factor(ap, ai, ax, sym, c)
+    }
+    unsafe fn refactor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut f64,
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_refactor(ap, ai, ax, sym, num, c)
+    }
+    unsafe fn solve(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        n: i32,
+        b: *mut f64,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_solve(sym, num, n, 1, b, c)
+    }
+    unsafe fn rcond(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_rcond(sym, num, c)
+    }
+    unsafe fn free_numeric(num: *mut *mut ffi::KluNumeric, c: *mut ffi::KluCommon) {
+        ffi::klu_free_numeric(num, c);
+    }
+}
+
+// Complex64 is #[repr(C)] {re, im}: KLU's packed complex layout.
+impl KluScalar for Complex64 {
+    unsafe fn factor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut Complex64,
+        sym: *mut ffi::KluSymbolic,
+        c: *mut ffi::KluCommon,
+    ) -> *mut ffi::KluNumeric {
+        ffi::klu_z_factor(ap, ai, ax as *mut f64, sym, c)
+    }
+    unsafe fn refactor(
+        ap: *const i32,
+        ai: *const i32,
+        ax: *mut Complex64,
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_z_refactor(ap, ai, ax as *mut f64, sym, num, c)
+    }
+    unsafe fn solve(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        n: i32,
+        b: *mut Complex64,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_z_solve(sym, num, n, 1, b as *mut f64, c)
+    }
+    unsafe fn rcond(
+        sym: *mut ffi::KluSymbolic,
+        num: *mut ffi::KluNumeric,
+        c: *mut ffi::KluCommon,
+    ) -> i32 {
+        ffi::klu_z_rcond(sym, num, c)
+    }
+    unsafe fn free_numeric(num: *mut *mut ffi::KluNumeric, c: *mut ffi::KluCommon) {
+        ffi::klu_z_free_numeric(num, c);
+    }
+}
+
+/// Counters for the benchmark report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LuStats {
+    /// Pivoting factorizations (`klu_factor`).
+    pub full: u64,
+    /// Fixed-pivot refactorizations (`klu_refactor`) that were kept.
+    pub refactor: u64,
+    /// Refactorizations rejected for pivot quality (followed by a full one).
+    pub repivot: u64,
+    /// Factorizations skipped because the matrix had not changed.
+    pub reused: u64,
+    pub solves: u64,
+}
+
+/// Sparse LU of one fixed pattern. Allocation happens in `new` and in the first
+/// `factor`; later factor/solve calls allocate nothing on the Rust side (KLU's
+/// refactor reuses its numeric object).
+pub struct Klu<T: KluScalar> {
+    common: Box<ffi::KluCommon>,
+    symbolic: *mut ffi::KluSymbolic,
+    numeric: *mut ffi::KluNumeric,
+    pattern: CscPattern,
+    /// Values of the last successful factorization (for reuse detection).
+    last: Vec<T>,
+    have_last: bool,
+    rcond_pivot: f64,
+    pub stats: LuStats,
+}
+
+// The KLU objects are owned exclusively by this struct and only touched through
+// &mut self; moving it to another thread is sound.
+unsafe impl<T: KluScalar> Send for Klu<T> {}
+
+impl<T: KluScalar> Klu<T> {
+    /// Symbolic analysis (ordering) of the pattern.
+    pub fn new(pattern: CscPattern) -> Result<Klu<T>, LuError> {
+        let mut common: Box<ffi::KluCommon> = Box::new(unsafe { std::mem::zeroed() });
+        unsafe {
+            ffi::klu_defaults(common.as_mut());
+        }
+        common.halt_if_singular = 1;
+        let n = pattern.n as i32;
+        let symbolic = unsafe {
+            ffi::klu_analyze(
+                n,
+                pattern.col_ptr.as_ptr(),
+                pattern.row_idx.as_ptr(),
+                common.as_mut(),
+            )
+        };
+        if symbolic.is_null() {
+            return Err(LuError::Failed(common.status));
+        }
+        let nnz = pattern.nnz();
+        Ok(Klu {
+            common,
+            symbolic,
+            numeric: ptr::null_mut(),
+            pattern,
+            last: vec![T::default(); nnz],
+            have_last: false,
+            rcond_pivot: 0.0,
+            stats: LuStats::default(),
+        })
+    }
+
+    pub fn pattern(&self) -> &CscPattern {
+        &self.pattern
+    }
+
+    fn singular(&self) -> LuError {
+        let c = self.common.singular_col;
+        LuError::Singular {
+            col: if c >= 0 && (c as usize) < self.pattern.n {
+                Some(c as usize)
+            } else {
+                None
+            },
+        }
+    }
+
+    fn free_numeric(&mut self) {
+        if !self.numeric.is_null() {
+            unsafe { T::free_numeric(&mut self.numeric, self.common.as_mut()) };
+            self.numeric = ptr::null_mut();
+        }
+    }
+
+    fn full_factor(&mut self, values: &mut [T]) -> Result<(), LuError> {
+        self.free_numeric();
+        self.stats.full += 1;
+        let num = unsafe {
+            T::factor(
+                self.pattern.col_ptr.as_ptr(),
+                self.pattern.row_idx.as_ptr(),
+                values.as_mut_ptr(),
+                self.symbolic,
+                self.common.as_mut(),
+            )
+        };
+        if num.is_null() {
+            return Err(if self.common.status == 1 {
+                self.singular()
+            } else {
+                LuError::Failed(self.common.status)
+            });
+        }
+        self.numeric = num;
+        if self.common.status != 0 {
+            return Err(self.singular());
+        }
+        unsafe { T::rcond(self.symbolic, self.numeric, self.common.as_mut()) };
+        self.rcond_pivot = self.common.rcond;
+        if self.rcond_pivot == 0.0 {
+            return Err(self.singular());
+        }
+        Ok(())
+    }
+
+    /// Factor the matrix with these values (CSC order of the pattern).
+    /// KLU does not modify `values`; the slice is `&mut` only for the C API.
+    pub fn factor(&mut self, values: &mut [T]) -> Result<(), LuError> {
+        debug_assert_eq!(values.len(), self.pattern.nnz());
+        if self.have_last && !self.numeric.is_null() && values == &self.last[..] {
+            self.stats.reused += 1;
+            return Ok(());
+        }
+        self.have_last = false;
+        let mut ok = false;
+        if !self.numeric.is_null() {
+            let r = unsafe {
+                T::refactor(
+                    self.pattern.col_ptr.as_ptr(),
+                    self.pattern.row_idx.as_ptr(),
+                    values.as_mut_ptr(),
+                    self.symbolic,
+                    self.numeric,
+                    self.common.as_mut(),
+                )
+            };
+            if r != 0 && self.common.status == 0 {
+                unsafe { T::rcond(self.symbolic, self.numeric, self.common.as_mut()) };
+                let rc = self.common.rcond;
+                if rc > 0.0 && rc >= REPIVOT_RATIO * self.rcond_pivot {
+                    self.stats.refactor += 1;
+                    ok = true;
+                } else {
+                    self.stats.repivot += 1;
+                }
+            } else {
+                self.stats.repivot += 1;
+            }
+        }
+        if !ok {
+            self.full_factor(values)?;
+        }
+        self.last.copy_from_slice(values);
+        self.have_last = true;
+        Ok(())
+    }
+
+    /// Solve A x = b in place (b → x). Requires a successful `factor`.
+    pub fn solve(&mut self, b: &mut [T]) -> Result<(), LuError> {
+        debug_assert_eq!(b.len(), self.pattern.n);
+        if self.numeric.is_null() {
+            return Err(LuError::Singular { col: None });
+        }
+        self.stats.solves += 1;
+        let r = unsafe {
+            T::solve(
+                self.symbolic,
+                self.numeric,
+                self.pattern.n as i32,
+                b.as_mut_ptr(),
+                self.common.as_mut(),
+            )
+        };
+        if r == 0 {
+            return Err(LuError::Failed(self.common.status));
+        }
+        Ok(())
+    }
+
+    /// Forget the last factorization (next `factor` pivots again).
+    pub fn invalidate(&mut self) {
+        self.have_last = false;
+        self.free_numeric();
+    }
+
+    /// The pivot-ratio estimate of the current factorization.
+    pub fn rcond(&self) -> f64 {
+        self.common.rcond
+    }
+}
+
+impl<T: KluScalar> Drop for Klu<T> {
+    fn drop(&mut self) {
+        self.free_numeric();
+        if !self.symbolic.is_null() {
+            unsafe { ffi::klu_free_symbolic(&mut self.symbolic, self.common.as_mut()) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern_of(dense: &[&[f64]]) -> (CscPattern, Vec<f64>) {
+        let n = dense.len();
+        let mut col_ptr = vec![0i32];
+        let mut row_idx = vec![];
+        let mut vals = vec![];
+        for j in 0..n {
+            for (i, row) in dense.iter().enumerate() {
+                if row[j] != 0.0 {
+                    row_idx.push(i as i32);
+                    vals.push(row[j]);
+                }
+            }
+            col_ptr.push(row_idx.len() as i32);
+        }
+        (
+            CscPattern {
+                n,
+                col_ptr,
+                row_idx,
+            },
+            vals,
+        )
+    }
+
+    #[test]
+    fn solves_small_system_exactly() {
+        // A = [[4,1,0],[1,3,1],[0,1,2]], x = [1,2,3] → b = A x
+        let a: [&[f64]; 3] = [&[4.0, 1.0, 0.0], &[1.0, 3.0, 1.0], &[0.0, 1.0, 2.0]];
+        let (p, mut v) = pattern_of(&a);
+        let mut lu = Klu::<f64>::new(p).unwrap();
+        lu.factor(&mut v).unwrap();
+        let mut b = vec![6.0, 10.0, 8.0];
+        lu.solve(&mut b).unwrap();
+        for (x, e) in b.iter().zip([1.0, 2.0, 3.0]) {
+            assert!((x - e).abs() < 1e-14);
+        }
+        // same values → reused, different values → refactor
+        lu.factor(&mut v).unwrap();
+        assert_eq!(lu.stats.reused, 1);
+        v[0] = 5.0;
+        lu.factor(&mut v).unwrap();
+        assert_eq!(lu.stats.refactor, 1);
+        let mut b = vec![7.0, 10.0, 8.0];
+        lu.solve(&mut b).unwrap();
+        assert!((b[0] - 1.0).abs() < 1e-14 && (b[2] - 3.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn zero_pivot_after_refactor_repivots() {
+        // First [[2,1],[1,1]] (pivots on the diagonal), then [[0,1],[1,0]]:
+        // the old pivot sequence meets a zero pivot.
+        let (p, mut v) = pattern_of(&[&[2.0, 1.0], &[1.0, 1.0]]);
+        let mut lu = Klu::<f64>::new(p).unwrap();
+        lu.factor(&mut v).unwrap();
+        // now make the first diagonal tiny: the old pivot order fails
+        v[0] = 0.0;
+        v[3] = 0.0;
+        lu.factor(&mut v).unwrap();
+        assert!(lu.stats.repivot >= 1);
+        let mut b = vec![2.0, 3.0]; // [[0,1],[1,0]] x = b → x = [3,2]
+        lu.solve(&mut b).unwrap();
+        assert!((b[0] - 3.0).abs() < 1e-14 && (b[1] - 2.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn singular_matrix_reports_error() {
+        let (p, mut v) = pattern_of(&[&[1.0, 2.0], &[2.0, 4.0]]);
+        let mut lu = Klu::<f64>::new(p).unwrap();
+        assert!(matches!(lu.factor(&mut v), Err(LuError::Singular { .. })));
+    }
+
+    #[test]
+    fn complex_solve() {
+        let (p, _) = pattern_of(&[&[1.0, 1.0], &[1.0, 1.0]]);
+        let i = Complex64::new(0.0, 1.0);
+        // A = [[1+i, 2],[0.5, 3i]] (CSC: col0 rows 0,1; col1 rows 0,1)
+        let mut v = vec![
+            Complex64::new(1.0, 1.0),
+            Complex64::new(0.5, 0.0),
+            Complex64::new(2.0, 0.0),
+            3.0 * i,
+        ];
+        let x = [Complex64::new(1.0, -2.0), Complex64::new(0.5, 0.25)];
+        let mut b = vec![v[0] * x[0] + v[2] * x[1], v[1] * x[0] + v[3] * x[1]];
+        let mut lu = Klu::<Complex64>::new(p).unwrap();
+        lu.factor(&mut v).unwrap();
+        lu.solve(&mut b).unwrap();
+        assert!((b[0] - x[0]).norm() < 1e-14 && (b[1] - x[1]).norm() < 1e-14);
+    }
+}
