@@ -98,8 +98,8 @@ pub fn ac(
     let mut sol = vec![Complex64::default(); n1];
     for f in spec.frequencies() {
         let w = 2.0 * std::f64::consts::PI * f;
-        for k in 0..nnz {
-            y[k] = Complex64::new(ws.g[k], w * ws.c[k]);
+        for ((yk, &g), &c) in y.iter_mut().zip(&ws.g[..nnz]).zip(&ws.c[..nnz]) {
+            *yk = Complex64::new(g, w * c);
         }
         lu.factor(&mut y).map_err(|e| AcError::Singular {
             freq: f,

@@ -33,6 +33,9 @@ pub fn sweep_values(start: f64, stop: f64, step: f64) -> Vec<f64> {
     v
 }
 
+/// Receives each sweep point: system, swept values (inner first), solution.
+pub type DcOutputFn<'a> = dyn FnMut(&System, &[f64], &[f64]) -> std::io::Result<()> + 'a;
+
 #[derive(Debug)]
 pub enum DcError {
     NoConvergence { values: Vec<f64>, err: NewtonError },
@@ -41,11 +44,7 @@ pub enum DcError {
 }
 
 /// Run the sweep; `out(values, x)` gets the swept values (inner first) and the solution.
-pub fn dc_sweep(
-    sys: &mut System,
-    vars: &[DcVar],
-    out: &mut dyn FnMut(&[f64], &[f64]) -> std::io::Result<()>,
-) -> Result<(), DcError> {
+pub fn dc_sweep(sys: &mut System, vars: &[DcVar], out: &mut DcOutputFn) -> Result<(), DcError> {
     let n1 = sys.n + 1;
     let mut ws = sys.workspace();
     let mut nt = Newton::new(sys).map_err(|_| DcError::NoConvergence {
@@ -94,7 +93,7 @@ pub fn dc_sweep(
                 )?;
             }
             have_solution = true;
-            out(&vals, &x).map_err(DcError::Output)?;
+            out(sys, &vals, &x).map_err(DcError::Output)?;
         }
     }
     Ok(())

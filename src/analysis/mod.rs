@@ -4,4 +4,6 @@ pub mod dc;
 pub mod meas;
 pub mod newton;
 pub mod op;
+pub mod outputs;
+pub mod run;
 pub mod tran;

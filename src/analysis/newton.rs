@@ -208,8 +208,7 @@ impl Newton {
             // Update and its convergence test.
             update_ok = true;
             let mut worst_ratio = 0.0f64;
-            for i in 1..=n {
-                let dx = self.rhs[i - 1];
+            for (i, &dx) in self.rhs.iter().enumerate().map(|(k, d)| (k + 1, d)) {
                 let xo = x[i];
                 let xn = xo + dx;
                 if !xn.is_finite() {

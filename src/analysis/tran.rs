@@ -59,8 +59,9 @@ pub enum TranError {
     Output(std::io::Error),
 }
 
-/// Receives each output point: time, solution (index 0 = ground), context.
-pub type OutputFn<'a> = dyn FnMut(f64, &[f64], &LoadCtx) -> std::io::Result<()> + 'a;
+/// Receives each output point: the system (for derived outputs), time,
+/// solution (index 0 = ground), context.
+pub type OutputFn<'a> = dyn FnMut(&System, f64, &[f64], &LoadCtx) -> std::io::Result<()> + 'a;
 
 /// Last accepted points since the last breakpoint (newest first).
 struct History {
@@ -172,7 +173,7 @@ pub fn transient(
     let mut interp_buf = vec![0.0; n1];
     let mut out_k = 0usize;
     if spec.tstart <= 0.0 {
-        out(0.0, &x, &cx).map_err(TranError::Output)?;
+        out(sys, 0.0, &x, &cx).map_err(TranError::Output)?;
         stats.output_points += 1;
         out_k = 1;
     }
@@ -335,16 +336,16 @@ pub fn transient(
                     continue;
                 }
                 if (tt - t).abs() <= 1e-12 * t.abs() {
-                    out(t, &x, &cx).map_err(TranError::Output)?;
+                    out(sys, t, &x, &cx).map_err(TranError::Output)?;
                 } else {
                     interpolate(&hist_pts, tt, &mut interp_buf);
-                    out(tt, &interp_buf, &cx).map_err(TranError::Output)?;
+                    out(sys, tt, &interp_buf, &cx).map_err(TranError::Output)?;
                 }
                 stats.output_points += 1;
                 out_k += 1;
             }
         } else if t >= spec.tstart {
-            out(t, &x, &cx).map_err(TranError::Output)?;
+            out(sys, t, &x, &cx).map_err(TranError::Output)?;
             stats.output_points += 1;
         }
         if t - last_progress > tstop * 1e-3 {
@@ -386,14 +387,14 @@ fn interpolate(hp: &History, t: f64, out: &mut [f64]) {
 /// Lagrange polynomial through the newest `m` points evaluated at `t`.
 fn lagrange(hp: &History, m: usize, t: f64, out: &mut [f64]) {
     let mut w = [0.0f64; 4];
-    for j in 0..m {
+    for (j, wj) in w.iter_mut().enumerate().take(m) {
         let mut l = 1.0;
         for i in 0..m {
             if i != j {
                 l *= (t - hp.t[i]) / (hp.t[j] - hp.t[i]);
             }
         }
-        w[j] = l;
+        *wj = l;
     }
     match m {
         0 => {}
@@ -511,10 +512,12 @@ mod tests {
     /// RC charging from 0 V with `uic`: v(2) = V(1 − e^(−t/RC)).
     #[test]
     fn rc_charge_matches_exponential() {
-        let mut opts = Options::default();
-        opts.reltol = 1e-6;
-        opts.trtol = 1.0;
-        opts.vntol = 1e-9;
+        let opts = Options {
+            reltol: 1e-6,
+            trtol: 1.0,
+            vntol: 1e-9,
+            ..Default::default()
+        };
         let src = SourceValues {
             dc: Some(1.0),
             ac: Complex64::default(),
@@ -537,7 +540,7 @@ mod tests {
         let tau = 1e3 * 1e-9;
         let mut worst = 0.0f64;
         let mut n = 0;
-        let mut out = |t: f64, x: &[f64], _: &LoadCtx| {
+        let mut out = |_: &System, t: f64, x: &[f64], _: &LoadCtx| {
             if t > 0.0 {
                 let exact = 1.0 - (-t / tau).exp();
                 worst = worst.max((x[2] - exact).abs());

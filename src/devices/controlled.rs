@@ -147,4 +147,17 @@ impl Device for Controlled {
     fn branch(&self) -> Option<usize> {
         self.voltage_out.then_some(self.br)
     }
+    fn dc_pairs(&self) -> Vec<(usize, usize)> {
+        // E/H tie their outputs; a G whose control includes an output node
+        // is a conductance.
+        let own = matches!(self.ctrl, Control::Voltage(p, n) if [p, n].iter().any(|&c| c == self.a || c == self.b));
+        if self.voltage_out || own {
+            vec![(self.a, self.b)]
+        } else {
+            Vec::new()
+        }
+    }
+    fn voltage_pair(&self) -> Option<(usize, usize)> {
+        self.voltage_out.then_some((self.a, self.b))
+    }
 }

@@ -106,4 +106,10 @@ impl Device for Inductor {
     fn branch(&self) -> Option<usize> {
         Some(self.br)
     }
+    fn dc_pairs(&self) -> Vec<(usize, usize)> {
+        vec![(self.a, self.b)]
+    }
+    fn voltage_pair(&self) -> Option<(usize, usize)> {
+        Some((self.a, self.b))
+    }
 }

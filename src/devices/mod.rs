@@ -111,6 +111,18 @@ pub trait Device: Send {
         None
     }
 
+    /// Terminal pairs joined by a DC-conducting path through this device (for
+    /// the "no DC path to ground" check).
+    fn dc_pairs(&self) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+
+    /// The node pair this device ties as an ideal voltage branch (V, E, H, L,
+    /// B with V=), for the voltage-source / inductor loop check.
+    fn voltage_pair(&self) -> Option<(usize, usize)> {
+        None
+    }
+
     /// `.dc` sweep: set the swept value (source DC value, resistance …).
     /// Returns false if this device cannot be swept.
     fn set_sweep_value(&mut self, _v: f64) -> bool {
@@ -119,6 +131,15 @@ pub trait Device: Send {
 }
 
 use crate::diag::{Diagnostic, Span};
+
+/// Construct a Xyce-style general device `Y<type> name … model …`.
+pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {
+    let _ = inst;
+    Err(Diagnostic::error(
+        type_span,
+        format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
+    ))
+}
 
 /// An evaluated parameter `name=value` with the span of its text.
 #[derive(Debug, Clone, PartialEq)]

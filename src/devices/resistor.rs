@@ -105,4 +105,7 @@ impl Device for Resistor {
         self.g = 1.0 / (v * self.factor);
         true
     }
+    fn dc_pairs(&self) -> Vec<(usize, usize)> {
+        vec![(self.a, self.b)]
+    }
 }

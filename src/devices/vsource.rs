@@ -98,4 +98,10 @@ impl Device for VSource {
         self.src.dc = Some(v);
         true
     }
+    fn dc_pairs(&self) -> Vec<(usize, usize)> {
+        vec![(self.a, self.b)]
+    }
+    fn voltage_pair(&self) -> Option<(usize, usize)> {
+        Some((self.a, self.b))
+    }
 }

@@ -1,1 +1,1399 @@
 //! Elaboration: AST → flat circuit.
+//!
+//! - Parameters: top-level `.param`s are evaluated lazily (any order, cycles
+//!   reported); overrides from `--param` / `.step` win. A subcircuit instance
+//!   gets a scope with the definition's defaults, overridden by the instance's
+//!   values (evaluated in the parent scope), then its body's `.param`s in order.
+//! - Subcircuits are flattened: internal nodes and devices are prefixed with
+//!   the instance path (`x1.x2.n3`, `x1.r1`); ports map to the parent's nodes;
+//!   `0`, `gnd` and `.global` nodes stay global. Recursion is an error.
+//! - Nodes are numbered in order of first appearance (0 = ground).
+//! - Devices are constructed here (each device file checks its parameters).
+//! - Topology checks: every node needs a DC path to ground; no loop of voltage
+//!   sources/inductors.
+
+mod checks;
+mod params;
+
+use crate::analysis::ac::AcSpec;
+use crate::analysis::dc::sweep_values;
+use crate::analysis::tran::TranSpec;
+use crate::devices::controlled::{Control, Controlled};
+use crate::devices::vsource::{SourceValues, VSource};
+use crate::devices::waveform::{TranDefaults, Waveform};
+use crate::devices::{self, Device, Instance, ModelCard, PValue};
+use crate::diag::{Diagnostic, Span};
+use crate::expr::eval::{eval, substitute};
+use crate::expr::{Expr, ExprKind};
+use crate::netlist::ast::*;
+use crate::system::{Method, Options};
+use num_complex::Complex64;
+use params::{Globals, ScopeEnv};
+use std::collections::{HashMap, HashSet};
+
+/// An analysis with its arguments evaluated.
+#[derive(Debug, Clone)]
+pub enum AnalysisSpec {
+    Op,
+    /// Inner sweep first.
+    Dc(Vec<DcSpec>),
+    Ac(AcSpec),
+    Tran(TranSpec),
+}
+
+#[derive(Debug, Clone)]
+pub struct DcSpec {
+    /// Swept device name and index into `Circuit::devices`.
+    pub name: String,
+    pub device: usize,
+    pub values: Vec<f64>,
+}
+
+/// What to write (`.save` / `.print`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveItem {
+    /// All node voltages and branch currents (the default).
+    All,
+    /// `v(a)` or `v(a,b)` (unknown indices; b = 0 for ground).
+    Voltage { label: String, a: usize, b: usize },
+    /// `i(dev)`.
+    Current {
+        label: String,
+        device: String,
+        span: Span,
+    },
+    /// `@dev[var]`.
+    DeviceVar {
+        label: String,
+        device: String,
+        var: String,
+        span: Span,
+    },
+}
+
+/// `.step`: one swept name and its values.
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    pub name: String,
+    pub values: Vec<f64>,
+    pub span: Span,
+}
+
+/// The flat circuit.
+pub struct Circuit {
+    pub title: String,
+    /// Names of unknowns 0..n_nodes (index 0 = "0").
+    pub node_names: Vec<String>,
+    pub devices: Vec<Box<dyn Device>>,
+    /// Line of each device (for messages).
+    pub device_spans: Vec<Span>,
+    pub analyses: Vec<(AnalysisSpec, Span)>,
+    pub options: Options,
+    pub ic: Vec<(usize, f64)>,
+    pub nodeset: Vec<(usize, f64)>,
+    /// Empty = default (all nodes and branch currents).
+    pub saves: Vec<SaveItem>,
+    pub measures: Vec<Measure>,
+    pub steps: Vec<StepSpec>,
+    /// Evaluated top-level parameters (for measures).
+    pub params: HashMap<String, f64>,
+    pub funcs: HashMap<String, FuncDef>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Elaborate the netlist with parameter `overrides` (from `--param`/`.step`).
+pub fn elaborate(nl: &Netlist, overrides: &[(String, f64)]) -> Result<Circuit, Vec<Diagnostic>> {
+    let mut e = Elab::new(nl, overrides);
+    e.run();
+    if e.errors.is_empty() {
+        Ok(e.finish())
+    } else {
+        Err(e.errors)
+    }
+}
+
+/// Walks the statements of the top level and of each subcircuit instance.
+struct Scope<'a> {
+    /// Instance path prefix ("" at top level, "x1." inside x1, …).
+    prefix: String,
+    params: HashMap<String, f64>,
+    /// Port name → flattened node name.
+    ports: HashMap<String, String>,
+    subckts: HashMap<String, &'a SubcktDef>,
+    models: HashMap<String, &'a ModelDef>,
+    funcs: HashMap<String, &'a FuncDef>,
+    /// Subcircuit names being instantiated (recursion check).
+    chain: Vec<String>,
+}
+
+struct PendingK {
+    name: String,
+    span: Span,
+    l: [String; 2],
+    l_spans: [Span; 2],
+    k: f64,
+    k_span: Span,
+}
+
+struct Elab<'a> {
+    nl: &'a Netlist,
+    globals: Globals<'a>,
+    global_nodes: HashSet<String>,
+    node_names: Vec<String>,
+    node_index: HashMap<String, usize>,
+    /// Span of the first element that used each node.
+    node_first: Vec<Span>,
+    devices: Vec<Box<dyn Device>>,
+    device_spans: Vec<Span>,
+    device_index: HashMap<String, usize>,
+    inductors: HashMap<String, f64>,
+    pending_k: Vec<PendingK>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    options: Options,
+    tran_defaults: TranDefaults,
+    analyses: Vec<(AnalysisSpec, Span)>,
+    ic: Vec<(usize, f64)>,
+    nodeset: Vec<(usize, f64)>,
+    saves: Vec<SaveItem>,
+    measures: Vec<Measure>,
+    steps: Vec<StepSpec>,
+}
+
+fn flag(v: Option<&OptionValue>) -> bool {
+    match v {
+        None => true,
+        Some(OptionValue::Expr(e)) => e.as_num().map(|x| x != 0.0).unwrap_or(true),
+        Some(OptionValue::Word(w)) => !matches!(w.name.as_str(), "0" | "false" | "no" | "off"),
+    }
+}
+
+impl<'a> Elab<'a> {
+    fn new(nl: &'a Netlist, overrides: &[(String, f64)]) -> Elab<'a> {
+        let mut globals = Globals::new(overrides);
+        let mut global_nodes = HashSet::new();
+        let mut warnings = Vec::new();
+        for st in &nl.statements {
+            match st {
+                Stmt::Param(list, _) => {
+                    for p in list {
+                        if globals.define(&p.name.name, &p.value) {
+                            warnings.push(Diagnostic::warning(
+                                p.name.span,
+                                format!(
+                                    "parameter '{}' redefined; the last definition is used",
+                                    p.name.name
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Stmt::Func(f) => globals.define_func(f),
+                Stmt::Global(nodes, _) => {
+                    for n in nodes {
+                        global_nodes.insert(n.name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut node_index = HashMap::new();
+        node_index.insert("0".to_string(), 0);
+        Elab {
+            nl,
+            globals,
+            global_nodes,
+            node_names: vec!["0".into()],
+            node_index,
+            node_first: vec![Span::default()],
+            devices: Vec::new(),
+            device_spans: Vec::new(),
+            device_index: HashMap::new(),
+            inductors: HashMap::new(),
+            pending_k: Vec::new(),
+            errors: Vec::new(),
+            warnings,
+            options: Options::default(),
+            tran_defaults: TranDefaults {
+                tstep: 1e-9,
+                tstop: 1e-6,
+            },
+            analyses: Vec::new(),
+            ic: Vec::new(),
+            nodeset: Vec::new(),
+            saves: Vec::new(),
+            measures: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn top_scope(&self) -> Scope<'a> {
+        let mut s = Scope {
+            prefix: String::new(),
+            params: HashMap::new(),
+            ports: HashMap::new(),
+            subckts: HashMap::new(),
+            models: HashMap::new(),
+            funcs: HashMap::new(),
+            chain: Vec::new(),
+        };
+        for st in &self.nl.statements {
+            match st {
+                Stmt::Subckt(d) => {
+                    s.subckts.insert(d.name.name.clone(), d);
+                }
+                Stmt::Model(m) => {
+                    s.models.insert(m.name.name.clone(), m);
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn run(&mut self) {
+        let top = self.top_scope();
+        // Options and temperature first (devices depend on them), and the
+        // .tran arguments (source defaults).
+        for st in &self.nl.statements {
+            match st {
+                Stmt::Options(items, _) => self.options_stmt(items, &top),
+                Stmt::Temp(v, _) => {
+                    if let Some(e) = v.first() {
+                        if let Some(t) = self.eval(e, &top) {
+                            self.options.temp = t;
+                        }
+                    }
+                }
+                Stmt::Analysis(Analysis::Tran { tstep, tstop, .. }) => {
+                    if let (Some(a), Some(b)) = (self.eval(tstep, &top), self.eval(tstop, &top)) {
+                        self.tran_defaults = TranDefaults { tstep: a, tstop: b };
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = self.globals.override_value("temp") {
+            self.options.temp = t;
+        }
+        self.body(&self.nl.statements, &top);
+        self.resolve_mutuals();
+        // Circuit-level statements (need node numbers and devices).
+        for st in &self.nl.statements {
+            match st {
+                Stmt::Analysis(a) => self.analysis(a, &top),
+                Stmt::Ic(list, _) => {
+                    let v = self.node_values(list, &top);
+                    self.ic.extend(v);
+                }
+                Stmt::Nodeset(list, _) => {
+                    let v = self.node_values(list, &top);
+                    self.nodeset.extend(v);
+                }
+                Stmt::Save(s) => self.save(s),
+                Stmt::Meas(m) => self.measures.push(m.clone()),
+                Stmt::Step(s) => self.step(s, &top),
+                Stmt::Ignored { what, span } => self.warnings.push(Diagnostic::warning(
+                    *span,
+                    format!("'{what}' is not supported and was ignored"),
+                )),
+                _ => {}
+            }
+        }
+        if self.errors.is_empty() {
+            let mut errs = checks::topology(
+                &self.node_names,
+                &self.node_first,
+                &self.devices,
+                &self.device_spans,
+            );
+            self.errors.append(&mut errs);
+        }
+        let errs = self.globals.take_errors();
+        for e in errs {
+            if !self.errors.contains(&e) {
+                self.errors.push(e);
+            }
+        }
+    }
+
+    fn finish(self) -> Circuit {
+        let params = self.globals.evaluated();
+        let funcs = self.globals.funcs_owned();
+        Circuit {
+            title: self.nl.title.clone(),
+            node_names: self.node_names,
+            devices: self.devices,
+            device_spans: self.device_spans,
+            analyses: self.analyses,
+            options: self.options,
+            ic: self.ic,
+            nodeset: self.nodeset,
+            saves: self.saves,
+            measures: self.measures,
+            steps: self.steps,
+            params,
+            funcs,
+            warnings: self.warnings,
+        }
+    }
+
+    // ------------------------------------------------------------- helpers
+
+    fn env<'s>(&'s self, scope: &'s Scope<'a>) -> ScopeEnv<'s, 'a> {
+        ScopeEnv {
+            params: &scope.params,
+            funcs: &scope.funcs,
+            globals: &self.globals,
+        }
+    }
+
+    fn eval(&mut self, e: &Expr, scope: &Scope<'a>) -> Option<f64> {
+        let r = eval(e, &self.env(scope));
+        match r {
+            Ok(v) => Some(v),
+            Err(d) => {
+                self.push_err(d);
+                None
+            }
+        }
+    }
+
+    fn push_err(&mut self, d: Diagnostic) {
+        if !self.errors.contains(&d) {
+            self.errors.push(d);
+        }
+    }
+
+    /// Flattened name of a node written in `scope`.
+    fn node_name(&self, n: &str, scope: &Scope) -> String {
+        if n == "0" || n == "gnd" {
+            return "0".into();
+        }
+        if self.global_nodes.contains(n) {
+            return n.to_string();
+        }
+        if let Some(p) = scope.ports.get(n) {
+            return p.clone();
+        }
+        format!("{}{}", scope.prefix, n)
+    }
+
+    fn intern(&mut self, flat: String, span: Span) -> usize {
+        if let Some(&i) = self.node_index.get(&flat) {
+            return i;
+        }
+        let i = self.node_names.len();
+        self.node_index.insert(flat.clone(), i);
+        self.node_names.push(flat);
+        self.node_first.push(span);
+        i
+    }
+
+    fn node(&mut self, n: &Node, scope: &Scope, line: Span) -> usize {
+        let flat = self.node_name(&n.name, scope);
+        self.intern(flat, line)
+    }
+
+    fn lookup_model(&self, name: &str, scope: &Scope<'a>) -> Option<&'a ModelDef> {
+        scope.models.get(name).copied()
+    }
+
+    fn model_card(&mut self, m: &ModelDef, scope: &Scope<'a>) -> Option<ModelCard> {
+        let mut params = Vec::new();
+        for p in &m.params {
+            let v = self.eval(&p.value, scope)?;
+            params.push(PValue {
+                name: p.name.name.clone(),
+                value: v,
+                span: p.name.span.to(p.value.span),
+            });
+        }
+        Some(ModelCard {
+            name: m.name.name.clone(),
+            kind: m.kind.name.clone(),
+            params,
+            span: m.span,
+        })
+    }
+
+    fn pvalues(&mut self, list: &[ParamAssign], scope: &Scope<'a>) -> Option<Vec<PValue>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for p in list {
+            match self.eval(&p.value, scope) {
+                Some(v) => out.push(PValue {
+                    name: p.name.name.clone(),
+                    value: v,
+                    span: p.name.span.to(p.value.span),
+                }),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn add_device(&mut self, dev: Result<Box<dyn Device>, Diagnostic>, span: Span) {
+        match dev {
+            Ok(d) => {
+                let name = d.name().to_string();
+                if let Some(&prev) = self.device_index.get(&name) {
+                    let _ = prev;
+                    self.push_err(Diagnostic::error(span, format!("duplicate element name '{name}'")).with_help(
+                        "another element with this name was defined earlier; element names must be unique",
+                    ));
+                    return;
+                }
+                self.device_index.insert(name, self.devices.len());
+                self.devices.push(d);
+                self.device_spans.push(span);
+            }
+            Err(e) => self.push_err(e),
+        }
+    }
+
+    // ------------------------------------------------------------- statements
+
+    fn body(&mut self, stmts: &'a [Stmt], scope: &Scope<'a>) {
+        for st in stmts {
+            if let Stmt::Element(el) = st {
+                self.element(el, scope);
+            }
+        }
+    }
+
+    fn element(&mut self, el: &'a Element, scope: &Scope<'a>) {
+        let name = format!("{}{}", scope.prefix, el.name.name);
+        let line = el.span;
+        let (temp, tnom) = (self.options.temp, self.options.tnom);
+        match &el.kind {
+            ElementKind::Resistor {
+                nodes,
+                value,
+                model,
+                params,
+            }
+            | ElementKind::Capacitor {
+                nodes,
+                value,
+                model,
+                params,
+            }
+            | ElementKind::Inductor {
+                nodes,
+                value,
+                model,
+                params,
+            } => {
+                let ns = vec![
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let v = match value {
+                    Some(e) => match self.eval(e, scope) {
+                        Some(v) => Some((v, e.span)),
+                        None => return,
+                    },
+                    None => None,
+                };
+                let Some(ps) = self.pvalues(params, scope) else {
+                    return;
+                };
+                let card = match model {
+                    Some(m) => match self.lookup_model(&m.name, scope) {
+                        Some(md) => match self.model_card(md, scope) {
+                            Some(c) => Some(c),
+                            None => return,
+                        },
+                        None => {
+                            self.push_err(Diagnostic::error(
+                                m.span,
+                                format!("unknown model '{}'", m.name),
+                            ));
+                            return;
+                        }
+                    },
+                    None => None,
+                };
+                let inst = Instance {
+                    name: name.clone(),
+                    span: line,
+                    nodes: ns,
+                    value: v,
+                    params: ps,
+                    model: card.as_ref(),
+                    temp,
+                    tnom,
+                };
+                let dev: Result<Box<dyn Device>, Diagnostic> = match &el.kind {
+                    ElementKind::Resistor { .. } => {
+                        devices::resistor::Resistor::from_instance(&inst)
+                            .map(|d| Box::new(d) as Box<dyn Device>)
+                    }
+                    ElementKind::Capacitor { .. } => {
+                        devices::capacitor::Capacitor::from_instance(&inst)
+                            .map(|d| Box::new(d) as Box<dyn Device>)
+                    }
+                    _ => devices::inductor::Inductor::from_instance(&inst).map(|d| {
+                        self.inductors.insert(name.clone(), d.ind);
+                        Box::new(d) as Box<dyn Device>
+                    }),
+                };
+                self.add_device(dev, line);
+            }
+            ElementKind::Mutual {
+                inductors,
+                coupling,
+            } => {
+                let Some(k) = self.eval(coupling, scope) else {
+                    return;
+                };
+                self.pending_k.push(PendingK {
+                    name,
+                    span: line,
+                    l: [
+                        format!("{}{}", scope.prefix, inductors[0].name),
+                        format!("{}{}", scope.prefix, inductors[1].name),
+                    ],
+                    l_spans: [inductors[0].span, inductors[1].span],
+                    k,
+                    k_span: coupling.span,
+                });
+            }
+            ElementKind::VSource { nodes, spec } | ElementKind::ISource { nodes, spec } => {
+                let ns = vec![
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let Some(src) = self.source_values(spec, scope) else {
+                    return;
+                };
+                let inst = Instance {
+                    name: name.clone(),
+                    span: line,
+                    nodes: ns,
+                    value: None,
+                    params: Vec::new(),
+                    model: None,
+                    temp,
+                    tnom,
+                };
+                let dev: Result<Box<dyn Device>, Diagnostic> =
+                    if matches!(el.kind, ElementKind::VSource { .. }) {
+                        VSource::new(&inst, src).map(|d| Box::new(d) as Box<dyn Device>)
+                    } else {
+                        devices::isource::ISource::new(&inst, src)
+                            .map(|d| Box::new(d) as Box<dyn Device>)
+                    };
+                self.add_device(dev, line);
+            }
+            ElementKind::Vcvs { nodes, ctrl, gain } | ElementKind::Vccs { nodes, ctrl, gain } => {
+                let out = [
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let c = Control::Voltage(
+                    self.node(&ctrl[0], scope, line),
+                    self.node(&ctrl[1], scope, line),
+                );
+                let Some(g) = self.eval(gain, scope) else {
+                    return;
+                };
+                let letter = if matches!(el.kind, ElementKind::Vcvs { .. }) {
+                    'e'
+                } else {
+                    'g'
+                };
+                let dev = Controlled::new(name, line, out, letter, c, g, gain.span)
+                    .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, line);
+            }
+            ElementKind::Cccs { nodes, ctrl, gain } | ElementKind::Ccvs { nodes, ctrl, gain } => {
+                let out = [
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let c = Control::Current(format!("{}{}", scope.prefix, ctrl.name));
+                let Some(g) = self.eval(gain, scope) else {
+                    return;
+                };
+                let letter = if matches!(el.kind, ElementKind::Cccs { .. }) {
+                    'f'
+                } else {
+                    'h'
+                };
+                let dev = Controlled::new(name, line, out, letter, c, g, gain.span)
+                    .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, line);
+            }
+            ElementKind::Behavioural {
+                nodes,
+                output,
+                expr,
+                params,
+            } => {
+                let ns = [
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let Some(ps) = self.pvalues(params, scope) else {
+                    return;
+                };
+                let env = self.env(scope);
+                let sub = substitute(expr, &env, &["time", "temper"]);
+                let sub = match sub {
+                    Ok(s) => s,
+                    Err(d) => {
+                        self.push_err(d);
+                        return;
+                    }
+                };
+                let mapped = self.map_probes(&sub, scope);
+                let mut ctrl = Vec::new();
+                mapped.for_each_probe(&mut |f, args, _| {
+                    if f == "v" {
+                        ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                    }
+                });
+                let dev = devices::behavioural::Behavioural::new(
+                    name, line, ns, *output, mapped, ps, ctrl,
+                )
+                .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, line);
+            }
+            ElementKind::Diode {
+                nodes,
+                model,
+                area,
+                off,
+                params,
+            } => {
+                let ns = vec![
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let a = match area {
+                    Some(e) => match self.eval(e, scope) {
+                        Some(v) => Some((v, e.span)),
+                        None => return,
+                    },
+                    None => None,
+                };
+                let Some(mut ps) = self.pvalues(params, scope) else {
+                    return;
+                };
+                if *off {
+                    ps.push(PValue {
+                        name: "off".into(),
+                        value: 1.0,
+                        span: line,
+                    });
+                }
+                let Some(md) = self.lookup_model(&model.name, scope) else {
+                    self.push_err(Diagnostic::error(
+                        model.span,
+                        format!("unknown model '{}'", model.name),
+                    ));
+                    return;
+                };
+                let Some(card) = self.model_card(md, scope) else {
+                    return;
+                };
+                if card.kind != "d" {
+                    self.push_err(Diagnostic::error(
+                        model.span,
+                        format!(
+                            "model '{}' has type '{}', but diode '{}' needs a type D model",
+                            card.name, card.kind, name
+                        ),
+                    ));
+                    return;
+                }
+                let inst = Instance {
+                    name: name.clone(),
+                    span: line,
+                    nodes: ns,
+                    value: a,
+                    params: ps,
+                    model: Some(&card),
+                    temp,
+                    tnom,
+                };
+                let dev = devices::diode::Diode::from_instance(&inst)
+                    .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, line);
+            }
+            ElementKind::Subckt {
+                nodes,
+                subckt,
+                params,
+            } => self.instance(el, &name, nodes, subckt, params, scope),
+            ElementKind::General {
+                dev_type,
+                nodes,
+                model,
+                params,
+            } => {
+                let ns: Vec<usize> = nodes.iter().map(|n| self.node(n, scope, line)).collect();
+                let Some(ps) = self.pvalues(params, scope) else {
+                    return;
+                };
+                let Some(md) = self.lookup_model(&model.name, scope) else {
+                    self.push_err(Diagnostic::error(
+                        model.span,
+                        format!("unknown model '{}'", model.name),
+                    ));
+                    return;
+                };
+                let Some(card) = self.model_card(md, scope) else {
+                    return;
+                };
+                let inst = Instance {
+                    name: name.clone(),
+                    span: line,
+                    nodes: ns,
+                    value: None,
+                    params: ps,
+                    model: Some(&card),
+                    temp,
+                    tnom,
+                };
+                let dev = devices::general(&dev_type.name, dev_type.span, &inst);
+                self.add_device(dev, line);
+            }
+        }
+    }
+
+    fn instance(
+        &mut self,
+        el: &'a Element,
+        name: &str,
+        nodes: &[Node],
+        subckt: &Ident,
+        params: &[ParamAssign],
+        scope: &Scope<'a>,
+    ) {
+        let Some(def) = scope.subckts.get(&subckt.name).copied() else {
+            self.push_err(Diagnostic::error(
+                subckt.span,
+                format!("unknown subcircuit '{}'", subckt.name),
+            ));
+            return;
+        };
+        if scope.chain.contains(&def.name.name) {
+            let mut chain = scope.chain.clone();
+            chain.push(def.name.name.clone());
+            self.push_err(Diagnostic::error(
+                subckt.span,
+                format!("recursive subcircuit instantiation: {}", chain.join(" → ")),
+            ));
+            return;
+        }
+        if nodes.len() != def.ports.len() {
+            self.push_err(
+                Diagnostic::error(
+                    el.span,
+                    format!(
+                        "'{}' connects {} node(s) but subcircuit '{}' has {} port(s)",
+                        el.name.name,
+                        nodes.len(),
+                        def.name.name,
+                        def.ports.len()
+                    ),
+                )
+                .with_help(format!(
+                    "ports of '{}': {}",
+                    def.name.name,
+                    def.ports
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+            );
+            return;
+        }
+        let mut inner = Scope {
+            prefix: format!("{name}."),
+            params: HashMap::new(),
+            ports: HashMap::new(),
+            subckts: scope.subckts.clone(),
+            models: scope.models.clone(),
+            funcs: scope.funcs.clone(),
+            chain: scope.chain.clone(),
+        };
+        inner.chain.push(def.name.name.clone());
+        for (port, n) in def.ports.iter().zip(nodes) {
+            let flat = self.node_name(&n.name, scope);
+            self.intern(flat.clone(), el.span);
+            inner.ports.insert(port.name.clone(), flat);
+        }
+        // Instance values, evaluated in the parent scope.
+        let mut given = HashMap::new();
+        for p in params {
+            if !def.params.iter().any(|d| d.name.name == p.name.name) {
+                self.push_err(Diagnostic::error(
+                    p.name.span,
+                    format!(
+                        "subcircuit '{}' has no parameter '{}'",
+                        def.name.name, p.name.name
+                    ),
+                ));
+                continue;
+            }
+            if let Some(v) = self.eval(&p.value, scope) {
+                given.insert(p.name.name.clone(), v);
+            }
+        }
+        // Defaults in order (may use earlier ones), overridden by the instance.
+        for d in &def.params {
+            let v = match given.get(&d.name.name) {
+                Some(&v) => Some(v),
+                None => self.eval(&d.value, &inner),
+            };
+            if let Some(v) = v {
+                inner.params.insert(d.name.name.clone(), v);
+            }
+        }
+        // Local definitions.
+        for st in &def.body {
+            match st {
+                Stmt::Subckt(s) => {
+                    inner.subckts.insert(s.name.name.clone(), s);
+                }
+                Stmt::Model(m) => {
+                    inner.models.insert(m.name.name.clone(), m);
+                }
+                Stmt::Func(f) => {
+                    inner.funcs.insert(f.name.name.clone(), f);
+                }
+                _ => {}
+            }
+        }
+        for st in &def.body {
+            if let Stmt::Param(list, _) = st {
+                for p in list {
+                    if let Some(v) = self.eval(&p.value, &inner) {
+                        inner.params.insert(p.name.name.clone(), v);
+                    }
+                }
+            }
+        }
+        self.body(&def.body, &inner);
+        for st in &def.body {
+            match st {
+                Stmt::Element(_)
+                | Stmt::Subckt(_)
+                | Stmt::Model(_)
+                | Stmt::Func(_)
+                | Stmt::Param(..) => {}
+                other => self.push_err(Diagnostic::error(
+                    stmt_span(other),
+                    "this statement is not allowed inside a subcircuit",
+                )),
+            }
+        }
+    }
+
+    /// Rewrite probe arguments written in `scope` to flattened names.
+    fn map_probes(&self, e: &Expr, scope: &Scope) -> Expr {
+        let mut out = e.clone();
+        self.map_probes_mut(&mut out, scope);
+        out
+    }
+
+    fn map_probes_mut(&self, e: &mut Expr, scope: &Scope) {
+        match &mut e.kind {
+            ExprKind::Probe { func, args } => {
+                if func.starts_with('v') {
+                    for a in args.iter_mut() {
+                        *a = self.node_name(a, scope);
+                    }
+                } else if let Some(a) = args.first_mut() {
+                    *a = format!("{}{}", scope.prefix, a);
+                }
+            }
+            ExprKind::Call(_, a) => a.iter_mut().for_each(|x| self.map_probes_mut(x, scope)),
+            ExprKind::Unary(_, a) => self.map_probes_mut(a, scope),
+            ExprKind::Binary(_, a, b) => {
+                self.map_probes_mut(a, scope);
+                self.map_probes_mut(b, scope);
+            }
+            ExprKind::Ternary(c, a, b) => {
+                self.map_probes_mut(c, scope);
+                self.map_probes_mut(a, scope);
+                self.map_probes_mut(b, scope);
+            }
+            ExprKind::Num(_) | ExprKind::Ident(_) => {}
+        }
+    }
+
+    fn source_values(&mut self, spec: &SourceSpec, scope: &Scope<'a>) -> Option<SourceValues> {
+        let dc = match &spec.dc {
+            Some(e) => Some(self.eval(e, scope)?),
+            None => None,
+        };
+        let ac = match &spec.ac {
+            Some((m, p)) => {
+                let mag = self.eval(m, scope)?;
+                let ph = match p {
+                    Some(p) => self.eval(p, scope)?,
+                    None => 0.0,
+                };
+                Complex64::from_polar(mag, ph.to_radians())
+            }
+            None => Complex64::default(),
+        };
+        let wave = match &spec.tran {
+            Some(f) => {
+                let d = self.tran_defaults;
+                let env = self.env(scope);
+                let mut ev = |e: &Expr| eval(e, &env);
+                match Waveform::from_ast(f, &mut ev, d) {
+                    Ok(w) => Some(w),
+                    Err(e) => {
+                        self.push_err(e);
+                        return None;
+                    }
+                }
+            }
+            None => None,
+        };
+        Some(SourceValues { dc, ac, wave })
+    }
+
+    fn resolve_mutuals(&mut self) {
+        let pending = std::mem::take(&mut self.pending_k);
+        for k in pending {
+            let mut vals = [0.0; 2];
+            let mut ok = true;
+            for (j, val) in vals.iter_mut().enumerate() {
+                match self.inductors.get(&k.l[j]) {
+                    Some(&v) => *val = v,
+                    None => {
+                        self.push_err(Diagnostic::error(
+                            k.l_spans[j],
+                            format!(
+                                "'{}' couples '{}', which is not an inductor",
+                                k.name, k.l[j]
+                            ),
+                        ));
+                        ok = false;
+                    }
+                }
+            }
+            if ok {
+                let dev = devices::mutual::Mutual::new(
+                    k.name.clone(),
+                    k.span,
+                    k.l.clone(),
+                    vals,
+                    k.k,
+                    k.k_span,
+                )
+                .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, k.span);
+            }
+        }
+    }
+
+    fn options_stmt(&mut self, items: &[OptionItem], scope: &Scope<'a>) {
+        for it in items {
+            let name = it.name.name.as_str();
+            let num = |me: &mut Self| -> Option<f64> {
+                match &it.value {
+                    Some(OptionValue::Expr(e)) => me.eval(e, scope),
+                    _ => {
+                        me.push_err(Diagnostic::error(
+                            it.name.span,
+                            format!("option '{name}' needs a numeric value"),
+                        ));
+                        None
+                    }
+                }
+            };
+            match name {
+                "reltol" | "abstol" | "vntol" | "chgtol" | "trtol" | "gmin" | "temp" | "tnom"
+                | "minstep" => {
+                    let Some(v) = num(self) else { continue };
+                    if !(v.is_finite() && (v > 0.0 || matches!(name, "temp" | "tnom"))) {
+                        self.push_err(Diagnostic::error(
+                            it.name.span,
+                            format!("option '{name}' must be positive (got {v})"),
+                        ));
+                        continue;
+                    }
+                    let o = &mut self.options;
+                    match name {
+                        "reltol" => o.reltol = v,
+                        "abstol" => o.abstol = v,
+                        "vntol" => o.vntol = v,
+                        "chgtol" => o.chgtol = v,
+                        "trtol" => o.trtol = v,
+                        "gmin" => o.gmin = v,
+                        "temp" => o.temp = v,
+                        "tnom" => o.tnom = v,
+                        _ => o.minstep = v,
+                    }
+                }
+                "itl1" | "itl2" | "itl4" | "maxord" | "gminsteps" | "srcsteps" => {
+                    let Some(v) = num(self) else { continue };
+                    if !(v.is_finite() && v >= 1.0) {
+                        self.push_err(Diagnostic::error(
+                            it.name.span,
+                            format!("option '{name}' must be ≥ 1 (got {v})"),
+                        ));
+                        continue;
+                    }
+                    let v = v as usize;
+                    let o = &mut self.options;
+                    match name {
+                        "itl1" => o.itl1 = v,
+                        "itl2" => o.itl2 = v,
+                        "itl4" => o.itl4 = v,
+                        "maxord" => o.maxord = v.min(2),
+                        "gminsteps" => o.gminsteps = v,
+                        _ => o.srcsteps = v,
+                    }
+                }
+                "method" => match &it.value {
+                    Some(OptionValue::Word(w)) if w.name == "trap" || w.name == "trapezoidal" => {
+                        self.options.method = Method::Trap
+                    }
+                    Some(OptionValue::Word(w)) if w.name == "gear" || w.name == "bdf2" => {
+                        self.options.method = Method::Gear
+                    }
+                    _ => self.push_err(Diagnostic::error(
+                        it.name.span,
+                        "method must be 'trap' or 'gear'",
+                    )),
+                },
+                "interp" => self.options.interp = flag(it.value.as_ref()),
+                _ => self.warnings.push(Diagnostic::warning(
+                    it.name.span,
+                    format!("option '{name}' is not used by spinspice and was ignored"),
+                )),
+            }
+        }
+    }
+
+    fn analysis(&mut self, a: &Analysis, top: &Scope<'a>) {
+        match a {
+            Analysis::Op(sp) => self.analyses.push((AnalysisSpec::Op, *sp)),
+            Analysis::Tran {
+                tstep,
+                tstop,
+                tstart,
+                tmax,
+                uic,
+                span,
+            } => {
+                let (Some(step), Some(stop)) = (self.eval(tstep, top), self.eval(tstop, top))
+                else {
+                    return;
+                };
+                let start = match tstart {
+                    Some(e) => match self.eval(e, top) {
+                        Some(v) => v,
+                        None => return,
+                    },
+                    None => 0.0,
+                };
+                let max = match tmax {
+                    Some(e) => match self.eval(e, top) {
+                        Some(v) => Some(v),
+                        None => return,
+                    },
+                    None => None,
+                };
+                if !(step > 0.0 && step.is_finite()) {
+                    self.push_err(Diagnostic::error(
+                        tstep.span,
+                        format!("tstep must be positive (got {step})"),
+                    ));
+                    return;
+                }
+                if !(stop > 0.0 && stop.is_finite()) {
+                    self.push_err(Diagnostic::error(
+                        tstop.span,
+                        format!("tstop must be positive (got {stop})"),
+                    ));
+                    return;
+                }
+                if !(0.0..stop).contains(&start) {
+                    self.push_err(Diagnostic::error(
+                        *span,
+                        format!("tstart ({start}) must be in [0, tstop)"),
+                    ));
+                    return;
+                }
+                if let Some(m) = max {
+                    if !(m > 0.0 && m.is_finite()) {
+                        self.push_err(Diagnostic::error(
+                            *span,
+                            format!("tmax must be positive (got {m})"),
+                        ));
+                        return;
+                    }
+                }
+                self.analyses.push((
+                    AnalysisSpec::Tran(TranSpec {
+                        tstep: step,
+                        tstop: stop,
+                        tstart: start,
+                        tmax: max,
+                        uic: *uic,
+                    }),
+                    *span,
+                ));
+            }
+            Analysis::Ac {
+                scale,
+                points,
+                fstart,
+                fstop,
+                span,
+            } => {
+                let (Some(n), Some(f1), Some(f2)) = (
+                    self.eval(points, top),
+                    self.eval(fstart, top),
+                    self.eval(fstop, top),
+                ) else {
+                    return;
+                };
+                if !(n >= 1.0 && n.is_finite()) {
+                    self.push_err(Diagnostic::error(
+                        points.span,
+                        format!("number of points must be ≥ 1 (got {n})"),
+                    ));
+                    return;
+                }
+                if !(f1 > 0.0 && f2 >= f1 && f2.is_finite()) && *scale != AcScale::Lin {
+                    self.push_err(Diagnostic::error(
+                        *span,
+                        format!("need 0 < fstart ≤ fstop (got {f1}, {f2})"),
+                    ));
+                    return;
+                }
+                if *scale == AcScale::Lin && !(f1 >= 0.0 && f2 >= f1 && f2.is_finite()) {
+                    self.push_err(Diagnostic::error(
+                        *span,
+                        format!("need 0 ≤ fstart ≤ fstop (got {f1}, {f2})"),
+                    ));
+                    return;
+                }
+                self.analyses.push((
+                    AnalysisSpec::Ac(AcSpec {
+                        scale: *scale,
+                        points: n as usize,
+                        fstart: f1,
+                        fstop: f2,
+                    }),
+                    *span,
+                ));
+            }
+            Analysis::Dc { sweeps, span } => {
+                let mut specs = Vec::new();
+                for s in sweeps {
+                    let (Some(a), Some(b), Some(c)) = (
+                        self.eval(&s.start, top),
+                        self.eval(&s.stop, top),
+                        self.eval(&s.step, top),
+                    ) else {
+                        return;
+                    };
+                    if c == 0.0 || !c.is_finite() || (b - a) / c < 0.0 {
+                        self.push_err(Diagnostic::error(
+                            s.step.span,
+                            format!("sweep step {c} does not lead from {a} to {b}"),
+                        ));
+                        return;
+                    }
+                    if (b - a) / c > 1e7 {
+                        self.push_err(Diagnostic::error(
+                            s.step.span,
+                            "more than 10^7 sweep points",
+                        ));
+                        return;
+                    }
+                    let Some(&dev) = self.device_index.get(&s.var.name) else {
+                        self.push_err(Diagnostic::error(
+                            s.var.span,
+                            format!("cannot sweep '{}': no such source or resistor", s.var.name),
+                        ));
+                        return;
+                    };
+                    specs.push(DcSpec {
+                        name: s.var.name.clone(),
+                        device: dev,
+                        values: sweep_values(a, b, c),
+                    });
+                }
+                if specs.is_empty() {
+                    return;
+                }
+                self.analyses.push((AnalysisSpec::Dc(specs), *span));
+            }
+        }
+    }
+
+    fn node_values(&mut self, list: &[NodeValue], top: &Scope<'a>) -> Vec<(usize, f64)> {
+        let mut out = Vec::new();
+        for nv in list {
+            let flat = self.node_name(&nv.node.name, top);
+            let Some(&i) = self.node_index.get(&flat) else {
+                self.push_err(Diagnostic::error(
+                    nv.node.span,
+                    format!("no node '{}' in the circuit", nv.node.name),
+                ));
+                continue;
+            };
+            if i == 0 {
+                self.push_err(Diagnostic::error(
+                    nv.node.span,
+                    "cannot set the ground node",
+                ));
+                continue;
+            }
+            if let Some(v) = self.eval(&nv.value, top) {
+                out.push((i, v));
+            }
+        }
+        out
+    }
+
+    fn save(&mut self, s: &SaveStmt) {
+        for it in &s.items {
+            match &it.kind {
+                ExprKind::Ident(w) if w == "all" => self.saves.push(SaveItem::All),
+                ExprKind::Probe { func, args } if func == "v" && !args.is_empty() => {
+                    let mut idx = [0usize; 2];
+                    let mut ok = true;
+                    for (k, a) in args.iter().take(2).enumerate() {
+                        let flat = if a == "gnd" {
+                            "0".to_string()
+                        } else {
+                            a.clone()
+                        };
+                        match self.node_index.get(&flat) {
+                            Some(&i) => idx[k] = i,
+                            None => {
+                                self.push_err(Diagnostic::error(
+                                    it.span,
+                                    format!("no node '{a}' in the circuit"),
+                                ));
+                                ok = false;
+                            }
+                        }
+                    }
+                    if ok {
+                        self.saves.push(SaveItem::Voltage {
+                            label: format!("v({})", args.join(",")),
+                            a: idx[0],
+                            b: idx[1],
+                        });
+                    }
+                }
+                ExprKind::Probe { func, args } if func == "i" && args.len() == 1 => {
+                    self.saves.push(SaveItem::Current {
+                        label: format!("i({})", args[0]),
+                        device: args[0].clone(),
+                        span: it.span,
+                    })
+                }
+                ExprKind::Probe { func, args } if func == "@" && args.len() == 2 => {
+                    self.saves.push(SaveItem::DeviceVar {
+                        label: format!("@{}[{}]", args[0], args[1]),
+                        device: args[0].clone(),
+                        var: args[1].clone(),
+                        span: it.span,
+                    })
+                }
+                _ => self.push_err(Diagnostic::error(
+                    it.span,
+                    "cannot save this: use v(node), v(a,b), i(device), @device[var] or all",
+                )),
+            }
+        }
+    }
+
+    fn step(&mut self, s: &StepStmt, top: &Scope<'a>) {
+        let mut vals = Vec::new();
+        let ev = |me: &mut Self, e: &Expr| me.eval(e, top);
+        match &s.sweep {
+            StepSweep::List(list) => {
+                for e in list {
+                    let Some(v) = ev(self, e) else { return };
+                    vals.push(v);
+                }
+            }
+            StepSweep::Lin(a, b, c) => {
+                let (Some(a), Some(b), Some(c)) = (ev(self, a), ev(self, b), ev(self, c)) else {
+                    return;
+                };
+                if c == 0.0 || (b - a) / c < 0.0 || (b - a) / c > 1e7 {
+                    self.push_err(Diagnostic::error(
+                        s.span,
+                        format!("step {c} does not lead from {a} to {b}"),
+                    ));
+                    return;
+                }
+                vals = sweep_values(a, b, c);
+            }
+            StepSweep::Dec(a, b, n) | StepSweep::Oct(a, b, n) => {
+                let (Some(a), Some(b), Some(n)) = (ev(self, a), ev(self, b), ev(self, n)) else {
+                    return;
+                };
+                if !(a > 0.0 && b >= a && n >= 1.0) {
+                    self.push_err(Diagnostic::error(
+                        s.span,
+                        "logarithmic step needs 0 < start ≤ stop and ≥ 1 point",
+                    ));
+                    return;
+                }
+                let scale = if matches!(s.sweep, StepSweep::Dec(..)) {
+                    AcScale::Dec
+                } else {
+                    AcScale::Oct
+                };
+                vals = AcSpec {
+                    scale,
+                    points: n as usize,
+                    fstart: a,
+                    fstop: b,
+                }
+                .frequencies();
+            }
+        }
+        self.steps.push(StepSpec {
+            name: s.var.name.clone(),
+            values: vals,
+            span: s.span,
+        });
+    }
+}
+
+fn stmt_span(s: &Stmt) -> Span {
+    match s {
+        Stmt::Element(e) => e.span,
+        Stmt::Model(m) => m.span,
+        Stmt::Subckt(s) => s.span,
+        Stmt::Func(f) => f.span,
+        Stmt::Param(_, s)
+        | Stmt::Options(_, s)
+        | Stmt::Ic(_, s)
+        | Stmt::Nodeset(_, s)
+        | Stmt::Temp(_, s)
+        | Stmt::Global(_, s) => *s,
+        Stmt::Save(s) => s.span,
+        Stmt::Analysis(a) => match a {
+            Analysis::Op(s) => *s,
+            Analysis::Dc { span, .. } | Analysis::Ac { span, .. } | Analysis::Tran { span, .. } => {
+                *span
+            }
+        },
+        Stmt::Meas(m) => m.span,
+        Stmt::Step(s) => s.span,
+        Stmt::Ignored { span, .. } => *span,
+    }
+}

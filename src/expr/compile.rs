@@ -6,6 +6,9 @@
 use super::Expr;
 use crate::diag::{DResult, Span};
 
+/// Maps a probe `(func, args, span)` to a variable index.
+pub type Resolve<'a> = dyn FnMut(&str, &[String], Span) -> DResult<usize> + 'a;
+
 /// A compiled expression of `nvars` variables (the probes, numbered by the
 /// caller) and `time`.
 #[derive(Debug, Clone)]
@@ -23,11 +26,7 @@ impl Program {
     /// `resolve(func, args, span)` returns the variable index (< nvars) of each
     /// probe; the same probe must map to the same index. Identifiers other than
     /// `time` are an error (parameters must have been substituted).
-    pub fn compile(
-        _e: &Expr,
-        _nvars: usize,
-        _resolve: &mut dyn FnMut(&str, &[String], Span) -> DResult<usize>,
-    ) -> DResult<Program> {
+    pub fn compile(_e: &Expr, _nvars: usize, _resolve: &mut Resolve) -> DResult<Program> {
         unimplemented!("Program::compile")
     }
     pub fn nvars(&self) -> usize {

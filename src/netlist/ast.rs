@@ -32,6 +32,7 @@ pub struct Netlist {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Stmt {
     Element(Element),
     /// `.model name type (params)`
@@ -344,6 +345,7 @@ pub enum StatFn {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum MeasKind {
     /// `AVG|RMS|PP|MIN|MAX|INTEG signal [FROM=] [TO=]`
     Stat {
@@ -391,6 +393,7 @@ pub enum Count {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Trigger {
     /// `TRIG signal VAL=v RISE|FALL|CROSS=n [TD=]`
     Cross(Condition),

@@ -1,0 +1,615 @@
+//! The run driver: netlist AST → (for each `.step` point) elaborated circuit →
+//! DAE system → each analysis in netlist order → sink, with measures.
+//!
+//! Results are pushed to the sink point by point as they are computed; when an
+//! analysis fails, everything computed so far is already in the sink and the
+//! caller finishes it with `complete = false`.
+
+use super::ac::{ac, AcError};
+use super::dc::{dc_sweep, DcError, DcVar};
+use super::meas::{self, Column, MeasData};
+use super::newton::NewtonError;
+use super::op::{dc_ctx, operating_point, OpReport};
+use super::outputs::{self, Source};
+use super::tran::{transient, TranError};
+use crate::diag::Diagnostic;
+use crate::elab::{elaborate, AnalysisSpec, Circuit};
+use crate::expr::eval::Env;
+use crate::netlist::ast::{FuncDef, MeasAnalysis, Measure, Netlist, Stmt};
+use crate::output::{
+    AnalysisInfo, AnalysisKind, MeasureValue, PointStatus, SignalInfo, Sink, StepInfo,
+};
+use crate::system::{Mode, System};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Receives progress in [0, 1] (the CLI draws a bar).
+pub trait Progress {
+    fn set(&mut self, frac: f64);
+}
+
+/// No progress display.
+pub struct NoProgress;
+impl Progress for NoProgress {
+    fn set(&mut self, _: f64) {}
+}
+
+/// Options of one run.
+pub struct RunConfig<'a> {
+    /// `--param NAME=VALUE` overrides.
+    pub overrides: Vec<(String, f64)>,
+    /// Print measures and operating points here (stdout in the CLI).
+    pub report: &'a mut dyn Write,
+    pub progress: &'a mut dyn Progress,
+    /// Print operating-point values of `.op`.
+    pub print_op: bool,
+}
+
+/// Outcome of a run that got past elaboration.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub points: usize,
+    /// Errors of failed points (step index, message); empty when all succeeded.
+    pub failures: Vec<(usize, Diagnostic)>,
+    pub warnings: Vec<Diagnostic>,
+    /// Measures of the last point (for library users and tests).
+    pub measures: Vec<MeasureValue>,
+}
+
+/// Run a parsed netlist. `Err` only for errors before any analysis ran
+/// (elaboration); analysis failures are in `RunSummary::failures`, and the
+/// sink has been finished with `complete = false` in that case.
+pub fn run(
+    nl: &Netlist,
+    text: &str,
+    cfg: &mut RunConfig,
+    sink: &mut dyn Sink,
+) -> Result<RunSummary, Vec<Diagnostic>> {
+    check_overrides(nl, &cfg.overrides)?;
+    let base = elaborate(nl, &cfg.overrides)?;
+    let mut summary = RunSummary {
+        warnings: base.warnings.clone(),
+        ..Default::default()
+    };
+    if base.steps.is_empty() {
+        sink.begin_run(&base.title, text, None).map_err(io_diag)?;
+        summary.points = 1;
+        let mut prog = |f: f64| cfg.progress.set(f);
+        let r = run_circuit(
+            base,
+            sink,
+            cfg.report,
+            &mut prog,
+            cfg.print_op,
+            &mut summary.measures,
+        );
+        if let Err(e) = r {
+            summary.failures.push((0, e));
+        }
+        let ok = summary.failures.is_empty();
+        sink.finish(ok).map_err(io_diag)?;
+        return Ok(summary);
+    }
+
+    // .step grid: the first .step line varies fastest.
+    let steps = base.steps.clone();
+    let mut device_steps = Vec::new();
+    for s in &steps {
+        let is_param = nl.statements.iter().any(|st| match st {
+            Stmt::Param(list, _) => list.iter().any(|p| p.name.name == s.name),
+            _ => false,
+        });
+        if !is_param && s.name != "temp" {
+            match base.devices.iter().position(|d| d.name() == s.name) {
+                Some(_) => device_steps.push(s.name.clone()),
+                None => {
+                    return Err(vec![Diagnostic::error(
+                        s.span,
+                        format!("'.step {}': no parameter or device of that name", s.name),
+                    )])
+                }
+            }
+        }
+    }
+    let total: usize = steps.iter().map(|s| s.values.len().max(1)).product();
+    let mut values = Vec::with_capacity(total);
+    for k in 0..total {
+        let mut rest = k;
+        let mut row = Vec::with_capacity(steps.len());
+        for s in &steps {
+            let n = s.values.len().max(1);
+            row.push(s.values[rest % n]);
+            rest /= n;
+        }
+        values.push(row);
+    }
+    let info = StepInfo {
+        params: steps.iter().map(|s| s.name.clone()).collect(),
+        values: values.clone(),
+    };
+    drop(base);
+    sink.begin_run(&nl.title, text, Some(&info))
+        .map_err(io_diag)?;
+    summary.points = total;
+    for (k, row) in values.iter().enumerate() {
+        sink.begin_point(k).map_err(io_diag)?;
+        let mut ov = cfg.overrides.clone();
+        for (s, v) in steps.iter().zip(row) {
+            if !device_steps.contains(&s.name) {
+                ov.push((s.name.clone(), *v));
+            }
+        }
+        let status = match elaborate(nl, &ov) {
+            Ok(mut c) => {
+                for (s, v) in steps.iter().zip(row) {
+                    if device_steps.contains(&s.name) {
+                        if let Some(d) = c.devices.iter_mut().find(|d| d.name() == s.name) {
+                            d.set_sweep_value(*v);
+                        }
+                    }
+                }
+                let _ = writeln!(
+                    cfg.report,
+                    "step {}/{}: {}",
+                    k + 1,
+                    total,
+                    steps
+                        .iter()
+                        .zip(row)
+                        .map(|(s, v)| format!("{}={v:e}", s.name))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let base_frac = k as f64 / total as f64;
+                let mut prog = |f: f64| cfg.progress.set(base_frac + f / total as f64);
+                summary.measures.clear();
+                match run_circuit(
+                    c,
+                    sink,
+                    cfg.report,
+                    &mut prog,
+                    cfg.print_op,
+                    &mut summary.measures,
+                ) {
+                    Ok(()) => PointStatus::Ok,
+                    Err(e) => {
+                        let msg = e.message.clone();
+                        summary.failures.push((k, e));
+                        PointStatus::Failed(msg)
+                    }
+                }
+            }
+            Err(errs) => {
+                let msg = errs.first().map(|e| e.message.clone()).unwrap_or_default();
+                if let Some(e) = errs.into_iter().next() {
+                    summary.failures.push((k, e));
+                }
+                PointStatus::Failed(msg)
+            }
+        };
+        sink.end_point(k, &status).map_err(io_diag)?;
+    }
+    sink.finish(summary.failures.is_empty()).map_err(io_diag)?;
+    Ok(summary)
+}
+
+fn io_diag(e: std::io::Error) -> Vec<Diagnostic> {
+    vec![Diagnostic::plain(format!(
+        "cannot write the output file: {e}"
+    ))]
+}
+
+/// `--param` names must exist as top-level `.param`s (catches typos).
+fn check_overrides(nl: &Netlist, ov: &[(String, f64)]) -> Result<(), Vec<Diagnostic>> {
+    for (name, _) in ov {
+        let known = name == "temp"
+            || nl.statements.iter().any(|st| match st {
+                Stmt::Param(list, _) => list.iter().any(|p| &p.name.name == name),
+                _ => false,
+            });
+        if !known {
+            return Err(vec![Diagnostic::plain(format!(
+                "--param {name}=…: the netlist has no '.param {name}'"
+            ))]);
+        }
+    }
+    Ok(())
+}
+
+/// Human description of unknown `i`: its label and the device it belongs to.
+pub fn describe_unknown(sys: &System, i: usize) -> String {
+    if i == 0 || i > sys.n {
+        return "an unidentified unknown".into();
+    }
+    let label = sys.unknown_label(i);
+    match sys.unknowns[i].owner {
+        Some(d) => format!("{label} (device {})", sys.devices[d].name()),
+        None => {
+            // name the devices attached to this node
+            label
+        }
+    }
+}
+
+fn newton_msg(sys: &System, e: &NewtonError) -> String {
+    match e {
+        NewtonError::NoConvergence { worst, iterations } => format!(
+            "Newton did not converge in {iterations} iterations; worst unknown {}",
+            describe_unknown(sys, *worst)
+        ),
+        NewtonError::Singular { unknown: Some(u) } => {
+            format!("singular matrix at {}", describe_unknown(sys, *u))
+        }
+        NewtonError::Singular { unknown: None } => "singular matrix".into(),
+        NewtonError::NonFinite { unknown } => {
+            format!("non-finite value at {}", describe_unknown(sys, *unknown))
+        }
+    }
+}
+
+/// Columns recorded in memory for measures.
+struct Recorded {
+    kind: MeasAnalysis,
+    axis: Vec<f64>,
+    keys: Vec<(String, Vec<String>)>,
+    sources: Vec<Source>,
+    re: Vec<Vec<f64>>,
+    im: Option<Vec<Vec<f64>>>,
+}
+
+impl MeasData for Recorded {
+    fn analysis(&self) -> MeasAnalysis {
+        self.kind
+    }
+    fn axis(&self) -> &[f64] {
+        &self.axis
+    }
+    fn column(&self, func: &str, args: &[String]) -> Option<Column<'_>> {
+        let k = self
+            .keys
+            .iter()
+            .position(|(f, a)| f == func && a.as_slice() == args)?;
+        Some(match &self.im {
+            Some(im) => Column::Complex(&self.re[k], &im[k]),
+            None => Column::Real(&self.re[k]),
+        })
+    }
+}
+
+impl Recorded {
+    fn new(sys: &System, kind: MeasAnalysis, measures: &[&Measure], complex: bool) -> Recorded {
+        let owned: Vec<Measure> = measures.iter().map(|m| (*m).clone()).collect();
+        let mut keys = Vec::new();
+        let mut sources = Vec::new();
+        for (f, a) in meas::required_probes(&owned) {
+            let src = match (f.as_str(), a.len()) {
+                ("v", 1) => sys.nodes.get(&a[0]).map(|&i| Source::Unknown(i)),
+                ("v", 2) => match (sys.nodes.get(&a[0]), sys.nodes.get(&a[1])) {
+                    (Some(&p), Some(&n)) => Some(Source::Diff(p, n)),
+                    _ => None,
+                },
+                ("i", 1) => outputs::current_source(sys, &a[0]),
+                ("@", 2) => outputs::device_var_source(sys, &a[0], &a[1]).map(|x| x.0),
+                _ => None,
+            };
+            if let Some(s) = src {
+                keys.push((f, a));
+                sources.push(s);
+            }
+        }
+        let n = sources.len();
+        Recorded {
+            kind,
+            axis: Vec::new(),
+            keys,
+            sources,
+            re: vec![Vec::new(); n],
+            im: complex.then(|| vec![Vec::new(); n]),
+        }
+    }
+}
+
+struct ParamEnv<'a> {
+    params: &'a HashMap<String, f64>,
+    funcs: &'a HashMap<String, FuncDef>,
+}
+
+impl Env for ParamEnv<'_> {
+    fn ident(&self, name: &str) -> Option<f64> {
+        self.params.get(name).copied()
+    }
+    fn func(&self, name: &str) -> Option<&FuncDef> {
+        self.funcs.get(name)
+    }
+}
+
+fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
+    match k {
+        AnalysisKind::Tran => Some(MeasAnalysis::Tran),
+        AnalysisKind::Dc => Some(MeasAnalysis::Dc),
+        AnalysisKind::Ac => Some(MeasAnalysis::Ac),
+        AnalysisKind::Op => None,
+    }
+}
+
+/// Run all analyses of one elaborated circuit.
+pub fn run_circuit(
+    c: Circuit,
+    sink: &mut dyn Sink,
+    report: &mut dyn Write,
+    progress: &mut dyn FnMut(f64),
+    print_op: bool,
+    measures_out: &mut Vec<MeasureValue>,
+) -> Result<(), Diagnostic> {
+    let Circuit {
+        node_names,
+        devices,
+        analyses,
+        options,
+        ic,
+        nodeset,
+        saves,
+        measures,
+        params,
+        funcs,
+        ..
+    } = c;
+    let mut sys = System::build(&node_names, devices, &options)?;
+    let outs = outputs::select(&sys, &saves)?;
+    let nsig = outs.signals.len();
+    let mut vals = vec![0.0; nsig];
+    let mut imag = vec![0.0; nsig];
+    let env = ParamEnv {
+        params: &params,
+        funcs: &funcs,
+    };
+    let n_an = analyses.len().max(1);
+    for (ai, (an, span)) in analyses.iter().enumerate() {
+        let frac0 = ai as f64 / n_an as f64;
+        let kind = match an {
+            AnalysisSpec::Op => AnalysisKind::Op,
+            AnalysisSpec::Dc(_) => AnalysisKind::Dc,
+            AnalysisSpec::Ac(_) => AnalysisKind::Ac,
+            AnalysisSpec::Tran(_) => AnalysisKind::Tran,
+        };
+        let mk = meas_kind(kind);
+        let these: Vec<&Measure> = measures.iter().filter(|m| Some(m.analysis) == mk).collect();
+        let mut rec = mk.map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
+        let fail = |msg: String| Diagnostic::error(*span, msg);
+        match an {
+            AnalysisSpec::Op => {
+                let info = AnalysisInfo {
+                    kind,
+                    sweep: SignalInfo::new("index", ""),
+                    signals: outs.signals.clone(),
+                    complex: false,
+                };
+                sink.begin_analysis(&info)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                let mut ws = sys.workspace();
+                let mut nt =
+                    super::newton::Newton::new(&sys).map_err(|_| fail("singular matrix".into()))?;
+                let mut x = vec![0.0; sys.n + 1];
+                for d in &sys.devices {
+                    d.init_unknowns(&mut x);
+                }
+                let rep: OpReport =
+                    operating_point(&mut sys, &mut ws, &mut nt, &mut x, Mode::Dc, &ic, &nodeset)
+                        .map_err(|e| {
+                            fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
+                        })?;
+                let cx = dc_ctx(&sys, Mode::Dc);
+                outs.eval(&sys, &x, &cx, &mut vals);
+                sink.point(0.0, &vals, None)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                sink.end_analysis()
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                if print_op {
+                    let _ = writeln!(
+                        report,
+                        "operating point ({}, {} iterations):",
+                        rep.method.describe(),
+                        rep.iterations
+                    );
+                    for (s, v) in outs.signals.iter().zip(&vals) {
+                        let _ = writeln!(report, "{} = {v:e}", s.name);
+                    }
+                }
+            }
+            AnalysisSpec::Dc(specs) => {
+                let mut signals = outs.signals.clone();
+                if specs.len() > 1 {
+                    signals.insert(
+                        0,
+                        SignalInfo::new(specs[1].name.clone(), unit_of_swept(&specs[1].name)),
+                    );
+                }
+                let info = AnalysisInfo {
+                    kind,
+                    sweep: SignalInfo::new(specs[0].name.clone(), unit_of_swept(&specs[0].name)),
+                    signals,
+                    complex: false,
+                };
+                sink.begin_analysis(&info)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                let vars: Vec<DcVar> = specs
+                    .iter()
+                    .map(|s| DcVar {
+                        device: s.device,
+                        values: s.values.clone(),
+                    })
+                    .collect();
+                let total = specs
+                    .iter()
+                    .map(|s| s.values.len())
+                    .product::<usize>()
+                    .max(1);
+                let mut count = 0usize;
+                let cx = dc_ctx(&sys, Mode::Dc);
+                let outer = specs.len() > 1;
+                let mut row = vec![0.0; nsig + usize::from(outer)];
+                let mut cb = |sys: &System, sw: &[f64], x: &[f64]| -> std::io::Result<()> {
+                    let off = usize::from(outer);
+                    if outer {
+                        row[0] = sw[1];
+                    }
+                    outs.eval(sys, x, &cx, &mut row[off..]);
+                    if let Some(r) = rec.as_mut() {
+                        r.axis.push(sw[0]);
+                        for (k, s) in r.sources.iter().enumerate() {
+                            r.re[k].push(outputs::eval_source(sys, *s, x, &cx));
+                        }
+                    }
+                    count += 1;
+                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                    sink.point(sw[0], &row, None)
+                };
+                let r = dc_sweep(&mut sys, &vars, &mut cb);
+                if let Err(e) = r {
+                    let _ = sink.end_analysis();
+                    return Err(fail(match e {
+                        DcError::NoConvergence { values, err } => format!(
+                            "DC sweep failed at {}: {}",
+                            specs
+                                .iter()
+                                .zip(&values)
+                                .map(|(s, v)| format!("{}={v:e}", s.name))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            newton_msg(&sys, &err)
+                        ),
+                        DcError::NotSweepable(d) => {
+                            format!("'{}' cannot be swept", sys.devices[d].name())
+                        }
+                        DcError::Output(e) => format!("output: {e}"),
+                    }));
+                }
+                sink.end_analysis()
+                    .map_err(|e| fail(format!("output: {e}")))?;
+            }
+            AnalysisSpec::Ac(spec) => {
+                let info = AnalysisInfo {
+                    kind,
+                    sweep: SignalInfo::new("frequency", "Hz"),
+                    signals: outs.signals.clone(),
+                    complex: true,
+                };
+                sink.begin_analysis(&info)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                let total = spec.frequencies().len().max(1);
+                let mut count = 0usize;
+                let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
+                    outs.eval_complex(xc, &mut vals, &mut imag);
+                    if let Some(r) = rec.as_mut() {
+                        r.axis.push(f);
+                        for (k, s) in r.sources.iter().enumerate() {
+                            let v = match *s {
+                                Source::Unknown(i) => xc[i],
+                                Source::Diff(a, b) => xc[a] - xc[b],
+                                _ => num_complex::Complex64::new(f64::NAN, f64::NAN),
+                            };
+                            r.re[k].push(v.re);
+                            if let Some(im) = r.im.as_mut() {
+                                im[k].push(v.im);
+                            }
+                        }
+                    }
+                    count += 1;
+                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                    sink.point(f, &vals, Some(&imag))
+                };
+                let r = ac(&mut sys, spec, &mut cb);
+                if let Err(e) = r {
+                    let _ = sink.end_analysis();
+                    return Err(fail(match e {
+                        AcError::Op(err) => {
+                            format!("operating point failed: {}", newton_msg(&sys, &err))
+                        }
+                        AcError::Singular { freq, unknown } => format!(
+                            "singular AC matrix at {freq:e} Hz{}",
+                            unknown
+                                .map(|u| format!(" at {}", describe_unknown(&sys, u)))
+                                .unwrap_or_default()
+                        ),
+                        AcError::Output(e) => format!("output: {e}"),
+                    }));
+                }
+                sink.end_analysis()
+                    .map_err(|e| fail(format!("output: {e}")))?;
+            }
+            AnalysisSpec::Tran(spec) => {
+                let info = AnalysisInfo {
+                    kind,
+                    sweep: SignalInfo::new("time", "s"),
+                    signals: outs.signals.clone(),
+                    complex: false,
+                };
+                sink.begin_analysis(&info)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                let mut cb = |s: &System,
+                              t: f64,
+                              x: &[f64],
+                              cx: &crate::system::LoadCtx|
+                 -> std::io::Result<()> {
+                    outs.eval(s, x, cx, &mut vals);
+                    if let Some(r) = rec.as_mut() {
+                        r.axis.push(t);
+                        for (k, src) in r.sources.iter().enumerate() {
+                            r.re[k].push(outputs::eval_source(s, *src, x, cx));
+                        }
+                    }
+                    sink.point(t, &vals, None)
+                };
+                let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
+                let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
+                if let Err(e) = r {
+                    let _ = sink.end_analysis();
+                    return Err(fail(match e {
+                        TranError::Op(err) => format!("initial operating point failed: {}", newton_msg(&sys, &err)),
+                        TranError::StepTooSmall { time, h, newton, worst } => match newton {
+                            Some(err) => format!(
+                                "time step too small at t = {time:e} s (h = {h:e} s): {}",
+                                newton_msg(&sys, &err)
+                            ),
+                            None => format!(
+                                "time step too small at t = {time:e} s (h = {h:e} s): truncation error too large at {}",
+                                describe_unknown(&sys, worst)
+                            ),
+                        },
+                        TranError::Output(e) => format!("output: {e}"),
+                    }));
+                }
+                sink.end_analysis()
+                    .map_err(|e| fail(format!("output: {e}")))?;
+            }
+        }
+        if let Some(r) = rec {
+            if !these.is_empty() {
+                let res = meas::evaluate(&these, &r, &env);
+                for m in &res {
+                    match &m.value {
+                        Ok(v) => {
+                            let _ = writeln!(report, "{} = {v:e}", m.name);
+                        }
+                        Err(why) => {
+                            let _ = writeln!(report, "{} = failed ({why})", m.name);
+                        }
+                    }
+                }
+                sink.measures(&res)
+                    .map_err(|e| fail(format!("output: {e}")))?;
+                measures_out.extend(res);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unit_of_swept(name: &str) -> &'static str {
+    match name.chars().next() {
+        Some('v') => "V",
+        Some('i') => "A",
+        Some('r') => "Ohm",
+        _ => "",
+    }
+}

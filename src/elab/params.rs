@@ -1,0 +1,141 @@
+//! Parameter scopes for elaboration. Top-level `.param`s are evaluated lazily
+//! on first use with memoization; a parameter that (indirectly) refers to
+//! itself is reported as a cycle.
+
+use crate::diag::Diagnostic;
+use crate::expr::eval::{eval, Env};
+use crate::expr::Expr;
+use crate::netlist::ast::FuncDef;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+#[derive(Clone)]
+enum Memo {
+    Busy,
+    Done(f64),
+    Failed,
+}
+
+/// Top-level parameters and functions.
+pub struct Globals<'a> {
+    exprs: HashMap<String, &'a Expr>,
+    overrides: HashMap<String, f64>,
+    funcs: HashMap<String, &'a FuncDef>,
+    memo: RefCell<HashMap<String, Memo>>,
+    errors: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'a> Globals<'a> {
+    pub fn new(overrides: &[(String, f64)]) -> Globals<'a> {
+        Globals {
+            exprs: HashMap::new(),
+            overrides: overrides.iter().cloned().collect(),
+            funcs: HashMap::new(),
+            memo: RefCell::new(HashMap::new()),
+            errors: RefCell::new(Vec::new()),
+        }
+    }
+    /// Define; returns true if it replaced an earlier definition.
+    pub fn define(&mut self, name: &str, e: &'a Expr) -> bool {
+        self.exprs.insert(name.to_string(), e).is_some()
+    }
+    pub fn define_func(&mut self, f: &'a FuncDef) {
+        self.funcs.insert(f.name.name.clone(), f);
+    }
+    pub fn override_value(&self, name: &str) -> Option<f64> {
+        self.overrides.get(name).copied()
+    }
+
+    /// Value of a global parameter (evaluating it on first use).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        if let Some(&v) = self.overrides.get(name) {
+            return Some(v);
+        }
+        let e = *self.exprs.get(name)?;
+        match self.memo.borrow().get(name) {
+            Some(Memo::Done(v)) => return Some(*v),
+            Some(Memo::Failed) => return None,
+            Some(Memo::Busy) => {
+                self.errors.borrow_mut().push(Diagnostic::error(
+                    e.span,
+                    format!("parameter '{name}' depends on itself"),
+                ));
+                return None;
+            }
+            None => {}
+        }
+        self.memo.borrow_mut().insert(name.to_string(), Memo::Busy);
+        let env = ScopeEnv {
+            params: &HashMap::new(),
+            funcs: &HashMap::new(),
+            globals: self,
+        };
+        let r = eval(e, &env);
+        let (memo, out) = match r {
+            Ok(v) => (Memo::Done(v), Some(v)),
+            Err(d) => {
+                let mut errs = self.errors.borrow_mut();
+                if !errs.contains(&d) {
+                    errs.push(d);
+                }
+                (Memo::Failed, None)
+            }
+        };
+        self.memo.borrow_mut().insert(name.to_string(), memo);
+        out
+    }
+
+    pub fn func(&self, name: &str) -> Option<&'a FuncDef> {
+        self.funcs.get(name).copied()
+    }
+
+    pub fn take_errors(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.errors.borrow_mut())
+    }
+
+    /// All top-level parameters that evaluate (for measures and `.step`).
+    pub fn evaluated(&self) -> HashMap<String, f64> {
+        let mut out: HashMap<String, f64> = HashMap::new();
+        let names: Vec<String> = self.exprs.keys().cloned().collect();
+        for n in names {
+            if let Some(v) = self.get(&n) {
+                out.insert(n, v);
+            }
+        }
+        for (k, v) in &self.overrides {
+            out.insert(k.clone(), *v);
+        }
+        // errors of parameters never used by the circuit are not reported
+        self.errors.borrow_mut().clear();
+        out
+    }
+
+    pub fn funcs_owned(&self) -> HashMap<String, FuncDef> {
+        self.funcs
+            .iter()
+            .map(|(k, v)| (k.clone(), (*v).clone()))
+            .collect()
+    }
+}
+
+/// Name resolution inside one scope: local parameters, then globals.
+pub struct ScopeEnv<'s, 'a> {
+    pub params: &'s HashMap<String, f64>,
+    pub funcs: &'s HashMap<String, &'a FuncDef>,
+    pub globals: &'s Globals<'a>,
+}
+
+impl Env for ScopeEnv<'_, '_> {
+    fn ident(&self, name: &str) -> Option<f64> {
+        self.params
+            .get(name)
+            .copied()
+            .or_else(|| self.globals.get(name))
+    }
+    fn func(&self, name: &str) -> Option<&FuncDef> {
+        self.funcs
+            .get(name)
+            .copied()
+            .or_else(|| self.globals.func(name))
+    }
+}
