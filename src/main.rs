@@ -39,6 +39,9 @@ enum Cmd {
         /// No progress bar and no operating-point listing.
         #[arg(short, long)]
         quiet: bool,
+        /// Print solver statistics (steps, iterations, factorizations, time split) on stderr.
+        #[arg(long)]
+        stats: bool,
     },
     /// Parse and elaborate only; report errors and a summary.
     Check { netlist: PathBuf },
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
             output,
             params,
             quiet,
+            stats,
         } => {
             let mut sm = SourceMap::new();
             let parsed = match parse_file(&netlist, &mut sm) {
@@ -192,6 +196,7 @@ fn main() -> ExitCode {
                 report: &mut lock,
                 progress: &mut bar,
                 print_op: !quiet,
+                acct: stats,
             };
             let res = run(&parsed.netlist, &text, &mut cfg, sink.as_mut());
             bar.done();
@@ -202,6 +207,13 @@ fn main() -> ExitCode {
                 }
                 Ok(summary) => {
                     print_diags(&summary.warnings, &sm);
+                    if stats || summary.acct {
+                        for s in &summary.stats {
+                            for l in s.lines() {
+                                eprintln!("{l}");
+                            }
+                        }
+                    }
                     if summary.failures.is_empty() {
                         return ExitCode::SUCCESS;
                     }

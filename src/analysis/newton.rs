@@ -93,7 +93,7 @@ impl Newton {
             scale: vec![0.0; sys.n + 1],
             ratol,
             stats: NewtonStats::default(),
-            timing: std::env::var_os("SPINSPICE_PROFILE").is_some(),
+            timing: sys.opts.acct,
         })
     }
 

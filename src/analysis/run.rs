@@ -43,11 +43,55 @@ pub struct RunConfig<'a> {
     pub progress: &'a mut dyn Progress,
     /// Print operating-point values of `.op`.
     pub print_op: bool,
+    /// Collect statistics and timings as with `.options acct`.
+    pub acct: bool,
 }
 
 /// Outcome of a run that got past elaboration.
+/// Statistics of one transient analysis (`--stats`, `.options acct`).
+#[derive(Debug, Clone)]
+pub struct AnalysisStats {
+    pub tran: super::tran::TranStats,
+    pub wall: f64,
+}
+
+impl AnalysisStats {
+    /// `name = value` lines.
+    pub fn lines(&self) -> Vec<String> {
+        let t = &self.tran;
+        let n = &t.newton;
+        let ms = |ns: u64| ns as f64 * 1e-6;
+        vec![
+            format!("transient wall time [s] = {:.4}", self.wall),
+            format!("accepted steps = {}", t.accepted),
+            format!("rejected steps (truncation error) = {}", t.rejected_lte),
+            format!("rejected steps (Newton) = {}", t.rejected_newton),
+            format!("newton iterations = {}", n.iterations),
+            format!("device loads = {}", n.loads),
+            format!(
+                "factorizations = {} (pivoting {}, refactor {}, repivot {}), reused = {}",
+                t.lu.full + t.lu.refactor,
+                t.lu.full,
+                t.lu.refactor,
+                t.lu.repivot,
+                t.lu.reused
+            ),
+            format!("solves = {}", t.lu.solves),
+            format!(
+                "time in load / factor / solve [ms] = {:.1} / {:.1} / {:.1}",
+                ms(n.load_ns),
+                ms(n.factor_ns),
+                ms(n.solve_ns)
+            ),
+        ]
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RunSummary {
+    /// Transient statistics (last point), and whether `.options acct` asked for them.
+    pub stats: Vec<AnalysisStats>,
+    pub acct: bool,
     pub points: usize,
     /// Errors of failed points (step index, message); empty when all succeeded.
     pub failures: Vec<(usize, Diagnostic)>,
@@ -66,7 +110,8 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> Result<RunSummary, Vec<Diagnostic>> {
     check_overrides(nl, &cfg.overrides)?;
-    let base = elaborate(nl, &cfg.overrides)?;
+    let mut base = elaborate(nl, &cfg.overrides)?;
+    base.options.acct |= cfg.acct;
     let mut summary = RunSummary {
         warnings: base.warnings.clone(),
         ..Default::default()
@@ -75,6 +120,7 @@ pub fn run(
         sink.begin_run(&base.title, text, None).map_err(io_diag)?;
         summary.points = 1;
         let mut prog = |f: f64| cfg.progress.set(f);
+        summary.acct = base.options.acct;
         let r = run_circuit(
             base,
             sink,
@@ -82,6 +128,7 @@ pub fn run(
             &mut prog,
             cfg.print_op,
             &mut summary.measures,
+            &mut summary.stats,
         );
         if let Err(e) = r {
             summary.failures.push((0, e));
@@ -141,6 +188,7 @@ pub fn run(
         }
         let status = match elaborate(nl, &ov) {
             Ok(mut c) => {
+                c.options.acct |= cfg.acct;
                 for (s, v) in steps.iter().zip(row) {
                     if device_steps.contains(&s.name) {
                         if let Some(d) = c.devices.iter_mut().find(|d| d.name() == s.name) {
@@ -163,6 +211,8 @@ pub fn run(
                 let base_frac = k as f64 / total as f64;
                 let mut prog = |f: f64| cfg.progress.set(base_frac + f / total as f64);
                 summary.measures.clear();
+                summary.stats.clear();
+                summary.acct = c.options.acct;
                 match run_circuit(
                     c,
                     sink,
@@ -170,6 +220,7 @@ pub fn run(
                     &mut prog,
                     cfg.print_op,
                     &mut summary.measures,
+                    &mut summary.stats,
                 ) {
                     Ok(()) => PointStatus::Ok,
                     Err(e) => {
@@ -340,6 +391,7 @@ pub fn run_circuit(
     progress: &mut dyn FnMut(f64),
     print_op: bool,
     measures_out: &mut Vec<MeasureValue>,
+    stats_out: &mut Vec<AnalysisStats>,
 ) -> Result<(), Diagnostic> {
     let Circuit {
         node_names,
@@ -561,7 +613,15 @@ pub fn run_circuit(
                     sink.point(t, &vals, None)
                 };
                 let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
+                let t0 = std::time::Instant::now();
                 let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
+                if let Ok(st) = &r {
+                    stats_out.push(AnalysisStats {
+                        tran: st.clone(),
+                        wall: t0.elapsed().as_secs_f64(),
+                    });
+                }
+
                 if let Err(e) = r {
                     let _ = sink.end_analysis();
                     return Err(fail(match e {
@@ -612,4 +672,38 @@ fn unit_of_swept(name: &str) -> &'static str {
         Some('r') => "Ohm",
         _ => "",
     }
+}
+
+/// Parse and run netlist text in memory (for tests and library users):
+/// returns the in-memory results and the run summary, or the diagnostics
+/// rendered as `file:line:col: error: …` lines.
+pub fn simulate_str(
+    text: &str,
+    overrides: &[(String, f64)],
+) -> Result<(crate::output::memory::MemorySink, RunSummary), String> {
+    let mut sm = crate::diag::SourceMap::new();
+    let parsed = crate::netlist::parse_str("<netlist>", text, std::path::Path::new("."), &mut sm)
+        .map_err(|d| {
+        d.iter()
+            .map(|x| x.short(&sm))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let mut sink = crate::output::memory::MemorySink::new();
+    let mut report = Vec::new();
+    let mut np = NoProgress;
+    let mut cfg = RunConfig {
+        overrides: overrides.to_vec(),
+        report: &mut report,
+        progress: &mut np,
+        print_op: false,
+        acct: false,
+    };
+    let summary = run(&parsed.netlist, text, &mut cfg, &mut sink).map_err(|d| {
+        d.iter()
+            .map(|x| x.short(&sm))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok((sink, summary))
 }

@@ -40,6 +40,8 @@ pub struct TranStats {
     pub rejected_newton: usize,
     pub op: Option<OpReport>,
     pub output_points: usize,
+    pub newton: super::newton::NewtonStats,
+    pub lu: crate::solver::LuStats,
 }
 
 #[derive(Debug)]
@@ -369,6 +371,8 @@ pub fn transient(
         h = h_next;
     }
     progress(1.0);
+    stats.newton = nt.stats;
+    stats.lu = nt.lu.stats;
     Ok(stats)
 }
 

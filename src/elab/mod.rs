@@ -1069,6 +1069,7 @@ impl<'a> Elab<'a> {
                     )),
                 },
                 "interp" => self.options.interp = flag(it.value.as_ref()),
+                "acct" => self.options.acct = flag(it.value.as_ref()),
                 _ => self.warnings.push(Diagnostic::warning(
                     it.name.span,
                     format!("option '{name}' is not used by spinspice and was ignored"),

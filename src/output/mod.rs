@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod hdf5;
+pub mod memory;
 pub mod raw;
 
 use std::io;

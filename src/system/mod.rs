@@ -81,6 +81,8 @@ pub struct Options {
     /// gmin stepping steps and source stepping steps for `.op`.
     pub gminsteps: usize,
     pub srcsteps: usize,
+    /// Collect and print run statistics and time split (`.options acct`, `--stats`).
+    pub acct: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,7 @@ impl Default for Options {
             minstep: 0.0,
             gminsteps: 10,
             srcsteps: 10,
+            acct: false,
         }
     }
 }

@@ -1,0 +1,198 @@
+//! Helpers shared by the integration tests: external tools (ngspice, python)
+//! and waveform comparison.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether CI demands every external tool (tests fail instead of skipping).
+pub fn tools_required() -> bool {
+    std::env::var("SPINSPICE_REQUIRE_TOOLS")
+        .map(|v| v == "1")
+        .unwrap_or(false)
+}
+
+/// True if `ngspice` runs; otherwise skip (or fail when tools are required).
+pub fn have_ngspice() -> bool {
+    let ok = Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            !tools_required(),
+            "ngspice is required (SPINSPICE_REQUIRE_TOOLS=1) but not installed"
+        );
+        eprintln!("note: ngspice not installed; skipping the cross-check");
+    }
+    ok
+}
+
+/// Python interpreter with numpy/h5py: `$SPINSPICE_PYTHON` or `python3`.
+pub fn python() -> String {
+    std::env::var("SPINSPICE_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("spinspice-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One plot of a SPICE binary rawfile.
+#[derive(Debug, Clone)]
+pub struct RawPlot {
+    pub name: String,
+    pub vars: Vec<String>,
+    pub complex: bool,
+    /// `re[var][point]`
+    pub re: Vec<Vec<f64>>,
+    pub im: Vec<Vec<f64>>,
+}
+
+impl RawPlot {
+    pub fn get(&self, var: &str) -> &[f64] {
+        let k = self
+            .vars
+            .iter()
+            .position(|v| v.eq_ignore_ascii_case(var))
+            .unwrap_or_else(|| panic!("no {var} in {:?}", self.vars));
+        &self.re[k]
+    }
+    pub fn get_im(&self, var: &str) -> &[f64] {
+        let k = self
+            .vars
+            .iter()
+            .position(|v| v.eq_ignore_ascii_case(var))
+            .unwrap_or_else(|| panic!("no {var} in {:?}", self.vars));
+        &self.im[k]
+    }
+}
+
+/// Parse a binary rawfile (ngspice's `-r` output or spinspice's `.raw`).
+pub fn read_raw(path: &Path) -> Vec<RawPlot> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut plots = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let mut name = String::new();
+        let mut complex = false;
+        let mut nvars = 0;
+        let mut npts = 0;
+        let mut vars = Vec::new();
+        loop {
+            let end = pos
+                + bytes[pos..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .expect("header line");
+            let line = String::from_utf8_lossy(&bytes[pos..end]).to_string();
+            pos = end + 1;
+            let l = line.trim();
+            if let Some(v) = l.strip_prefix("Plotname:") {
+                name = v.trim().to_string();
+            } else if let Some(v) = l.strip_prefix("Flags:") {
+                complex = v.contains("complex");
+            } else if let Some(v) = l.strip_prefix("No. Variables:") {
+                nvars = v.trim().parse().unwrap();
+            } else if let Some(v) = l.strip_prefix("No. Points:") {
+                npts = v.trim().parse().unwrap();
+            } else if l == "Variables:" {
+                for _ in 0..nvars {
+                    let end = pos + bytes[pos..].iter().position(|&b| b == b'\n').unwrap();
+                    let line = String::from_utf8_lossy(&bytes[pos..end]).to_string();
+                    pos = end + 1;
+                    let f: Vec<&str> = line.split_whitespace().collect();
+                    vars.push(f[1].to_string());
+                }
+            } else if l == "Binary:" {
+                break;
+            }
+        }
+        let per = if complex { 2 } else { 1 };
+        let mut re = vec![Vec::with_capacity(npts); nvars];
+        let mut im = vec![Vec::with_capacity(npts); nvars];
+        for _ in 0..npts {
+            for v in 0..nvars {
+                let r = f64::from_le_bytes(bytes[pos..pos + 8].try_into().unwrap());
+                pos += 8;
+                re[v].push(r);
+                if per == 2 {
+                    let i = f64::from_le_bytes(bytes[pos..pos + 8].try_into().unwrap());
+                    pos += 8;
+                    im[v].push(i);
+                }
+            }
+        }
+        plots.push(RawPlot {
+            name,
+            vars,
+            complex,
+            re,
+            im,
+        });
+    }
+    plots
+}
+
+/// Run ngspice in batch mode on `netlist`, return its rawfile plots.
+pub fn run_ngspice(dir: &Path, netlist: &str) -> Vec<RawPlot> {
+    let cir = dir.join("ng.cir");
+    let raw = dir.join("ng.raw");
+    std::fs::write(&cir, netlist).unwrap();
+    let out = Command::new("ngspice")
+        .arg("-b")
+        .arg("-r")
+        .arg(&raw)
+        .arg(&cir)
+        .output()
+        .expect("run ngspice");
+    assert!(
+        out.status.success(),
+        "ngspice failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    read_raw(&raw)
+}
+
+/// Linear interpolation of (t, y) at `x` (t increasing).
+pub fn interp(t: &[f64], y: &[f64], x: f64) -> f64 {
+    let k = t.partition_point(|&v| v < x);
+    if k == 0 {
+        return y[0];
+    }
+    if k >= t.len() {
+        return y[t.len() - 1];
+    }
+    let (t0, t1) = (t[k - 1], t[k]);
+    if t1 == t0 {
+        return y[k];
+    }
+    y[k - 1] + (y[k] - y[k - 1]) * (x - t0) / (t1 - t0)
+}
+
+/// Relative RMS difference of two waveforms on a uniform grid of `n` points
+/// over [t0, t1]: rms(a − b) / rms(b).
+pub fn rel_rms_diff(
+    ta: &[f64],
+    ya: &[f64],
+    tb: &[f64],
+    yb: &[f64],
+    t0: f64,
+    t1: f64,
+    n: usize,
+) -> f64 {
+    let mut num = 0.0;
+    let mut den = 0.0;
+    for k in 0..n {
+        let x = t0 + (t1 - t0) * k as f64 / (n - 1) as f64;
+        let a = interp(ta, ya, x);
+        let b = interp(tb, yb, x);
+        num += (a - b) * (a - b);
+        den += b * b;
+    }
+    (num / den).sqrt()
+}
