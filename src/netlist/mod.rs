@@ -1,31 +1,109 @@
 //! Netlist text → AST.
 //!
-//! INTERFACE STUB — implemented by the parser work item.
+//! Three stages:
+//!
+//! 1. [`reader`]: files → logical lines (title, comments, `+` continuations,
+//!    `.include` / `.lib`, `.control` blocks, `.end`), each line keeping a map
+//!    back to file byte offsets;
+//! 2. [`lexer`] (nom): a logical line → tokens (words, `=`, `{…}`, `'…'`,
+//!    `"…"`, `(…)` groups with their head word);
+//! 3. [`parser`]: tokens → [`ast::Stmt`], every value parsed by the nom
+//!    expression parser ([`crate::expr::parse::parse_expr`]).
+//!
+//! [`print`] writes an AST back as netlist text that parses to the same AST.
+//!
+//! # Dialect decisions
+//!
+//! * Names are lower-cased; spans keep the original text. The title is the
+//!   first line verbatim (`.title text` replaces it).
+//! * In R/C/L, a bare identifier in a positional slot is the *model* name (as in
+//!   SPICE); parameter values must be written `{name}` / `'name'` there. The
+//!   value may also be given as `r=`/`c=`/`l=` (stored in `value`). In diodes the
+//!   positional area and `area=` both go to `area`.
+//! * Elsewhere (sources, `.param`, analyses, instance parameters) a bare
+//!   identifier is a parameter reference (`ExprKind::Ident`), except for the
+//!   keywords of the statement (`dc`, `ac`, `sin`, …, `uic`, `off`, `list`).
+//! * B sources and `VALUE=`/`vol=`/`cur=` take the rest of the line as the
+//!   expression (spaces allowed, a single `{…}`/`'…'` is unwrapped); trailing
+//!   `name=value` items whose `=` is standalone (not `==`, `<=`, `>=`, `!=`) are
+//!   instance parameters. Comparisons with `=` signs in an unbraced expression
+//!   therefore need braces when the expression ends in `ident = value`.
+//! * `.save name` and `.print tran name` with a bare node name mean `v(name)`.
+//! * `.lib file section` includes a section; a one-argument `.lib name` met
+//!   while reading normally is a section definition and is skipped to `.endl`.
+//! * `.end` inside an included file ends that file only.
+//! * `.meas` without RISE/FALL/CROSS uses the first crossing (`CROSS=1`).
 
 pub mod ast;
+pub(crate) mod lexer;
+pub(crate) mod parser;
+pub mod print;
+pub(crate) mod reader;
+pub mod spans;
 
 use crate::diag::{Diagnostic, SourceMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Result of parsing: the AST and the warnings (ignored commands…).
 pub struct Parsed {
+    /// The parsed netlist.
     pub netlist: ast::Netlist,
+    /// Non-fatal diagnostics (ignored dot commands, `.control` blocks, …).
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Read `path` (and its `.include`/`.lib` files) into `sm` and parse it.
 /// All errors found are returned (at least one), each with its span.
-pub fn parse_file(_path: &Path, _sm: &mut SourceMap) -> Result<Parsed, Vec<Diagnostic>> {
-    unimplemented!("parse_file")
+pub fn parse_file(path: &Path, sm: &mut SourceMap) -> Result<Parsed, Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::plain(format!(
+            "cannot read netlist '{}': {e}",
+            path.display()
+        ))]
+    })?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let id = sm.add(path.to_path_buf(), text);
+    parse_loaded(sm, id, canon, &base)
 }
 
 /// Parse netlist text given in memory; `name` is used as its path in messages;
 /// relative `.include` paths are resolved against `base_dir`.
 pub fn parse_str(
-    _name: &str,
-    _text: &str,
-    _base_dir: &Path,
-    _sm: &mut SourceMap,
+    name: &str,
+    text: &str,
+    base_dir: &Path,
+    sm: &mut SourceMap,
 ) -> Result<Parsed, Vec<Diagnostic>> {
-    unimplemented!("parse_str")
+    let joined = base_dir.join(name);
+    let canon = std::fs::canonicalize(&joined).unwrap_or(joined);
+    let id = sm.add(PathBuf::from(name), text.to_string());
+    parse_loaded(sm, id, canon, base_dir)
+}
+
+fn parse_loaded(
+    sm: &mut SourceMap,
+    id: crate::diag::FileId,
+    canon: PathBuf,
+    base: &Path,
+) -> Result<Parsed, Vec<Diagnostic>> {
+    let read = reader::read(sm, id, canon, base);
+    let (statements, perrs, pwarns, title) = parser::StmtParser::new().run(&read.items);
+    let mut errors = read.errors;
+    errors.extend(perrs);
+    if !errors.is_empty() {
+        // Report in source order (file, then position).
+        errors.sort_by_key(|d| d.span.map(|s| (s.file.0, s.start)));
+        return Err(errors);
+    }
+    let mut warnings = read.warnings;
+    warnings.extend(pwarns);
+    Ok(Parsed {
+        netlist: ast::Netlist {
+            title: title.unwrap_or(read.title),
+            statements,
+        },
+        warnings,
+    })
 }
