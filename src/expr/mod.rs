@@ -6,6 +6,7 @@
 //! with forward-mode derivatives ([`compile`]) for behavioural devices, which
 //! evaluate it in the Newton loop without allocating.
 
+pub mod builtins;
 pub mod compile;
 pub mod eval;
 pub mod number;
