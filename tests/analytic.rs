@@ -8,7 +8,7 @@ use spinspice::output::AnalysisKind;
 use std::f64::consts::PI;
 
 /// Tight tolerances used by these tests.
-const TIGHT: &str = ".options reltol=1e-6 vntol=1e-9 abstol=1e-15\n";
+const TIGHT: &str = ".options reltol=1e-6 trtol=1 vntol=1e-9 abstol=1e-15\n";
 
 fn tran(netlist: &str) -> MemAnalysis {
     let (sink, summary) = simulate_str(netlist, &[]).unwrap_or_else(|e| panic!("{e}"));
@@ -45,6 +45,7 @@ fn rc_charge() {
     let a = tran(&nl);
     let tau = 1e3 * 1e-9;
     let e = max_rel_err(&a, "v(out)", |t| 1.0 - (-t / tau).exp(), 1.0, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 
@@ -55,6 +56,7 @@ fn rl_current_rise() {
     let a = tran(&nl);
     let tau = 1e-3 / 100.0;
     let e = max_rel_err(&a, "i(l1)", |t| 0.01 * (1.0 - (-t / tau).exp()), 0.01, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 
@@ -65,11 +67,12 @@ fn series_rlc_ringing() {
         "series rlc\nC1 a 0 1n IC=1\nL1 a b 1u IC=0\nR1 b 0 10\n{TIGHT}.tran 1n 2u uic\n.end\n"
     );
     let a = tran(&nl);
-    let (l, c, r) = (1e-6, 1e-9, 10.0);
+    let (l, c, r): (f64, f64, f64) = (1e-6, 1e-9, 10.0);
     let alpha = r / (2.0 * l);
     let wd = (1.0 / (l * c) - alpha * alpha).sqrt();
     let exact = |t: f64| (-alpha * t).exp() * ((wd * t).cos() + alpha / wd * (wd * t).sin());
     let e = max_rel_err(&a, "v(a)", exact, 1.0, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 
@@ -79,11 +82,12 @@ fn parallel_rlc_ringing() {
         "parallel rlc\nC1 a 0 1n IC=1\nL1 a 0 1u IC=0\nR1 a 0 100\n{TIGHT}.tran 1n 1u uic\n.end\n"
     );
     let a = tran(&nl);
-    let (l, c, r) = (1e-6, 1e-9, 100.0);
+    let (l, c, r): (f64, f64, f64) = (1e-6, 1e-9, 100.0);
     let alpha = 1.0 / (2.0 * r * c);
     let wd = (1.0 / (l * c) - alpha * alpha).sqrt();
     let exact = |t: f64| (-alpha * t).exp() * ((wd * t).cos() - alpha / wd * (wd * t).sin());
     let e = max_rel_err(&a, "v(a)", exact, 1.0, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 
@@ -101,6 +105,7 @@ fn rc_lowpass_sine_from_rest() {
     let exact =
         |t: f64| ((w * t).sin() - wt * (w * t).cos() + wt * (-t / tau).exp()) / (1.0 + wt * wt);
     let e = max_rel_err(&a, "v(out)", exact, 1.0, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 
@@ -119,6 +124,7 @@ fn rc_highpass_1ghz_sine_with_dc_offset() {
     let cb = 0.2 * wt * wt / (1.0 + wt * wt);
     let exact = |t: f64| ca * (w * t).cos() + cb * (w * t).sin() - ca * (-t / tau).exp();
     let e = max_rel_err(&a, "v(out)", exact, 0.2, 0.0);
+    eprintln!("max relative error {e:.3e}");
     assert!(e < 1e-4, "relative error {e}");
 }
 

@@ -97,8 +97,9 @@ impl Newton {
         })
     }
 
-    /// Solve for `x` (initial guess in, solution out; `x[0]` stays 0). On
-    /// success `ws` holds F, Q, G, C evaluated at the returned `x`.
+    /// Solve for `x` (initial guess in, solution out; `x[0]` stays 0) with the
+    /// excitation of `cx` (time, mode, source scale). On success `ws` holds
+    /// F, Q, G, C evaluated at the returned `x`.
     pub fn solve(
         &mut self,
         sys: &mut System,
@@ -115,6 +116,7 @@ impl Newton {
             Some((a0, h)) => (a0, Some(h)),
             None => (0.0, None),
         };
+        sys.sources(cx, ws);
         let mut update_ok = false;
         let mut worst = 0usize;
         let first = cx.first_iter;

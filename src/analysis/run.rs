@@ -426,7 +426,9 @@ pub fn run_circuit(
         };
         let mk = meas_kind(kind);
         let these: Vec<&Measure> = measures.iter().filter(|m| Some(m.analysis) == mk).collect();
-        let mut rec = mk.map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
+        let mut rec = mk
+            .filter(|_| !these.is_empty())
+            .map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
         let fail = |msg: String| Diagnostic::error(*span, msg);
         match an {
             AnalysisSpec::Op => {

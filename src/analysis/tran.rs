@@ -256,7 +256,6 @@ pub fn transient(
         cx.time = tn;
         cx.h = h;
         cx.first_iter = true;
-        sys.sources(&cx, &mut ws);
         let terms = Terms {
             dynamic: Some((a0, &hist)),
             gshunt: 0.0,
