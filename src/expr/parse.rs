@@ -548,6 +548,9 @@ impl<'s> Ctx<'s> {
             j = k;
         } else {
             loop {
+                if ws(j).is_empty() {
+                    return fail(open, 1, "unbalanced parentheses: '(' is never closed");
+                }
                 let (k, (a, d)) = self.expr(j)?;
                 args.push(a);
                 depth = depth.max(d);
