@@ -54,11 +54,18 @@ struct Cur<'l> {
     line: &'l LogicalLine,
     toks: Vec<Tok>,
     pos: usize,
+    /// End of the tokenized range (end of line, or the closing `)` of a group).
+    end: usize,
 }
 
 impl<'l> Cur<'l> {
-    fn new(line: &'l LogicalLine, toks: Vec<Tok>) -> Cur<'l> {
-        Cur { line, toks, pos: 0 }
+    fn new(line: &'l LogicalLine, toks: Vec<Tok>, end: usize) -> Cur<'l> {
+        Cur {
+            line,
+            toks,
+            pos: 0,
+            end,
+        }
     }
     fn peek(&self) -> Option<Tok> {
         self.toks.get(self.pos).copied()
@@ -85,8 +92,9 @@ impl<'l> Cur<'l> {
     fn span(&self, t: Tok) -> Span {
         self.line.span(t.start, t.end)
     }
+    /// Zero-length span at the end of the tokenized range ("missing …").
     fn eol(&self) -> Span {
-        self.line.eol_span()
+        self.line.span(self.end, self.end)
     }
     /// Lower-case text of a word token (None for other kinds).
     fn word(&self, t: Tok) -> Option<String> {
@@ -230,7 +238,7 @@ impl<'l> Cur<'l> {
     }
     /// A sub-cursor over the inside of a group.
     fn sub(&self, t: Tok) -> DResult<Cur<'l>> {
-        Ok(Cur::new(self.line, self.inner_toks(t)?))
+        Ok(Cur::new(self.line, self.inner_toks(t)?, t.inner.1))
     }
     /// Span from token `a` to the end of token `b`.
     fn span2(&self, a: Tok, b: Tok) -> Span {
@@ -349,7 +357,7 @@ impl StmtParser {
     fn line(&mut self, l: &LogicalLine) -> DResult<()> {
         let toks = lex(&l.text, 0, l.text.len())
             .map_err(|e| Diagnostic::error(l.span(e.start, e.end), e.msg))?;
-        let mut c = Cur::new(l, toks);
+        let mut c = Cur::new(l, toks, l.text.len());
         let Some(first) = c.peek() else {
             return Ok(());
         };
@@ -1042,7 +1050,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         if c.pos > start {
             span = c.span2(t, c.toks[c.pos - 1]);
         }
-        (Cur::new(c.line, c.toks[start..c.pos].to_vec()), false)
+        let end = c.toks.get(c.pos).map_or(c.end, |t| t.start);
+        (Cur::new(c.line, c.toks[start..c.pos].to_vec(), end), false)
     };
     let _ = in_parens;
     let mut args = Vec::new();
