@@ -124,7 +124,7 @@ fn malformed_netlists_table() {
         row("t\nC1 a b 1p2\n", 2, 8, "invalid number '1p2'"),
         row("t\nR1 a b {1+*2}\n", 2, 11, "expected a value"),
         row("t\nV1 a 0 SIN(0 1 {2*})\n", 2, 19, "expected a value"),
-        row(&deep, 2, 109, "nested too deeply"),
+        row(&deep, 2, 73, "nested too deeply"),
         // ---- unbalanced parentheses, braces, quotes
         row("t\nR1 a b {(1+2}\n", 2, 9, "'(' is never closed"),
         row(

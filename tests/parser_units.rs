@@ -168,6 +168,20 @@ fn expr_precedence_and_associativity() {
     assert_eq!(ex("a==b&&c"), bin(And, bin(Eq, id("a"), id("b")), id("c")));
     assert_eq!(ex("!a&&b"), bin(And, un(UnOp::Not, id("a")), id("b")));
     assert_eq!(ex("+-a"), un(UnOp::Plus, un(UnOp::Neg, id("a"))));
+    assert_eq!(
+        ex("-a^-b^c"),
+        un(
+            UnOp::Neg,
+            bin(Pow, id("a"), un(UnOp::Neg, bin(Pow, id("b"), id("c"))))
+        )
+    );
+    assert_eq!(
+        ex("!-2**3^4"),
+        un(
+            UnOp::Not,
+            un(UnOp::Neg, bin(Pow, n(2.0), bin(Pow, n(3.0), n(4.0))))
+        )
+    );
     assert_eq!(ex("-a*b"), bin(Mul, un(UnOp::Neg, id("a")), id("b")));
 }
 
@@ -306,14 +320,14 @@ fn expr_deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let (pos, msg) = ex_err(&deep);
     assert!(msg.contains("nested too deeply"), "{msg}");
-    assert_eq!(pos, 100, "the 101st '(' is refused");
+    assert_eq!(pos, 64, "the 65th '(' is refused");
     // The cap is not reached by reasonable nesting.
-    let ok = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+    let ok = format!("{}1{}", "(".repeat(64), ")".repeat(64));
     assert_eq!(ex(&ok), n(1.0));
     let (_, msg) = ex_err(&format!("{}1", "-".repeat(10_000)));
     assert!(msg.contains("nested too deeply"), "{msg}");
     let (_, msg) = ex_err(&format!("2{}", "^2".repeat(10_000)));
-    assert!(msg.contains("nested too deeply"), "{msg}");
+    assert!(msg.contains("too deep"), "{msg}");
     let (_, msg) = ex_err(&format!(
         "f({}1{})",
         "g(".repeat(10_000),
@@ -321,7 +335,26 @@ fn expr_deep_nesting_is_an_error_not_a_crash() {
     ));
     assert!(msg.contains("nested too deeply"), "{msg}");
     let (_, msg) = ex_err(&format!("{}1", "1?1:".repeat(10_000)));
+    assert!(msg.contains("too deep"), "{msg}");
+    let (_, msg) = ex_err(&format!(
+        "{}1{}",
+        "1?(".repeat(10_000),
+        "):1".repeat(10_000)
+    ));
     assert!(msg.contains("nested too deeply"), "{msg}");
+    // Long but reasonable chains parse (iteratively).
+    assert!(matches!(
+        ex(&format!("{}1", "x?1:".repeat(500))).kind,
+        ExprKind::Ternary(..)
+    ));
+    assert!(matches!(
+        ex(&format!("2{}", "^1".repeat(500))).kind,
+        ExprKind::Binary(BinOp::Pow, ..)
+    ));
+    assert!(matches!(
+        ex(&format!("{}1", "-".repeat(64))).kind,
+        ExprKind::Unary(UnOp::Neg, _)
+    ));
     // Long flat chains build deep trees: capped too.
     let (_, msg) = ex_err(&format!("1{}", "+1".repeat(10_000)));
     assert!(msg.contains("too deep"), "{msg}");
@@ -1589,4 +1622,37 @@ fn all_bad_lines_are_reported() {
     assert!(e[0].starts_with("t.cir:2:1:"));
     assert!(e[1].starts_with("t.cir:4:5:"));
     assert!(e[2].starts_with("t.cir:5:6:"));
+}
+
+/// Expressions at the nesting limit, in the shapes that use the most stack per
+/// level (calls, parentheses, conditional branches, operator chains), parse on
+/// a thread with a 2 MiB stack (the default for spawned threads and tests).
+#[test]
+fn nesting_at_the_limit_fits_a_2mib_stack() {
+    let limit = spinspice::expr::parse::MAX_NESTING as usize;
+    // Three nesting levels each: call, conditional branch, parenthesis.
+    let third = limit / 3;
+    let shapes = [
+        format!("{}1{}", "(".repeat(limit), ")".repeat(limit)),
+        format!("{}x{}", "f(1, ".repeat(limit), ")".repeat(limit)),
+        format!(
+            "{}1{}",
+            "1||1&&1==1<1+1*-(".repeat(limit),
+            ")".repeat(limit)
+        ),
+        format!("{}1{}", "g(1 ? 2^(".repeat(third), ") : 3)".repeat(third)),
+        format!("{}1{}", "a ? ".repeat(limit), " : 0".repeat(limit)),
+    ];
+    let h = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            shapes
+                .iter()
+                .map(|s| parse_expr(s, &|a, b| Span::new(Default::default(), a, b)).map(|_| ()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    for r in h.join().unwrap() {
+        assert_eq!(r.map_err(|d| d.message), Ok(()));
+    }
 }

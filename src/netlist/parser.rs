@@ -13,6 +13,9 @@ use crate::diag::{DResult, Diagnostic, Span};
 use crate::expr::parse::{is_ident, parse_expr};
 use crate::expr::{Expr, ExprKind};
 
+/// Maximum nesting of `.subckt` definitions.
+const MAX_SUBCKT_NESTING: usize = 100;
+
 /// Transient source function names.
 const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 
@@ -405,6 +408,14 @@ impl StmtParser {
             }
             ".func" => Stmt::Func(func(c, line_span)?),
             ".subckt" => {
+                if self.open.len() >= MAX_SUBCKT_NESTING {
+                    return Err(c.err_at(
+                        kw_tok,
+                        format!(
+                            "subcircuit definitions nested too deeply (more than {MAX_SUBCKT_NESTING} levels)"
+                        ),
+                    ));
+                }
                 let def = subckt_header(c, line_span)?;
                 self.open.push(def);
                 return Ok(());
