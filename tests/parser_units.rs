@@ -1656,3 +1656,37 @@ fn nesting_at_the_limit_fits_a_2mib_stack() {
         assert_eq!(r.map_err(|d| d.message), Ok(()));
     }
 }
+
+#[test]
+fn bad_subckt_header_does_not_cascade() {
+    let e = errors("t\n.subckt\nR1 a b 1\n.ends\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("t.cir:2:8: error: expected a subcircuit name"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn crlf_line_endings_and_tabs() {
+    let (mut p, sm) = parse_full("title\r\nR1\ta\tb\r\n+\t1k\r\n.tran 1n 10n\r\n");
+    assert_eq!(p.netlist.title, "title");
+    let Stmt::Element(e) = &p.netlist.statements[0] else {
+        panic!()
+    };
+    assert_eq!(sm.text(e.span), "R1\ta\tb\r\n+\t1k");
+    p.netlist.clear_spans();
+    assert_eq!(
+        p.netlist.statements[0],
+        Stmt::Element(Element {
+            name: ident("r1"),
+            kind: ElementKind::Resistor {
+                nodes: nodes2("a", "b"),
+                value: Some(n(1e3)),
+                model: None,
+                params: vec![]
+            },
+            span: Span::default()
+        })
+    );
+}

@@ -349,6 +349,9 @@ impl StmtParser {
             }
         }
         while let Some(s) = self.open.pop() {
+            if s.name.name.is_empty() {
+                continue; // its header error is already reported
+            }
             self.errors.push(Diagnostic::error(
                 s.span,
                 format!("missing .ends for subcircuit '{}'", s.name.name),
@@ -416,8 +419,24 @@ impl StmtParser {
                         ),
                     ));
                 }
-                let def = subckt_header(c, line_span)?;
-                self.open.push(def);
+                match subckt_header(c, line_span) {
+                    Ok(def) => self.open.push(def),
+                    Err(e) => {
+                        // Keep the nesting so that the matching `.ends` is not
+                        // reported as stray: an unnamed placeholder scope.
+                        self.open.push(SubcktDef {
+                            name: Ident {
+                                name: String::new(),
+                                span: line_span,
+                            },
+                            ports: Vec::new(),
+                            params: Vec::new(),
+                            body: Vec::new(),
+                            span: line_span,
+                        });
+                        return Err(e);
+                    }
+                }
                 return Ok(());
             }
             ".ends" => {
@@ -431,7 +450,7 @@ impl StmtParser {
                     return Err(c.err_at(kw_tok, "'.ends' without a matching '.subckt'"));
                 };
                 if let Some(n) = name {
-                    if n.name != def.name.name {
+                    if n.name != def.name.name && !def.name.name.is_empty() {
                         let msg = format!(
                             "'.ends {}' does not match the open subcircuit '{}'",
                             n.name, def.name.name
@@ -1046,13 +1065,13 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
     };
     let mut span = c.span(t);
     // Argument tokens: inside the parentheses, or the following value tokens.
-    let (mut args_cur, in_parens) = if t.has_head() {
-        (c.sub(t)?, true)
+    let mut args_cur = if t.has_head() {
+        c.sub(t)?
     } else if matches!(c.peek(), Some(g) if matches!(g.kind, TokKind::Group{..}) && !g.has_head()) {
         let g = c.peek().map_or(t, |g| g);
         c.pos += 1;
         span = c.span2(t, g);
-        (c.sub(g)?, true)
+        c.sub(g)?
     } else {
         let start = c.pos;
         while Cur::is_value_tok(c.peek()) && !is_kw(c, c.peek()) && !c.at_assign() {
@@ -1062,9 +1081,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
             span = c.span2(t, c.toks[c.pos - 1]);
         }
         let end = c.toks.get(c.pos).map_or(c.end, |t| t.start);
-        (Cur::new(c.line, c.toks[start..c.pos].to_vec(), end), false)
+        Cur::new(c.line, c.toks[start..c.pos].to_vec(), end)
     };
-    let _ = in_parens;
     let mut args = Vec::new();
     let mut repeat = None;
     let mut delay = None;
