@@ -1690,3 +1690,93 @@ fn crlf_line_endings_and_tabs() {
         })
     );
 }
+
+/// A realistic netlist mixing the dialect features, from a file.
+#[test]
+fn realistic_rf_synapse_netlist() {
+    let mut sm = SourceMap::new();
+    let p = match parse_file(&fixtures().join("rf_synapse.cir"), &mut sm) {
+        Ok(p) => p,
+        Err(es) => panic!("{:?}", es.iter().map(|d| d.short(&sm)).collect::<Vec<_>>()),
+    };
+    assert_eq!(
+        p.netlist.title,
+        "Two spin-diode synapses driven by an RF source, read through a bias tee"
+    );
+    let kinds: Vec<&str> = p
+        .netlist
+        .statements
+        .iter()
+        .map(|s| match s {
+            Stmt::Element(_) => "el",
+            Stmt::Param(..) => "param",
+            Stmt::Func(_) => "func",
+            Stmt::Options(..) => "options",
+            Stmt::Model(_) => "model",
+            Stmt::Subckt(_) => "subckt",
+            Stmt::Ic(..) => "ic",
+            Stmt::Analysis(_) => "analysis",
+            Stmt::Meas(_) => "meas",
+            Stmt::Step(_) => "step",
+            Stmt::Save(_) => "save",
+            Stmt::Ignored { .. } => "ignored",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "param", "param", "func", "options", "model", "model", "subckt", "el", "el", "el",
+            "el", "el", "el", "el", "el", "ic", "analysis", "meas", "meas", "meas", "step", "save",
+            "ignored"
+        ]
+    );
+    assert_eq!(p.warnings.len(), 1);
+    let mut nl = p.netlist.clone();
+    nl.clear_spans();
+    let st = &nl.statements;
+    assert_eq!(
+        st[0],
+        Stmt::Param(
+            vec![pa("f0", n(2.4e9)), pa("prf", un(UnOp::Neg, n(10.0)))],
+            Span::default()
+        )
+    );
+    let Stmt::Model(m) = &st[4] else { panic!() };
+    assert_eq!(m.kind, ident("spindiode"));
+    let names: Vec<&str> = m.params.iter().map(|p| p.name.name.as_str()).collect();
+    assert_eq!(names, ["ms", "alpha", "hk", "rp", "rap"]);
+    assert_eq!(m.params[4].value.as_num(), Some(2e3));
+    let Stmt::Element(b) = &st[13] else { panic!() };
+    assert_eq!(b.name, ident("bload"));
+    let ElementKind::Behavioural { expr, .. } = &b.kind else {
+        panic!()
+    };
+    assert_eq!(
+        *expr,
+        tern(
+            bin(BinOp::Gt, probe("v", &["out"]), n(0.1)),
+            bin(BinOp::Mul, probe("v", &["out"]), n(2.0)),
+            n(0.0)
+        )
+    );
+    // The expression's span starts on line 20 and ends on its continuation.
+    let Stmt::Element(b) = &p.netlist.statements[13] else {
+        panic!()
+    };
+    let ElementKind::Behavioural { expr, .. } = &b.kind else {
+        panic!()
+    };
+    assert_eq!(sm.location(expr.span).line, 20);
+    assert!(sm.text(expr.span).ends_with(": 0"));
+    let Stmt::Element(y) = &st[11] else { panic!() };
+    assert_eq!(
+        y.kind,
+        ElementKind::General {
+            dev_type: ident("sd"),
+            nodes: vec![ident("out"), ident("mid")],
+            model: ident("sd1"),
+            params: vec![pa("area", n(1.0))]
+        }
+    );
+}
