@@ -40,7 +40,7 @@ use std::cell::Cell;
 
 /// Maximum recursion depth of the parser (parentheses, call arguments,
 /// conditional branches, chains of unary operators or powers).
-pub const MAX_NESTING: u32 = 100;
+pub const MAX_NESTING: u32 = 64;
 /// Maximum depth of the produced expression tree (long `a+b+c+…` chains).
 pub const MAX_TREE_DEPTH: u32 = 1000;
 
@@ -95,6 +95,10 @@ impl<'a> ParseError<&'a str> for PErr {
 type R<'a, T> = IResult<&'a str, T, PErr>;
 /// An expression and the depth of its tree.
 type D = (Expr, u32);
+/// Prefix operators (with their offsets) read before an operand.
+type Prefix = Vec<(UnOp, usize)>;
+/// An operand after `^`: its prefix operators, the operand, the `^` position.
+type PowOperand<'s> = (Prefix, D, &'s str);
 
 /// Short description of what stands at the start of `i`, for messages.
 fn found(i: &str) -> String {
@@ -111,6 +115,10 @@ fn found(i: &str) -> String {
         }
         Some(c) => format!("'{c}'"),
     }
+}
+
+fn too_deep_msg() -> String {
+    format!("expression too deep (more than {MAX_TREE_DEPTH} levels of operators)")
 }
 
 fn fail<T>(rest: &str, len: usize, msg: impl Into<String>) -> R<'_, T> {
@@ -136,6 +144,26 @@ fn tok_len(i: &str) -> usize {
             .unwrap_or(i.len()),
         Some(c) => c.len_utf8(),
     }
+}
+
+/// A binary operator (other than power) and its precedence (higher binds
+/// tighter): `||` 1, `&&` 2, `== !=` 3, `< <= > >=` 4, `+ -` 5, `* /` 6.
+fn binop(i: &str) -> R<'_, (BinOp, u8)> {
+    alt((
+        value((BinOp::Or, 1), tag("||")),
+        value((BinOp::And, 2), tag("&&")),
+        value((BinOp::Eq, 3), tag("==")),
+        value((BinOp::Ne, 3), tag("!=")),
+        value((BinOp::Le, 4), tag("<=")),
+        value((BinOp::Ge, 4), tag(">=")),
+        value((BinOp::Lt, 4), tag("<")),
+        value((BinOp::Gt, 4), tag(">")),
+        value((BinOp::Add, 5), tag("+")),
+        value((BinOp::Sub, 5), tag("-")),
+        value((BinOp::Mul, 6), terminated(tag("*"), not(char('*')))),
+        value((BinOp::Div, 6), tag("/")),
+    ))
+    .parse(i)
 }
 
 fn ident(i: &str) -> R<'_, &str> {
@@ -186,7 +214,7 @@ impl<'s> Ctx<'s> {
         self.nesting.set(d);
         Ok(Nest(&self.nesting))
     }
-    fn binary(&self, op: BinOp, a: D, b: D, at: &'s str) -> Result<D, nom::Err<PErr>> {
+    fn binary_node(&self, op: BinOp, a: D, b: D, at: &'s str) -> Result<D, nom::Err<PErr>> {
         let depth = a.1.max(b.1) + 1;
         if depth > MAX_TREE_DEPTH {
             return Err(nom::Err::Failure(PErr {
@@ -207,148 +235,187 @@ impl<'s> Ctx<'s> {
         ))
     }
 
+    /// `cond ? a : b` chains. The else-chain (`a ? b : c ? d : e`) is parsed
+    /// in a loop and folded from the right, so only the middle branch nests.
     fn expr(&self, i: &'s str) -> R<'s, D> {
-        let (i, c) = self.or(i)?;
-        let j = ws(i);
-        let Ok((j, _)) = char::<&str, PErr>('?').parse(j) else {
-            return Ok((i, c));
-        };
-        let _g = self.enter(j)?;
-        let (j, a) = self.expr(j)?;
-        let k = ws(j);
-        let Ok((k, _)) = char::<&str, PErr>(':').parse(k) else {
-            return fail(
-                k,
-                tok_len(k),
-                format!("expected ':' in conditional expression, found {}", found(k)),
-            );
-        };
-        let (k, b) = self.expr(k)?;
-        let depth = c.1.max(a.1).max(b.1) + 1;
-        let span = c.0.span.to(b.0.span);
-        Ok((
-            k,
-            (
-                Expr {
-                    kind: ExprKind::Ternary(Box::new(c.0), Box::new(a.0), Box::new(b.0)),
-                    span,
-                },
-                depth,
-            ),
-        ))
-    }
-
-    /// Left-associative level: `next {op next}`.
-    fn level(
-        &self,
-        i: &'s str,
-        op: &mut dyn FnMut(&'s str) -> R<'s, BinOp>,
-        next: fn(&Self, &'s str) -> R<'s, D>,
-    ) -> R<'s, D> {
-        let (mut i, mut lhs) = next(self, i)?;
+        let mut pairs: Vec<(D, D)> = Vec::new();
+        let mut i = i;
         loop {
-            let j = ws(i);
-            let Ok((k, o)) = op(j) else {
-                return Ok((i, lhs));
+            let (j, c) = self.binary(i)?;
+            let q = ws(j);
+            let Ok((q, _)) = char::<&str, PErr>('?').parse(q) else {
+                let mut acc = c;
+                while let Some((cond, then)) = pairs.pop() {
+                    let depth = cond.1.max(then.1).max(acc.1) + 1;
+                    if depth > MAX_TREE_DEPTH {
+                        return fail(i, tok_len(i), too_deep_msg());
+                    }
+                    let span = cond.0.span.to(acc.0.span);
+                    acc = (
+                        Expr {
+                            kind: ExprKind::Ternary(
+                                Box::new(cond.0),
+                                Box::new(then.0),
+                                Box::new(acc.0),
+                            ),
+                            span,
+                        },
+                        depth,
+                    );
+                }
+                return Ok((j, acc));
             };
-            let (k, rhs) = next(self, k)?;
-            lhs = self.binary(o, lhs, rhs, j)?;
+            let (k, a) = {
+                let _g = self.enter(q)?;
+                self.expr(q)?
+            };
+            let k = ws(k);
+            let Ok((k, _)) = char::<&str, PErr>(':').parse(k) else {
+                return fail(
+                    k,
+                    tok_len(k),
+                    format!("expected ':' in conditional expression, found {}", found(k)),
+                );
+            };
+            if pairs.len() as u32 >= MAX_TREE_DEPTH {
+                return fail(k, tok_len(k), too_deep_msg());
+            }
+            pairs.push((c, a));
             i = k;
         }
     }
 
-    fn or(&self, i: &'s str) -> R<'s, D> {
-        self.level(i, &mut |j| value(BinOp::Or, tag("||")).parse(j), Self::and)
-    }
-    fn and(&self, i: &'s str) -> R<'s, D> {
-        self.level(i, &mut |j| value(BinOp::And, tag("&&")).parse(j), Self::eq)
-    }
-    fn eq(&self, i: &'s str) -> R<'s, D> {
-        self.level(
-            i,
-            &mut |j| alt((value(BinOp::Eq, tag("==")), value(BinOp::Ne, tag("!=")))).parse(j),
-            Self::cmp,
-        )
-    }
-    fn cmp(&self, i: &'s str) -> R<'s, D> {
-        self.level(
-            i,
-            &mut |j| {
-                alt((
-                    value(BinOp::Le, tag("<=")),
-                    value(BinOp::Ge, tag(">=")),
-                    value(BinOp::Lt, tag("<")),
-                    value(BinOp::Gt, tag(">")),
-                ))
-                .parse(j)
-            },
-            Self::add,
-        )
-    }
-    fn add(&self, i: &'s str) -> R<'s, D> {
-        self.level(
-            i,
-            &mut |j| alt((value(BinOp::Add, char('+')), value(BinOp::Sub, char('-')))).parse(j),
-            Self::mul,
-        )
-    }
-    fn mul(&self, i: &'s str) -> R<'s, D> {
-        self.level(
-            i,
-            &mut |j| {
-                alt((
-                    value(BinOp::Mul, terminated(char('*'), not(char('*')))),
-                    value(BinOp::Div, char('/')),
-                ))
-                .parse(j)
-            },
-            Self::unary,
-        )
+    /// Binary operators (all left-associative) by operator precedence with
+    /// explicit operand/operator stacks: one stack frame however long or
+    /// mixed the chain, so that only parentheses and calls nest.
+    fn binary(&self, i: &'s str) -> R<'s, D> {
+        let (mut i, first) = self.unary(i)?;
+        let mut operands: Vec<D> = vec![first];
+        let mut ops: Vec<(BinOp, u8, &'s str)> = Vec::new();
+        loop {
+            let j = ws(i);
+            let Ok((k, (op, prec))) = binop(j) else {
+                break;
+            };
+            while ops.last().is_some_and(|&(_, p, _)| p >= prec) {
+                self.reduce(&mut operands, &mut ops)?;
+            }
+            ops.push((op, prec, j));
+            let (k, rhs) = self.unary(k)?;
+            operands.push(rhs);
+            i = k;
+        }
+        while !ops.is_empty() {
+            self.reduce(&mut operands, &mut ops)?;
+        }
+        match operands.pop() {
+            Some(e) => Ok((i, e)),
+            None => fail(i, 0, "internal error: empty operand stack"),
+        }
     }
 
-    fn unary(&self, i: &'s str) -> R<'s, D> {
-        let i = ws(i);
-        let op = alt((
-            value(UnOp::Neg, char::<&str, PErr>('-')),
-            value(UnOp::Plus, char('+')),
-            value(UnOp::Not, terminated(char('!'), not(char('=')))),
-        ))
-        .parse(i);
-        match op {
-            Ok((j, op)) => {
-                let _g = self.enter(i)?;
-                let start = self.pos(i);
-                let (j, (e, d)) = self.unary(j)?;
-                let span = self.span(start, start + 1).to(e.span);
-                if d + 1 > MAX_TREE_DEPTH {
-                    return fail(i, 1, "expression too deep");
+    /// Combine the top two operands with the top operator.
+    fn reduce(
+        &self,
+        operands: &mut Vec<D>,
+        ops: &mut Vec<(BinOp, u8, &'s str)>,
+    ) -> Result<(), nom::Err<PErr>> {
+        let (Some((op, _, at)), Some(b), Some(a)) = (ops.pop(), operands.pop(), operands.pop())
+        else {
+            return fail::<()>(self.src, 0, "internal error: operator stack").map(|_| ());
+        };
+        operands.push(self.binary_node(op, a, b, at)?);
+        Ok(())
+    }
+
+    /// Prefix operators `- + !` (applied to the whole power that follows).
+    fn prefix(&self, mut i: &'s str) -> R<'s, Prefix> {
+        let mut ops = Vec::new();
+        loop {
+            i = ws(i);
+            let op = alt((
+                value(UnOp::Neg, char::<&str, PErr>('-')),
+                value(UnOp::Plus, char('+')),
+                value(UnOp::Not, terminated(char('!'), not(char('=')))),
+            ))
+            .parse(i);
+            match op {
+                Ok((j, op)) => {
+                    if ops.len() as u32 >= MAX_NESTING {
+                        return fail(
+                            i,
+                            1,
+                            format!(
+                                "expression nested too deeply (more than {MAX_NESTING} levels)"
+                            ),
+                        );
+                    }
+                    ops.push((op, self.pos(i)));
+                    i = j;
                 }
-                Ok((
-                    j,
-                    (
-                        Expr {
-                            kind: ExprKind::Unary(op, Box::new(e)),
-                            span,
-                        },
-                        d + 1,
-                    ),
-                ))
+                Err(_) => return Ok((i, ops)),
             }
-            Err(_) => self.pow(i),
         }
     }
 
-    fn pow(&self, i: &'s str) -> R<'s, D> {
-        let (i, base) = self.primary(i)?;
-        let j = ws(i);
-        match alt((tag::<&str, &str, PErr>("**"), tag("^"))).parse(j) {
-            Ok((k, _)) => {
-                let _g = self.enter(j)?;
-                let (k, exp) = self.unary(k)?;
-                Ok((k, self.binary(BinOp::Pow, base, exp, j)?))
+    /// Apply prefix operators (innermost last in `ops`).
+    fn apply_prefix(&self, ops: Prefix, mut e: D, at: &'s str) -> Result<D, nom::Err<PErr>> {
+        for (op, pos) in ops.into_iter().rev() {
+            if e.1 + 1 > MAX_TREE_DEPTH {
+                return fail(at, tok_len(at), too_deep_msg()).map(|(_, d)| d);
             }
-            Err(_) => Ok((i, base)),
+            let span = self.span(pos, pos + 1).to(e.0.span);
+            e = (
+                Expr {
+                    kind: ExprKind::Unary(op, Box::new(e.0)),
+                    span,
+                },
+                e.1 + 1,
+            );
         }
+        Ok(e)
+    }
+
+    /// `unary = {prefix} primary {("**" | "^") {prefix} primary}`, with power
+    /// right-associative and binding tighter than the prefixes before it:
+    /// `-a^-b^c` = `-(a^(-(b^c)))`. Parsed in a loop, folded from the right.
+    fn unary(&self, i: &'s str) -> R<'s, D> {
+        let (i, pre) = self.prefix(i)?;
+        let (mut i, base) = self.primary(i)?;
+        let mut rest: Vec<PowOperand<'s>> = Vec::new();
+        loop {
+            let j = ws(i);
+            let Ok((k, _)) = alt((tag::<&str, &str, PErr>("**"), tag("^"))).parse(j) else {
+                break;
+            };
+            let (k, p) = self.prefix(k)?;
+            let (k, operand) = self.primary(k)?;
+            if rest.len() as u32 >= MAX_TREE_DEPTH {
+                return fail(j, tok_len(j), too_deep_msg());
+            }
+            rest.push((p, operand, j));
+            i = k;
+        }
+        // Fold: x0 ^ P1(x1 ^ P2(x2 ^ … Pn(xn))).
+        let mut acc: Option<PowOperand<'s>> = None;
+        while let Some((p, x, at)) = rest.pop() {
+            let rhs = match acc.take() {
+                None => x,
+                Some((pp, right, right_at)) => {
+                    let right = self.apply_prefix(pp, right, right_at)?;
+                    self.binary_node(BinOp::Pow, x, right, right_at)?
+                }
+            };
+            acc = Some((p, rhs, at));
+        }
+        let e = match acc {
+            None => base,
+            Some((p, right, at)) => {
+                let right = self.apply_prefix(p, right, at)?;
+                self.binary_node(BinOp::Pow, base, right, at)?
+            }
+        };
+        Ok((i, self.apply_prefix(pre, e, i)?))
     }
 
     fn primary(&self, i: &'s str) -> R<'s, D> {
@@ -548,6 +615,9 @@ impl<'s> Ctx<'s> {
             j = k;
         } else {
             loop {
+                if ws(j).is_empty() {
+                    return fail(open, 1, "unbalanced parentheses: '(' is never closed");
+                }
                 let (k, (a, d)) = self.expr(j)?;
                 args.push(a);
                 depth = depth.max(d);

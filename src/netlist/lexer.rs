@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(t[7].0, TokKind::Brace);
         assert_eq!(t[8].0, TokKind::Quote);
         assert_eq!(t[9].0, TokKind::Str);
-        assert_eq!(t[10].0, TokKind::Group { head_end: 39 });
+        assert_eq!(t[10].0, TokKind::Group { head_end: 42 });
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::diag::{DResult, Diagnostic, Span};
 use crate::expr::parse::{is_ident, parse_expr};
 use crate::expr::{Expr, ExprKind};
 
+/// Maximum nesting of `.subckt` definitions.
+const MAX_SUBCKT_NESTING: usize = 100;
+
 /// Transient source function names.
 const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 
@@ -54,11 +57,18 @@ struct Cur<'l> {
     line: &'l LogicalLine,
     toks: Vec<Tok>,
     pos: usize,
+    /// End of the tokenized range (end of line, or the closing `)` of a group).
+    end: usize,
 }
 
 impl<'l> Cur<'l> {
-    fn new(line: &'l LogicalLine, toks: Vec<Tok>) -> Cur<'l> {
-        Cur { line, toks, pos: 0 }
+    fn new(line: &'l LogicalLine, toks: Vec<Tok>, end: usize) -> Cur<'l> {
+        Cur {
+            line,
+            toks,
+            pos: 0,
+            end,
+        }
     }
     fn peek(&self) -> Option<Tok> {
         self.toks.get(self.pos).copied()
@@ -85,8 +95,9 @@ impl<'l> Cur<'l> {
     fn span(&self, t: Tok) -> Span {
         self.line.span(t.start, t.end)
     }
+    /// Zero-length span at the end of the tokenized range ("missing …").
     fn eol(&self) -> Span {
-        self.line.eol_span()
+        self.line.span(self.end, self.end)
     }
     /// Lower-case text of a word token (None for other kinds).
     fn word(&self, t: Tok) -> Option<String> {
@@ -230,7 +241,7 @@ impl<'l> Cur<'l> {
     }
     /// A sub-cursor over the inside of a group.
     fn sub(&self, t: Tok) -> DResult<Cur<'l>> {
-        Ok(Cur::new(self.line, self.inner_toks(t)?))
+        Ok(Cur::new(self.line, self.inner_toks(t)?, t.inner.1))
     }
     /// Span from token `a` to the end of token `b`.
     fn span2(&self, a: Tok, b: Tok) -> Span {
@@ -338,6 +349,9 @@ impl StmtParser {
             }
         }
         while let Some(s) = self.open.pop() {
+            if s.name.name.is_empty() {
+                continue; // its header error is already reported
+            }
             self.errors.push(Diagnostic::error(
                 s.span,
                 format!("missing .ends for subcircuit '{}'", s.name.name),
@@ -349,7 +363,7 @@ impl StmtParser {
     fn line(&mut self, l: &LogicalLine) -> DResult<()> {
         let toks = lex(&l.text, 0, l.text.len())
             .map_err(|e| Diagnostic::error(l.span(e.start, e.end), e.msg))?;
-        let mut c = Cur::new(l, toks);
+        let mut c = Cur::new(l, toks, l.text.len());
         let Some(first) = c.peek() else {
             return Ok(());
         };
@@ -397,8 +411,32 @@ impl StmtParser {
             }
             ".func" => Stmt::Func(func(c, line_span)?),
             ".subckt" => {
-                let def = subckt_header(c, line_span)?;
-                self.open.push(def);
+                if self.open.len() >= MAX_SUBCKT_NESTING {
+                    return Err(c.err_at(
+                        kw_tok,
+                        format!(
+                            "subcircuit definitions nested too deeply (more than {MAX_SUBCKT_NESTING} levels)"
+                        ),
+                    ));
+                }
+                match subckt_header(c, line_span) {
+                    Ok(def) => self.open.push(def),
+                    Err(e) => {
+                        // Keep the nesting so that the matching `.ends` is not
+                        // reported as stray: an unnamed placeholder scope.
+                        self.open.push(SubcktDef {
+                            name: Ident {
+                                name: String::new(),
+                                span: line_span,
+                            },
+                            ports: Vec::new(),
+                            params: Vec::new(),
+                            body: Vec::new(),
+                            span: line_span,
+                        });
+                        return Err(e);
+                    }
+                }
                 return Ok(());
             }
             ".ends" => {
@@ -412,7 +450,7 @@ impl StmtParser {
                     return Err(c.err_at(kw_tok, "'.ends' without a matching '.subckt'"));
                 };
                 if let Some(n) = name {
-                    if n.name != def.name.name {
+                    if n.name != def.name.name && !def.name.name.is_empty() {
                         let msg = format!(
                             "'.ends {}' does not match the open subcircuit '{}'",
                             n.name, def.name.name
@@ -1027,13 +1065,13 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
     };
     let mut span = c.span(t);
     // Argument tokens: inside the parentheses, or the following value tokens.
-    let (mut args_cur, in_parens) = if t.has_head() {
-        (c.sub(t)?, true)
+    let mut args_cur = if t.has_head() {
+        c.sub(t)?
     } else if matches!(c.peek(), Some(g) if matches!(g.kind, TokKind::Group{..}) && !g.has_head()) {
         let g = c.peek().map_or(t, |g| g);
         c.pos += 1;
         span = c.span2(t, g);
-        (c.sub(g)?, true)
+        c.sub(g)?
     } else {
         let start = c.pos;
         while Cur::is_value_tok(c.peek()) && !is_kw(c, c.peek()) && !c.at_assign() {
@@ -1042,9 +1080,9 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         if c.pos > start {
             span = c.span2(t, c.toks[c.pos - 1]);
         }
-        (Cur::new(c.line, c.toks[start..c.pos].to_vec()), false)
+        let end = c.toks.get(c.pos).map_or(c.end, |t| t.start);
+        Cur::new(c.line, c.toks[start..c.pos].to_vec(), end)
     };
-    let _ = in_parens;
     let mut args = Vec::new();
     let mut repeat = None;
     let mut delay = None;

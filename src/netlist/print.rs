@@ -535,7 +535,9 @@ fn stmt(out: &mut String, s: &Stmt) {
             for it in &sv.items {
                 match &it.kind {
                     ExprKind::Ident(n) if n == "all" => l.w("all"),
-                    _ => l.w(signal(it)),
+                    ExprKind::Probe { .. } => l.w(expr_to_string(it)),
+                    // A bare word would be read as a node name (`.save out`).
+                    _ => l.w(format!("{{{}}}", expr_to_string(it))),
                 };
             }
             l.write(out);
