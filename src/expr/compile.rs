@@ -232,7 +232,7 @@ impl Program {
                 Op::BinR(b, c, gr) => {
                     let t = sp - 1;
                     if gr {
-                        let (y, da, _) = b.eval(v[t], c);
+                        let (y, da) = b.eval_r(v[t], c);
                         v[t] = y;
                         scale(&mut g[t * n..t * n + n], da);
                     } else {
@@ -242,7 +242,7 @@ impl Program {
                 Op::BinL(b, c, gr) => {
                     let t = sp - 1;
                     if gr {
-                        let (y, _, db) = b.eval(c, v[t]);
+                        let (y, db) = b.eval_l(c, v[t]);
                         v[t] = y;
                         scale(&mut g[t * n..t * n + n], db);
                     } else {
@@ -1147,13 +1147,31 @@ mod tests {
         assert!(c.values.get() * 2 > c.cases.get());
     }
 
+    /// CPU time of this thread (from /proc/thread-self/schedstat, so that a
+    /// loaded machine does not inflate the figures), else wall time.
+    struct Clock(Option<u64>, std::time::Instant);
+    impl Clock {
+        fn cpu_ns() -> Option<u64> {
+            let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+            s.split_whitespace().next()?.parse().ok()
+        }
+        fn now() -> Clock {
+            Clock(Clock::cpu_ns(), std::time::Instant::now())
+        }
+        fn elapsed_ns(&self) -> f64 {
+            match (self.0, Clock::cpu_ns()) {
+                (Some(a), Some(b)) => (b - a) as f64,
+                _ => self.1.elapsed().as_nanos() as f64,
+            }
+        }
+    }
+
     /// Cost of one evaluation (value + gradient). Run with
     /// `cargo test --release --lib expr::compile::tests::bench_eval -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn bench_eval() {
         use std::hint::black_box;
-        use std::time::Instant;
         let small = bin(
             Mul,
             bin(Mul, num(2.0), call("tanh", vec![bin(Sub, x(0), x(1))])),
@@ -1196,34 +1214,108 @@ mod tests {
                 ),
             ),
         );
-        for (name, e, nv) in [
-            ("2*tanh(v(a)-v(b))*1e-3", &small, 2),
-            ("20-op, 3 vars", &big, 3),
-        ] {
+        // The same by hand (value and gradient), as the floor to compare with.
+        fn native_small(x: &[f64], g: &mut [f64]) -> f64 {
+            let t = (x[0] - x[1]).tanh();
+            let d = 2.0 * (1.0 - t * t) * 1e-3;
+            g[0] = d;
+            g[1] = -d;
+            2.0 * t * 1e-3
+        }
+        fn native_big(x: &[f64], g: &mut [f64]) -> f64 {
+            let d = x[0] - x[1];
+            let u = d / 0.02585;
+            let (l, dl) = if u < -40.0 {
+                (-40.0, 0.0)
+            } else if u > 40.0 {
+                (40.0, 0.0)
+            } else {
+                (u, 1.0 / 0.02585)
+            };
+            let ex = l.exp();
+            let mut v = 1e-14 * (ex - 1.0) + d * 1e-3;
+            let k = 1e-14 * ex * dl + 1e-3;
+            g[0] = k;
+            g[1] = -k;
+            g[2] = 0.0;
+            if x[2] > 0.0 {
+                let p = x[2].powf(1.5);
+                let s = (x[0] * x[0] + 1.0).sqrt();
+                v += p * s;
+                g[2] += 1.5 * x[2].powf(0.5) * s;
+                g[0] += p * x[0] / s;
+            } else {
+                let a = x[2].atan();
+                let c = x[1].cos();
+                v += a * c;
+                g[2] += c / (1.0 + x[2] * x[2]);
+                g[1] -= a * x[1].sin();
+            }
+            v
+        }
+        type Native = fn(&[f64], &mut [f64]) -> f64;
+        let cases: [(&str, &Expr, usize, Native); 2] = [
+            ("2*tanh(v(a)-v(b))*1e-3", &small, 2, native_small),
+            ("20-op, 3 vars", &big, 3, native_big),
+        ];
+        let only = std::env::var("EXPR_BENCH_ONLY").ok();
+        for (name, e, nv, native) in cases {
+            if only.as_deref().is_some_and(|o| !name.starts_with(o)) {
+                continue;
+            }
             let p = prog(e, nv);
             let mut s = p.scratch();
             let mut g = vec![0.0; nv];
-            let mut xs = vec![0.1, 0.05, 0.3];
-            xs.truncate(nv);
-            let n = 2_000_000;
-            let mut acc = 0.0;
-            let t0 = Instant::now();
-            for i in 0..n {
-                xs[0] = 0.1 + (i & 1023) as f64 * 1e-4;
-                acc += p.eval(black_box(&xs), 0.0, &mut g, &mut s) + g[0];
+            let mut gn = vec![0.0; nv];
+            let n: usize = std::env::var("EXPR_BENCH_N")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(2_000_000);
+            let point = |i: usize| {
+                let mut xs = vec![0.1 + (i & 1023) as f64 * 1e-4, 0.05, 0.3 - (i & 1) as f64];
+                xs.truncate(nv);
+                xs
+            };
+            // Same numbers as the hand-written derivative (both branches).
+            for i in 0..4 {
+                let xs = point(i);
+                let (a, b) = (p.eval(&xs, 0.0, &mut g, &mut s), native(&xs, &mut gn));
+                assert!(close(a, b, 1e-12), "{a} vs {b}");
+                for k in 0..nv {
+                    assert!(
+                        (g[k] - gn[k]).abs() <= 1e-12 * gn[k].abs().max(1e-3),
+                        "{g:?} vs {gn:?}"
+                    );
+                }
             }
-            let ns = t0.elapsed().as_nanos() as f64 / n as f64;
-            // The same through the tree evaluator, for scale (value only).
-            let m = 200_000;
-            let t0 = Instant::now();
+            let pts: Vec<Vec<f64>> = (0..1024).map(point).collect();
+            let time = |f: &mut dyn FnMut(&[f64], &mut [f64]) -> f64| {
+                let mut acc = 0.0;
+                let mut gg = vec![0.0; nv];
+                let t0 = Clock::now();
+                for i in 0..n {
+                    acc += f(black_box(&pts[i & 1023]), &mut gg) + gg[0];
+                }
+                black_box(acc);
+                t0.elapsed_ns() / n as f64
+            };
+            let ns = time(&mut |x, g| p.eval(x, 0.0, g, &mut s));
+            let ns_native = time(&mut |x, g| native(x, g));
+            // The tree evaluator, for scale (value only).
+            let mut env = env_at(&pts[0], 0.0);
+            let m = n / 10;
+            let t0 = Clock::now();
             for i in 0..m {
-                let env = env_at(&[0.1 + (i & 1023) as f64 * 1e-4, 0.05, 0.3], 0.0);
-                acc += eval(black_box(e), &env).unwrap();
+                env.volts.insert("x0".into(), pts[i & 1023][0]);
+                black_box(eval(black_box(e), &env).unwrap_or(0.0));
             }
-            let ns_tree = t0.elapsed().as_nanos() as f64 / m as f64;
+            let ns_tree = t0.elapsed_ns() / m as f64;
             eprintln!(
-                "{name}: {} instructions, compiled value+gradient {ns:.1} ns/eval; tree eval (value only, incl. env setup) {ns_tree:.0} ns ({acc:.3})",
-                p.len()
+                "{name}: {} instructions; compiled value+gradient {ns:.1} ns/eval, \
+                 hand-written value+gradient {ns_native:.1} ns (ratio {:.1}); \
+                 tree eval, value only {ns_tree:.0} ns",
+                p.len(),
+                ns / ns_native
             );
         }
     }

@@ -261,14 +261,18 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
             })
         }
         ExprKind::Probe { func, args } => {
-            let text = probe_text(func, args);
             let v = env.probe(func, args).ok_or_else(|| {
                 Diagnostic::error(
                     e.span,
-                    format!("circuit quantity '{text}' is not available here"),
+                    format!(
+                        "circuit quantity '{}' is not available here",
+                        probe_text(func, args)
+                    ),
                 )
             })?;
-            finite(v, e, || format!("'{text}' is not a finite number ({v})"))
+            finite(v, e, || {
+                format!("'{}' is not a finite number ({v})", probe_text(func, args))
+            })
         }
         ExprKind::Unary(op, a) => {
             let x = ev(a, env, frame, n)?;
