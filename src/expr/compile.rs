@@ -157,12 +157,14 @@ impl Program {
             *s = self.scratch();
         }
         let grad = &mut grad[..n];
+        let v = &mut s.vals[..];
+        let g = &mut s.grads[..];
         match n {
-            1 => self.run::<1>(1, vars, time, grad, s),
-            2 => self.run::<2>(2, vars, time, grad, s),
-            3 => self.run::<3>(3, vars, time, grad, s),
-            4 => self.run::<4>(4, vars, time, grad, s),
-            _ => self.run::<0>(n, vars, time, grad, s),
+            1 => self.run(vars, time, grad, v, Fixed::<1>(g.as_chunks_mut().0)),
+            2 => self.run(vars, time, grad, v, Fixed::<2>(g.as_chunks_mut().0)),
+            3 => self.run(vars, time, grad, v, Fixed::<3>(g.as_chunks_mut().0)),
+            4 => self.run(vars, time, grad, v, Fixed::<4>(g.as_chunks_mut().0)),
+            _ => self.run(vars, time, grad, v, Dyn(g, n)),
         }
     }
 
@@ -171,20 +173,17 @@ impl Program {
         self.uses_time
     }
 
-    /// The interpreter. `N` > 0 fixes the number of variables at compile time
-    /// (so the row loops unroll); `N` = 0 uses `n`.
+    /// The interpreter, generic over the gradient-row storage (fixed-size rows
+    /// for 1–4 variables, so the row loops unroll).
     #[inline(always)]
-    fn run<const N: usize>(
+    fn run<R: Rows>(
         &self,
-        n: usize,
         vars: &[f64],
         time: f64,
         grad: &mut [f64],
-        s: &mut Scratch,
+        v: &mut [f64],
+        mut g: R,
     ) -> f64 {
-        let n = if N > 0 { N } else { n };
-        let v = &mut s.vals[..];
-        let g = &mut s.grads[..];
         let code = &self.code[..];
         let mut sp = 0usize;
         let mut pc = 0usize;
@@ -198,25 +197,20 @@ impl Program {
                 Op::Var(k) => {
                     let k = k as usize;
                     v[sp] = vars[k];
-                    let r = &mut g[sp * n..sp * n + n];
-                    r.fill(0.0);
-                    r[k] = 1.0;
+                    g.unit(sp, k);
                     sp += 1;
                 }
                 Op::Time => {
                     v[sp] = time;
                     sp += 1;
                 }
-                Op::ZeroGrad => {
-                    let t = sp - 1;
-                    g[t * n..t * n + n].fill(0.0);
-                }
+                Op::ZeroGrad => g.zero(sp - 1),
                 Op::Un(u, gr) => {
                     let t = sp - 1;
                     if gr {
                         let (y, d) = u.eval(v[t]);
                         v[t] = y;
-                        scale(&mut g[t * n..t * n + n], d);
+                        g.scale(t, d);
                     } else {
                         v[t] = u.value(v[t]);
                     }
@@ -226,7 +220,7 @@ impl Program {
                     let t = sp - 1;
                     v[t] *= c;
                     if gr {
-                        scale(&mut g[t * n..t * n + n], c);
+                        g.scale(t, c);
                     }
                 }
                 Op::BinR(b, c, gr) => {
@@ -234,7 +228,7 @@ impl Program {
                     if gr {
                         let (y, da) = b.eval_r(v[t], c);
                         v[t] = y;
-                        scale(&mut g[t * n..t * n + n], da);
+                        g.scale(t, da);
                     } else {
                         v[t] = b.value(v[t], c);
                     }
@@ -244,7 +238,7 @@ impl Program {
                     if gr {
                         let (y, db) = b.eval_l(c, v[t]);
                         v[t] = y;
-                        scale(&mut g[t * n..t * n + n], db);
+                        g.scale(t, db);
                     } else {
                         v[t] = b.value(c, v[t]);
                     }
@@ -255,20 +249,10 @@ impl Program {
                     let (x, y) = (v[t], v[sp]);
                     if mode == Mode::None {
                         v[t] = b.value(x, y);
-                        continue;
-                    }
-                    let (r, da, db) = b.eval(x, y);
-                    v[t] = r;
-                    let (lo, hi) = g.split_at_mut(sp * n);
-                    let ra = &mut lo[t * n..t * n + n];
-                    let rb = &hi[..n];
-                    match mode {
-                        Mode::L => scale(ra, da),
-                        Mode::R => {
-                            ra.copy_from_slice(rb);
-                            scale(ra, db);
-                        }
-                        _ => combine(ra, rb, da, db),
+                    } else {
+                        let (r, da, db) = b.eval(x, y);
+                        v[t] = r;
+                        g.bin(t, mode, da, db);
                     }
                 }
                 Op::Limit(bits) => {
@@ -280,10 +264,9 @@ impl Program {
                     // when that operand has none but another has).
                     if bits != 0 {
                         if bits & (1 << which) == 0 {
-                            g[t * n..t * n + n].fill(0.0);
+                            g.zero(t);
                         } else if which != 0 {
-                            let src = (t + which as usize) * n;
-                            g.copy_within(src..src + n, t * n);
+                            g.copy(t, t + which as usize);
                         }
                     }
                 }
@@ -297,11 +280,104 @@ impl Program {
             }
         }
         if self.dep {
-            grad.copy_from_slice(&g[..n]);
+            g.write(grad);
         } else {
             grad.fill(0.0);
         }
         v[0]
+    }
+}
+
+/// Storage of the gradient rows of the stack slots.
+trait Rows {
+    /// Row i = unit vector k.
+    fn unit(&mut self, i: usize, k: usize);
+    fn zero(&mut self, i: usize);
+    /// Row i ·= d.
+    fn scale(&mut self, i: usize, d: f64);
+    /// Row i = da·row i + db·row i+1, for the operands that have rows.
+    fn bin(&mut self, i: usize, mode: Mode, da: f64, db: f64);
+    fn copy(&mut self, dst: usize, src: usize);
+    /// Row 0 into `grad`.
+    fn write(&self, grad: &mut [f64]);
+}
+
+/// Rows of a fixed number of variables.
+struct Fixed<'a, const N: usize>(&'a mut [[f64; N]]);
+
+impl<const N: usize> Rows for Fixed<'_, N> {
+    #[inline(always)]
+    fn unit(&mut self, i: usize, k: usize) {
+        let mut r = [0.0; N];
+        r[k] = 1.0;
+        self.0[i] = r;
+    }
+    #[inline(always)]
+    fn zero(&mut self, i: usize) {
+        self.0[i] = [0.0; N];
+    }
+    #[inline(always)]
+    fn scale(&mut self, i: usize, d: f64) {
+        scale(&mut self.0[i], d);
+    }
+    #[inline(always)]
+    fn bin(&mut self, i: usize, mode: Mode, da: f64, db: f64) {
+        let (lo, hi) = self.0.split_at_mut(i + 1);
+        bin_rows(&mut lo[i], &hi[0], mode, da, db);
+    }
+    #[inline(always)]
+    fn copy(&mut self, dst: usize, src: usize) {
+        self.0[dst] = self.0[src];
+    }
+    #[inline(always)]
+    fn write(&self, grad: &mut [f64]) {
+        grad.copy_from_slice(&self.0[0]);
+    }
+}
+
+/// Rows of `.1` variables, stored one after the other.
+struct Dyn<'a>(&'a mut [f64], usize);
+
+impl Rows for Dyn<'_> {
+    fn unit(&mut self, i: usize, k: usize) {
+        let n = self.1;
+        let r = &mut self.0[i * n..i * n + n];
+        r.fill(0.0);
+        r[k] = 1.0;
+    }
+    fn zero(&mut self, i: usize) {
+        let n = self.1;
+        self.0[i * n..i * n + n].fill(0.0);
+    }
+    fn scale(&mut self, i: usize, d: f64) {
+        let n = self.1;
+        scale(&mut self.0[i * n..i * n + n], d);
+    }
+    fn bin(&mut self, i: usize, mode: Mode, da: f64, db: f64) {
+        let n = self.1;
+        let (lo, hi) = self.0.split_at_mut((i + 1) * n);
+        bin_rows(&mut lo[i * n..], &hi[..n], mode, da, db);
+    }
+    fn copy(&mut self, dst: usize, src: usize) {
+        let n = self.1;
+        self.0.copy_within(src * n..src * n + n, dst * n);
+    }
+    fn write(&self, grad: &mut [f64]) {
+        grad.copy_from_slice(&self.0[..self.1]);
+    }
+}
+
+/// ra = da·ra + db·rb, where `mode` says which of the two exist.
+#[inline(always)]
+fn bin_rows(ra: &mut [f64], rb: &[f64], mode: Mode, da: f64, db: f64) {
+    match mode {
+        Mode::None => {}
+        Mode::L => scale(ra, da),
+        Mode::R => {
+            ra.copy_from_slice(rb);
+            scale(ra, db);
+        }
+        Mode::Both => combine(ra, rb, da, db),
     }
 }
 
