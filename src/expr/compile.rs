@@ -140,8 +140,9 @@ impl Program {
         }
     }
 
-    /// Value at `vars`/`time`; writes d(value)/d(vars[k]) into `grad[k]`
-    /// (k < nvars). Allocates nothing when `s` comes from [`Program::scratch`]
+    /// Value at `vars` (in the caller's units: V, A, internal states) and
+    /// `time` (s); writes d(value)/d(`vars[k]`) into `grad[k]` (k < nvars).
+    /// The derivative with respect to `time` is not computed. Allocates nothing when `s` comes from [`Program::scratch`]
     /// of this program (a smaller scratch area is grown once).
     ///
     /// Panics if `vars` or `grad` is shorter than `nvars` (a caller bug, not
@@ -335,7 +336,8 @@ impl<const N: usize> Rows for Fixed<'_, N> {
     }
 }
 
-/// Rows of `.1` variables, stored one after the other.
+/// Rows of any number of variables (the second field), stored one after the
+/// other.
 struct Dyn<'a>(&'a mut [f64], usize);
 
 impl Rows for Dyn<'_> {

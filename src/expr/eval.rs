@@ -63,7 +63,11 @@ pub fn eval(e: &Expr, env: &dyn Env) -> DResult<f64> {
 /// inlined from a `.func` body keep the spans of the body; an argument keeps
 /// the span of the argument at the call; a folded sub-tree gets the span of its
 /// root). `if(c, a, b)` becomes a ternary. Errors are those of [`eval`] for the
-/// parts that can be computed now.
+/// parts that can be computed now: a constant part that is invalid (say
+/// `ln(-1)`) is reported even inside a branch of a ternary whose condition
+/// depends on probes, since it would fail whenever that branch is taken
+/// (a ternary with a constant condition keeps only the chosen branch, as
+/// [`eval`] evaluates only that one).
 pub fn substitute(e: &Expr, env: &dyn Env, keep: &[&str]) -> DResult<Expr> {
     sub(e, env, keep, None, 0)
 }
