@@ -419,8 +419,36 @@ impl Bin {
             Bin::Sub => a - b,
             Bin::Mul => a * b,
             Bin::Div => a / b,
-            Bin::Pow => a.powf(b),
+            Bin::Pow => pow(a, b),
             _ => self.eval(a, b).0,
+        }
+    }
+
+    /// Value and d/da, for a constant `b` (the unused partial is not
+    /// computed: no logarithm for `x ** 2`).
+    #[inline(always)]
+    pub(crate) fn eval_r(self, a: f64, b: f64) -> (f64, f64) {
+        match self {
+            Bin::Pow => (pow(a, b), pow_dx(a, b)),
+            _ => {
+                let (v, da, _) = self.eval(a, b);
+                (v, da)
+            }
+        }
+    }
+
+    /// Value and d/db, for a constant `a`.
+    #[inline(always)]
+    pub(crate) fn eval_l(self, a: f64, b: f64) -> (f64, f64) {
+        match self {
+            Bin::Pow => {
+                let v = pow(a, b);
+                (v, pow_dy(a, v))
+            }
+            _ => {
+                let (v, _, db) = self.eval(a, b);
+                (v, db)
+            }
         }
     }
 
@@ -479,18 +507,42 @@ impl Bin {
 /// would be NaN while x^y is finite (x ≤ 0, where only integer y are defined).
 #[inline(always)]
 fn pow_partials(x: f64, y: f64) -> (f64, f64, f64) {
-    let v = x.powf(y);
-    let dx = if y == 0.0 { 0.0 } else { y * x.powf(y - 1.0) };
-    let dy = v * x.ln();
-    (
-        v,
-        dx,
-        if dy.is_nan() && v.is_finite() {
-            0.0
-        } else {
-            dy
-        },
-    )
+    let v = pow(x, y);
+    (v, pow_dx(x, y), pow_dy(x, v))
+}
+
+/// x^y; `x ** 2` is computed as x·x (correctly rounded, and the common case).
+#[inline(always)]
+fn pow(x: f64, y: f64) -> f64 {
+    if y == 2.0 {
+        x * x
+    } else {
+        x.powf(y)
+    }
+}
+
+/// d(x^y)/dx = y·x^(y−1) (0 for y = 0, also at x = 0).
+#[inline(always)]
+fn pow_dx(x: f64, y: f64) -> f64 {
+    if y == 0.0 {
+        0.0
+    } else if y == 2.0 {
+        2.0 * x
+    } else {
+        y * x.powf(y - 1.0)
+    }
+}
+
+/// d(x^y)/dy = ln(x)·x^y given v = x^y; 0 where ln(x) is NaN (x < 0) or
+/// −∞ (x = 0) but x^y is finite.
+#[inline(always)]
+fn pow_dy(x: f64, v: f64) -> f64 {
+    let d = v * x.ln();
+    if d.is_nan() && v.is_finite() {
+        0.0
+    } else {
+        d
+    }
 }
 
 /// `limit(x, lo, hi)`: x clamped to [min(lo,hi), max(lo,hi)]. Returns the

@@ -63,7 +63,11 @@ pub fn eval(e: &Expr, env: &dyn Env) -> DResult<f64> {
 /// inlined from a `.func` body keep the spans of the body; an argument keeps
 /// the span of the argument at the call; a folded sub-tree gets the span of its
 /// root). `if(c, a, b)` becomes a ternary. Errors are those of [`eval`] for the
-/// parts that can be computed now.
+/// parts that can be computed now: a constant part that is invalid (say
+/// `ln(-1)`) is reported even inside a branch of a ternary whose condition
+/// depends on probes, since it would fail whenever that branch is taken
+/// (a ternary with a constant condition keeps only the chosen branch, as
+/// [`eval`] evaluates only that one).
 pub fn substitute(e: &Expr, env: &dyn Env, keep: &[&str]) -> DResult<Expr> {
     sub(e, env, keep, None, 0)
 }
@@ -261,14 +265,18 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
             })
         }
         ExprKind::Probe { func, args } => {
-            let text = probe_text(func, args);
             let v = env.probe(func, args).ok_or_else(|| {
                 Diagnostic::error(
                     e.span,
-                    format!("circuit quantity '{text}' is not available here"),
+                    format!(
+                        "circuit quantity '{}' is not available here",
+                        probe_text(func, args)
+                    ),
                 )
             })?;
-            finite(v, e, || format!("'{text}' is not a finite number ({v})"))
+            finite(v, e, || {
+                format!("'{}' is not a finite number ({v})", probe_text(func, args))
+            })
         }
         ExprKind::Unary(op, a) => {
             let x = ev(a, env, frame, n)?;
