@@ -18,7 +18,8 @@
 //!   point is interpolated linearly between the samples around it. A rise is
 //!   `d` going from < 0 to > 0, a fall from > 0 to < 0; samples with `d = 0` in
 //!   between place the crossing at the first of them; touching zero and coming
-//!   back is no crossing.
+//!   back is no crossing. `TD` is in axis units for every analysis (in `.dc`
+//!   it is a lower bound on the swept value).
 //! * `TRIG … TARG …` gives `targ − trig`; `PARAM` evaluates an expression in
 //!   which the earlier measures of the same analysis are defined by name.
 //!

@@ -705,7 +705,13 @@ fn pwl_pass(times: &[f64], values: &[f64], start: usize, r: f64, time: f64) -> O
 }
 
 fn pwl_value(times: &[f64], values: &[f64], repeat: Option<usize>, delay: f64, t: f64) -> f64 {
-    let n = times.len();
+    // `from_ast` guarantees these; a hand-built value must not panic either.
+    let n = times.len().min(values.len());
+    if n == 0 {
+        return 0.0;
+    }
+    let (times, values) = (&times[..n], &values[..n]);
+    let repeat = repeat.filter(|&k| k + 1 < n);
     let time = t - delay;
     if time < times[0] {
         return values[0];
@@ -739,6 +745,7 @@ fn pwl_value(times: &[f64], values: &[f64], repeat: Option<usize>, delay: f64, t
 
 fn pwl_next_breakpoint(times: &[f64], repeat: Option<usize>, delay: f64, t: f64) -> Option<f64> {
     let n = times.len();
+    let repeat = repeat.filter(|&k| k + 1 < n);
     let first = times.partition_point(|&x| !is_after(x + delay, t));
     if first < n {
         return Some(times[first] + delay);
@@ -1146,6 +1153,26 @@ mod tests {
         let w = pwl(&[1e-6, 3.0], None, None);
         check(&w, 0.0, 3.0);
         check(&w, 5e-6, 3.0);
+    }
+
+    #[test]
+    fn hand_built_pwl_does_not_panic() {
+        let w = Waveform::Pwl {
+            times: vec![],
+            values: vec![],
+            repeat: Some(3),
+            delay: 0.0,
+        };
+        assert_eq!(w.value(1.0), 0.0);
+        assert_eq!(w.next_breakpoint(0.0), None);
+        let w = Waveform::Pwl {
+            times: vec![0.0, 1.0],
+            values: vec![2.0, 4.0],
+            repeat: Some(7),
+            delay: 0.0,
+        };
+        check(&w, 0.5, 3.0);
+        check(&w, 5.0, 4.0);
     }
 
     #[test]
