@@ -68,7 +68,6 @@ enum Op {
     Jmp(u32),
 }
 
-
 /// A compiled expression of `nvars` variables (the probes, numbered by the
 /// caller) and `time`.
 #[derive(Debug, Clone)]
