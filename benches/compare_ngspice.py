@@ -54,6 +54,9 @@ def read_raw(path):
         pos += 8 * npts * nvars * per
         cols = [[vals[(p * nvars + v) * per] for p in range(npts)] for v in range(nvars)]
         plots.append((name, names, cols))
+        # ngspice with `.options interp` may write more points than announced
+        if not data.startswith(b"Title:", pos):
+            break
     return plots
 
 

@@ -48,7 +48,7 @@ fn compare_tran(name: &str, netlist: &str, signals: &[&str], t0: f64) -> Vec<f64
     diffs
 }
 
-const OPTS: &str = ".options reltol=1e-6 abstol=1e-14 vntol=1e-9 interp\n";
+const OPTS: &str = ".options reltol=1e-6 abstol=1e-14 vntol=1e-9\n";
 
 #[test]
 fn bias_tee_matches_ngspice() {
@@ -61,7 +61,7 @@ fn bias_tee_matches_ngspice() {
          Vdc dcs 0 DC 1\n\
          Rdc dcs dcn 5\n\
          Rload dev 0 50\n\
-         {OPTS}.tran 1p 20n 0 1p\n.end\n"
+         {OPTS}.tran 0.2p 20n 0 0.2p\n.end\n"
     );
     compare_tran("biastee", &nl, &["v(dev)", "v(a)", "i(vdc)"], 0.0);
 }
@@ -76,7 +76,7 @@ fn schottky_detector_matches_ngspice() {
          Cl out 0 10p\n\
          Rl out 0 10k\n\
          .model dsch D(IS=5e-6 N=1.05 RS=20 CJO=0.2p VJ=0.35 M=0.5 BV=3 IBV=1e-4 EG=0.69 XTI=2)\n\
-         {OPTS}.tran 1p 20n 0 1p\n.end\n"
+         {OPTS}.tran 0.2p 20n 0 0.2p\n.end\n"
     );
     compare_tran("detector", &nl, &["v(out)", "v(a)"], 0.0);
 }
@@ -92,7 +92,7 @@ fn pulse_driven_diode_circuit_matches_ngspice() {
          C1 out 0 20p\n\
          R2 out 0 1k\n\
          .model dsw D(IS=1e-14 N=1 RS=2 CJO=2p VJ=0.7 M=0.4 TT=2n)\n\
-         {OPTS}.tran 2p 30n 0 2p\n.end\n"
+         {OPTS}.tran 0.5p 30n 0 0.5p\n.end\n"
     );
     compare_tran("pulse", &nl, &["v(out)", "v(a)"], 0.0);
 }

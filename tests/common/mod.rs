@@ -134,6 +134,11 @@ pub fn read_raw(path: &Path) -> Vec<RawPlot> {
             re,
             im,
         });
+        // ngspice with `.options interp` may write a few points more than the
+        // header announces; anything that is not a new plot header ends the file.
+        if !bytes[pos..].starts_with(b"Title:") {
+            break;
+        }
     }
     plots
 }
