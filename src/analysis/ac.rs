@@ -83,7 +83,7 @@ pub fn ac(
     // Linearization at the operating point (ws holds the last load at x).
     let cx = dc_ctx(sys, Mode::Dc);
     sys.sources(&cx, &mut ws);
-    sys.load(&cx, &x, &mut ws);
+    sys.load(&cx, &x, &mut ws, None);
     let nnz = sys.nnz();
     let mut lu = Klu::<Complex64>::new(sys.pattern.clone()).map_err(|_| AcError::Singular {
         freq: 0.0,
@@ -91,8 +91,8 @@ pub fn ac(
     })?;
     let mut y = vec![Complex64::default(); nnz];
     let mut b = vec![Complex64::default(); n1];
-    for d in &sys.devices {
-        d.stamp_ac(&mut b);
+    for &k in &sys.sources_idx {
+        sys.devices[k].stamp_ac(&mut b);
     }
     let mut rhs = vec![Complex64::default(); sys.n];
     let mut sol = vec![Complex64::default(); n1];

@@ -135,10 +135,13 @@ pub fn transient(
             .map_err(TranError::Op)?;
         stats.op = Some(rep);
     }
+    // The DC matrix (capacitors open, inductors shorted) pivots differently
+    // from the transient one: pivot afresh on the first transient matrix.
+    nt.lu.invalidate();
     let mut cx = dc_ctx(sys, Mode::Tran);
     cx.time = 0.0;
     sys.sources(&cx, &mut ws);
-    sys.load(&cx, &x, &mut ws);
+    sys.load(&cx, &x, &mut ws, None);
     sys.mark_from_c(&ws.c);
     let mut q_n = ws.q.clone();
     if spec.uic {
@@ -151,8 +154,9 @@ pub fn transient(
     let mut hist = vec![0.0; n1];
     let mut hist_pts = History::new(n1);
     hist_pts.push(0.0, &x);
-    for d in sys.devices.iter_mut() {
-        d.accept(&cx, &mut x, &mut q_n);
+    sys.accept_reference(&x);
+    for &k in &sys.acceptors {
+        sys.devices[k].accept(&cx, &mut x, &mut q_n);
     }
 
     let diff_idx: Vec<usize> = (1..n1).filter(|&i| sys.differential[i]).collect();
@@ -313,13 +317,15 @@ pub fn transient(
         stats.accepted += 1;
         let mut q_acc = std::mem::take(&mut q_nm1);
         q_acc.copy_from_slice(&ws.q);
-        for d in sys.devices.iter_mut() {
-            d.accept(&cx, &mut x_new, &mut q_acc);
+        sys.add_linear_q(&x_new, &mut q_acc);
+        for &k in &sys.acceptors {
+            sys.devices[k].accept(&cx, &mut x_new, &mut q_acc);
         }
         for i in 0..n1 {
             qdot_n[i] = a0 * q_acc[i] + hist[i];
         }
         q_nm1 = std::mem::replace(&mut q_n, q_acc);
+        sys.accept_reference(&x_new);
         let t_old = t;
         t = if hit_bp { bp } else { tn };
         hist_pts.push(t, &x_new);
@@ -375,9 +381,11 @@ pub fn transient(
     Ok(stats)
 }
 
-/// Extrapolate the solution at `t` from the newest `min(k+1, len)` points.
+/// Extrapolate the solution at `t` from the newest `min(k+2, len)` points
+/// (one order above the method, so the predictor error is below the
+/// truncation error and Newton usually needs a single correction).
 fn predict(hp: &History, k: usize, t: f64, out: &mut [f64]) {
-    let m = (k + 1).min(hp.len);
+    let m = (k + 2).min(hp.len);
     lagrange(hp, m, t, out);
 }
 

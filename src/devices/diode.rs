@@ -295,7 +295,12 @@ impl Diode {
             (0.0, 0.0)
         } else if vd < self.fc_vj {
             let arg = 1.0 - vd / self.vj;
-            let sarg = (-self.m * arg.ln()).exp();
+            // arg^(−M); the common abrupt junction M = 0.5 without ln/exp
+            let sarg = if self.m == 0.5 {
+                1.0 / arg.sqrt()
+            } else {
+                (-self.m * arg.ln()).exp()
+            };
             (
                 self.vj * self.czero * (1.0 - arg * sarg) / (1.0 - self.m),
                 self.czero * sarg,

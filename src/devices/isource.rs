@@ -37,6 +37,9 @@ impl Device for ISource {
         b[self.a] -= i;
         b[self.b] += i;
     }
+    fn is_source(&self) -> bool {
+        true
+    }
     fn stamp_ac(&self, b: &mut [Complex64]) {
         b[self.a] -= self.src.ac;
         b[self.b] += self.src.ac;

@@ -58,6 +58,16 @@ pub trait Device: Send {
     /// Constant parts of G and C (F_lin = G·x, Q_lin = C·x). Called once.
     fn stamp_linear(&self, _g: &mut [f64], _c: &mut [f64]) {}
 
+    /// Whether `stamp_rhs` / `stamp_ac` do anything (independent sources).
+    fn is_source(&self) -> bool {
+        false
+    }
+
+    /// Whether `accept` does anything (devices with states to project).
+    fn wants_accept(&self) -> bool {
+        false
+    }
+
     /// Independent excitation at `cx.time` in mode `cx.mode`, scaled by
     /// `cx.src_scale` (source stepping): adds b to `b`; the residual gets F = … − b.
     fn stamp_rhs(&self, _cx: &LoadCtx, _b: &mut [f64]) {}

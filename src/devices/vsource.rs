@@ -85,6 +85,9 @@ impl Device for VSource {
     fn stamp_rhs(&self, cx: &LoadCtx, b: &mut [f64]) {
         b[self.br] += self.src.value(cx) * cx.src_scale;
     }
+    fn is_source(&self) -> bool {
+        true
+    }
     fn stamp_ac(&self, b: &mut [Complex64]) {
         b[self.br] += self.src.ac;
     }

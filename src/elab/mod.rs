@@ -1069,6 +1069,18 @@ impl<'a> Elab<'a> {
                     )),
                 },
                 "interp" => self.options.interp = flag(it.value.as_ref()),
+                "relref" => match &it.value {
+                    Some(OptionValue::Word(w)) if w.name == "sigglobal" => {
+                        self.options.relref = crate::system::RelRef::SigGlobal
+                    }
+                    Some(OptionValue::Word(w)) if w.name == "pointlocal" => {
+                        self.options.relref = crate::system::RelRef::PointLocal
+                    }
+                    _ => self.push_err(Diagnostic::error(
+                        it.name.span,
+                        "relref must be 'sigglobal' or 'pointlocal'",
+                    )),
+                },
                 "acct" => self.options.acct = flag(it.value.as_ref()),
                 _ => self.warnings.push(Diagnostic::warning(
                     it.name.span,

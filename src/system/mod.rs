@@ -83,6 +83,21 @@ pub struct Options {
     pub srcsteps: usize,
     /// Collect and print run statistics and time split (`.options acct`, `--stats`).
     pub acct: bool,
+    /// Reference of relative tolerances (`.options relref=`).
+    pub relref: RelRef,
+}
+
+/// What `reltol` is relative to in the Newton update test (Spectre's
+/// `relref`). The truncation-error test always uses the present values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelRef {
+    /// The largest |x_i| seen so far in the analysis (default): an RF signal
+    /// passing through zero keeps a Newton tolerance proportional to its
+    /// amplitude instead of `abstol`.
+    SigGlobal,
+    /// The present |x_i| only (SPICE): the tolerance shrinks to `abstol`/
+    /// `vntol` at every zero crossing.
+    PointLocal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +127,7 @@ impl Default for Options {
             gminsteps: 10,
             srcsteps: 10,
             acct: false,
+            relref: RelRef::SigGlobal,
         }
     }
 }
@@ -270,17 +286,19 @@ impl SlotAlloc {
 }
 
 /// Output of one nonlinear `load`: residual and Jacobian contributions.
+///
+/// Two modes, invisible to devices: *separate* (DC, AC, the transient's
+/// initial point) keeps F, Q, G, C apart; *fused* (transient Newton) adds
+/// a0·Q into F and a0·C into the Jacobian directly, so the integrator's
+/// Jacobian G + a0·C is assembled in one pass.
 pub struct Stamp<'a> {
-    /// F contributions, indexed by unknown (row 0 = trash).
-    pub f: &'a mut [f64],
-    /// Q contributions.
-    pub q: &'a mut [f64],
-    /// Magnitudes of F contributions (residual tolerance scaling).
-    pub fscale: &'a mut [f64],
-    /// ∂F/∂x values by slot.
-    pub g: &'a mut [f64],
-    /// ∂Q/∂x values by slot.
-    pub c: &'a mut [f64],
+    f: &'a mut [f64],
+    q: &'a mut [f64],
+    fscale: &'a mut [f64],
+    g: &'a mut [f64],
+    c: &'a mut [f64],
+    a0: f64,
+    fused: bool,
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -293,16 +311,27 @@ impl Stamp<'_> {
         self.f[row] += v;
         self.fscale[row] += v.abs();
     }
+    /// Add `v` to Q at `row` (charge, flux, or state under d/dt).
     #[inline]
     pub fn q(&mut self, row: usize, v: f64) {
         self.q[row] += v;
+        if self.fused {
+            let d = self.a0 * v;
+            self.f[row] += d;
+            self.fscale[row] += d.abs();
+        }
     }
+    /// Add `v` to ∂F/∂x at slot `s`.
     #[inline]
     pub fn g(&mut self, s: Slot, v: f64) {
         self.g[s.i()] += v;
     }
+    /// Add `v` to ∂Q/∂x at slot `s`.
     #[inline]
     pub fn c(&mut self, s: Slot, v: f64) {
+        if self.fused {
+            self.g[s.i()] += self.a0 * v;
+        }
         self.c[s.i()] += v;
     }
 }
@@ -327,6 +356,9 @@ pub struct System {
     pub devices: Vec<Box<dyn Device>>,
     /// Indices of devices whose `load` runs every iteration.
     pub nonlinear: Vec<usize>,
+    /// Indices of independent sources and of devices with an `accept` step.
+    pub sources_idx: Vec<usize>,
+    pub acceptors: Vec<usize>,
     /// Devices by name.
     pub by_name: HashMap<String, usize>,
     /// Circuit nodes by name → unknown index (ground names → 0).
@@ -338,11 +370,17 @@ pub struct System {
     /// Constant parts of G and C (len nnz + 1; last = trash).
     pub g_lin: Vec<f64>,
     pub c_lin: Vec<f64>,
+    /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
+    jlin: Vec<f64>,
+    jlin_a0: Option<f64>,
     /// Unknown has a nonzero column in C (a differential variable; enters LTE).
     pub differential: Vec<bool>,
     /// Per-unknown absolute and relative tolerances (index 0 unused).
     pub atol: Vec<f64>,
     pub rtol: Vec<f64>,
+    /// Per-unknown reference magnitude for `rtol` (`relref=sigglobal`: the
+    /// largest |x_i| accepted so far; 0 with `pointlocal`).
+    pub xref: Vec<f64>,
     pub opts: Options,
 }
 
@@ -467,12 +505,17 @@ impl System {
             col_ptr,
             row_idx,
         };
-        let nonlinear = devices
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.is_nonlinear())
-            .map(|(i, _)| i)
-            .collect();
+        let pick = |f: &dyn Fn(&dyn Device) -> bool| -> Vec<usize> {
+            devices
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| f(d.as_ref()))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let nonlinear = pick(&|d| d.is_nonlinear());
+        let sources_idx = pick(&|d| d.is_source());
+        let acceptors = pick(&|d| d.wants_accept());
         let atol = unknowns.iter().map(|u| u.abstol).collect();
         let rtol = unknowns
             .iter()
@@ -483,15 +526,20 @@ impl System {
             unknowns,
             devices,
             nonlinear,
+            sources_idx,
+            acceptors,
             by_name,
             nodes,
             pattern,
             node_diag,
             g_lin: vec![0.0; nnz + 1],
             c_lin: vec![0.0; nnz + 1],
+            jlin: vec![0.0; nnz + 1],
+            jlin_a0: None,
             differential: vec![false; n + 1],
             atol,
             rtol,
+            xref: vec![0.0; n + 1],
             opts: opts.clone(),
         };
         sys.restamp_linear();
@@ -514,6 +562,7 @@ impl System {
         let nnz = self.nnz();
         self.g_lin[nnz] = 0.0;
         self.c_lin[nnz] = 0.0;
+        self.jlin_a0 = None;
         mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
     }
 
@@ -540,52 +589,83 @@ impl System {
     /// Excitation vector b at `cx.time`, scaled by `cx.src_scale` (into `ws.b`).
     pub fn sources(&self, cx: &LoadCtx, ws: &mut Workspace) {
         ws.b.iter_mut().for_each(|v| *v = 0.0);
-        for d in &self.devices {
-            d.stamp_rhs(cx, &mut ws.b);
+        for &k in &self.sources_idx {
+            self.devices[k].stamp_rhs(cx, &mut ws.b);
         }
         ws.b[0] = 0.0;
     }
 
-    /// Evaluate F(x), Q(x), G, C at `x` (with `ws.b` from [`System::sources`]).
+    /// Evaluate the system at `x` (with `ws.b` from [`System::sources`]).
+    ///
+    /// - `a0 = None` (separate): `ws.f` = F(x), `ws.q` = Q(x), `ws.g` = G,
+    ///   `ws.c` = C.
+    /// - `a0 = Some(a0)` (fused, transient Newton): `ws.f` = F(x) + a0·Q(x),
+    ///   `ws.g` = G + a0·C, `ws.q` and `ws.c` = the *nonlinear* parts of Q and
+    ///   C only (complete Q with [`System::add_linear_q`] for an accepted
+    ///   point).
+    ///
     /// Sets `ws.limited` when a device limited its voltages.
-    pub fn load(&mut self, cx: &LoadCtx, x: &[f64], ws: &mut Workspace) {
-        ws.g.copy_from_slice(&self.g_lin);
-        ws.c.copy_from_slice(&self.c_lin);
-        for i in 0..=self.n {
-            let b = ws.b[i];
-            ws.f[i] = -b;
-            ws.fscale[i] = b.abs();
-            ws.q[i] = 0.0;
+    pub fn load(&mut self, cx: &LoadCtx, x: &[f64], ws: &mut Workspace, a0: Option<f64>) {
+        let fused = a0.is_some();
+        let a0 = a0.unwrap_or(0.0);
+        if fused {
+            if self.jlin_a0 != Some(a0) {
+                for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
+                    *j = g + a0 * c;
+                }
+                self.jlin_a0 = Some(a0);
+            }
+            ws.g.copy_from_slice(&self.jlin);
+            if !self.nonlinear.is_empty() {
+                ws.c.iter_mut().for_each(|c| *c = 0.0);
+            }
+        } else {
+            ws.g.copy_from_slice(&self.g_lin);
+            ws.c.copy_from_slice(&self.c_lin);
         }
+        for ((f, s), &b) in ws.f.iter_mut().zip(ws.fscale.iter_mut()).zip(&ws.b) {
+            *f = -b;
+            *s = b.abs();
+        }
+        ws.q.iter_mut().for_each(|q| *q = 0.0);
         let mut st = Stamp {
             f: &mut ws.f,
             q: &mut ws.q,
             fscale: &mut ws.fscale,
             g: &mut ws.g,
             c: &mut ws.c,
+            a0,
+            fused,
             limited: false,
         };
         for &k in &self.nonlinear {
             self.devices[k].load(cx, x, &mut st);
         }
         ws.limited = st.limited;
-        // Linear part: F += G_lin x, Q += C_lin x.
-        let p = &self.pattern;
-        for col in 0..self.n {
-            let xc = x[col + 1];
-            if xc == 0.0 {
-                continue;
-            }
-            for k in p.col_ptr[col] as usize..p.col_ptr[col + 1] as usize {
-                let r = p.row_idx[k] as usize + 1;
-                let gv = self.g_lin[k] * xc;
-                ws.f[r] += gv;
-                ws.fscale[r] += gv.abs();
-                ws.q[r] += self.c_lin[k] * xc;
-            }
+        // Linear part: F += G_lin x, Q += C_lin x (fused: F += (G + a0 C)_lin x).
+        let lin = if fused { &self.jlin } else { &self.g_lin };
+        spmv_abs(&self.pattern, lin, x, &mut ws.f, &mut ws.fscale);
+        if !fused {
+            self.add_linear_q(x, &mut ws.q);
         }
         ws.f[0] = 0.0;
         ws.q[0] = 0.0;
+    }
+
+    /// Add the linear devices' charges C_lin·x to `q` (completes the Q of a
+    /// fused load).
+    pub fn add_linear_q(&self, x: &[f64], q: &mut [f64]) {
+        spmv(&self.pattern, &self.c_lin, x, q);
+        q[0] = 0.0;
+    }
+
+    /// Record an accepted solution in the tolerance references.
+    pub fn accept_reference(&mut self, x: &[f64]) {
+        if self.opts.relref == RelRef::SigGlobal {
+            for (r, v) in self.xref.iter_mut().zip(x) {
+                *r = r.max(v.abs());
+            }
+        }
     }
 
     /// Name of unknown `i` for messages: `v(node)`, `i(dev)`, state name.
@@ -598,6 +678,74 @@ impl System {
                 None => format!("i({})", u.name),
             },
             UnknownKind::State => u.name.clone(),
+        }
+    }
+}
+
+/// y[r+1] += A[r, c]·x[c+1] over the CSC pattern (unknowns are 1-based).
+fn spmv(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64]) {
+    assert!(x.len() > p.n && y.len() > p.n && vals.len() >= p.nnz() && p.col_ptr.len() == p.n + 1);
+    for col in 0..p.n {
+        let xc = x[col + 1];
+        if xc == 0.0 {
+            continue;
+        }
+        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
+        for k in a..b {
+            // SAFETY: `System::build` creates row indices in 0..n and column
+            // pointers within 0..=nnz (checked by the assert above for the
+            // array lengths), so every index is in bounds.
+            unsafe {
+                let r = *p.row_idx.get_unchecked(k) as usize + 1;
+                *y.get_unchecked_mut(r) += *vals.get_unchecked(k) * xc;
+            }
+        }
+    }
+}
+
+/// `y[r+1] += Σ A[r,c]·dx[c]` with a 0-based `dx` (Newton correction).
+pub fn spmv0(p: &CscPattern, vals: &[f64], dx: &[f64], y: &mut [f64]) {
+    assert!(
+        dx.len() >= p.n && y.len() > p.n && vals.len() >= p.nnz() && p.col_ptr.len() == p.n + 1
+    );
+    for col in 0..p.n {
+        let d = dx[col];
+        if d == 0.0 {
+            continue;
+        }
+        for k in p.col_ptr[col] as usize..p.col_ptr[col + 1] as usize {
+            // SAFETY: as in `spmv`.
+            unsafe {
+                let r = *p.row_idx.get_unchecked(k) as usize + 1;
+                *y.get_unchecked_mut(r) += *vals.get_unchecked(k) * d;
+            }
+        }
+    }
+}
+
+/// As [`spmv`], also accumulating |A[r, c]·x[c+1]| into `yabs`.
+fn spmv_abs(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [f64]) {
+    assert!(
+        x.len() > p.n
+            && y.len() > p.n
+            && yabs.len() > p.n
+            && vals.len() >= p.nnz()
+            && p.col_ptr.len() == p.n + 1
+    );
+    for col in 0..p.n {
+        let xc = x[col + 1];
+        if xc == 0.0 {
+            continue;
+        }
+        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
+        for k in a..b {
+            // SAFETY: as in `spmv`.
+            unsafe {
+                let r = *p.row_idx.get_unchecked(k) as usize + 1;
+                let v = *vals.get_unchecked(k) * xc;
+                *y.get_unchecked_mut(r) += v;
+                *yabs.get_unchecked_mut(r) += v.abs();
+            }
         }
     }
 }
