@@ -1,37 +1,774 @@
-//! HDF5 writer. INTERFACE STUB — implemented by the output work item.
+//! HDF5 writer, built on the pure-Rust `hdf5-pure` crate (no libhdf5).
+//!
+//! # Layout
+//!
+//! ```text
+//! /                                 root attributes:
+//!   @generator  "spinspice"
+//!   @version    crate version, e.g. "0.1.0"
+//!   @title      first line of the netlist (the title line)
+//!   @netlist    the full netlist text
+//!   @complete   int32: 0 while running and after a failed or killed run,
+//!               1 once every analysis finished (`finish(true)`)
+//!
+//! Run without .step:
+//!   /op, /dc, /ac, /tran            one group per analysis (AnalysisKind::name());
+//!   /tran_2, /ac_2, …               a second analysis of the same kind
+//!       @kind      "tran"           analysis kind
+//!       @sweep     "time"           name of the sweep dataset
+//!       @complex   int32 0/1
+//!       @complete  int32 1 once the analysis ended normally, 0 if cut short
+//!     time | frequency | <source>   sweep values, float64 [N]   @unit "s" | "Hz" | "V" …
+//!                                   (.op: a 1-point axis)
+//!     v(out), i(v1), @m1[mx], …     one dataset per signal, float64 [N]   @unit "V", "A", ""
+//!                                   AC: complex128, i.e. compound {r: f64, i: f64},
+//!                                   which h5py reads as numpy complex128
+//!   /measures                       only if the run has measures
+//!     <name>                        float64 scalar; NaN when the measure failed
+//!       @analysis  "tran"           the analysis it belongs to
+//!       @error     message          only when it failed
+//!
+//! Run with .step (N points):
+//!   /steps
+//!     <param>                       float64 [N], value of each swept parameter per point
+//!     status                        int32 [N]: 0 ok, 1 failed, -1 not run
+//!     error                         variable-length string [N]: why a point failed ("" otherwise)
+//!   /step_00000, /step_00001, …     one group per point (index zero-padded to 5 digits)
+//!     tran, ac, tran_2, …           the point's analyses, laid out as above
+//!   /measures
+//!     <name>                        float64 [N] over the points, NaN where failed / not run
+//!       @analysis  "tran"
+//!       @error     string [N], per point ("" where ok); only once some point failed
+//! ```
+//!
+//! Every waveform dataset is 1-D, chunked, with an unlimited maximum shape, so
+//! it can grow while the run proceeds. Units are SI strings (`""` for unitless).
+//! All string attributes are variable-length UTF-8 strings (h5py reads them as
+//! `str`).
+//!
+//! **Names.** A dataset is named exactly as its signal. HDF5 reserves `/` (the
+//! path separator) and the name `.`, so names are percent-escaped where needed:
+//! `%` → `%25`, `/` → `%2F`, and a name that is exactly `.` → `%2E`; such a
+//! dataset also carries an attribute `name` with the original name. Names must
+//! be unique within an analysis (the sweep included) and non-empty.
+//!
+//! # Streaming and crash safety
+//!
+//! Points are buffered per analysis, column by column, in blocks: a block holds
+//! `budget / (8 × columns)` points, clamped to 64…4096 (`budget` = 64 MiB by
+//! default, see [`Hdf5Sink::set_buffer_budget`] or the environment variable
+//! `SPINSPICE_HDF5_BUFFER_MIB`), so memory does not grow with the number of
+//! points. The first block of an analysis creates its group and datasets with
+//! the data in one commit; each later block is appended in place to every
+//! dataset (`hdf5_pure::Dataset::append`), one chunk per block. Appends are
+//! crash-atomic and issued with `write` before they return, so a process that
+//! is killed leaves a file that h5py and `h5dump` read, holding every flushed
+//! block, with `complete = 0`. The file is opened with `SyncPolicy::OnClose`:
+//! no `fsync` per block (it is synced at the end of each analysis and at
+//! `finish`), so durability against *power loss* is per analysis, not per
+//! block.
+//!
+//! While a run writes the file, it holds an exclusive advisory lock on it (as
+//! `hdf5-pure` does for every read-write session); the HDF5 C library and h5py
+//! can read it meanwhile with `HDF5_USE_FILE_LOCKING=FALSE`.
+use super::common::{check_point, misuse, GroupNamer};
 use super::*;
+use hdf5_pure::{
+    AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, MaxExtent,
+    SyncPolicy,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
-pub struct Hdf5Sink;
+/// Default total size of the per-analysis point buffers.
+pub const DEFAULT_BUFFER_BUDGET: usize = 64 << 20;
+/// Bounds on the points per block (= chunk length).
+const MIN_BLOCK: usize = 64;
+const MAX_BLOCK: usize = 4096;
+
+/// Streams results into an HDF5 file (layout in the module documentation).
+pub struct Hdf5Sink {
+    path: PathBuf,
+    /// The read-write session, open from `begin_run` to `finish`.
+    file: Option<File>,
+    budget: usize,
+    steps: Option<StepState>,
+    point: Option<usize>,
+    namer: GroupNamer,
+    stream: Option<Stream>,
+    measures: HashMap<String, MeasureState>,
+    finished: bool,
+}
+
+struct StepState {
+    count: usize,
+    status: Vec<i32>,
+    errors: Vec<String>,
+}
+
+struct MeasureState {
+    /// Per step point (a single value without `.step`).
+    values: Vec<f64>,
+    errors: Vec<String>,
+}
+
+/// One analysis being written.
+struct Stream {
+    /// `tran` or `step_00003/tran`.
+    group: String,
+    info: AnalysisInfo,
+    /// Dataset names: the sweep, then the signals (escaped).
+    names: Vec<String>,
+    /// Points per block, which is also the chunk length.
+    block: usize,
+    /// `f64`s per value: 1, or 2 (re, im) for complex analyses.
+    width: usize,
+    sweep: Vec<f64>,
+    /// Signal columns, each `block * width` long, column-major.
+    data: Vec<f64>,
+    /// Points in the buffers.
+    len: usize,
+    /// Handles onto the datasets once the group exists: sweep first.
+    handles: Option<Vec<Dataset>>,
+    /// Scratch for the byte image of complex columns.
+    bytes: Vec<u8>,
+}
+
+/// `/` and `%` escaped so that a signal name is one HDF5 link name.
+pub fn dataset_name(name: &str) -> String {
+    if name == "." {
+        return "%2E".to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '/' => out.push_str("%2F"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn h5err(path: &Path, doing: &str, e: hdf5_pure::Error) -> io::Error {
+    io::Error::other(format!("{}: {doing}: {e}", path.display()))
+}
+
+fn text(s: &str) -> AttrValue {
+    AttrValue::VarLenString(s.to_string())
+}
+
+/// The first non-empty line of the netlist (SPICE's title line).
+fn default_title(netlist: &str) -> String {
+    netlist
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn complex_type() -> io::Result<hdf5_pure::Datatype> {
+    CompoundTypeBuilder::new()
+        .f64_field("r")
+        .f64_field("i")
+        .build()
+        .map_err(|e| io::Error::other(format!("complex datatype: {e}")))
+}
+
+fn le_bytes(values: &[f64], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(values.len() * 8);
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
 
 impl Hdf5Sink {
-    pub fn create(_p: &Path) -> io::Result<Hdf5Sink> {
-        Err(io::Error::other("not implemented"))
+    /// Creates (truncates) `path` as a valid HDF5 file with `complete = 0`.
+    pub fn create(path: &Path) -> io::Result<Hdf5Sink> {
+        let mut b = FileBuilder::new();
+        b.set_attr("generator", text("spinspice"));
+        b.set_attr("version", text(env!("CARGO_PKG_VERSION")));
+        b.set_attr("complete", AttrValue::I32(0));
+        b.write(path).map_err(|e| h5err(path, "cannot create", e))?;
+        let budget = std::env::var("SPINSPICE_HDF5_BUFFER_MIB")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .filter(|&m| m > 0)
+            .map(|m| m << 20)
+            .unwrap_or(DEFAULT_BUFFER_BUDGET);
+        Ok(Hdf5Sink {
+            path: path.to_path_buf(),
+            file: None,
+            budget,
+            steps: None,
+            point: None,
+            namer: GroupNamer::default(),
+            stream: None,
+            measures: HashMap::new(),
+            finished: false,
+        })
+    }
+
+    /// Total bytes the point buffers of one analysis may take (default
+    /// [`DEFAULT_BUFFER_BUDGET`]). Larger budgets mean longer blocks, fewer
+    /// appends and fewer, larger chunks. Takes effect at the next analysis.
+    pub fn set_buffer_budget(&mut self, bytes: usize) {
+        self.budget = bytes.max(1);
+    }
+
+    fn session(&self) -> io::Result<&File> {
+        match &self.file {
+            Some(f) => Ok(f),
+            None if self.finished => Err(misuse(&self.path, "HDF5 output already finished")),
+            None => Err(misuse(&self.path, "begin_run() was not called")),
+        }
+    }
+
+    fn commit(&self, doing: &str) -> io::Result<()> {
+        self.session()?
+            .commit()
+            .map_err(|e| h5err(&self.path, doing, e))
+    }
+
+    /// Writes the buffered points of the current analysis. `last` marks the
+    /// final flush (end of the analysis or of the run), which sizes the chunks
+    /// of an analysis that never filled a block to its length.
+    fn flush_stream(&mut self, last: bool) -> io::Result<()> {
+        let Some(mut st) = self.stream.take() else {
+            return Ok(());
+        };
+        let res = self.flush_into(&mut st, last);
+        self.stream = Some(st);
+        res
+    }
+
+    fn flush_into(&self, st: &mut Stream, last: bool) -> io::Result<()> {
+        let path = self.path.clone();
+        let file = self.session()?;
+        let n = st.len;
+        let stride = st.block * st.width;
+        match &mut st.handles {
+            None => {
+                let chunk = if last { n.max(1) } else { st.block } as u64;
+                let ctype = if st.info.complex {
+                    Some(complex_type()?)
+                } else {
+                    None
+                };
+                let (parent, name) = match st.group.rsplit_once('/') {
+                    Some((p, g)) => (
+                        file.group(p)
+                            .map_err(|e| h5err(&path, &format!("cannot open group '{p}'"), e))?,
+                        g.to_string(),
+                    ),
+                    None => (file.root(), st.group.clone()),
+                };
+                let info = &st.info;
+                let names = &st.names;
+                let sweep = &st.sweep[..n];
+                let data = &st.data;
+                let mut bytes = std::mem::take(&mut st.bytes);
+                parent
+                    .create_group_with(&name, |g| {
+                        g.set_attr("kind", text(info.kind.name()));
+                        g.set_attr("sweep", text(&names[0]));
+                        g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
+                        g.set_attr("complete", AttrValue::I32(0));
+                        let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
+                        for (k, (sig, dname)) in columns.zip(names).enumerate() {
+                            g.create_dataset(dname, |b| {
+                                match (&ctype, k) {
+                                    (Some(ct), 1..) => {
+                                        let col = &data[(k - 1) * stride..(k - 1) * stride + 2 * n];
+                                        le_bytes(col, &mut bytes);
+                                        b.with_compound_data(ct.clone(), bytes.clone(), n as u64);
+                                    }
+                                    (_, 0) => {
+                                        b.with_f64_data(sweep);
+                                    }
+                                    (None, _) => {
+                                        b.with_f64_data(
+                                            &data[(k - 1) * stride..(k - 1) * stride + n],
+                                        );
+                                    }
+                                }
+                                b.with_shape(&[n as u64])
+                                    .with_maxshape(&[MaxExtent::Unlimited])
+                                    .with_chunks(&[chunk]);
+                                b.set_attr("unit", text(&sig.unit));
+                                if *dname != sig.name {
+                                    b.set_attr("name", text(&sig.name));
+                                }
+                            });
+                        }
+                    })
+                    .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
+                st.bytes = bytes;
+                file.commit()
+                    .map_err(|e| h5err(&path, &format!("cannot write group '{}'", st.group), e))?;
+                // One walk over the new group gives every handle.
+                let group = file
+                    .group(&st.group)
+                    .map_err(|e| h5err(&path, &format!("cannot open group '{}'", st.group), e))?;
+                let index: HashMap<&str, usize> = st
+                    .names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| (s.as_str(), k))
+                    .collect();
+                let mut handles: Vec<Option<Dataset>> = (0..st.names.len()).map(|_| None).collect();
+                for (name, ds) in group
+                    .iter_datasets()
+                    .map_err(|e| h5err(&path, &format!("cannot list group '{}'", st.group), e))?
+                {
+                    if let Some(&k) = index.get(name.as_str()) {
+                        handles[k] = Some(ds);
+                    }
+                }
+                let handles: Option<Vec<Dataset>> = handles.into_iter().collect();
+                match handles {
+                    Some(h) => st.handles = Some(h),
+                    None => {
+                        return Err(h5err(
+                            &path,
+                            "reopening datasets",
+                            hdf5_pure::Error::Format(hdf5_pure::FormatError::PathNotFound(
+                                st.group.clone(),
+                            )),
+                        ))
+                    }
+                }
+            }
+            Some(handles) if n > 0 => {
+                let what = |k: usize| format!("cannot append to '{}/{}'", st.group, st.names[k]);
+                handles[0]
+                    .append(&st.sweep[..n])
+                    .map_err(|e| h5err(&path, &what(0), e))?;
+                for k in 1..handles.len() {
+                    let col = &st.data[(k - 1) * stride..(k - 1) * stride + n * st.width];
+                    if st.info.complex {
+                        le_bytes(col, &mut st.bytes);
+                        handles[k].append_raw(&st.bytes)
+                    } else {
+                        handles[k].append(col)
+                    }
+                    .map_err(|e| h5err(&path, &what(k), e))?;
+                }
+            }
+            Some(_) => {}
+        }
+        st.len = 0;
+        st.sweep.clear();
+        Ok(())
+    }
+
+    /// Ends the current analysis: last flush, `complete` attribute when `ok`.
+    fn close_stream(&mut self, ok: bool) -> io::Result<()> {
+        self.flush_stream(true)?;
+        let Some(st) = self.stream.take() else {
+            return Ok(());
+        };
+        drop(st.handles);
+        let file = self.session()?;
+        if ok {
+            let g = file
+                .group(&st.group)
+                .map_err(|e| h5err(&self.path, &format!("cannot open group '{}'", st.group), e))?;
+            g.set_attr("complete", AttrValue::I32(1))
+                .map_err(|e| h5err(&self.path, "cannot mark analysis complete", e))?;
+            self.commit(&format!("cannot mark '{}' complete", st.group))?;
+        }
+        self.session()?
+            .sync()
+            .map_err(|e| h5err(&self.path, "cannot sync", e))
+    }
+
+    fn write_step_status(&mut self) -> io::Result<()> {
+        let Some(steps) = &self.steps else {
+            return Ok(());
+        };
+        let file = self.session()?;
+        let mut status = file
+            .dataset("steps/status")
+            .map_err(|e| h5err(&self.path, "cannot open /steps/status", e))?;
+        status
+            .write(&steps.status)
+            .map_err(|e| h5err(&self.path, "cannot write /steps/status", e))?;
+        let mut error = file
+            .dataset("steps/error")
+            .map_err(|e| h5err(&self.path, "cannot open /steps/error", e))?;
+        let errs: Vec<&str> = steps.errors.iter().map(String::as_str).collect();
+        error
+            .write_staged(|b| {
+                b.with_vlen_strings(&errs);
+            })
+            .map_err(|e| h5err(&self.path, "cannot write /steps/error", e))?;
+        self.commit("cannot write the step status")
     }
 }
 
 impl Sink for Hdf5Sink {
-    fn begin_run(&mut self, _: &str, _: &str, _: Option<&StepInfo>) -> io::Result<()> {
-        unimplemented!()
+    fn begin_run(
+        &mut self,
+        title: &str,
+        netlist: &str,
+        steps: Option<&StepInfo>,
+    ) -> io::Result<()> {
+        if self.finished || self.file.is_some() {
+            return Err(misuse(&self.path, "begin_run() called twice"));
+        }
+        let title = if title.is_empty() {
+            default_title(netlist)
+        } else {
+            title.to_string()
+        };
+        let mut b = FileBuilder::new();
+        b.set_attr("generator", text("spinspice"));
+        b.set_attr("version", text(env!("CARGO_PKG_VERSION")));
+        b.set_attr("title", text(&title));
+        b.set_attr("netlist", text(netlist));
+        b.set_attr("complete", AttrValue::I32(0));
+        if let Some(steps) = steps {
+            let n = steps.values.len();
+            let mut g = b.create_group("steps");
+            let mut seen: HashSet<String> = ["status", "error"].map(String::from).into();
+            for (j, p) in steps.params.iter().enumerate() {
+                let name = dataset_name(p);
+                if p.is_empty() || !seen.insert(name.clone()) {
+                    return Err(misuse(
+                        &self.path,
+                        format!("step parameter name '{p}' is empty or not unique"),
+                    ));
+                }
+                let vals: Vec<f64> = steps
+                    .values
+                    .iter()
+                    .map(|v| v.get(j).copied().unwrap_or(f64::NAN))
+                    .collect();
+                g.create_dataset(&name).with_f64_data(&vals);
+            }
+            g.create_dataset("status").with_i32_data(&vec![-1; n]);
+            let empty = vec![""; n];
+            g.create_dataset("error").with_vlen_strings(&empty);
+            b.add_group(g.finish());
+            self.steps = Some(StepState {
+                count: n,
+                status: vec![-1; n],
+                errors: vec![String::new(); n],
+            });
+        }
+        b.write(&self.path)
+            .map_err(|e| h5err(&self.path, "cannot write", e))?;
+        let access = FileAccessProperties::new().with_sync_policy(SyncPolicy::OnClose);
+        let file = File::open_rw_with_options(&self.path, access)
+            .map_err(|e| h5err(&self.path, "cannot open for writing", e))?;
+        self.file = Some(file);
+        Ok(())
     }
-    fn begin_point(&mut self, _: usize) -> io::Result<()> {
-        unimplemented!()
+
+    fn begin_point(&mut self, index: usize) -> io::Result<()> {
+        let Some(steps) = &self.steps else {
+            return Err(misuse(&self.path, "begin_point() in a run without .step"));
+        };
+        if index >= steps.count {
+            return Err(misuse(
+                &self.path,
+                format!("step point {index} out of range ({} points)", steps.count),
+            ));
+        }
+        if self.stream.is_some() {
+            return Err(misuse(&self.path, "begin_point() inside an analysis"));
+        }
+        let name = format!("step_{index:05}");
+        self.session()?
+            .root()
+            .create_group(&name)
+            .map_err(|e| h5err(&self.path, &format!("cannot create '{name}'"), e))?;
+        self.commit(&format!("cannot create '{name}'"))?;
+        self.point = Some(index);
+        self.namer.reset();
+        Ok(())
     }
-    fn begin_analysis(&mut self, _: &AnalysisInfo) -> io::Result<()> {
-        unimplemented!()
+
+    fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()> {
+        self.session()?;
+        if let Some(st) = &self.stream {
+            return Err(misuse(
+                &self.path,
+                format!(
+                    "begin_analysis({}) while '{}' is still open",
+                    info.kind.name(),
+                    st.group
+                ),
+            ));
+        }
+        if self.steps.is_some() && self.point.is_none() {
+            return Err(misuse(
+                &self.path,
+                "analysis outside a step point in a .step run",
+            ));
+        }
+        let name = self.namer.next(info.kind);
+        let group = match self.point {
+            Some(k) => format!("step_{k:05}/{name}"),
+            None => name,
+        };
+        let mut names = Vec::with_capacity(info.signals.len() + 1);
+        let mut seen = HashSet::with_capacity(info.signals.len() + 1);
+        for s in std::iter::once(&info.sweep).chain(info.signals.iter()) {
+            let d = dataset_name(&s.name);
+            if s.name.is_empty() || !seen.insert(d.clone()) {
+                return Err(misuse(
+                    &self.path,
+                    format!(
+                        "{}: signal name '{}' is empty or not unique",
+                        info.kind.name(),
+                        s.name
+                    ),
+                ));
+            }
+            names.push(d);
+        }
+        let width = if info.complex { 2 } else { 1 };
+        let per_point = 8 * (1 + info.signals.len() * width);
+        let block = (self.budget / per_point).clamp(MIN_BLOCK, MAX_BLOCK);
+        self.stream = Some(Stream {
+            group,
+            info: info.clone(),
+            names,
+            block,
+            width,
+            sweep: Vec::with_capacity(block),
+            data: vec![0.0; block * width * info.signals.len()],
+            len: 0,
+            handles: None,
+            bytes: Vec::new(),
+        });
+        Ok(())
     }
-    fn point(&mut self, _: f64, _: &[f64], _: Option<&[f64]>) -> io::Result<()> {
-        unimplemented!()
+
+    fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
+        let Some(st) = &mut self.stream else {
+            return Err(misuse(&self.path, "point() outside an analysis"));
+        };
+        check_point(&self.path, &st.info, values, imag)?;
+        let stride = st.block * st.width;
+        let at = st.len * st.width;
+        st.sweep.push(sweep);
+        match imag {
+            Some(im) if st.info.complex => {
+                for (k, (re, im)) in values.iter().zip(im).enumerate() {
+                    st.data[k * stride + at] = *re;
+                    st.data[k * stride + at + 1] = *im;
+                }
+            }
+            _ => {
+                for (k, v) in values.iter().enumerate() {
+                    st.data[k * stride + at] = *v;
+                }
+            }
+        }
+        st.len += 1;
+        if st.len == st.block {
+            self.flush_stream(false)?;
+        }
+        Ok(())
     }
+
     fn end_analysis(&mut self) -> io::Result<()> {
-        unimplemented!()
+        if self.stream.is_none() {
+            return Err(misuse(
+                &self.path,
+                "end_analysis() without begin_analysis()",
+            ));
+        }
+        self.close_stream(true)
     }
-    fn measures(&mut self, _: &[MeasureValue]) -> io::Result<()> {
-        unimplemented!()
+
+    fn measures(&mut self, values: &[MeasureValue]) -> io::Result<()> {
+        self.session()?;
+        if values.is_empty() {
+            return Ok(());
+        }
+        let (slots, slot) = match (&self.steps, self.point) {
+            (Some(s), Some(k)) => (s.count, k),
+            (Some(_), None) => {
+                return Err(misuse(
+                    &self.path,
+                    "measures() outside a step point in a .step run",
+                ))
+            }
+            (None, _) => (1, 0),
+        };
+        let stepped = self.steps.is_some();
+        self.session()?;
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let root = file.root();
+        let have_group = file.group("measures").is_ok();
+        if !have_group {
+            root.create_group("measures")
+                .map_err(|e| h5err(&self.path, "cannot create /measures", e))?;
+        }
+        for m in values {
+            let name = dataset_name(&m.name);
+            if m.name.is_empty() {
+                return Err(misuse(&self.path, "measure with an empty name"));
+            }
+            let (value, error) = match &m.value {
+                Ok(v) => (*v, String::new()),
+                Err(msg) => (f64::NAN, msg.clone()),
+            };
+            let path = format!("measures/{name}");
+            match self.measures.get_mut(&name) {
+                Some(state) => {
+                    state.values[slot] = value;
+                    state.errors[slot] = error;
+                    let mut ds = file
+                        .dataset(&path)
+                        .map_err(|e| h5err(&self.path, &format!("cannot open /{path}"), e))?;
+                    ds.write(&state.values)
+                        .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
+                    if state.errors.iter().any(|e| !e.is_empty()) {
+                        ds.set_attr("error", error_attr(stepped, &state.errors))
+                            .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
+                    } else if ds.attrs().map(|a| a.contains_key("error")).unwrap_or(false) {
+                        ds.remove_attr("error")
+                            .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
+                    }
+                }
+                None => {
+                    let mut state = MeasureState {
+                        values: vec![f64::NAN; slots],
+                        errors: vec![String::new(); slots],
+                    };
+                    state.values[slot] = value;
+                    state.errors[slot] = error;
+                    let failed = state.errors.iter().any(|e| !e.is_empty());
+                    root.create_dataset(&path, |b| {
+                        b.with_f64_data(&state.values);
+                        if !stepped {
+                            b.with_shape(&[]);
+                        }
+                        b.set_attr("analysis", text(m.analysis.name()));
+                        if failed {
+                            b.set_attr("error", error_attr(stepped, &state.errors));
+                        }
+                        if name != m.name {
+                            b.set_attr("name", text(&m.name));
+                        }
+                    })
+                    .map_err(|e| h5err(&self.path, &format!("cannot create /{path}"), e))?;
+                    self.measures.insert(name, state);
+                }
+            }
+        }
+        drop(root);
+        self.commit("cannot write measures")
     }
-    fn end_point(&mut self, _: usize, _: &PointStatus) -> io::Result<()> {
-        unimplemented!()
+
+    fn end_point(&mut self, index: usize, status: &PointStatus) -> io::Result<()> {
+        self.session()?;
+        if self.stream.is_some() {
+            // An analysis cut short by the failure of this point.
+            self.close_stream(false)?;
+        }
+        if let Some(steps) = &mut self.steps {
+            if index < steps.count {
+                let (s, e) = match status {
+                    PointStatus::Ok => (0, String::new()),
+                    PointStatus::Failed(msg) => (1, msg.clone()),
+                };
+                steps.status[index] = s;
+                steps.errors[index] = e;
+            }
+            self.write_step_status()?;
+        }
+        self.point = None;
+        Ok(())
     }
-    fn finish(&mut self, _: bool) -> io::Result<()> {
-        unimplemented!()
+
+    fn finish(&mut self, complete: bool) -> io::Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            // No run started: the file from `create` stays, complete = 0.
+            self.finished = true;
+            return Ok(());
+        }
+        let mut first_err = None;
+        if self.stream.is_some() {
+            if let Err(e) = self.close_stream(false) {
+                first_err.get_or_insert(e);
+                self.stream = None;
+            }
+        }
+        if let (Some(k), Some(steps)) = (self.point.take(), &mut self.steps) {
+            if steps.status.get(k) == Some(&-1) {
+                steps.status[k] = 1;
+                steps.errors[k] = "run interrupted".to_string();
+                if let Err(e) = self.write_step_status() {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if first_err.is_none() {
+            let res = self
+                .session()?
+                .root()
+                .set_attr("complete", AttrValue::I32(i32::from(complete)))
+                .map_err(|e| h5err(&self.path, "cannot set 'complete'", e))
+                .and_then(|_| self.commit("cannot set 'complete'"));
+            if let Err(e) = res {
+                first_err.get_or_insert(e);
+            }
+        }
+        self.finished = true;
+        if let Some(file) = self.file.take() {
+            if let Err(e) = file.close() {
+                first_err.get_or_insert(h5err(&self.path, "cannot close", e));
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+fn error_attr(stepped: bool, errors: &[String]) -> AttrValue {
+    if stepped {
+        AttrValue::VarLenStringArray(errors.to_vec())
+    } else {
+        text(errors.first().map(String::as_str).unwrap_or(""))
+    }
+}
+
+impl Drop for Hdf5Sink {
+    fn drop(&mut self) {
+        if !self.finished && self.file.is_some() {
+            // Best effort: put the buffered points of an interrupted analysis in
+            // the file; `complete` stays 0.
+            let _ = self.flush_stream(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(dataset_name("v(out)"), "v(out)");
+        assert_eq!(dataset_name("@m1[mx]"), "@m1[mx]");
+        assert_eq!(dataset_name("v(a/b)"), "v(a%2Fb)");
+        assert_eq!(dataset_name("50%"), "50%25");
+        assert_eq!(dataset_name("."), "%2E");
+        assert_eq!(dataset_name(".."), "..");
     }
 }

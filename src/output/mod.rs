@@ -3,6 +3,7 @@
 //! blocks, readable after a crash with `complete = 0`), `.csv`, `.raw` (ngspice
 //! binary rawfile).
 
+mod common;
 pub mod csv;
 pub mod hdf5;
 pub mod raw;
@@ -93,7 +94,8 @@ pub enum PointStatus {
 pub trait Sink {
     /// Start of the run: title, full netlist text, and the step description
     /// (None for a run without `.step`).
-    fn begin_run(&mut self, title: &str, netlist: &str, steps: Option<&StepInfo>) -> io::Result<()>;
+    fn begin_run(&mut self, title: &str, netlist: &str, steps: Option<&StepInfo>)
+        -> io::Result<()>;
     /// Start of step point `index` (0-based, into `StepInfo::values`).
     fn begin_point(&mut self, index: usize) -> io::Result<()>;
     fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()>;
