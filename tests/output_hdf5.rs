@@ -6,8 +6,9 @@ use hdf5_pure::{AttrValue, File};
 use output_support::*;
 use spinspice::output::hdf5::Hdf5Sink;
 use spinspice::output::{AnalysisInfo, AnalysisKind, SignalInfo, Sink};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// A budget that gives the transient (5 columns) 64-point blocks, so its 1000
 /// points take 16 flushes: the creation commit and 15 appends.
@@ -129,4 +130,401 @@ fn basic_run_reads_back_through_hdf5_pure() {
         attr_str(fall.attrs().unwrap().get("error")),
         "v(b) never crosses 0.5"
     );
+}
+
+#[test]
+fn basic_run_reads_back_through_h5py() {
+    let dir = tempdir();
+    let path = basic_file(&dir);
+    let Some(d) = h5py_dump(&path) else { return };
+
+    assert_eq!(d.attr("/", "generator"), ("str", "\"spinspice\""));
+    assert_eq!(d.attr("/", "title").1, format!("{:?}", TITLE));
+    let (t, netlist) = d.attr("/", "netlist");
+    assert_eq!(t, "str");
+    assert!(netlist.contains("v1 a 0 pulse(0 1 0 1n 1n 5n 10n)\\n"));
+    assert_eq!(d.attr("/", "complete").1, "1");
+    assert_eq!(d.attr("/tran", "complete").1, "1");
+    assert_eq!(d.attr("/tran", "sweep").1, "\"time\"");
+
+    let info = tran_info();
+    let time: Vec<f64> = (0..N_TRAN).map(|i| sweep(AnalysisKind::Tran, i)).collect();
+    assert_eq!(d.dtype("/tran/time"), "float64");
+    assert!(same_floats(&d.reals("/tran/time"), &time));
+    assert_eq!(d.attr("/tran/time", "unit").1, "\"s\"");
+    for (s, sig) in info.signals.iter().enumerate() {
+        let p = format!("/tran/{}", sig.name);
+        let expect: Vec<f64> = (0..N_TRAN).map(|i| value(SEED_TRAN, s, i)).collect();
+        assert!(same_floats(&d.reals(&p), &expect), "{p}");
+        assert_eq!(d.attr(&p, "unit").1, format!("{:?}", sig.unit));
+    }
+    let expect: Vec<f64> = (0..N_TRAN2).map(|i| value(SEED_TRAN2, 3, i)).collect();
+    assert!(same_floats(&d.reals("/tran_2/@m1[mx]"), &expect));
+
+    // AC data arrive in numpy as complex128.
+    for (s, sig) in ac_info().signals.iter().enumerate() {
+        let p = format!("/ac/{}", sig.name);
+        assert_eq!(d.dtype(&p), "complex128", "{p}");
+        let expect: Vec<(f64, f64)> = (0..N_AC)
+            .map(|i| (value(SEED_AC, s, i), imag(SEED_AC, s, i)))
+            .collect();
+        assert_eq!(d.complexes(&p), expect, "{p}");
+    }
+    assert_eq!(d.attr("/ac/frequency", "unit").1, "\"Hz\"");
+    assert_eq!(d.attr("/ac", "complex").1, "1");
+
+    assert_eq!(d.reals("/dc/v1"), [-1.0, -0.5, 0.0, 0.5, 1.0]);
+    assert_eq!(d.reals("/op/v(b)"), [value(SEED_OP, 0, 0)]);
+
+    assert_eq!(d.reals("/measures/rise"), [1.2345678901234567e-9]);
+    assert!(d.reals("/measures/fall")[0].is_nan());
+    assert_eq!(
+        d.attr("/measures/fall", "error").1,
+        "\"v(b) never crosses 0.5\""
+    );
+}
+
+/// Values of one dataset as printed by `h5dump -m %.17g`.
+fn h5dump_values(file: &Path, dataset: &str) -> Option<Vec<f64>> {
+    if !runs("h5dump", &["--version"]) {
+        missing("h5dump", "the h5dump command cannot be run (apt-get install hdf5-tools)");
+        return None;
+    }
+    let out = Command::new("h5dump")
+        .args(["-m", "%.17g", "-d", dataset])
+        .arg(file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "h5dump -d {dataset} failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let start = text.find("DATA {").expect("a DATA section") + "DATA {".len();
+    let body = &text[start..];
+    let body = &body[..body.find('}').expect("end of DATA")];
+    let mut vals = Vec::new();
+    for line in body.lines() {
+        let line = match line.find("):") {
+            Some(k) => &line[k + 2..],
+            None => line,
+        };
+        for tok in line.split(',') {
+            if !tok.trim().is_empty() {
+                vals.push(parse_f64(tok));
+            }
+        }
+    }
+    Some(vals)
+}
+
+/// Runs `h5dump` on the whole file: it must exit 0 and print `needle`.
+fn h5dump_whole(file: &Path, needle: &str) {
+    if !runs("h5dump", &["--version"]) {
+        missing("h5dump", "the h5dump command cannot be run (apt-get install hdf5-tools)");
+        return;
+    }
+    let out = Command::new("h5dump").arg(file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "h5dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(needle), "h5dump output lacks {needle:?}");
+}
+
+#[test]
+fn basic_run_reads_back_through_h5dump() {
+    let dir = tempdir();
+    let path = basic_file(&dir);
+    h5dump_whole(&path, "\"spinspice\"");
+    let Some(vals) = h5dump_values(&path, "/tran/v(b)") else { return };
+    let expect: Vec<f64> = (0..N_TRAN).map(|i| value(SEED_TRAN, 1, i)).collect();
+    assert!(same_floats(&vals, &expect));
+    let vals = h5dump_values(&path, "/dc/v1").unwrap();
+    assert_eq!(vals, [-1.0, -0.5, 0.0, 0.5, 1.0]);
+}
+
+#[test]
+fn step_run_layout() {
+    let dir = tempdir();
+    let path = steps_file(&dir);
+    let steps = step_info();
+
+    // hdf5-pure
+    let f = File::open(&path).unwrap();
+    assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
+    let mut groups = f.root().groups().unwrap();
+    groups.sort();
+    assert_eq!(
+        groups,
+        ["measures", "step_00000", "step_00001", "step_00002", "steps"]
+    );
+    assert_eq!(
+        f.dataset("steps/r1").unwrap().read_f64().unwrap(),
+        [1e3, 2e3, 1e3, 2e3]
+    );
+    assert_eq!(
+        f.dataset("steps/c1").unwrap().read_f64().unwrap(),
+        [1e-12, 1e-12, 2e-12, 2e-12]
+    );
+    assert_eq!(
+        f.dataset("steps/status").unwrap().read_i32().unwrap(),
+        [0, 1, 0, -1]
+    );
+    assert_eq!(
+        f.dataset("steps/error").unwrap().read_string().unwrap(),
+        ["", STEP_ERROR, "", ""]
+    );
+    for k in [0, 2] {
+        let g = format!("step_{k:05}/tran");
+        check_real_group(&f, &g, &tran_info(), step_seed(k, 0), N_STEP_TRAN);
+        let a = f.group(&g).unwrap().attrs().unwrap();
+        assert_eq!(attr_int(a.get("complete")), 1);
+        let got = read_complex(&f, &format!("step_{k:05}/ac/v(b)"));
+        let expect: Vec<(f64, f64)> = (0..N_AC)
+            .map(|i| (value(step_seed(k, 1), 0, i), imag(step_seed(k, 1), 0, i)))
+            .collect();
+        assert_eq!(got, expect);
+    }
+    // The failed point keeps the points it computed, marked incomplete.
+    check_real_group(&f, "step_00001/tran", &tran_info(), step_seed(1, 0), N_STEP_FAIL);
+    let a = f.group("step_00001/tran").unwrap().attrs().unwrap();
+    assert_eq!(attr_int(a.get("complete")), 0);
+    assert!(f.group("step_00001").unwrap().groups().unwrap() == ["tran"]);
+
+    let delay = f.dataset("measures/delay").unwrap();
+    let d = delay.read_f64().unwrap();
+    assert_eq!(d.len(), steps.values.len());
+    assert_eq!(d[0], step_measure(0));
+    assert!(d[1].is_nan() && d[2].is_nan() && d[3].is_nan());
+    match delay.attrs().unwrap().get("error") {
+        Some(AttrValue::VarLenStringArray(v)) => assert_eq!(v, &["", "", MEAS_ERROR, ""]),
+        other => panic!("error attribute: {other:?}"),
+    }
+
+    // h5py
+    let Some(d) = h5py_dump(&path) else { return };
+    assert_eq!(d.attr("/", "complete").1, "0");
+    assert_eq!(d.reals("/steps/r1"), [1e3, 2e3, 1e3, 2e3]);
+    assert_eq!(d.dtype("/steps/status"), "int32");
+    assert_eq!(d.reals("/steps/status"), [0.0, 1.0, 0.0, -1.0]);
+    assert_eq!(
+        d.values["/steps/error"],
+        ["\"\"", &format!("{STEP_ERROR:?}"), "\"\"", "\"\""]
+    );
+    assert_eq!(d.dtype("/step_00002/ac/i(v1)"), "complex128");
+    let expect: Vec<f64> = (0..N_STEP_TRAN).map(|i| value(step_seed(2, 0), 2, i)).collect();
+    assert!(same_floats(&d.reals("/step_00002/tran/i(v1)"), &expect));
+    assert_eq!(d.reals("/step_00001/tran/time").len(), N_STEP_FAIL);
+    let m = d.reals("/measures/delay");
+    assert_eq!(m[0], step_measure(0));
+    assert!(m[1..].iter().all(|x| x.is_nan()));
+    assert!(d.attr("/measures/delay", "error").1.contains(MEAS_ERROR));
+
+    h5dump_whole(&path, "step_00002");
+}
+
+#[test]
+fn failed_run_keeps_data_and_complete_zero() {
+    let dir = tempdir();
+    let path = file_in(&dir, "failed.h5");
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    sink.set_buffer_budget(SMALL_BUDGET);
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    write_analysis(&mut sink, &dc_info(), SEED_DC, N_DC);
+    sink.begin_analysis(&tran_info()).unwrap();
+    // 300 points: four full blocks and a partial one still buffered.
+    write_points(&mut sink, &tran_info(), SEED_TRAN, 300);
+    sink.finish(false).unwrap();
+    drop(sink);
+
+    let f = File::open(&path).unwrap();
+    assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
+    check_real_group(&f, "tran", &tran_info(), SEED_TRAN, 300);
+    check_real_group(&f, "dc", &dc_info(), SEED_DC, N_DC);
+    assert_eq!(attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")), 0);
+    assert_eq!(attr_int(f.group("dc").unwrap().attrs().unwrap().get("complete")), 1);
+    if let Some(d) = h5py_dump(&path) {
+        assert_eq!(d.attr("/", "complete").1, "0");
+        assert_eq!(d.reals("/tran/time").len(), 300);
+    }
+    h5dump_whole(&path, "\"tran\"");
+}
+
+#[test]
+fn dropped_sink_flushes_buffered_points() {
+    let dir = tempdir();
+    let path = file_in(&dir, "dropped.h5");
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    sink.begin_analysis(&tran_info()).unwrap();
+    write_points(&mut sink, &tran_info(), SEED_TRAN, 10);
+    drop(sink); // e.g. a panic unwinding through the analysis
+    let f = File::open(&path).unwrap();
+    assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
+    check_real_group(&f, "tran", &tran_info(), SEED_TRAN, 10);
+}
+
+#[test]
+fn awkward_names_are_escaped() {
+    let dir = tempdir();
+    let path = file_in(&dir, "names.h5");
+    let info = AnalysisInfo {
+        kind: AnalysisKind::Tran,
+        sweep: SignalInfo::new("time", "s"),
+        signals: vec![
+            SignalInfo::new("v(x1/out)", "V"),
+            SignalInfo::new("i(50%)", "A"),
+            SignalInfo::new(".", ""),
+            SignalInfo::new("v(a,b) \"q\"", "V"),
+        ],
+        complex: false,
+    };
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    sink.begin_run("names", "names\n.end\n", None).unwrap();
+    write_analysis(&mut sink, &info, 7, 5);
+    sink.finish(true).unwrap();
+    drop(sink);
+    let f = File::open(&path).unwrap();
+    for (s, (stored, original)) in [
+        ("v(x1%2Fout)", "v(x1/out)"),
+        ("i(50%25)", "i(50%)"),
+        ("%2E", "."),
+        ("v(a,b) \"q\"", "v(a,b) \"q\""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ds = f.dataset(&format!("tran/{stored}")).unwrap();
+        let expect: Vec<f64> = (0..5).map(|i| value(7, s, i)).collect();
+        assert_eq!(ds.read_f64().unwrap(), expect);
+        let a = ds.attrs().unwrap();
+        if stored != original {
+            assert_eq!(attr_str(a.get("name")), original);
+        } else {
+            assert!(!a.contains_key("name"));
+        }
+    }
+    if let Some(d) = h5py_dump(&path) {
+        assert_eq!(d.attr("/tran/v(x1%2Fout)", "name").1, "\"v(x1/out)\"");
+    }
+}
+
+#[test]
+fn misuse_and_io_errors_are_errors_not_panics() {
+    let dir = tempdir();
+    let bad = dir.path().join("no/such/dir/out.h5");
+    let e = Hdf5Sink::create(&bad).err().expect("cannot create");
+    assert!(e.to_string().contains("no/such/dir/out.h5"), "{e}");
+
+    let path = file_in(&dir, "misuse.h5");
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    assert!(sink.begin_analysis(&tran_info()).is_err(), "before begin_run");
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    assert!(sink.point(0.0, &[1.0], None).is_err(), "outside an analysis");
+    assert!(sink.end_analysis().is_err());
+    assert!(sink.begin_point(0).is_err(), "no .step");
+    sink.begin_analysis(&tran_info()).unwrap();
+    let e = sink.point(0.0, &[1.0], None).unwrap_err();
+    assert!(e.to_string().contains("misuse.h5"), "{e}");
+    assert!(sink.begin_analysis(&dc_info()).is_err(), "nested analysis");
+    let dup = AnalysisInfo {
+        kind: AnalysisKind::Dc,
+        sweep: SignalInfo::new("v(b)", "V"),
+        signals: vec![SignalInfo::new("v(b)", "V")],
+        complex: false,
+    };
+    sink.end_analysis().unwrap();
+    assert!(sink.begin_analysis(&dup).is_err(), "duplicate names");
+    let mut ac = ac_info();
+    ac.signals.truncate(1);
+    sink.begin_analysis(&ac).unwrap();
+    assert!(sink.point(1.0, &[1.0], None).is_err(), "complex without imag");
+    sink.end_analysis().unwrap();
+    sink.finish(true).unwrap();
+    assert!(sink.point(0.0, &[], None).is_err(), "after finish");
+}
+
+// ------------------------------------------------------------ SIGKILL
+
+const CHILD_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_CHILD";
+/// Points per block in the child: SMALL_BUDGET with the 5 columns of tran_info.
+const CHILD_BLOCK: usize = 64;
+
+/// Body of the child process of `killed_writer_leaves_a_readable_file`: with
+/// the environment variable set it streams a transient forever, printing
+/// `FLUSHED n` after each block reaches the file. Without it, it returns at once
+/// (it is not a test on its own).
+#[test]
+fn crash_child_writer() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let info = tran_info();
+    let mut sink = Hdf5Sink::create(Path::new(&path)).unwrap();
+    sink.set_buffer_budget(SMALL_BUDGET);
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    write_analysis(&mut sink, &dc_info(), SEED_DC, N_DC);
+    sink.begin_analysis(&info).unwrap();
+    let mut i = 0;
+    loop {
+        let re: Vec<f64> = (0..info.signals.len()).map(|s| value(SEED_TRAN, s, i)).collect();
+        sink.point(sweep(AnalysisKind::Tran, i), &re, None).unwrap();
+        i += 1;
+        if i % CHILD_BLOCK == 0 {
+            println!("FLUSHED {i}");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+}
+
+#[test]
+fn killed_writer_leaves_a_readable_file() {
+    let dir = tempdir();
+    let path = file_in(&dir, "killed.h5");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child_writer", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, &path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut flushed = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("FLUSHED ") {
+            flushed = n.trim().parse::<usize>().unwrap();
+            if flushed >= 10 * CHILD_BLOCK {
+                break;
+            }
+        }
+    }
+    assert!(flushed >= 10 * CHILD_BLOCK, "the child stopped early");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let f = File::open(&path).expect("hdf5-pure opens the killed file");
+    assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
+    check_real_group(&f, "dc", &dc_info(), SEED_DC, N_DC);
+    let n = f.dataset("tran/time").unwrap().read_f64().unwrap().len();
+    assert!(n >= flushed, "{n} points in the file, {flushed} flushed");
+    assert_eq!(n % CHILD_BLOCK, 0, "whole blocks only");
+    check_real_group(&f, "tran", &tran_info(), SEED_TRAN, n);
+    assert_eq!(attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")), 0);
+
+    if let Some(d) = h5py_dump(&path) {
+        assert_eq!(d.attr("/", "complete").1, "0");
+        let t = d.reals("/tran/time");
+        assert_eq!(t.len(), n);
+        let expect: Vec<f64> = (0..n).map(|i| value(SEED_TRAN, 2, i)).collect();
+        assert!(same_floats(&d.reals("/tran/i(v1)"), &expect));
+    }
+    h5dump_whole(&path, "\"complete\"");
+    if let Some(vals) = h5dump_values(&path, "/tran/v(a)") {
+        let expect: Vec<f64> = (0..n).map(|i| value(SEED_TRAN, 0, i)).collect();
+        assert!(same_floats(&vals, &expect));
+    }
 }

@@ -632,6 +632,9 @@ impl Sink for Hdf5Sink {
                         .map_err(|e| h5err(&self.path, &format!("cannot open /{path}"), e))?;
                     ds.write(&state.values)
                         .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
+                    // hdf5-pure takes one edit per dataset and commit.
+                    file.commit()
+                        .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
                     if state.errors.iter().any(|e| !e.is_empty()) {
                         ds.set_attr("error", error_attr(stepped, &state.errors))
                             .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;

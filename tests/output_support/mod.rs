@@ -265,3 +265,155 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn file_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
+
+// ---------------------------------------------------------------- h5py dump
+
+/// Python script: walks an HDF5 file with h5py and prints one tab-separated
+/// line per object, attribute and dataset content, so that the Rust test can
+/// compare what h5py reads with what was written:
+///
+/// - `G <path>` a group
+/// - `A <path> <name> <python type> <json value>` an attribute
+/// - `D <path> <numpy dtype> <shape>` a dataset
+/// - `V <path> <v0> <v1> …` its values (repr: shortest round trip; complex as `re:im`)
+pub const H5PY_DUMP: &str = r#"
+import sys, json, h5py, numpy as np
+def jv(v):
+    if isinstance(v, bytes): v = v.decode()
+    if isinstance(v, np.ndarray): v = [x.decode() if isinstance(x, bytes) else x for x in v.tolist()]
+    if isinstance(v, np.generic): v = v.item()
+    return json.dumps(v)
+def num(x):
+    return repr(float(x))
+f = h5py.File(sys.argv[1], "r")
+def attrs(path, obj):
+    for k in sorted(obj.attrs):
+        v = obj.attrs[k]
+        print("A", path, k, type(v).__name__, jv(v), sep="\t")
+attrs("/", f)
+def visit(name, obj):
+    path = "/" + name
+    if isinstance(obj, h5py.Group):
+        print("G", path, sep="\t")
+    else:
+        print("D", path, obj.dtype.name, json.dumps(list(obj.shape)), sep="\t")
+        data = obj[()]
+        flat = np.atleast_1d(data).ravel()
+        if np.iscomplexobj(flat):
+            vals = [num(z.real) + ":" + num(z.imag) for z in flat]
+        elif flat.dtype.kind in "OSU":
+            vals = [json.dumps(x.decode() if isinstance(x, bytes) else x) for x in flat]
+        else:
+            vals = [num(x) for x in flat]
+        print("V", path, *vals, sep="\t")
+    attrs(path, obj)
+f.visititems(visit)
+"#;
+
+/// What [`H5PY_DUMP`] printed, indexed.
+#[derive(Default, Debug)]
+pub struct H5Dump {
+    pub groups: Vec<String>,
+    /// (path, attr) → (python type, json value)
+    pub attrs: std::collections::HashMap<(String, String), (String, String)>,
+    /// path → (dtype, shape json)
+    pub datasets: std::collections::HashMap<String, (String, String)>,
+    /// path → value tokens
+    pub values: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl H5Dump {
+    pub fn parse(out: &str) -> H5Dump {
+        let mut d = H5Dump::default();
+        for line in out.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f[0] {
+                "G" => d.groups.push(f[1].to_string()),
+                "A" => {
+                    d.attrs.insert(
+                        (f[1].to_string(), f[2].to_string()),
+                        (f[3].to_string(), f[4].to_string()),
+                    );
+                }
+                "D" => {
+                    d.datasets
+                        .insert(f[1].to_string(), (f[2].to_string(), f[3].to_string()));
+                }
+                "V" => {
+                    d.values.insert(
+                        f[1].to_string(),
+                        f[2..].iter().map(|s| s.to_string()).collect(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        d
+    }
+
+    pub fn attr(&self, path: &str, name: &str) -> (&str, &str) {
+        let (t, v) = self
+            .attrs
+            .get(&(path.to_string(), name.to_string()))
+            .unwrap_or_else(|| panic!("h5py: no attribute {name} on {path}"));
+        (t, v)
+    }
+
+    /// Real values of a dataset, parsed exactly.
+    pub fn reals(&self, path: &str) -> Vec<f64> {
+        self.values
+            .get(path)
+            .unwrap_or_else(|| panic!("h5py: no dataset {path}"))
+            .iter()
+            .map(|s| parse_f64(s))
+            .collect()
+    }
+
+    /// Complex values of a dataset (`re:im` tokens).
+    pub fn complexes(&self, path: &str) -> Vec<(f64, f64)> {
+        self.values
+            .get(path)
+            .unwrap_or_else(|| panic!("h5py: no dataset {path}"))
+            .iter()
+            .map(|s| {
+                let (re, im) = s.split_once(':').expect("re:im");
+                (parse_f64(re), parse_f64(im))
+            })
+            .collect()
+    }
+
+    pub fn dtype(&self, path: &str) -> &str {
+        &self
+            .datasets
+            .get(path)
+            .unwrap_or_else(|| panic!("h5py: no dataset {path}"))
+            .0
+    }
+}
+
+/// Parses Python / C float text (`nan`, `inf`, `-inf` included).
+pub fn parse_f64(s: &str) -> f64 {
+    match s.trim() {
+        "nan" | "NaN" | "-nan" => f64::NAN,
+        "inf" | "Inf" => f64::INFINITY,
+        "-inf" | "-Inf" => f64::NEG_INFINITY,
+        t => t
+            .parse()
+            .unwrap_or_else(|e| panic!("not a number: {t:?}: {e}")),
+    }
+}
+
+/// Dumps `path` through h5py, or None (notice printed) when h5py is missing.
+pub fn h5py_dump(path: &Path) -> Option<H5Dump> {
+    let py = python()?;
+    Some(H5Dump::parse(&run_python(&py, H5PY_DUMP, &[path])))
+}
+
+/// Equality of float sequences that treats NaN as equal to NaN.
+pub fn same_floats(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a
+            .iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
