@@ -187,7 +187,10 @@ fn basic_run_reads_back_through_h5py() {
 /// Values of one dataset as printed by `h5dump -m %.17g`.
 fn h5dump_values(file: &Path, dataset: &str) -> Option<Vec<f64>> {
     if !runs("h5dump", &["--version"]) {
-        missing("h5dump", "the h5dump command cannot be run (apt-get install hdf5-tools)");
+        missing(
+            "h5dump",
+            "the h5dump command cannot be run (apt-get install hdf5-tools)",
+        );
         return None;
     }
     let out = Command::new("h5dump")
@@ -222,7 +225,10 @@ fn h5dump_values(file: &Path, dataset: &str) -> Option<Vec<f64>> {
 /// Runs `h5dump` on the whole file: it must exit 0 and print `needle`.
 fn h5dump_whole(file: &Path, needle: &str) {
     if !runs("h5dump", &["--version"]) {
-        missing("h5dump", "the h5dump command cannot be run (apt-get install hdf5-tools)");
+        missing(
+            "h5dump",
+            "the h5dump command cannot be run (apt-get install hdf5-tools)",
+        );
         return;
     }
     let out = Command::new("h5dump").arg(file).output().unwrap();
@@ -240,7 +246,9 @@ fn basic_run_reads_back_through_h5dump() {
     let dir = tempdir();
     let path = basic_file(&dir);
     h5dump_whole(&path, "\"spinspice\"");
-    let Some(vals) = h5dump_values(&path, "/tran/v(b)") else { return };
+    let Some(vals) = h5dump_values(&path, "/tran/v(b)") else {
+        return;
+    };
     let expect: Vec<f64> = (0..N_TRAN).map(|i| value(SEED_TRAN, 1, i)).collect();
     assert!(same_floats(&vals, &expect));
     let vals = h5dump_values(&path, "/dc/v1").unwrap();
@@ -260,7 +268,13 @@ fn step_run_layout() {
     groups.sort();
     assert_eq!(
         groups,
-        ["measures", "step_00000", "step_00001", "step_00002", "steps"]
+        [
+            "measures",
+            "step_00000",
+            "step_00001",
+            "step_00002",
+            "steps"
+        ]
     );
     assert_eq!(
         f.dataset("steps/r1").unwrap().read_f64().unwrap(),
@@ -290,7 +304,13 @@ fn step_run_layout() {
         assert_eq!(got, expect);
     }
     // The failed point keeps the points it computed, marked incomplete.
-    check_real_group(&f, "step_00001/tran", &tran_info(), step_seed(1, 0), N_STEP_FAIL);
+    check_real_group(
+        &f,
+        "step_00001/tran",
+        &tran_info(),
+        step_seed(1, 0),
+        N_STEP_FAIL,
+    );
     let a = f.group("step_00001/tran").unwrap().attrs().unwrap();
     assert_eq!(attr_int(a.get("complete")), 0);
     assert!(f.group("step_00001").unwrap().groups().unwrap() == ["tran"]);
@@ -316,7 +336,9 @@ fn step_run_layout() {
         ["\"\"", &format!("{STEP_ERROR:?}"), "\"\"", "\"\""]
     );
     assert_eq!(d.dtype("/step_00002/ac/i(v1)"), "complex128");
-    let expect: Vec<f64> = (0..N_STEP_TRAN).map(|i| value(step_seed(2, 0), 2, i)).collect();
+    let expect: Vec<f64> = (0..N_STEP_TRAN)
+        .map(|i| value(step_seed(2, 0), 2, i))
+        .collect();
     assert!(same_floats(&d.reals("/step_00002/tran/i(v1)"), &expect));
     assert_eq!(d.reals("/step_00001/tran/time").len(), N_STEP_FAIL);
     let m = d.reals("/measures/delay");
@@ -345,8 +367,14 @@ fn failed_run_keeps_data_and_complete_zero() {
     assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
     check_real_group(&f, "tran", &tran_info(), SEED_TRAN, 300);
     check_real_group(&f, "dc", &dc_info(), SEED_DC, N_DC);
-    assert_eq!(attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")), 0);
-    assert_eq!(attr_int(f.group("dc").unwrap().attrs().unwrap().get("complete")), 1);
+    assert_eq!(
+        attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")),
+        0
+    );
+    assert_eq!(
+        attr_int(f.group("dc").unwrap().attrs().unwrap().get("complete")),
+        1
+    );
     if let Some(d) = h5py_dump(&path) {
         assert_eq!(d.attr("/", "complete").1, "0");
         assert_eq!(d.reals("/tran/time").len(), 300);
@@ -422,9 +450,15 @@ fn misuse_and_io_errors_are_errors_not_panics() {
 
     let path = file_in(&dir, "misuse.h5");
     let mut sink = Hdf5Sink::create(&path).unwrap();
-    assert!(sink.begin_analysis(&tran_info()).is_err(), "before begin_run");
+    assert!(
+        sink.begin_analysis(&tran_info()).is_err(),
+        "before begin_run"
+    );
     sink.begin_run(TITLE, NETLIST, None).unwrap();
-    assert!(sink.point(0.0, &[1.0], None).is_err(), "outside an analysis");
+    assert!(
+        sink.point(0.0, &[1.0], None).is_err(),
+        "outside an analysis"
+    );
     assert!(sink.end_analysis().is_err());
     assert!(sink.begin_point(0).is_err(), "no .step");
     sink.begin_analysis(&tran_info()).unwrap();
@@ -442,7 +476,10 @@ fn misuse_and_io_errors_are_errors_not_panics() {
     let mut ac = ac_info();
     ac.signals.truncate(1);
     sink.begin_analysis(&ac).unwrap();
-    assert!(sink.point(1.0, &[1.0], None).is_err(), "complex without imag");
+    assert!(
+        sink.point(1.0, &[1.0], None).is_err(),
+        "complex without imag"
+    );
     sink.end_analysis().unwrap();
     sink.finish(true).unwrap();
     assert!(sink.point(0.0, &[], None).is_err(), "after finish");
@@ -471,7 +508,9 @@ fn crash_child_writer() {
     sink.begin_analysis(&info).unwrap();
     let mut i = 0;
     loop {
-        let re: Vec<f64> = (0..info.signals.len()).map(|s| value(SEED_TRAN, s, i)).collect();
+        let re: Vec<f64> = (0..info.signals.len())
+            .map(|s| value(SEED_TRAN, s, i))
+            .collect();
         sink.point(sweep(AnalysisKind::Tran, i), &re, None).unwrap();
         i += 1;
         if i % CHILD_BLOCK == 0 {
@@ -486,7 +525,12 @@ fn killed_writer_leaves_a_readable_file() {
     let dir = tempdir();
     let path = file_in(&dir, "killed.h5");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child_writer", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .spawn()
@@ -513,7 +557,10 @@ fn killed_writer_leaves_a_readable_file() {
     assert!(n >= flushed, "{n} points in the file, {flushed} flushed");
     assert_eq!(n % CHILD_BLOCK, 0, "whole blocks only");
     check_real_group(&f, "tran", &tran_info(), SEED_TRAN, n);
-    assert_eq!(attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")), 0);
+    assert_eq!(
+        attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")),
+        0
+    );
 
     if let Some(d) = h5py_dump(&path) {
         assert_eq!(d.attr("/", "complete").1, "0");

@@ -412,8 +412,7 @@ pub fn h5py_dump(path: &Path) -> Option<H5Dump> {
 /// Equality of float sequences that treats NaN as equal to NaN.
 pub fn same_floats(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b)
             .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
