@@ -346,13 +346,13 @@ impl Hdf5Sink {
                 handles[0]
                     .append(&st.sweep[..n])
                     .map_err(|e| h5err(&path, &what(0), e))?;
-                for k in 1..handles.len() {
+                for (k, handle) in handles.iter_mut().enumerate().skip(1) {
                     let col = &st.data[(k - 1) * stride..(k - 1) * stride + n * st.width];
                     if st.info.complex {
                         le_bytes(col, &mut st.bytes);
-                        handles[k].append_raw(&st.bytes)
+                        handle.append_raw(&st.bytes)
                     } else {
-                        handles[k].append(col)
+                        handle.append(col)
                     }
                     .map_err(|e| h5err(&path, &what(k), e))?;
                 }
