@@ -4,7 +4,7 @@ mod output_support;
 
 use hdf5_pure::{AttrValue, File};
 use output_support::*;
-use spinspice::output::hdf5::Hdf5Sink;
+use spinspice::output::hdf5::{Hdf5Sink, COLUMNS};
 use spinspice::output::{AnalysisInfo, AnalysisKind, SignalInfo, Sink};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -488,8 +488,19 @@ fn misuse_and_io_errors_are_errors_not_panics() {
 // ------------------------------------------------------------ SIGKILL
 
 const CHILD_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_CHILD";
-/// Points per block in the child: SMALL_BUDGET with the 5 columns of tran_info.
+/// Signals of the child's transient; unset: those of `tran_info()`.
+const CHILD_SIGNALS_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_SIGNALS";
+/// Points per block in the child (its buffer budget is sized for this).
 const CHILD_BLOCK: usize = 64;
+
+/// `tran_info()` with `extra` more signals `v(w<k>)` (wide circuits take the
+/// by-reference append path above 256 columns).
+fn wide_tran_info(extra: usize) -> AnalysisInfo {
+    let mut info = tran_info();
+    info.signals
+        .extend((0..extra).map(|k| SignalInfo::new(format!("v(w{k})"), "V")));
+    info
+}
 
 /// Body of the child process of `killed_writer_leaves_a_readable_file`: with
 /// the environment variable set it streams a transient forever, printing
@@ -500,9 +511,13 @@ fn crash_child_writer() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let info = tran_info();
+    let extra: usize = std::env::var(CHILD_SIGNALS_ENV)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let info = wide_tran_info(extra);
     let mut sink = Hdf5Sink::create(Path::new(&path)).unwrap();
-    sink.set_buffer_budget(SMALL_BUDGET);
+    sink.set_buffer_budget(8 * (info.signals.len() + 1) * CHILD_BLOCK);
     sink.begin_run(TITLE, NETLIST, None).unwrap();
     write_analysis(&mut sink, &dc_info(), SEED_DC, N_DC);
     sink.begin_analysis(&info).unwrap();
@@ -520,10 +535,12 @@ fn crash_child_writer() {
     }
 }
 
-#[test]
-fn killed_writer_leaves_a_readable_file() {
+/// Runs the child writer with `extra` additional signals, kills it with
+/// SIGKILL after at least ten blocks, and checks the file it leaves.
+fn kill_writer_and_check(extra: usize) {
     let dir = tempdir();
     let path = file_in(&dir, "killed.h5");
+    let info = wide_tran_info(extra);
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -532,6 +549,7 @@ fn killed_writer_leaves_a_readable_file() {
             "--test-threads=1",
         ])
         .env(CHILD_ENV, &path)
+        .env(CHILD_SIGNALS_ENV, extra.to_string())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -556,7 +574,24 @@ fn killed_writer_leaves_a_readable_file() {
     let n = f.dataset("tran/time").unwrap().read_f64().unwrap().len();
     assert!(n >= flushed, "{n} points in the file, {flushed} flushed");
     assert_eq!(n % CHILD_BLOCK, 0, "whole blocks only");
-    check_real_group(&f, "tran", &tran_info(), SEED_TRAN, n);
+    // Every column holds the same whole blocks (a kill between two columns'
+    // appends leaves the later columns one block shorter).
+    for sig in &info.signals {
+        let len = f
+            .dataset(&format!("tran/{}", sig.name))
+            .unwrap()
+            .shape()
+            .unwrap()[0] as usize;
+        assert!(
+            len == n || len + CHILD_BLOCK == n,
+            "{}: {len} vs {n}",
+            sig.name
+        );
+    }
+    let mut short = info.clone();
+    short.signals.truncate(4);
+    let m = f.dataset("tran/@m1[mx]").unwrap().shape().unwrap()[0] as usize;
+    check_real_group(&f, "tran", &short, SEED_TRAN, m.min(n));
     assert_eq!(
         attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")),
         0
@@ -564,14 +599,95 @@ fn killed_writer_leaves_a_readable_file() {
 
     if let Some(d) = h5py_dump(&path) {
         assert_eq!(d.attr("/", "complete").1, "0");
+        if extra > 0 {
+            // The killed run leaves the column list behind, readable.
+            let cols = &d.values[&format!("/tran/{COLUMNS}")];
+            assert_eq!(cols.len(), info.signals.len() + 1);
+            assert_eq!(cols[1], "\"/tran/v(a)\"");
+        }
         let t = d.reals("/tran/time");
         assert_eq!(t.len(), n);
-        let expect: Vec<f64> = (0..n).map(|i| value(SEED_TRAN, 2, i)).collect();
-        assert!(same_floats(&d.reals("/tran/i(v1)"), &expect));
+        let v = d.reals("/tran/i(v1)");
+        let expect: Vec<f64> = (0..v.len()).map(|i| value(SEED_TRAN, 2, i)).collect();
+        assert!(v.len() + CHILD_BLOCK >= n);
+        assert!(same_floats(&v, &expect));
     }
     h5dump_whole(&path, "\"complete\"");
     if let Some(vals) = h5dump_values(&path, "/tran/v(a)") {
-        let expect: Vec<f64> = (0..n).map(|i| value(SEED_TRAN, 0, i)).collect();
+        let expect: Vec<f64> = (0..vals.len()).map(|i| value(SEED_TRAN, 0, i)).collect();
+        assert!(vals.len() + CHILD_BLOCK >= n);
         assert!(same_floats(&vals, &expect));
+    }
+}
+
+#[test]
+fn killed_writer_leaves_a_readable_file() {
+    kill_writer_and_check(0);
+}
+
+#[test]
+fn killed_wide_writer_leaves_a_readable_file() {
+    // 300 more signals: the appends go through handles reached by reference.
+    kill_writer_and_check(300);
+}
+
+#[test]
+fn wide_analysis_round_trip() {
+    let dir = tempdir();
+    let path = file_in(&dir, "wide.h5");
+    let info = wide_tran_info(400);
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    sink.set_buffer_budget(8 * (info.signals.len() + 1) * 64);
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    write_analysis(&mut sink, &info, SEED_TRAN, 300);
+    write_analysis(&mut sink, &info, SEED_TRAN2, 10);
+    sink.finish(true).unwrap();
+    drop(sink);
+    let f = File::open(&path).unwrap();
+    check_real_group(&f, "tran", &info, SEED_TRAN, 300);
+    check_real_group(&f, "tran_2", &info, SEED_TRAN2, 10);
+    let mut names = f.group("tran").unwrap().datasets().unwrap();
+    names.sort();
+    let mut expect: Vec<String> = std::iter::once("time".to_string())
+        .chain(info.signals.iter().map(|s| s.name.clone()))
+        .collect();
+    expect.sort();
+    assert_eq!(names, expect, "no helper dataset left behind");
+    assert_eq!(
+        attr_int(f.group("tran").unwrap().attrs().unwrap().get("complete")),
+        1
+    );
+    if let Some(d) = h5py_dump(&path) {
+        let expect: Vec<f64> = (0..300).map(|i| value(SEED_TRAN, 403, i)).collect();
+        assert!(same_floats(&d.reals("/tran/v(w399)"), &expect));
+    }
+}
+
+#[test]
+fn measures_reported_again_are_overwritten() {
+    use spinspice::output::MeasureValue;
+    let dir = tempdir();
+    let path = file_in(&dir, "meas.h5");
+    let mut sink = Hdf5Sink::create(&path).unwrap();
+    sink.begin_run(TITLE, NETLIST, None).unwrap();
+    let m = |value: Result<f64, String>| MeasureValue {
+        name: "gain/db".into(),
+        analysis: AnalysisKind::Ac,
+        value,
+    };
+    sink.measures(&[m(Err("no data".into()))]).unwrap();
+    sink.measures(&[m(Ok(-3.25))]).unwrap();
+    sink.finish(true).unwrap();
+    drop(sink);
+    let f = File::open(&path).unwrap();
+    let ds = f.dataset("measures/gain%2Fdb").unwrap();
+    assert_eq!(ds.read_f64().unwrap(), [-3.25]);
+    let a = ds.attrs().unwrap();
+    assert!(!a.contains_key("error"), "{a:?}");
+    assert_eq!(attr_str(a.get("name")), "gain/db");
+    assert_eq!(attr_str(a.get("analysis")), "ac");
+    if let Some(d) = h5py_dump(&path) {
+        assert_eq!(d.reals("/measures/gain%2Fdb"), [-3.25]);
+        assert_eq!(d.datasets["/measures/gain%2Fdb"].1, "[]", "a scalar");
     }
 }

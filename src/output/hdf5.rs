@@ -43,6 +43,13 @@
 //!
 //! Every waveform dataset is 1-D, chunked, with an unlimited maximum shape, so
 //! it can grow while the run proceeds. Units are SI strings (`""` for unitless).
+//!
+//! While an analysis with more than 256 columns is being streamed, its group
+//! also holds `%columns`, an object-reference dataset listing the sweep and
+//! signal datasets in column order (the writer appends through it, see
+//! below). It is deleted when the analysis ends, so it is only found in the
+//! file of a run that was killed (h5py: `[f[r] for r in g["%columns"]]`). No
+//! signal can have that name, since `%` in names is escaped.
 //! All string attributes are variable-length UTF-8 strings (h5py reads them as
 //! `str`).
 //!
@@ -59,8 +66,14 @@
 //! default, see [`Hdf5Sink::set_buffer_budget`] or the environment variable
 //! `SPINSPICE_HDF5_BUFFER_MIB`), so memory does not grow with the number of
 //! points. The first block of an analysis creates its group and datasets with
-//! the data in one commit; each later block is appended in place to every
-//! dataset (`hdf5_pure::Dataset::append`), one chunk per block. Appends are
+//! the data in one commit (an analysis that fits in one block is written whole,
+//! its chunks sized to it); each later block is appended in place to every
+//! dataset (`hdf5_pure::Dataset::append`), one chunk per block. hdf5-pure
+//! finds a dataset by path with a linear scan of its group's links, once per
+//! dataset and session, which makes the first round of appends quadratic in
+//! the number of signals (about 70 s of CPU for 30 000); wide analyses
+//! therefore append through handles reached by object reference (`%columns`)
+//! in a fresh session, which needs no lookup. Appends are
 //! crash-atomic and issued with `write` before they return, so a process that
 //! is killed leaves a file that h5py and `h5dump` read, holding every flushed
 //! block, with `complete = 0`. The file is opened with `SyncPolicy::OnClose`:
@@ -75,13 +88,20 @@ use super::common::{check_point, misuse, GroupNamer};
 use super::*;
 use hdf5_pure::{
     AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, MaxExtent,
-    SyncPolicy,
+    Object, SyncPolicy,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Default total size of the per-analysis point buffers.
 pub const DEFAULT_BUFFER_BUDGET: usize = 64 << 20;
+/// Analyses with more columns than this append through handles reached by
+/// object reference (see [`COLUMNS`]).
+const REFERENCE_HANDLES_ABOVE: usize = 256;
+/// Name of the transient object-reference dataset listing an analysis'
+/// datasets in column order. `%` is always escaped in signal names, so no
+/// signal can have this name.
+pub const COLUMNS: &str = "%columns";
 /// Bounds on the points per block (= chunk length).
 const MIN_BLOCK: usize = 64;
 const MAX_BLOCK: usize = 4096;
@@ -132,6 +152,8 @@ struct Stream {
     handles: Option<Vec<Dataset>>,
     /// Scratch for the byte image of complex columns.
     bytes: Vec<u8>,
+    /// The handles were reached through the `%columns` references.
+    by_reference: bool,
 }
 
 /// `/` and `%` escaped so that a signal name is one HDF5 link name.
@@ -239,128 +261,186 @@ impl Hdf5Sink {
         let Some(mut st) = self.stream.take() else {
             return Ok(());
         };
-        let res = self.flush_into(&mut st, last);
+        let res = if st.handles.is_some() {
+            self.append_block(&mut st)
+        } else {
+            self.create_analysis(&mut st, last)
+        };
+        st.len = 0;
+        st.sweep.clear();
         self.stream = Some(st);
         res
     }
 
-    fn flush_into(&self, st: &mut Stream, last: bool) -> io::Result<()> {
+    /// First flush of an analysis: creates its group and datasets holding the
+    /// buffered points in one commit, then opens handles for the appends to
+    /// come (unless this is also the last flush).
+    fn create_analysis(&mut self, st: &mut Stream, last: bool) -> io::Result<()> {
         let path = self.path.clone();
-        let file = self.session()?;
         let n = st.len;
         let stride = st.block * st.width;
-        match &mut st.handles {
-            None => {
-                let chunk = if last { n.max(1) } else { st.block } as u64;
-                let ctype = if st.info.complex {
-                    Some(complex_type()?)
-                } else {
-                    None
-                };
-                let (parent, name) = match st.group.rsplit_once('/') {
-                    Some((p, g)) => (
-                        file.group(p)
-                            .map_err(|e| h5err(&path, &format!("cannot open group '{p}'"), e))?,
-                        g.to_string(),
-                    ),
-                    None => (file.root(), st.group.clone()),
-                };
-                let info = &st.info;
-                let names = &st.names;
-                let sweep = &st.sweep[..n];
-                let data = &st.data;
-                let mut bytes = std::mem::take(&mut st.bytes);
-                parent
-                    .create_group_with(&name, |g| {
-                        g.set_attr("kind", text(info.kind.name()));
-                        g.set_attr("sweep", text(&names[0]));
-                        g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
-                        g.set_attr("complete", AttrValue::I32(0));
-                        let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
-                        for (k, (sig, dname)) in columns.zip(names).enumerate() {
-                            g.create_dataset(dname, |b| {
-                                match (&ctype, k) {
-                                    (Some(ct), 1..) => {
-                                        let col = &data[(k - 1) * stride..(k - 1) * stride + 2 * n];
-                                        le_bytes(col, &mut bytes);
-                                        b.with_compound_data(ct.clone(), bytes.clone(), n as u64);
-                                    }
-                                    (_, 0) => {
-                                        b.with_f64_data(sweep);
-                                    }
-                                    (None, _) => {
-                                        b.with_f64_data(
-                                            &data[(k - 1) * stride..(k - 1) * stride + n],
-                                        );
-                                    }
+        let chunk = if last { n.max(1) } else { st.block } as u64;
+        let by_reference = !last && st.names.len() > REFERENCE_HANDLES_ABOVE;
+        let ctype = if st.info.complex {
+            Some(complex_type()?)
+        } else {
+            None
+        };
+        {
+            let file = self.session()?;
+            let (parent, name) = match st.group.rsplit_once('/') {
+                Some((p, g)) => (
+                    file.group(p)
+                        .map_err(|e| h5err(&path, &format!("cannot open group '{p}'"), e))?,
+                    g.to_string(),
+                ),
+                None => (file.root(), st.group.clone()),
+            };
+            let info = &st.info;
+            let names = &st.names;
+            let sweep = &st.sweep[..n];
+            let data = &st.data;
+            let targets: Vec<String> = names.iter().map(|d| format!("{}/{d}", st.group)).collect();
+            let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+            let mut bytes = std::mem::take(&mut st.bytes);
+            parent
+                .create_group_with(&name, |g| {
+                    g.set_attr("kind", text(info.kind.name()));
+                    g.set_attr("sweep", text(&names[0]));
+                    g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
+                    g.set_attr("complete", AttrValue::I32(0));
+                    let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
+                    for (k, (sig, dname)) in columns.zip(names).enumerate() {
+                        g.create_dataset(dname, |b| {
+                            match (&ctype, k) {
+                                (_, 0) => {
+                                    b.with_f64_data(sweep);
                                 }
-                                b.with_shape(&[n as u64])
-                                    .with_maxshape(&[MaxExtent::Unlimited])
-                                    .with_chunks(&[chunk]);
-                                b.set_attr("unit", text(&sig.unit));
-                                if *dname != sig.name {
-                                    b.set_attr("name", text(&sig.name));
+                                (Some(ct), _) => {
+                                    let at = (k - 1) * stride;
+                                    le_bytes(&data[at..at + 2 * n], &mut bytes);
+                                    b.with_compound_data(ct.clone(), bytes.clone(), n as u64);
                                 }
-                            });
-                        }
-                    })
-                    .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
-                st.bytes = bytes;
-                file.commit()
-                    .map_err(|e| h5err(&path, &format!("cannot write group '{}'", st.group), e))?;
-                // One walk over the new group gives every handle.
-                let group = file
-                    .group(&st.group)
-                    .map_err(|e| h5err(&path, &format!("cannot open group '{}'", st.group), e))?;
-                let index: HashMap<&str, usize> = st
-                    .names
-                    .iter()
-                    .enumerate()
-                    .map(|(k, s)| (s.as_str(), k))
-                    .collect();
-                let mut handles: Vec<Option<Dataset>> = (0..st.names.len()).map(|_| None).collect();
-                for (name, ds) in group
-                    .iter_datasets()
-                    .map_err(|e| h5err(&path, &format!("cannot list group '{}'", st.group), e))?
-                {
-                    if let Some(&k) = index.get(name.as_str()) {
-                        handles[k] = Some(ds);
+                                (None, _) => {
+                                    let at = (k - 1) * stride;
+                                    b.with_f64_data(&data[at..at + n]);
+                                }
+                            }
+                            b.with_shape(&[n as u64])
+                                .with_maxshape(&[MaxExtent::Unlimited])
+                                .with_chunks(&[chunk]);
+                            b.set_attr("unit", text(&sig.unit));
+                            if *dname != sig.name {
+                                b.set_attr("name", text(&sig.name));
+                            }
+                        });
                     }
-                }
-                let handles: Option<Vec<Dataset>> = handles.into_iter().collect();
-                match handles {
-                    Some(h) => st.handles = Some(h),
-                    None => {
-                        return Err(h5err(
-                            &path,
-                            "reopening datasets",
-                            hdf5_pure::Error::Format(hdf5_pure::FormatError::PathNotFound(
-                                st.group.clone(),
-                            )),
-                        ))
+                    if by_reference {
+                        g.create_dataset(COLUMNS, |b| {
+                            b.with_path_references(&targets);
+                        });
                     }
-                }
-            }
-            Some(handles) if n > 0 => {
-                let what = |k: usize| format!("cannot append to '{}/{}'", st.group, st.names[k]);
-                handles[0]
-                    .append(&st.sweep[..n])
-                    .map_err(|e| h5err(&path, &what(0), e))?;
-                for (k, handle) in handles.iter_mut().enumerate().skip(1) {
-                    let col = &st.data[(k - 1) * stride..(k - 1) * stride + n * st.width];
-                    if st.info.complex {
-                        le_bytes(col, &mut st.bytes);
-                        handle.append_raw(&st.bytes)
-                    } else {
-                        handle.append(col)
-                    }
-                    .map_err(|e| h5err(&path, &what(k), e))?;
-                }
-            }
-            Some(_) => {}
+                })
+                .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
+            st.bytes = bytes;
+            file.commit()
+                .map_err(|e| h5err(&path, &format!("cannot write group '{}'", st.group), e))?;
         }
-        st.len = 0;
-        st.sweep.clear();
+        if last {
+            return Ok(());
+        }
+        let handles = if by_reference {
+            // Appends through handles reached by object reference skip the
+            // per-dataset path lookup (linear in the group size), but only in
+            // a session that has not committed: start a new one.
+            self.reopen()?;
+            let file = self.session()?;
+            let refs = format!("{}/{COLUMNS}", st.group);
+            let objects = file
+                .dataset(&refs)
+                .and_then(|d| d.dereference())
+                .map_err(|e| h5err(&path, &format!("cannot read /{refs}"), e))?;
+            st.by_reference = true;
+            objects
+                .into_iter()
+                .map(|o| match o {
+                    Object::Dataset(d) => Some(*d),
+                    _ => None,
+                })
+                .collect::<Option<Vec<Dataset>>>()
+        } else {
+            // One walk over the new group gives every handle.
+            let file = self.session()?;
+            let group = file
+                .group(&st.group)
+                .map_err(|e| h5err(&path, &format!("cannot open group '{}'", st.group), e))?;
+            let index: HashMap<&str, usize> = st
+                .names
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (s.as_str(), k))
+                .collect();
+            let mut handles: Vec<Option<Dataset>> = (0..st.names.len()).map(|_| None).collect();
+            for (name, ds) in group
+                .iter_datasets()
+                .map_err(|e| h5err(&path, &format!("cannot list group '{}'", st.group), e))?
+            {
+                if let Some(&k) = index.get(name.as_str()) {
+                    handles[k] = Some(ds);
+                }
+            }
+            handles.into_iter().collect()
+        };
+        match handles {
+            Some(h) if h.len() == st.names.len() => {
+                st.handles = Some(h);
+                Ok(())
+            }
+            _ => Err(h5err(
+                &path,
+                "cannot reopen the datasets just written",
+                hdf5_pure::Error::Format(hdf5_pure::FormatError::PathNotFound(st.group.clone())),
+            )),
+        }
+    }
+
+    /// Appends the buffered points to every dataset of the analysis.
+    fn append_block(&self, st: &mut Stream) -> io::Result<()> {
+        let n = st.len;
+        let stride = st.block * st.width;
+        let Some(handles) = &mut st.handles else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let what = |k: usize| format!("cannot append to '{}/{}'", st.group, st.names[k]);
+        handles[0]
+            .append(&st.sweep[..n])
+            .map_err(|e| h5err(&self.path, &what(0), e))?;
+        for (k, handle) in handles.iter_mut().enumerate().skip(1) {
+            let col = &st.data[(k - 1) * stride..(k - 1) * stride + n * st.width];
+            if st.info.complex {
+                le_bytes(col, &mut st.bytes);
+                handle.append_raw(&st.bytes)
+            } else {
+                handle.append(col)
+            }
+            .map_err(|e| h5err(&self.path, &what(k), e))?;
+        }
+        Ok(())
+    }
+
+    /// Closes the read-write session (one `fsync`) and opens a new one.
+    fn reopen(&mut self) -> io::Result<()> {
+        if let Some(file) = self.file.take() {
+            file.close()
+                .map_err(|e| h5err(&self.path, "cannot close", e))?;
+        }
+        let access = FileAccessProperties::new().with_sync_policy(SyncPolicy::OnClose);
+        let file = File::open_rw_with_options(&self.path, access)
+            .map_err(|e| h5err(&self.path, "cannot open for writing", e))?;
+        self.file = Some(file);
         Ok(())
     }
 
@@ -372,13 +452,19 @@ impl Hdf5Sink {
         };
         drop(st.handles);
         let file = self.session()?;
-        if ok {
+        if ok || st.by_reference {
             let g = file
                 .group(&st.group)
                 .map_err(|e| h5err(&self.path, &format!("cannot open group '{}'", st.group), e))?;
-            g.set_attr("complete", AttrValue::I32(1))
-                .map_err(|e| h5err(&self.path, "cannot mark analysis complete", e))?;
-            self.commit(&format!("cannot mark '{}' complete", st.group))?;
+            if st.by_reference {
+                g.delete(COLUMNS)
+                    .map_err(|e| h5err(&self.path, &format!("cannot delete {COLUMNS}"), e))?;
+            }
+            if ok {
+                g.set_attr("complete", AttrValue::I32(1))
+                    .map_err(|e| h5err(&self.path, "cannot mark analysis complete", e))?;
+            }
+            self.commit(&format!("cannot close '{}'", st.group))?;
         }
         self.session()?
             .sync()
@@ -545,6 +631,7 @@ impl Sink for Hdf5Sink {
             len: 0,
             handles: None,
             bytes: Vec::new(),
+            by_reference: false,
         });
         Ok(())
     }
@@ -630,8 +717,13 @@ impl Sink for Hdf5Sink {
                     let mut ds = file
                         .dataset(&path)
                         .map_err(|e| h5err(&self.path, &format!("cannot open /{path}"), e))?;
-                    ds.write(&state.values)
-                        .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
+                    ds.write_staged(|b| {
+                        b.with_f64_data(&state.values);
+                        if !stepped {
+                            b.with_shape(&[]);
+                        }
+                    })
+                    .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
                     // hdf5-pure takes one edit per dataset and commit.
                     file.commit()
                         .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;

@@ -275,7 +275,8 @@ pub fn file_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
 /// - `G <path>` a group
 /// - `A <path> <name> <python type> <json value>` an attribute
 /// - `D <path> <numpy dtype> <shape>` a dataset
-/// - `V <path> <v0> <v1> …` its values (repr: shortest round trip; complex as `re:im`)
+/// - `V <path> <v0> <v1> …` its values (repr: shortest round trip; complex as
+///   `re:im`; object references as the json name of their target)
 pub const H5PY_DUMP: &str = r#"
 import sys, json, h5py, numpy as np
 def jv(v):
@@ -299,7 +300,9 @@ def visit(name, obj):
         print("D", path, obj.dtype.name, json.dumps(list(obj.shape)), sep="\t")
         data = obj[()]
         flat = np.atleast_1d(data).ravel()
-        if np.iscomplexobj(flat):
+        if h5py.check_dtype(ref=obj.dtype) is not None:
+            vals = [json.dumps(f[r].name) for r in flat]
+        elif np.iscomplexobj(flat):
             vals = [num(z.real) + ":" + num(z.imag) for z in flat]
         elif flat.dtype.kind in "OSU":
             vals = [json.dumps(x.decode() if isinstance(x, bytes) else x) for x in flat]

@@ -1,0 +1,105 @@
+//! Write throughput of the result writers (no simulation: synthetic points).
+//!
+//! ```text
+//! cargo bench --bench output_write -- [h5|csv|raw] SIGNALS POINTS [BUFFER_MIB]
+//! cargo bench --bench output_write            # the standard table
+//! ```
+//!
+//! Prints, per case, the wall time of the whole run (create → finish), the
+//! file size and the peak resident memory of the process so far (VmHWM).
+use spinspice::output::hdf5::Hdf5Sink;
+use spinspice::output::{open_sink, AnalysisInfo, AnalysisKind, SignalInfo, Sink};
+use std::path::Path;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn run(format: &str, signals: usize, points: usize, budget_mib: Option<usize>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(format!("bench.{format}"));
+    let info = AnalysisInfo {
+        kind: AnalysisKind::Tran,
+        sweep: SignalInfo::new("time", "s"),
+        signals: (0..signals)
+            .map(|k| SignalInfo::new(format!("v(n{k})"), "V"))
+            .collect(),
+        complex: false,
+    };
+    let t0 = Instant::now();
+    let mut sink: Box<dyn Sink> = match (format, budget_mib) {
+        ("h5", Some(mib)) => {
+            let mut s = Hdf5Sink::create(&path).expect("create");
+            s.set_buffer_budget(mib << 20);
+            Box::new(s)
+        }
+        _ => open_sink(&path).expect("create"),
+    };
+    sink.begin_run("bench", "bench\n.end\n", None)
+        .expect("begin");
+    sink.begin_analysis(&info).expect("analysis");
+    let mut row = vec![0.0; signals];
+    let mut t_first = None;
+    for i in 0..points {
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = (i as f64) * 1e-3 + k as f64;
+        }
+        sink.point(i as f64 * 1e-12, &row, None).expect("point");
+        if i == 0 {
+            t_first = Some(t0.elapsed());
+        }
+    }
+    sink.end_analysis().expect("end");
+    sink.finish(true).expect("finish");
+    drop(sink);
+    let dt = t0.elapsed();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mb = (signals + 1) as f64 * points as f64 * 8.0 / 1e6;
+    println!(
+        "{format:>4} {signals:>6} signals x {points:>8} points: {:>8.2} s  ({:>7.1} MB/s of f64)  file {:>8.1} MB  peak RSS {:>7.1} MiB{}",
+        dt.as_secs_f64(),
+        mb / dt.as_secs_f64(),
+        size as f64 / 1e6,
+        peak_rss_mib(),
+        match budget_mib {
+            Some(m) => format!("  (buffer {m} MiB)"),
+            None => String::new(),
+        }
+    );
+    let _ = t_first;
+    let _ = Path::new("");
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; drop flags.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if args.len() >= 3 {
+        let n = |s: &str| s.parse::<usize>().expect("a number");
+        run(
+            &args[0],
+            n(&args[1]),
+            n(&args[2]),
+            args.get(3).map(|s| n(s)),
+        );
+        return;
+    }
+    for format in ["h5", "raw", "csv"] {
+        run(format, 100, 1_000_000, None);
+    }
+    for format in ["h5", "raw", "csv"] {
+        run(format, 30_000, 5_000, None);
+    }
+}
