@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo bench --bench output_write -- [h5|csv|raw] SIGNALS POINTS [BUFFER_MIB]
+//! cargo bench --bench output_write -- steps [h5|csv|raw] SIGNALS STEP_POINTS
 //! cargo bench --bench output_write            # the standard table
 //! ```
 //!
@@ -9,7 +10,6 @@
 //! file size and the peak resident memory of the process so far (VmHWM).
 use spinspice::output::hdf5::Hdf5Sink;
 use spinspice::output::{open_sink, AnalysisInfo, AnalysisKind, SignalInfo, Sink};
-use std::path::Path;
 use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
@@ -49,15 +49,11 @@ fn run(format: &str, signals: usize, points: usize, budget_mib: Option<usize>) {
         .expect("begin");
     sink.begin_analysis(&info).expect("analysis");
     let mut row = vec![0.0; signals];
-    let mut t_first = None;
     for i in 0..points {
         for (k, v) in row.iter_mut().enumerate() {
             *v = (i as f64) * 1e-3 + k as f64;
         }
         sink.point(i as f64 * 1e-12, &row, None).expect("point");
-        if i == 0 {
-            t_first = Some(t0.elapsed());
-        }
     }
     sink.end_analysis().expect("end");
     sink.finish(true).expect("finish");
@@ -76,8 +72,67 @@ fn run(format: &str, signals: usize, points: usize, budget_mib: Option<usize>) {
             None => String::new(),
         }
     );
-    let _ = t_first;
-    let _ = Path::new("");
+}
+
+/// A `.step` run: `points` step points, each an operating point and a
+/// 100-point transient of `signals` signals, plus one measure.
+fn run_steps(format: &str, signals: usize, points: usize) {
+    use spinspice::output::{MeasureValue, PointStatus, StepInfo};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(format!("steps.{format}"));
+    let steps = StepInfo {
+        params: vec!["r1".into()],
+        values: (0..points).map(|k| vec![k as f64]).collect(),
+    };
+    let sigs: Vec<SignalInfo> = (0..signals)
+        .map(|k| SignalInfo::new(format!("v(n{k})"), "V"))
+        .collect();
+    let op = AnalysisInfo {
+        kind: AnalysisKind::Op,
+        sweep: SignalInfo::new("point", ""),
+        signals: sigs.clone(),
+        complex: false,
+    };
+    let tran = AnalysisInfo {
+        kind: AnalysisKind::Tran,
+        sweep: SignalInfo::new("time", "s"),
+        signals: sigs,
+        complex: false,
+    };
+    let t0 = Instant::now();
+    let mut sink = open_sink(&path).expect("create");
+    sink.begin_run("bench", "bench\n.end\n", Some(&steps))
+        .expect("begin");
+    let row = vec![1.0; signals];
+    for k in 0..points {
+        sink.begin_point(k).expect("point");
+        sink.begin_analysis(&op).expect("op");
+        sink.point(0.0, &row, None).expect("op point");
+        sink.end_analysis().expect("op end");
+        sink.begin_analysis(&tran).expect("tran");
+        for i in 0..100 {
+            sink.point(i as f64, &row, None).expect("tran point");
+        }
+        sink.end_analysis().expect("tran end");
+        sink.measures(&[MeasureValue {
+            name: "m".into(),
+            analysis: AnalysisKind::Tran,
+            value: Ok(k as f64),
+        }])
+        .expect("measures");
+        sink.end_point(k, &PointStatus::Ok).expect("end point");
+    }
+    sink.finish(true).expect("finish");
+    drop(sink);
+    let dt = t0.elapsed();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{format:>4} .step {points:>6} points x (op + 100-point tran) x {signals} signals: {:>8.2} s  ({:.2} ms/point)  file {:>8.1} MB  peak RSS {:>7.1} MiB",
+        dt.as_secs_f64(),
+        dt.as_secs_f64() * 1e3 / points as f64,
+        size as f64 / 1e6,
+        peak_rss_mib(),
+    );
 }
 
 fn main() {
@@ -86,6 +141,11 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if args.len() >= 4 && args[0] == "steps" {
+        let n = |s: &str| s.parse::<usize>().expect("a number");
+        run_steps(&args[1], n(&args[2]), n(&args[3]));
+        return;
+    }
     if args.len() >= 3 {
         let n = |s: &str| s.parse::<usize>().expect("a number");
         run(

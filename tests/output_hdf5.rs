@@ -9,6 +9,7 @@ use spinspice::output::{AnalysisInfo, AnalysisKind, SignalInfo, Sink};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A budget that gives the transient (5 columns) 64-point blocks, so its 1000
 /// points take 16 flushes: the creation commit and 15 appends.
@@ -23,10 +24,17 @@ fn basic_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     path
 }
 
-fn steps_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+/// The `.step` run of `run_steps`, its edits committed at the end of every
+/// point (`per_point`) or gathered until `finish`.
+fn steps_file(dir: &tempfile::TempDir, per_point: bool) -> std::path::PathBuf {
     let path = file_in(dir, "steps.h5");
     let mut sink = Hdf5Sink::create(&path).unwrap();
     sink.set_buffer_budget(SMALL_BUDGET);
+    sink.set_checkpoint_interval(if per_point {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(3600)
+    });
     run_steps(&mut sink);
     drop(sink);
     path
@@ -256,9 +264,18 @@ fn basic_run_reads_back_through_h5dump() {
 }
 
 #[test]
-fn step_run_layout() {
+fn step_run_layout_committed_per_point() {
+    check_step_run(true);
+}
+
+#[test]
+fn step_run_layout_committed_at_finish() {
+    check_step_run(false);
+}
+
+fn check_step_run(per_point: bool) {
     let dir = tempdir();
-    let path = steps_file(&dir);
+    let path = steps_file(&dir, per_point);
     let steps = step_info();
 
     // hdf5-pure
@@ -490,6 +507,10 @@ fn misuse_and_io_errors_are_errors_not_panics() {
 const CHILD_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_CHILD";
 /// Signals of the child's transient; unset: those of `tran_info()`.
 const CHILD_SIGNALS_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_SIGNALS";
+/// Set: the child runs `step_child` instead.
+const CHILD_STEPS_ENV: &str = "SPINSPICE_TEST_HDF5_CRASH_STEPS";
+/// Step points of `step_child`'s sweep (it is killed long before the end).
+const CHILD_STEP_POINTS: usize = 2000;
 /// Points per block in the child (its buffer budget is sized for this).
 const CHILD_BLOCK: usize = 64;
 
@@ -511,6 +532,9 @@ fn crash_child_writer() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
+    if std::env::var(CHILD_STEPS_ENV).is_ok() {
+        step_child(Path::new(&path));
+    }
     let extra: usize = std::env::var(CHILD_SIGNALS_ENV)
         .ok()
         .and_then(|s| s.parse().ok())
@@ -690,4 +714,94 @@ fn measures_reported_again_are_overwritten() {
         assert_eq!(d.reals("/measures/gain%2Fdb"), [-3.25]);
         assert_eq!(d.datasets["/measures/gain%2Fdb"].1, "[]", "a scalar");
     }
+}
+
+/// A `.step` run committed at every point: per point an operating point and a
+/// measure, then `POINT k` on stdout. Never returns.
+fn step_child(path: &Path) -> ! {
+    use spinspice::output::{MeasureValue, PointStatus, StepInfo};
+    let steps = StepInfo {
+        params: vec!["r1".into()],
+        values: (0..CHILD_STEP_POINTS).map(|k| vec![k as f64]).collect(),
+    };
+    let mut sink = Hdf5Sink::create(path).unwrap();
+    sink.set_checkpoint_interval(Duration::ZERO);
+    sink.begin_run(TITLE, NETLIST, Some(&steps)).unwrap();
+    for k in 0..CHILD_STEP_POINTS {
+        sink.begin_point(k).unwrap();
+        write_analysis(&mut sink, &op_info(), step_seed(k, 0), 1);
+        sink.measures(&[MeasureValue {
+            name: "m".into(),
+            analysis: AnalysisKind::Op,
+            value: Ok(step_measure(k)),
+        }])
+        .unwrap();
+        sink.end_point(k, &PointStatus::Ok).unwrap();
+        println!("POINT {k}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn killed_step_run_leaves_a_readable_file() {
+    let dir = tempdir();
+    let path = file_in(&dir, "killed-steps.h5");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, &path)
+        .env(CHILD_STEPS_ENV, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut done = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(k) = line.strip_prefix("POINT ") {
+            let k: usize = k.trim().parse().unwrap();
+            done = Some(k + 1);
+            if k + 1 >= 20 {
+                break;
+            }
+        }
+    }
+    let done = done.expect("the child reported points");
+    assert!(done >= 20, "the child stopped early");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let f = File::open(&path).expect("hdf5-pure opens the killed file");
+    assert_eq!(attr_int(f.root().attrs().unwrap().get("complete")), 0);
+    let status = f.dataset("steps/status").unwrap().read_i32().unwrap();
+    let ran = status.iter().take_while(|&&s| s == 0).count();
+    assert!(ran >= done, "{ran} points marked ok, {done} reported");
+    assert!(status[ran..].iter().all(|&s| s == -1), "then not run");
+    let m = f.dataset("measures/m").unwrap().read_f64().unwrap();
+    for k in 0..ran {
+        assert_eq!(m[k], step_measure(k));
+        check_real_group(
+            &f,
+            &format!("step_{k:05}/op"),
+            &op_info(),
+            step_seed(k, 0),
+            1,
+        );
+    }
+    if let Some(d) = h5py_dump(&path) {
+        assert_eq!(d.attr("/", "complete").1, "0");
+        assert_eq!(d.reals("/measures/m")[done - 1], step_measure(done - 1));
+        assert_eq!(
+            d.reals(&format!("/step_{:05}/op/v(b)", done - 1)),
+            [value(step_seed(done - 1, 0), 0, 0)]
+        );
+    }
+    h5dump_whole(&path, &format!("step_{:05}", done - 1));
 }

@@ -6,7 +6,7 @@
 //! /                                 root attributes:
 //!   @generator  "spinspice"
 //!   @version    crate version, e.g. "0.1.0"
-//!   @title      first line of the netlist (the title line)
+//!   @title      the run title (the netlist's title line)
 //!   @netlist    the full netlist text
 //!   @complete   int32: 0 while running and after a failed or killed run,
 //!               1 once every analysis finished (`finish(true)`)
@@ -33,7 +33,8 @@
 //!     <param>                       float64 [N], value of each swept parameter per point
 //!     status                        int32 [N]: 0 ok, 1 failed, -1 not run
 //!     error                         variable-length string [N]: why a point failed ("" otherwise)
-//!   /step_00000, /step_00001, …     one group per point (index zero-padded to 5 digits)
+//!   /step_00000, /step_00001, …     one group per point that was started (index zero-padded
+//!                                   to 5 digits)
 //!     tran, ac, tran_2, …           the point's analyses, laid out as above
 //!   /measures
 //!     <name>                        float64 [N] over the points, NaN where failed / not run
@@ -50,6 +51,7 @@
 //! below). It is deleted when the analysis ends, so it is only found in the
 //! file of a run that was killed (h5py: `[f[r] for r in g["%columns"]]`). No
 //! signal can have that name, since `%` in names is escaped.
+//!
 //! All string attributes are variable-length UTF-8 strings (h5py reads them as
 //! `str`).
 //!
@@ -76,10 +78,22 @@
 //! in a fresh session, which needs no lookup. Appends are
 //! crash-atomic and issued with `write` before they return, so a process that
 //! is killed leaves a file that h5py and `h5dump` read, holding every flushed
-//! block, with `complete = 0`. The file is opened with `SyncPolicy::OnClose`:
-//! no `fsync` per block (it is synced at the end of each analysis and at
-//! `finish`), so durability against *power loss* is per analysis, not per
-//! block.
+//! block, with `complete = 0`.
+//!
+//! Every change reaches the file through a commit (`write` calls, the
+//! superblock repointed last), which rewrites each group on the path to the
+//! root, the root included. So that a `.step` run of many small points does
+//! not rewrite its (growing) root for every analysis and measure, the small
+//! edits of step points (analyses that fit in one block, measures, the
+//! status) are gathered and committed at the end of a point once a second
+//! ([`Hdf5Sink::set_checkpoint_interval`]) has passed since the last commit, or the gathered data exceed the buffer
+//! budget, and always at `finish`: a killed `.step` run loses at most about a
+//! second of points. Analyses longer than a block are committed as they
+//! stream, block by block.
+//!
+//! The file is opened with `SyncPolicy::OnClose`: no `fsync` per block or
+//! commit, one at `finish`. A killed *process* loses nothing that was written;
+//! durability against *power loss* is only guaranteed for a finished run.
 //!
 //! While a run writes the file, it holds an exclusive advisory lock on it (as
 //! `hdf5-pure` does for every read-write session); the HDF5 C library and h5py
@@ -92,6 +106,7 @@ use hdf5_pure::{
 };
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// Default total size of the per-analysis point buffers.
 pub const DEFAULT_BUFFER_BUDGET: usize = 64 << 20;
@@ -105,6 +120,8 @@ pub const COLUMNS: &str = "%columns";
 /// Bounds on the points per block (= chunk length).
 const MIN_BLOCK: usize = 64;
 const MAX_BLOCK: usize = 4096;
+/// Step points' small edits are committed at least this often.
+const CHECKPOINT: Duration = Duration::from_secs(1);
 
 /// Streams results into an HDF5 file (layout in the module documentation).
 pub struct Hdf5Sink {
@@ -116,7 +133,14 @@ pub struct Hdf5Sink {
     point: Option<usize>,
     namer: GroupNamer,
     stream: Option<Stream>,
-    measures: HashMap<String, MeasureState>,
+    /// Measures in order of first appearance.
+    measures: Vec<MeasureState>,
+    /// Edits staged in the session and not committed yet.
+    pending: bool,
+    /// Bytes of waveform data among them.
+    pending_bytes: usize,
+    last_commit: Instant,
+    checkpoint_interval: Duration,
     finished: bool,
 }
 
@@ -124,12 +148,23 @@ struct StepState {
     count: usize,
     status: Vec<i32>,
     errors: Vec<String>,
+    /// `status`/`errors` changed since they were last written.
+    dirty: bool,
 }
 
 struct MeasureState {
+    /// Dataset name (escaped).
+    name: String,
+    original: String,
+    analysis: AnalysisKind,
     /// Per step point (a single value without `.step`).
     values: Vec<f64>,
     errors: Vec<String>,
+    /// The dataset exists in the file (or is staged).
+    created: bool,
+    /// The `error` attribute the file holds, if any.
+    error_attr: Option<Vec<String>>,
+    dirty: bool,
 }
 
 /// One analysis being written.
@@ -206,6 +241,14 @@ fn le_bytes(values: &[f64], out: &mut Vec<u8>) {
     }
 }
 
+fn error_attr(stepped: bool, errors: &[String]) -> AttrValue {
+    if stepped {
+        AttrValue::VarLenStringArray(errors.to_vec())
+    } else {
+        text(errors.first().map(String::as_str).unwrap_or(""))
+    }
+}
+
 impl Hdf5Sink {
     /// Creates (truncates) `path` as a valid HDF5 file with `complete = 0`.
     pub fn create(path: &Path) -> io::Result<Hdf5Sink> {
@@ -228,7 +271,11 @@ impl Hdf5Sink {
             point: None,
             namer: GroupNamer::default(),
             stream: None,
-            measures: HashMap::new(),
+            measures: Vec::new(),
+            pending: false,
+            pending_bytes: 0,
+            last_commit: Instant::now(),
+            checkpoint_interval: CHECKPOINT,
             finished: false,
         })
     }
@@ -240,6 +287,12 @@ impl Hdf5Sink {
         self.budget = bytes.max(1);
     }
 
+    /// How often the gathered edits of `.step` points are committed (default
+    /// 1 s; `Duration::ZERO` commits at the end of every point).
+    pub fn set_checkpoint_interval(&mut self, interval: Duration) {
+        self.checkpoint_interval = interval;
+    }
+
     fn session(&self) -> io::Result<&File> {
         match &self.file {
             Some(f) => Ok(f),
@@ -248,23 +301,28 @@ impl Hdf5Sink {
         }
     }
 
-    fn commit(&self, doing: &str) -> io::Result<()> {
+    /// Commits everything staged.
+    fn commit(&mut self, doing: &str) -> io::Result<()> {
         self.session()?
             .commit()
-            .map_err(|e| h5err(&self.path, doing, e))
+            .map_err(|e| h5err(&self.path, doing, e))?;
+        self.pending = false;
+        self.pending_bytes = 0;
+        self.last_commit = Instant::now();
+        Ok(())
     }
 
     /// Writes the buffered points of the current analysis. `last` marks the
-    /// final flush (end of the analysis or of the run), which sizes the chunks
-    /// of an analysis that never filled a block to its length.
-    fn flush_stream(&mut self, last: bool) -> io::Result<()> {
+    /// final flush (end of the analysis or of the run); `complete` is then
+    /// whether the analysis ended normally.
+    fn flush_stream(&mut self, last: bool, complete: bool) -> io::Result<()> {
         let Some(mut st) = self.stream.take() else {
             return Ok(());
         };
         let res = if st.handles.is_some() {
             self.append_block(&mut st)
         } else {
-            self.create_analysis(&mut st, last)
+            self.create_analysis(&mut st, last, complete)
         };
         st.len = 0;
         st.sweep.clear();
@@ -273,9 +331,10 @@ impl Hdf5Sink {
     }
 
     /// First flush of an analysis: creates its group and datasets holding the
-    /// buffered points in one commit, then opens handles for the appends to
-    /// come (unless this is also the last flush).
-    fn create_analysis(&mut self, st: &mut Stream, last: bool) -> io::Result<()> {
+    /// buffered points, then (unless this is also the last flush) opens
+    /// handles for the appends to come. An analysis written whole in a
+    /// `.step` run is only staged, for the next checkpoint.
+    fn create_analysis(&mut self, st: &mut Stream, last: bool, complete: bool) -> io::Result<()> {
         let path = self.path.clone();
         let n = st.len;
         let stride = st.block * st.width;
@@ -308,7 +367,7 @@ impl Hdf5Sink {
                     g.set_attr("kind", text(info.kind.name()));
                     g.set_attr("sweep", text(&names[0]));
                     g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
-                    g.set_attr("complete", AttrValue::I32(0));
+                    g.set_attr("complete", AttrValue::I32(i32::from(last && complete)));
                     let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
                     for (k, (sig, dname)) in columns.zip(names).enumerate() {
                         g.create_dataset(dname, |b| {
@@ -343,9 +402,13 @@ impl Hdf5Sink {
                 })
                 .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
             st.bytes = bytes;
-            file.commit()
-                .map_err(|e| h5err(&path, &format!("cannot write group '{}'", st.group), e))?;
         }
+        self.pending = true;
+        self.pending_bytes += 8 * (n + n * st.width * st.info.signals.len());
+        if last && self.steps.is_some() {
+            return Ok(());
+        }
+        self.commit(&format!("cannot write group '{}'", st.group))?;
         if last {
             return Ok(());
         }
@@ -444,16 +507,20 @@ impl Hdf5Sink {
         Ok(())
     }
 
-    /// Ends the current analysis: last flush, `complete` attribute when `ok`.
+    /// Ends the current analysis: last flush and, for an analysis that
+    /// streamed several blocks, its `complete` attribute.
     fn close_stream(&mut self, ok: bool) -> io::Result<()> {
-        self.flush_stream(true)?;
+        self.flush_stream(true, ok)?;
         let Some(st) = self.stream.take() else {
             return Ok(());
         };
-        drop(st.handles);
-        let file = self.session()?;
+        let Some(handles) = st.handles else {
+            return Ok(()); // written whole by the last flush
+        };
+        drop(handles);
         if ok || st.by_reference {
-            let g = file
+            let g = self
+                .session()?
                 .group(&st.group)
                 .map_err(|e| h5err(&self.path, &format!("cannot open group '{}'", st.group), e))?;
             if st.by_reference {
@@ -466,32 +533,149 @@ impl Hdf5Sink {
             }
             self.commit(&format!("cannot close '{}'", st.group))?;
         }
-        self.session()?
-            .sync()
-            .map_err(|e| h5err(&self.path, "cannot sync", e))
+        Ok(())
     }
 
-    fn write_step_status(&mut self) -> io::Result<()> {
-        let Some(steps) = &self.steps else {
+    /// Commits the gathered edits of step points, the step status and the
+    /// measures when `force`, or when a checkpoint is due.
+    fn checkpoint(&mut self, force: bool) -> io::Result<()> {
+        let dirty = self.pending
+            || self.steps.as_ref().is_some_and(|s| s.dirty)
+            || self.measures.iter().any(|m| m.dirty);
+        if !dirty
+            || (!force
+                && self.last_commit.elapsed() < self.checkpoint_interval
+                && self.pending_bytes < self.budget)
+        {
+            return Ok(());
+        }
+        self.stage_status()?;
+        let attrs = self.stage_measures()?;
+        self.commit("cannot write step status and measures")?;
+        if attrs {
+            // hdf5-pure takes one edit per dataset and commit: the measures'
+            // `error` attributes go in a second one.
+            self.stage_measure_errors()?;
+            self.commit("cannot write measure errors")?;
+        }
+        Ok(())
+    }
+
+    fn stage_status(&mut self) -> io::Result<()> {
+        let Some(steps) = &mut self.steps else {
             return Ok(());
         };
-        let file = self.session()?;
+        if !steps.dirty {
+            return Ok(());
+        }
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let path = &self.path;
         let mut status = file
             .dataset("steps/status")
-            .map_err(|e| h5err(&self.path, "cannot open /steps/status", e))?;
+            .map_err(|e| h5err(path, "cannot open /steps/status", e))?;
         status
             .write(&steps.status)
-            .map_err(|e| h5err(&self.path, "cannot write /steps/status", e))?;
+            .map_err(|e| h5err(path, "cannot write /steps/status", e))?;
         let mut error = file
             .dataset("steps/error")
-            .map_err(|e| h5err(&self.path, "cannot open /steps/error", e))?;
+            .map_err(|e| h5err(path, "cannot open /steps/error", e))?;
         let errs: Vec<&str> = steps.errors.iter().map(String::as_str).collect();
         error
             .write_staged(|b| {
                 b.with_vlen_strings(&errs);
             })
-            .map_err(|e| h5err(&self.path, "cannot write /steps/error", e))?;
-        self.commit("cannot write the step status")
+            .map_err(|e| h5err(path, "cannot write /steps/error", e))?;
+        steps.dirty = false;
+        self.pending = true;
+        Ok(())
+    }
+
+    /// Stages new and changed measures; true when an `error` attribute of an
+    /// existing measure must change (which needs its own commit).
+    fn stage_measures(&mut self) -> io::Result<bool> {
+        let stepped = self.steps.is_some();
+        let Some(file) = &self.file else {
+            return Ok(false);
+        };
+        let path = &self.path;
+        let root = file.root();
+        if !self.measures.iter().any(|m| m.dirty) {
+            return Ok(false);
+        }
+        if !self.measures.iter().any(|m| m.created) {
+            root.create_group("measures")
+                .map_err(|e| h5err(path, "cannot create /measures", e))?;
+        }
+        let mut attrs = false;
+        for m in self.measures.iter_mut().filter(|m| m.dirty) {
+            let dpath = format!("measures/{}", m.name);
+            let failed = m.errors.iter().any(|e| !e.is_empty());
+            let values = &m.values;
+            if m.created {
+                file.dataset(&dpath)
+                    .and_then(|mut d| {
+                        d.write_staged(|b| {
+                            b.with_f64_data(values);
+                            if !stepped {
+                                b.with_shape(&[]);
+                            }
+                        })
+                    })
+                    .map_err(|e| h5err(path, &format!("cannot write /{dpath}"), e))?;
+                let want = failed.then(|| m.errors.clone());
+                attrs |= want != m.error_attr;
+            } else {
+                let errors = &m.errors;
+                let (analysis, name, original) = (m.analysis, &m.name, &m.original);
+                root.create_dataset(&dpath, |b| {
+                    b.with_f64_data(values);
+                    if !stepped {
+                        b.with_shape(&[]);
+                    }
+                    b.set_attr("analysis", text(analysis.name()));
+                    if failed {
+                        b.set_attr("error", error_attr(stepped, errors));
+                    }
+                    if name != original {
+                        b.set_attr("name", text(original));
+                    }
+                })
+                .map_err(|e| h5err(path, &format!("cannot create /{dpath}"), e))?;
+                m.created = true;
+                m.error_attr = failed.then(|| m.errors.clone());
+            }
+            m.dirty = false;
+        }
+        self.pending = true;
+        Ok(attrs)
+    }
+
+    fn stage_measure_errors(&mut self) -> io::Result<()> {
+        let stepped = self.steps.is_some();
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        for m in &mut self.measures {
+            let failed = m.errors.iter().any(|e| !e.is_empty());
+            let want = failed.then(|| m.errors.clone());
+            if !m.created || want == m.error_attr {
+                continue;
+            }
+            let dpath = format!("measures/{}", m.name);
+            let mut ds = file
+                .dataset(&dpath)
+                .map_err(|e| h5err(&self.path, &format!("cannot open /{dpath}"), e))?;
+            match &want {
+                Some(errors) => ds.set_attr("error", error_attr(stepped, errors)),
+                None => ds.remove_attr("error"),
+            }
+            .map_err(|e| h5err(&self.path, &format!("cannot write /{dpath}"), e))?;
+            m.error_attr = want;
+            self.pending = true;
+        }
+        Ok(())
     }
 }
 
@@ -543,15 +727,12 @@ impl Sink for Hdf5Sink {
                 count: n,
                 status: vec![-1; n],
                 errors: vec![String::new(); n],
+                dirty: false,
             });
         }
         b.write(&self.path)
             .map_err(|e| h5err(&self.path, "cannot write", e))?;
-        let access = FileAccessProperties::new().with_sync_policy(SyncPolicy::OnClose);
-        let file = File::open_rw_with_options(&self.path, access)
-            .map_err(|e| h5err(&self.path, "cannot open for writing", e))?;
-        self.file = Some(file);
-        Ok(())
+        self.reopen()
     }
 
     fn begin_point(&mut self, index: usize) -> io::Result<()> {
@@ -568,11 +749,12 @@ impl Sink for Hdf5Sink {
             return Err(misuse(&self.path, "begin_point() inside an analysis"));
         }
         let name = format!("step_{index:05}");
+        // Staged: committed with the point's first commit.
         self.session()?
             .root()
             .create_group(&name)
             .map_err(|e| h5err(&self.path, &format!("cannot create '{name}'"), e))?;
-        self.commit(&format!("cannot create '{name}'"))?;
+        self.pending = true;
         self.point = Some(index);
         self.namer.reset();
         Ok(())
@@ -659,7 +841,7 @@ impl Sink for Hdf5Sink {
         }
         st.len += 1;
         if st.len == st.block {
-            self.flush_stream(false)?;
+            self.flush_stream(false, false)?;
         }
         Ok(())
     }
@@ -676,9 +858,6 @@ impl Sink for Hdf5Sink {
 
     fn measures(&mut self, values: &[MeasureValue]) -> io::Result<()> {
         self.session()?;
-        if values.is_empty() {
-            return Ok(());
-        }
         let (slots, slot) = match (&self.steps, self.point) {
             (Some(s), Some(k)) => (s.count, k),
             (Some(_), None) => {
@@ -689,80 +868,39 @@ impl Sink for Hdf5Sink {
             }
             (None, _) => (1, 0),
         };
-        let stepped = self.steps.is_some();
-        self.session()?;
-        let Some(file) = &self.file else {
-            return Ok(());
-        };
-        let root = file.root();
-        let have_group = file.group("measures").is_ok();
-        if !have_group {
-            root.create_group("measures")
-                .map_err(|e| h5err(&self.path, "cannot create /measures", e))?;
-        }
         for m in values {
-            let name = dataset_name(&m.name);
             if m.name.is_empty() {
                 return Err(misuse(&self.path, "measure with an empty name"));
             }
+            let name = dataset_name(&m.name);
+            let k = match self.measures.iter().position(|s| s.name == name) {
+                Some(k) => k,
+                None => {
+                    self.measures.push(MeasureState {
+                        name,
+                        original: m.name.clone(),
+                        analysis: m.analysis,
+                        values: vec![f64::NAN; slots],
+                        errors: vec![String::new(); slots],
+                        created: false,
+                        error_attr: None,
+                        dirty: false,
+                    });
+                    self.measures.len() - 1
+                }
+            };
+            let state = &mut self.measures[k];
             let (value, error) = match &m.value {
                 Ok(v) => (*v, String::new()),
                 Err(msg) => (f64::NAN, msg.clone()),
             };
-            let path = format!("measures/{name}");
-            match self.measures.get_mut(&name) {
-                Some(state) => {
-                    state.values[slot] = value;
-                    state.errors[slot] = error;
-                    let mut ds = file
-                        .dataset(&path)
-                        .map_err(|e| h5err(&self.path, &format!("cannot open /{path}"), e))?;
-                    ds.write_staged(|b| {
-                        b.with_f64_data(&state.values);
-                        if !stepped {
-                            b.with_shape(&[]);
-                        }
-                    })
-                    .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
-                    // hdf5-pure takes one edit per dataset and commit.
-                    file.commit()
-                        .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
-                    if state.errors.iter().any(|e| !e.is_empty()) {
-                        ds.set_attr("error", error_attr(stepped, &state.errors))
-                            .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
-                    } else if ds.attrs().map(|a| a.contains_key("error")).unwrap_or(false) {
-                        ds.remove_attr("error")
-                            .map_err(|e| h5err(&self.path, &format!("cannot write /{path}"), e))?;
-                    }
-                }
-                None => {
-                    let mut state = MeasureState {
-                        values: vec![f64::NAN; slots],
-                        errors: vec![String::new(); slots],
-                    };
-                    state.values[slot] = value;
-                    state.errors[slot] = error;
-                    let failed = state.errors.iter().any(|e| !e.is_empty());
-                    root.create_dataset(&path, |b| {
-                        b.with_f64_data(&state.values);
-                        if !stepped {
-                            b.with_shape(&[]);
-                        }
-                        b.set_attr("analysis", text(m.analysis.name()));
-                        if failed {
-                            b.set_attr("error", error_attr(stepped, &state.errors));
-                        }
-                        if name != m.name {
-                            b.set_attr("name", text(&m.name));
-                        }
-                    })
-                    .map_err(|e| h5err(&self.path, &format!("cannot create /{path}"), e))?;
-                    self.measures.insert(name, state);
-                }
-            }
+            state.values[slot] = value;
+            state.errors[slot] = error;
+            state.dirty = true;
         }
-        drop(root);
-        self.commit("cannot write measures")
+        // A run without .step writes its measures at once; step points at
+        // their checkpoint.
+        self.checkpoint(self.steps.is_none())
     }
 
     fn end_point(&mut self, index: usize, status: &PointStatus) -> io::Result<()> {
@@ -779,11 +917,11 @@ impl Sink for Hdf5Sink {
                 };
                 steps.status[index] = s;
                 steps.errors[index] = e;
+                steps.dirty = true;
             }
-            self.write_step_status()?;
         }
         self.point = None;
-        Ok(())
+        self.checkpoint(false)
     }
 
     fn finish(&mut self, complete: bool) -> io::Result<()> {
@@ -806,10 +944,11 @@ impl Sink for Hdf5Sink {
             if steps.status.get(k) == Some(&-1) {
                 steps.status[k] = 1;
                 steps.errors[k] = "run interrupted".to_string();
-                if let Err(e) = self.write_step_status() {
-                    first_err.get_or_insert(e);
-                }
+                steps.dirty = true;
             }
+        }
+        if let Err(e) = self.checkpoint(true) {
+            first_err.get_or_insert(e);
         }
         if first_err.is_none() {
             let res = self
@@ -835,20 +974,13 @@ impl Sink for Hdf5Sink {
     }
 }
 
-fn error_attr(stepped: bool, errors: &[String]) -> AttrValue {
-    if stepped {
-        AttrValue::VarLenStringArray(errors.to_vec())
-    } else {
-        text(errors.first().map(String::as_str).unwrap_or(""))
-    }
-}
-
 impl Drop for Hdf5Sink {
     fn drop(&mut self) {
         if !self.finished && self.file.is_some() {
-            // Best effort: put the buffered points of an interrupted analysis in
-            // the file; `complete` stays 0.
-            let _ = self.flush_stream(true);
+            // Best effort: put the buffered points of an interrupted analysis
+            // and the gathered step edits in the file; `complete` stays 0.
+            let _ = self.flush_stream(true, false);
+            let _ = self.checkpoint(true);
         }
     }
 }
