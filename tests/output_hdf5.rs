@@ -785,8 +785,8 @@ fn killed_step_run_leaves_a_readable_file() {
     assert!(ran >= done, "{ran} points marked ok, {done} reported");
     assert!(status[ran..].iter().all(|&s| s == -1), "then not run");
     let m = f.dataset("measures/m").unwrap().read_f64().unwrap();
-    for k in 0..ran {
-        assert_eq!(m[k], step_measure(k));
+    for (k, mk) in m.iter().enumerate().take(ran) {
+        assert_eq!(*mk, step_measure(k));
         check_real_group(
             &f,
             &format!("step_{k:05}/op"),
