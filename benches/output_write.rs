@@ -25,9 +25,16 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// `$SPINSPICE_BENCH_DIR` (kept for inspection) or the temporary `dir`.
+fn out_dir(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    std::env::var_os("SPINSPICE_BENCH_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| dir.path().to_path_buf())
+}
+
 fn run(format: &str, signals: usize, points: usize, budget_mib: Option<usize>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(format!("bench.{format}"));
+    let path = out_dir(&dir).join(format!("bench.{format}"));
     let info = AnalysisInfo {
         kind: AnalysisKind::Tran,
         sweep: SignalInfo::new("time", "s"),
@@ -79,7 +86,7 @@ fn run(format: &str, signals: usize, points: usize, budget_mib: Option<usize>) {
 fn run_steps(format: &str, signals: usize, points: usize) {
     use spinspice::output::{MeasureValue, PointStatus, StepInfo};
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(format!("steps.{format}"));
+    let path = out_dir(&dir).join(format!("steps.{format}"));
     let steps = StepInfo {
         params: vec!["r1".into()],
         values: (0..points).map(|k| vec![k as f64]).collect(),

@@ -42,8 +42,10 @@
 //!       @error     string [N], per point ("" where ok); only once some point failed
 //! ```
 //!
-//! Every waveform dataset is 1-D, chunked, with an unlimited maximum shape, so
-//! it can grow while the run proceeds. Units are SI strings (`""` for unitless).
+//! Waveform datasets are 1-D. Those of an analysis longer than one block (see
+//! below) are chunked, with an unlimited maximum shape, and grow while the run
+//! proceeds; an analysis that fits in one block is written whole, contiguous.
+//! Units are SI strings (`""` for unitless).
 //!
 //! While an analysis with more than 256 columns is being streamed, its group
 //! also holds `%columns`, an object-reference dataset listing the sweep and
@@ -52,8 +54,12 @@
 //! file of a run that was killed (h5py: `[f[r] for r in g["%columns"]]`). No
 //! signal can have that name, since `%` in names is escaped.
 //!
-//! All string attributes are variable-length UTF-8 strings (h5py reads them as
-//! `str`).
+//! String attributes of the root and of `/measures` are variable-length UTF-8
+//! strings (h5py reads them as `str`). Those of analysis groups and signal
+//! datasets (`kind`, `sweep`, `unit`, `name`) are fixed-length UTF-8 strings,
+//! which h5py returns as `numpy.bytes_` (`.decode()` them): hdf5-pure stores
+//! every variable-length attribute in a global-heap collection of its own, at
+//! least 4 KiB, which would double the size of a file of short waveforms.
 //!
 //! **Names.** A dataset is named exactly as its signal. HDF5 reserves `/` (the
 //! path separator) and the name `.`, so names are percent-escaped where needed:
@@ -68,8 +74,8 @@
 //! default, see [`Hdf5Sink::set_buffer_budget`] or the environment variable
 //! `SPINSPICE_HDF5_BUFFER_MIB`), so memory does not grow with the number of
 //! points. The first block of an analysis creates its group and datasets with
-//! the data in one commit (an analysis that fits in one block is written whole,
-//! its chunks sized to it); each later block is appended in place to every
+//! the data in one commit (an analysis that fits in one block is written
+//! whole at its end); each later block is appended in place to every
 //! dataset (`hdf5_pure::Dataset::append`), one chunk per block. hdf5-pure
 //! finds a dataset by path with a linear scan of its group's links, once per
 //! dataset and session, which makes the first round of appends quadratic in
@@ -86,10 +92,11 @@
 //! not rewrite its (growing) root for every analysis and measure, the small
 //! edits of step points (analyses that fit in one block, measures, the
 //! status) are gathered and committed at the end of a point once a second
-//! ([`Hdf5Sink::set_checkpoint_interval`]) has passed since the last commit, or the gathered data exceed the buffer
-//! budget, and always at `finish`: a killed `.step` run loses at most about a
-//! second of points. Analyses longer than a block are committed as they
-//! stream, block by block.
+//! ([`Hdf5Sink::set_checkpoint_interval`]) has passed since the last commit,
+//! or the gathered data exceed the buffer budget or 4096 datasets, and always
+//! at `finish`: a killed `.step` run loses at most about a
+//! second of points. Analyses longer than a block are written as they
+//! stream, block by block (an append needs no commit).
 //!
 //! The file is opened with `SyncPolicy::OnClose`: no `fsync` per block or
 //! commit, one at `finish`. A killed *process* loses nothing that was written;
@@ -120,6 +127,8 @@ pub const COLUMNS: &str = "%columns";
 /// Bounds on the points per block (= chunk length).
 const MIN_BLOCK: usize = 64;
 const MAX_BLOCK: usize = 4096;
+/// A checkpoint is due when this many datasets are staged.
+const MAX_PENDING_DATASETS: usize = 4096;
 /// Step points' small edits are committed at least this often.
 const CHECKPOINT: Duration = Duration::from_secs(1);
 
@@ -139,6 +148,8 @@ pub struct Hdf5Sink {
     pending: bool,
     /// Bytes of waveform data among them.
     pending_bytes: usize,
+    /// Datasets among them (each staged dataset costs some kB of memory).
+    pending_datasets: usize,
     last_commit: Instant,
     checkpoint_interval: Duration,
     finished: bool,
@@ -211,8 +222,16 @@ fn h5err(path: &Path, doing: &str, e: hdf5_pure::Error) -> io::Error {
     io::Error::other(format!("{}: {doing}: {e}", path.display()))
 }
 
+/// A variable-length string attribute (h5py: `str`).
 fn text(s: &str) -> AttrValue {
     AttrValue::VarLenString(s.to_string())
+}
+
+/// A fixed-length UTF-8 string attribute (h5py: `numpy.bytes_`). hdf5-pure
+/// gives every variable-length attribute its own global-heap collection, at
+/// least 4 KiB, too much for one per signal.
+fn fixed(s: &str) -> AttrValue {
+    AttrValue::String(s.to_string())
 }
 
 /// The first non-empty line of the netlist (SPICE's title line).
@@ -274,6 +293,7 @@ impl Hdf5Sink {
             measures: Vec::new(),
             pending: false,
             pending_bytes: 0,
+            pending_datasets: 0,
             last_commit: Instant::now(),
             checkpoint_interval: CHECKPOINT,
             finished: false,
@@ -308,6 +328,7 @@ impl Hdf5Sink {
             .map_err(|e| h5err(&self.path, doing, e))?;
         self.pending = false;
         self.pending_bytes = 0;
+        self.pending_datasets = 0;
         self.last_commit = Instant::now();
         Ok(())
     }
@@ -338,7 +359,7 @@ impl Hdf5Sink {
         let path = self.path.clone();
         let n = st.len;
         let stride = st.block * st.width;
-        let chunk = if last { n.max(1) } else { st.block } as u64;
+        let chunk = st.block as u64;
         let by_reference = !last && st.names.len() > REFERENCE_HANDLES_ABOVE;
         let ctype = if st.info.complex {
             Some(complex_type()?)
@@ -364,8 +385,8 @@ impl Hdf5Sink {
             let mut bytes = std::mem::take(&mut st.bytes);
             parent
                 .create_group_with(&name, |g| {
-                    g.set_attr("kind", text(info.kind.name()));
-                    g.set_attr("sweep", text(&names[0]));
+                    g.set_attr("kind", fixed(info.kind.name()));
+                    g.set_attr("sweep", fixed(&names[0]));
                     g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
                     g.set_attr("complete", AttrValue::I32(i32::from(last && complete)));
                     let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
@@ -385,12 +406,14 @@ impl Hdf5Sink {
                                     b.with_f64_data(&data[at..at + n]);
                                 }
                             }
-                            b.with_shape(&[n as u64])
-                                .with_maxshape(&[MaxExtent::Unlimited])
-                                .with_chunks(&[chunk]);
-                            b.set_attr("unit", text(&sig.unit));
+                            b.with_shape(&[n as u64]);
+                            if !last {
+                                b.with_maxshape(&[MaxExtent::Unlimited])
+                                    .with_chunks(&[chunk]);
+                            }
+                            b.set_attr("unit", fixed(&sig.unit));
                             if *dname != sig.name {
-                                b.set_attr("name", text(&sig.name));
+                                b.set_attr("name", fixed(&sig.name));
                             }
                         });
                     }
@@ -405,6 +428,7 @@ impl Hdf5Sink {
         }
         self.pending = true;
         self.pending_bytes += 8 * (n + n * st.width * st.info.signals.len());
+        self.pending_datasets += st.names.len();
         if last && self.steps.is_some() {
             return Ok(());
         }
@@ -545,7 +569,8 @@ impl Hdf5Sink {
         if !dirty
             || (!force
                 && self.last_commit.elapsed() < self.checkpoint_interval
-                && self.pending_bytes < self.budget)
+                && self.pending_bytes < self.budget
+                && self.pending_datasets < MAX_PENDING_DATASETS)
         {
             return Ok(());
         }
