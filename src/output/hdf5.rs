@@ -159,8 +159,12 @@ struct StepState {
     count: usize,
     status: Vec<i32>,
     errors: Vec<String>,
-    /// `status`/`errors` changed since they were last written.
+    /// `status` changed since it was last written.
     dirty: bool,
+    /// `errors` changed since they were last written (rare: rewriting a
+    /// variable-length string dataset relocates it, and hdf5-pure then walks
+    /// the whole file's links in the commit).
+    errors_dirty: bool,
 }
 
 struct MeasureState {
@@ -268,6 +272,57 @@ fn error_attr(stepped: bool, errors: &[String]) -> AttrValue {
     }
 }
 
+/// The attributes of an analysis group.
+fn group_attrs(info: &AnalysisInfo, sweep: &str, complete: bool) -> [(&'static str, AttrValue); 4] {
+    [
+        ("kind", fixed(info.kind.name())),
+        ("sweep", fixed(sweep)),
+        ("complex", AttrValue::I32(i32::from(info.complex))),
+        ("complete", AttrValue::I32(i32::from(complete))),
+    ]
+}
+
+impl Stream {
+    /// Bytes of waveform data in `n` points.
+    fn bytes_for(&self, n: usize) -> usize {
+        8 * n * (1 + self.width * self.info.signals.len())
+    }
+
+    /// Configures the dataset of column `k` (0: the sweep) with the buffered
+    /// points and its attributes.
+    fn column(
+        &self,
+        k: usize,
+        ctype: &hdf5_pure::Datatype,
+        bytes: &mut Vec<u8>,
+        b: &mut hdf5_pure::DatasetBuilder,
+    ) {
+        let n = self.len;
+        let stride = self.block * self.width;
+        let sig = if k == 0 {
+            &self.info.sweep
+        } else {
+            &self.info.signals[k - 1]
+        };
+        if k == 0 {
+            b.with_f64_data(&self.sweep[..n]);
+        } else {
+            let at = (k - 1) * stride;
+            if self.info.complex {
+                le_bytes(&self.data[at..at + 2 * n], bytes);
+                b.with_compound_data(ctype.clone(), bytes.clone(), n as u64);
+            } else {
+                b.with_f64_data(&self.data[at..at + n]);
+            }
+        }
+        b.with_shape(&[n as u64]);
+        b.set_attr("unit", fixed(&sig.unit));
+        if self.names[k] != sig.name {
+            b.set_attr("name", fixed(&sig.name));
+        }
+    }
+}
+
 impl Hdf5Sink {
     /// Creates (truncates) `path` as a valid HDF5 file with `complete = 0`.
     pub fn create(path: &Path) -> io::Result<Hdf5Sink> {
@@ -351,21 +406,18 @@ impl Hdf5Sink {
         res
     }
 
-    /// First flush of an analysis: creates its group and datasets holding the
-    /// buffered points, then (unless this is also the last flush) opens
-    /// handles for the appends to come. An analysis written whole in a
-    /// `.step` run is only staged, for the next checkpoint.
+    /// First flush of an analysis. An analysis that ends within its first
+    /// block is written whole ([`Self::write_whole`]); a longer one gets its
+    /// group and chunked, growable datasets holding the first block, committed,
+    /// and handles for the appends to come.
     fn create_analysis(&mut self, st: &mut Stream, last: bool, complete: bool) -> io::Result<()> {
+        if last {
+            return self.write_whole(st, complete);
+        }
         let path = self.path.clone();
         let n = st.len;
-        let stride = st.block * st.width;
-        let chunk = st.block as u64;
-        let by_reference = !last && st.names.len() > REFERENCE_HANDLES_ABOVE;
-        let ctype = if st.info.complex {
-            Some(complex_type()?)
-        } else {
-            None
-        };
+        let by_reference = st.names.len() > REFERENCE_HANDLES_ABOVE;
+        let ctype = complex_type()?;
         {
             let file = self.session()?;
             let (parent, name) = match st.group.rsplit_once('/') {
@@ -376,45 +428,25 @@ impl Hdf5Sink {
                 ),
                 None => (file.root(), st.group.clone()),
             };
-            let info = &st.info;
-            let names = &st.names;
-            let sweep = &st.sweep[..n];
-            let data = &st.data;
-            let targets: Vec<String> = names.iter().map(|d| format!("{}/{d}", st.group)).collect();
+            let targets: Vec<String> = st
+                .names
+                .iter()
+                .map(|d| format!("{}/{d}", st.group))
+                .collect();
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
             let mut bytes = std::mem::take(&mut st.bytes);
+            let chunk = st.block as u64;
+            let stream = &*st;
             parent
                 .create_group_with(&name, |g| {
-                    g.set_attr("kind", fixed(info.kind.name()));
-                    g.set_attr("sweep", fixed(&names[0]));
-                    g.set_attr("complex", AttrValue::I32(i32::from(info.complex)));
-                    g.set_attr("complete", AttrValue::I32(i32::from(last && complete)));
-                    let columns = std::iter::once(&info.sweep).chain(info.signals.iter());
-                    for (k, (sig, dname)) in columns.zip(names).enumerate() {
-                        g.create_dataset(dname, |b| {
-                            match (&ctype, k) {
-                                (_, 0) => {
-                                    b.with_f64_data(sweep);
-                                }
-                                (Some(ct), _) => {
-                                    let at = (k - 1) * stride;
-                                    le_bytes(&data[at..at + 2 * n], &mut bytes);
-                                    b.with_compound_data(ct.clone(), bytes.clone(), n as u64);
-                                }
-                                (None, _) => {
-                                    let at = (k - 1) * stride;
-                                    b.with_f64_data(&data[at..at + n]);
-                                }
-                            }
-                            b.with_shape(&[n as u64]);
-                            if !last {
-                                b.with_maxshape(&[MaxExtent::Unlimited])
-                                    .with_chunks(&[chunk]);
-                            }
-                            b.set_attr("unit", fixed(&sig.unit));
-                            if *dname != sig.name {
-                                b.set_attr("name", fixed(&sig.name));
-                            }
+                    for (key, value) in group_attrs(&stream.info, &stream.names[0], false) {
+                        g.set_attr(key, value);
+                    }
+                    for k in 0..stream.names.len() {
+                        g.create_dataset(&stream.names[k], |b| {
+                            stream.column(k, &ctype, &mut bytes, b);
+                            b.with_maxshape(&[MaxExtent::Unlimited])
+                                .with_chunks(&[chunk]);
                         });
                     }
                     if by_reference {
@@ -426,16 +458,10 @@ impl Hdf5Sink {
                 .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
             st.bytes = bytes;
         }
-        self.pending = true;
-        self.pending_bytes += 8 * (n + n * st.width * st.info.signals.len());
+        self.pending_bytes += st.bytes_for(n);
         self.pending_datasets += st.names.len();
-        if last && self.steps.is_some() {
-            return Ok(());
-        }
+        self.pending = true;
         self.commit(&format!("cannot write group '{}'", st.group))?;
-        if last {
-            return Ok(());
-        }
         let handles = if by_reference {
             // Appends through handles reached by object reference skip the
             // per-dataset path lookup (linear in the group size), but only in
@@ -488,6 +514,43 @@ impl Hdf5Sink {
                 "cannot reopen the datasets just written",
                 hdf5_pure::Error::Format(hdf5_pure::FormatError::PathNotFound(st.group.clone())),
             )),
+        }
+    }
+
+    /// Writes an analysis that ended within its first block: built as a small
+    /// in-memory HDF5 file and copied in as one subtree, which costs hdf5-pure
+    /// one path lookup (linear in the size of the parent group, the root of a
+    /// `.step` run) instead of one per dataset. In a `.step` run the copy is
+    /// only staged, for the next checkpoint.
+    fn write_whole(&mut self, st: &mut Stream, complete: bool) -> io::Result<()> {
+        let path = self.path.clone();
+        let ctype = complex_type()?;
+        let mut fb = FileBuilder::new();
+        let mut g = fb.create_group("a");
+        for (key, value) in group_attrs(&st.info, &st.names[0], complete) {
+            g.set_attr(key, value);
+        }
+        let mut bytes = std::mem::take(&mut st.bytes);
+        for k in 0..st.names.len() {
+            st.column(k, &ctype, &mut bytes, g.create_dataset(&st.names[k]));
+        }
+        st.bytes = bytes;
+        fb.add_group(g.finish());
+        let image = fb
+            .finish()
+            .map_err(|e| h5err(&path, &format!("cannot build group '{}'", st.group), e))?;
+        let source = File::from_bytes(image)
+            .map_err(|e| h5err(&path, "cannot read back a built group", e))?;
+        self.session()?
+            .copy_from(&source, "a", &st.group)
+            .map_err(|e| h5err(&path, &format!("cannot write group '{}'", st.group), e))?;
+        self.pending = true;
+        self.pending_bytes += st.bytes_for(st.len);
+        self.pending_datasets += st.names.len();
+        if self.steps.is_some() {
+            Ok(())
+        } else {
+            self.commit(&format!("cannot write group '{}'", st.group))
         }
     }
 
@@ -564,7 +627,7 @@ impl Hdf5Sink {
     /// measures when `force`, or when a checkpoint is due.
     fn checkpoint(&mut self, force: bool) -> io::Result<()> {
         let dirty = self.pending
-            || self.steps.as_ref().is_some_and(|s| s.dirty)
+            || self.steps.as_ref().is_some_and(|s| s.dirty || s.errors_dirty)
             || self.measures.iter().any(|m| m.dirty);
         if !dirty
             || (!force
@@ -590,7 +653,7 @@ impl Hdf5Sink {
         let Some(steps) = &mut self.steps else {
             return Ok(());
         };
-        if !steps.dirty {
+        if !steps.dirty && !steps.errors_dirty {
             return Ok(());
         }
         let Some(file) = &self.file else {
@@ -603,16 +666,19 @@ impl Hdf5Sink {
         status
             .write(&steps.status)
             .map_err(|e| h5err(path, "cannot write /steps/status", e))?;
-        let mut error = file
-            .dataset("steps/error")
-            .map_err(|e| h5err(path, "cannot open /steps/error", e))?;
-        let errs: Vec<&str> = steps.errors.iter().map(String::as_str).collect();
-        error
-            .write_staged(|b| {
-                b.with_vlen_strings(&errs);
-            })
-            .map_err(|e| h5err(path, "cannot write /steps/error", e))?;
+        if steps.errors_dirty {
+            let mut error = file
+                .dataset("steps/error")
+                .map_err(|e| h5err(path, "cannot open /steps/error", e))?;
+            let errs: Vec<&str> = steps.errors.iter().map(String::as_str).collect();
+            error
+                .write_staged(|b| {
+                    b.with_vlen_strings(&errs);
+                })
+                .map_err(|e| h5err(path, "cannot write /steps/error", e))?;
+        }
         steps.dirty = false;
+        steps.errors_dirty = false;
         self.pending = true;
         Ok(())
     }
@@ -753,6 +819,7 @@ impl Sink for Hdf5Sink {
                 status: vec![-1; n],
                 errors: vec![String::new(); n],
                 dirty: false,
+                errors_dirty: false,
             });
         }
         b.write(&self.path)
@@ -941,8 +1008,11 @@ impl Sink for Hdf5Sink {
                     PointStatus::Failed(msg) => (1, msg.clone()),
                 };
                 steps.status[index] = s;
-                steps.errors[index] = e;
                 steps.dirty = true;
+                if steps.errors[index] != e {
+                    steps.errors[index] = e;
+                    steps.errors_dirty = true;
+                }
             }
         }
         self.point = None;
@@ -970,6 +1040,7 @@ impl Sink for Hdf5Sink {
                 steps.status[k] = 1;
                 steps.errors[k] = "run interrupted".to_string();
                 steps.dirty = true;
+                steps.errors_dirty = true;
             }
         }
         if let Err(e) = self.checkpoint(true) {
