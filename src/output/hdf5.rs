@@ -73,18 +73,25 @@
 //! `budget / (8 × columns)` points, clamped to 64…4096 (`budget` = 64 MiB by
 //! default, see [`Hdf5Sink::set_buffer_budget`] or the environment variable
 //! `SPINSPICE_HDF5_BUFFER_MIB`), so memory does not grow with the number of
-//! points. The first block of an analysis creates its group and datasets with
-//! the data in one commit (an analysis that fits in one block is written
-//! whole at its end); each later block is appended in place to every
-//! dataset (`hdf5_pure::Dataset::append`), one chunk per block. hdf5-pure
-//! finds a dataset by path with a linear scan of its group's links, once per
-//! dataset and session, which makes the first round of appends quadratic in
-//! the number of signals (about 70 s of CPU for 30 000); wide analyses
-//! therefore append through handles reached by object reference (`%columns`)
-//! in a fresh session, which needs no lookup. Appends are
-//! crash-atomic and issued with `write` before they return, so a process that
-//! is killed leaves a file that h5py and `h5dump` read, holding every flushed
-//! block, with `complete = 0`.
+//! points. An analysis that ends within its first block is written whole, as
+//! contiguous datasets, when it ends. A longer one gets its group and its
+//! datasets (chunked, one block per chunk, unlimited) holding the first block
+//! in one commit; each later block is appended in place to every dataset
+//! (`hdf5_pure::Dataset::append`). The last, partly filled chunk of each
+//! dataset is allocated whole, so at most about one budget's worth of the
+//! file is unused space.
+//!
+//! hdf5-pure finds a dataset by path with a linear scan of its group's links,
+//! once per dataset and session, which makes the first round of appends
+//! quadratic in the number of signals (over a minute for 30 000). Wide
+//! analyses (more than 256 columns) therefore append through handles reached
+//! by object reference (`%columns`), in a fresh session, which need no lookup.
+//!
+//! Appends are crash-atomic and issued with `write` before they return, so a
+//! process that is killed leaves a file that h5py and `h5dump` read, holding
+//! every flushed block, with `complete = 0`. (Columns appended one after the
+//! other, a kill in the middle of a block's appends leaves the later columns
+//! one block shorter than the earlier ones.)
 //!
 //! Every change reaches the file through a commit (`write` calls, the
 //! superblock repointed last), which rewrites each group on the path to the
@@ -627,7 +634,10 @@ impl Hdf5Sink {
     /// measures when `force`, or when a checkpoint is due.
     fn checkpoint(&mut self, force: bool) -> io::Result<()> {
         let dirty = self.pending
-            || self.steps.as_ref().is_some_and(|s| s.dirty || s.errors_dirty)
+            || self
+                .steps
+                .as_ref()
+                .is_some_and(|s| s.dirty || s.errors_dirty)
             || self.measures.iter().any(|m| m.dirty);
         if !dirty
             || (!force
