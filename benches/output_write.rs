@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Prints, per case, the wall time of the whole run (create → finish), the
-//! file size and the peak resident memory of the process so far (VmHWM).
+//! file size and the peak resident memory of the process so far (VmHWM; run
+//! one case per process to read it per case). `SPINSPICE_BENCH_DIR=dir` keeps
+//! the files.
 use spinspice::output::hdf5::Hdf5Sink;
 use spinspice::output::{open_sink, AnalysisInfo, AnalysisKind, SignalInfo, Sink};
 use std::time::Instant;
@@ -166,7 +168,11 @@ fn main() {
     for format in ["h5", "raw", "csv"] {
         run(format, 100, 1_000_000, None);
     }
-    for format in ["h5", "raw", "csv"] {
+    for format in ["h5", "raw"] {
         run(format, 30_000, 5_000, None);
+    }
+    run("h5", 30_000, 5_000, Some(256));
+    for format in ["h5", "raw", "csv"] {
+        run_steps(format, 10, 1000);
     }
 }
