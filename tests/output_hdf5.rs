@@ -806,3 +806,49 @@ fn killed_step_run_leaves_a_readable_file() {
     }
     h5dump_whole(&path, &format!("step_{:05}", done - 1));
 }
+
+/// Complex analyses longer than a block: compound appends, narrow (handles by
+/// path) and wide (handles by reference).
+#[test]
+fn long_ac_analyses_append_complex_blocks() {
+    for extra in [0usize, 300] {
+        let dir = tempdir();
+        let path = file_in(&dir, "ac.h5");
+        let mut info = ac_info();
+        info.signals
+            .extend((0..extra).map(|k| SignalInfo::new(format!("v(w{k})"), "V")));
+        let n = 300;
+        let mut sink = Hdf5Sink::create(&path).unwrap();
+        // 64 points per block: 8 bytes × (1 + 2 × signals) per point.
+        sink.set_buffer_budget(8 * (1 + 2 * info.signals.len()) * 64);
+        sink.begin_run(TITLE, NETLIST, None).unwrap();
+        write_analysis(&mut sink, &info, SEED_AC, n);
+        sink.finish(true).unwrap();
+        drop(sink);
+        let f = File::open(&path).unwrap();
+        let freq = f.dataset("ac/frequency").unwrap().read_f64().unwrap();
+        assert_eq!(
+            freq,
+            (0..n)
+                .map(|i| sweep(AnalysisKind::Ac, i))
+                .collect::<Vec<_>>()
+        );
+        for (s, sig) in info.signals.iter().enumerate().step_by(37) {
+            let got = read_complex(&f, &format!("ac/{}", sig.name));
+            let expect: Vec<(f64, f64)> = (0..n)
+                .map(|i| (value(SEED_AC, s, i), imag(SEED_AC, s, i)))
+                .collect();
+            assert_eq!(got, expect, "{extra} extra: ac/{}", sig.name);
+        }
+        assert!(f.dataset(&format!("ac/{COLUMNS}")).is_err());
+        if let Some(d) = h5py_dump(&path) {
+            let last = info.signals.len() - 1;
+            let p = format!("/ac/{}", info.signals[last].name);
+            assert_eq!(d.dtype(&p), "complex128");
+            let expect: Vec<(f64, f64)> = (0..n)
+                .map(|i| (value(SEED_AC, last, i), imag(SEED_AC, last, i)))
+                .collect();
+            assert_eq!(d.complexes(&p), expect);
+        }
+    }
+}
