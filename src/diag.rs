@@ -273,10 +273,7 @@ impl MietteDiag {
             Some(sp) => {
                 let f = sm.file(sp.file);
                 let src = miette::NamedSource::new(f.path.display().to_string(), f.text.clone());
-                let len = sp
-                    .len()
-                    .max(1)
-                    .min(f.text.len().saturating_sub(sp.start as usize));
+                let len = sp.len().max(1).min(f.text.len().saturating_sub(sp.start as usize));
                 let lab = miette::LabeledSpan::new(d.label.clone(), sp.start as usize, len);
                 (Some(src), Some(lab))
             }

@@ -30,10 +30,6 @@ pub fn required_probes(_measures: &[Measure]) -> Vec<(String, Vec<String>)> {
 
 /// Evaluate the measures of `data.analysis()` in order. `params` resolves
 /// parameters; PARAM measures may also use earlier measure results by name.
-pub fn evaluate(
-    _measures: &[&Measure],
-    _data: &dyn MeasData,
-    _params: &dyn Env,
-) -> Vec<MeasureValue> {
+pub fn evaluate(_measures: &[&Measure], _data: &dyn MeasData, _params: &dyn Env) -> Vec<MeasureValue> {
     unimplemented!()
 }

@@ -59,10 +59,7 @@ pub enum ExprKind {
     /// `v(a)`, `v(a,b)`, `i(vsrc)`, AC forms `vm vp vdb vr vi im ip idb ir ii`,
     /// and device internal states `@dev[var]` (func = "@", args = [dev, var]).
     /// Func and args lower-cased.
-    Probe {
-        func: String,
-        args: Vec<String>,
-    },
+    Probe { func: String, args: Vec<String> },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `c ? a : b` (also produced by `if(c, a, b)`).

@@ -60,10 +60,7 @@ pub enum Stmt {
     Step(StepStmt),
     /// A dot-command that is accepted and ignored with a warning (`.probe`,
     /// `.control` … `.endc` block, `.backanno`, `.width`, …).
-    Ignored {
-        what: String,
-        span: Span,
-    },
+    Ignored { what: String, span: Span },
 }
 
 // ---------------------------------------------------------------- elements
@@ -107,10 +104,7 @@ pub enum ElementKind {
         params: Vec<ParamAssign>,
     },
     /// `Kname L1 L2 k`
-    Mutual {
-        inductors: [Ident; 2],
-        coupling: Expr,
-    },
+    Mutual { inductors: [Ident; 2], coupling: Expr },
     /// `Vname n+ n- [DC] v [AC mag [phase]] [transient fn]`
     VSource { nodes: [Node; 2], spec: SourceSpec },
     /// `Iname n+ n- …` (current flows from n+ through the source to n-).
