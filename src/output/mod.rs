@@ -3,6 +3,7 @@
 //! blocks, readable after a crash with `complete = 0`), `.csv`, `.raw` (ngspice
 //! binary rawfile).
 
+mod common;
 pub mod csv;
 pub mod hdf5;
 pub mod memory;
