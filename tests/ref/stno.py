@@ -114,7 +114,7 @@ def edge(o, Idc, Irf, w_in, w_out, iters=14):
     return 0.5 * (w_in + w_out)
 
 
-def mutual_check(G=2 * math.pi * 10e6, N_hz=-100e6, f0=1e9, Q=2.0, xi=2.0, K=2e5, b=0.7):
+def mutual_check(G=2 * math.pi * 10e6, N_hz=-100e6, f0=1e9, Q=2.0, xi=2.0, K=5e6, b=0.7):
     """two identical oscillators, direct coupling f_j = K e^{ib} c_k; find the largest free-frequency
     mismatch that still locks and compare with 2 K |cos b + nu sin b|."""
     w0 = 2 * math.pi * f0
@@ -145,7 +145,7 @@ def mutual_check(G=2 * math.pi * 10e6, N_hz=-100e6, f0=1e9, Q=2.0, xi=2.0, K=2e5
 
     lo, hi = 0.5 * pred, 1.5 * pred
     assert locked(lo) and not locked(hi)
-    for _ in range(14):
+    for _ in range(10):
         mid = 0.5 * (lo + hi)
         if locked(mid):
             lo = mid
@@ -156,37 +156,42 @@ def mutual_check(G=2 * math.pi * 10e6, N_hz=-100e6, f0=1e9, Q=2.0, xi=2.0, K=2e5
           f"oracle 2K|cos b + nu sin b| = {pred:.6e} (rel {got/pred-1:+.2e})")
 
 
-def main():
+def main(what="all"):
     print("STNO universal-oscillator oracles")
     o = STNO(f0=1e9, N_hz=-200e6, G=2 * math.pi * 10e6, Ith=2e-3, Q=2.0)
-    for xi in (1.5, 2.0, 4.0):
-        check_dc(o, xi)
-    # injection locking with derivative coupling
-    o.kappa = 1.26e10
-    Idc, Irf = 4e-3, 0.1e-3
-    for chi in (0.0, 1.0):
-        o.chi = chi
-        w_lo, w_hi, wg, p0 = locking_edges(o.w0, o.N, o.G, o.s, o.Q, Idc, Irf, o.kappa)
-        half = 0.5 * (w_hi - w_lo)
-        lo = edge(o, Idc, Irf, wg, wg - 3 * (wg - w_lo))
-        hi = edge(o, Idc, Irf, wg, wg + 3 * (w_hi - wg))
-        print(f"  injection (chi = {chi}): f_g = {wg/2/math.pi/1e9:.6f} GHz, p0 = {p0:.4f}, "
-              f"nu = {nu(o.N, o.G, Idc*o.s/o.G, o.Q):.3f}")
-        print(f"    oracle edges {w_lo/2/math.pi/1e6:.4f} .. {w_hi/2/math.pi/1e6:.4f} MHz (half-range "
-              f"{half/2/math.pi/1e6:.4f} MHz)")
-        print(f"    ODE    edges {lo/2/math.pi/1e6:.4f} .. {hi/2/math.pi/1e6:.4f} MHz (half-range "
-              f"{(hi-lo)/4/math.pi/1e6:.4f} MHz, rel {(hi-lo)/(2*half)-1:+.2e})")
-    mutual_check()
-    # power-only level vs thesis Eq. 5.3
-    gamma, Imod = 0.15e9, 0.5e9
-    G, sI = gamma / 2, Imod / 2
-    f1 = lambda t, x: [-gamma * x[0] + Imod * x[0] * (1 - x[0])]
-    f2 = lambda t, x: [-2 * (G * (1 + 0 * x[0]) - sI * (1 - x[0])) * x[0]]
-    a = solve_ivp(f1, (0, 50e-9), [0.01], rtol=1e-12, atol=1e-15).y[0, -1]
-    b = solve_ivp(f2, (0, 50e-9), [0.01], rtol=1e-12, atol=1e-15).y[0, -1]
-    print(f"  power-only level == thesis Eq. 5.3 (gamma = 2G, I = 2 s I): x(50 ns) {a:.12f} vs {b:.12f};"
-          f" steady state 1 - gamma/I = {1-gamma/Imod:.6f}")
+    if what in ("dc", "all"):
+        for xi in (1.5, 2.0, 4.0):
+            check_dc(o, xi)
+    if what in ("inject", "all"):
+        # injection locking with derivative coupling
+        o.kappa = 1.26e10
+        Idc, Irf = 4e-3, 0.1e-3
+        for chi in (0.0, 1.0):
+            o.chi = chi
+            w_lo, w_hi, wg, p0 = locking_edges(o.w0, o.N, o.G, o.s, o.Q, Idc, Irf, o.kappa)
+            half = 0.5 * (w_hi - w_lo)
+            lo = edge(o, Idc, Irf, wg, wg - 3 * (wg - w_lo))
+            hi = edge(o, Idc, Irf, wg, wg + 3 * (w_hi - wg))
+            print(f"  injection (chi = {chi}): f_g = {wg/2/math.pi/1e9:.6f} GHz, p0 = {p0:.4f}, "
+                  f"nu = {nu(o.N, o.G, Idc*o.s/o.G, o.Q):.3f}")
+            print(f"    oracle edges {w_lo/2/math.pi/1e6:.4f} .. {w_hi/2/math.pi/1e6:.4f} MHz (half-range "
+                  f"{half/2/math.pi/1e6:.4f} MHz)")
+            print(f"    ODE    edges {lo/2/math.pi/1e6:.4f} .. {hi/2/math.pi/1e6:.4f} MHz (half-range "
+                  f"{(hi-lo)/4/math.pi/1e6:.4f} MHz, rel {(hi-lo)/(2*half)-1:+.2e})")
+    if what in ("mutual", "all"):
+        mutual_check()
+    if what in ("power", "all"):
+        # power-only level vs thesis Eq. 5.3
+        gamma, Imod = 0.15e9, 0.5e9
+        G, sI = gamma / 2, Imod / 2
+        f1 = lambda t, x: [-gamma * x[0] + Imod * x[0] * (1 - x[0])]
+        f2 = lambda t, x: [-2 * (G * (1 + 0 * x[0]) - sI * (1 - x[0])) * x[0]]
+        a = solve_ivp(f1, (0, 50e-9), [0.01], rtol=1e-12, atol=1e-15).y[0, -1]
+        b = solve_ivp(f2, (0, 50e-9), [0.01], rtol=1e-12, atol=1e-15).y[0, -1]
+        print(f"  power-only level == thesis Eq. 5.3 (gamma = 2G, I = 2 s I): x(50 ns) {a:.12f} vs {b:.12f};"
+              f" steady state 1 - gamma/I = {1-gamma/Imod:.6f}")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1] if len(sys.argv) > 1 else "all")
