@@ -115,5 +115,24 @@ def main():
             print(f"{f/1e9:10.6f} {vc[i]:13.5e} {vl[i]:13.5e} {vo:13.5e} {(vo-vc[i])/peak:11.2e} {vt[i]:13.5e}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and len(__import__("sys").argv) == 1:
     main()
+
+
+def gamma_consistency():
+    """Which gamma makes mu0 Meff = 0.968 T consistent with the chain design numbers of seed 002
+    (gradient 13.87 uT/um, synapse spacings 175/216/245 um for 1.75/2.25/2.75/3.25 GHz, 'typical'
+    175 MHz/mT, Sec. 3.4.2 and 3.6)?"""
+    M = 0.968
+    fs = np.array([1.75, 2.25, 2.75, 3.25]) * 1e9
+    meas = np.array([175.0, 216.0, 245.0])
+    for gam in (28.0249514e9, 29.4e9, 29.5e9):
+        B = [(-M + math.sqrt(M * M + 4 * (f / gam) ** 2)) / 2 for f in fs]       # B(B+M) = (f/gam)^2
+        sp = np.diff(B) / 13.87e-6
+        slope = gam * (2 * B[1] + M) / (2 * math.sqrt(B[1] * (B[1] + M))) / 1e9  # MHz/mT at 2.25 GHz
+        print(f"  gamma/2pi = {gam/1e9:.4f} GHz/T: resonance fields {np.round(np.array(B)*1e3, 3)} mT,"
+              f" spacings {np.round(sp, 1)} um (thesis 175, 216, 245), df/dB at 2.25 GHz = {slope:.0f} MHz/mT (thesis ~175)")
+
+
+if __name__ == "__main__" and len(__import__("sys").argv) > 1 and __import__("sys").argv[1] == "gamma":
+    gamma_consistency()
