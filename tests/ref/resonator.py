@@ -94,5 +94,48 @@ def main():
           f" {KSD*1e3:.4f} mV per uW.  Equivalent seed-000 A = 2 alpha K_SD = {2*alpha*KSD*1e6:.3f} uV/uW")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and len(__import__("sys").argv) == 1:
     main()
+
+
+def vdc_device_current(P, f, fr, alpha, KSD, psi=math.pi / 2):
+    """drive = current option (devices.md Eq. 4.7): V_dc = P [W_R(f) + W_R(-f)] at psi = 90 deg"""
+    w, wr = 2 * math.pi * np.asarray(f, float), 2 * math.pi * fr
+    G = alpha * wr
+    D, S = w - wr, w + wr
+    return P * KSD * 2 * G * ((D * math.sin(psi) + G * math.cos(psi)) / (G ** 2 + D ** 2)
+                              - (S * math.sin(psi) - G * math.cos(psi)) / (G ** 2 + S ** 2))
+
+
+def vdc_device_current_ode(P, f, fr, alpha, KSD, R0=50.0, psi=math.pi / 2, Idc=0.0, nper=200):
+    I = math.sqrt(2 * P / R0)
+    w, wr = 2 * math.pi * f, 2 * math.pi * fr
+    G = alpha * wr
+    e = complex(math.cos(psi), math.sin(psi))
+    T = 1 / f
+    ns = int(math.ceil(25 / G / T))
+
+    def rhs(t, y):
+        z = y[0] + 1j * y[1]
+        cur = Idc + I * math.cos(w * t)
+        dz = (1j * wr - G) * z + G * cur
+        R = R0 + 4 * R0 * KSD * (e * z).real
+        return [dz.real, dz.imag, R * cur]
+    kw = dict(method="DOP853", rtol=1e-11, atol=1e-16, max_step=T / 10)
+    y = solve_ivp(rhs, (0, ns * T), [0, 0, 0], **kw).y[:, -1]
+    y[2] = 0
+    y = solve_ivp(rhs, (ns * T, (ns + nper) * T), y, **kw).y[:, -1]
+    return y[2] / (nper * T) - R0 * Idc
+
+
+if __name__ == "__main__" and len(__import__("sys").argv) > 1 and __import__("sys").argv[1] == "current":
+    fr, alpha, KSD = 1e9, 0.01, 8.838835e3   # V/W  (8.84 mV/uW)
+    P = 1e-6
+    print("drive = current option (Ross kernel), P = 1 uW, f_res = 1 GHz, alpha = 0.01")
+    for f in fr * (1 + alpha * np.array([-3, -1, 0, 1, 3])):
+        wr_ = W_ross(f / 1e9, fr / 1e9, alpha, KSD) * P
+        print(f"  f = {f/1e9:.3f} GHz: W_R P = {wr_*1e3:9.5f} mV, exact (4.7) = {vdc_device_current(P, f, fr, alpha, KSD)*1e3:9.5f} mV,"
+              f" ODE = {vdc_device_current_ode(P, f, fr, alpha, KSD)*1e3:9.5f} mV")
+    v0 = vdc_device_current_ode(P, fr * 1.01, fr, alpha, KSD, Idc=1e-6)
+    print(f"  with I_dc = 1 uA: ODE {v0*1e3:.6f} mV (DC artefact -4 R0 K_SD alpha I_dc^2 = "
+          f"{-4*50*KSD*alpha*1e-12*1e3:.3e} mV)")
