@@ -76,8 +76,26 @@ def threshold(stt_kind, sign=-1, imax=2e-3, n=2000):
     return None
 
 
+def freerun(currents=(-0.06e-3, -0.08e-3, -0.10e-3, -0.134e-3, -0.148e-3, -0.2e-3, -0.3e-3)):
+    """free-running auto-oscillation (no RF): frequency of m_x and its amplitude after 200 ns"""
+    ms = mazza_hybrid(beta=0.1, torque_form="ll", stt_kind="mazza")
+    f3 = scalar_rhs(ms)
+    for Idc in currents:
+        rhs = lambda t, y: f3(y[0], y[1], y[2], Idc)[:3]
+        tt = np.linspace(200e-9, 300e-9, 20001)
+        s = solve_ivp(rhs, (0, 300e-9), [0.05, 0.0, math.sqrt(1 - 0.0025)], method="DOP853", rtol=1e-9,
+                      atol=1e-11, t_eval=tt, max_step=0.05e-9)
+        mx, mz = s.y[0], s.y[2]
+        sp = np.abs(np.fft.rfft((mx - mx.mean()) * np.hanning(len(mx))))
+        fr = np.fft.rfftfreq(len(mx), tt[1] - tt[0])
+        k = np.argmax(sp[1:]) + 1
+        print(f"I = {Idc*1e3:+.3f} mA: f = {fr[k]/1e9:.3f} GHz (FFT bin 10 MHz), dm_x = {(mx.max()-mx.min())/2:.3f},"
+              f" <m_x> = {mx.mean():+.3f}, <m_z> = {mz.mean():+.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--freerun", action="store_true", help="free-running frequency/amplitude vs I_dc")
     ap.add_argument("--threshold", action="store_true", help="only print the thresholds per efficiency form")
     ap.add_argument("--i0", type=float, default=-0.06e-3)
     ap.add_argument("--i1", type=float, default=-0.20e-3)
@@ -86,6 +104,9 @@ def main():
     ap.add_argument("--f", type=float, default=800e6)
     ap.add_argument("--span", type=float, default=0.04e-3, help="|I_0 - I_-1| [A] for the DOR mapping")
     args = ap.parse_args()
+    if args.freerun:
+        freerun()
+        return
     if args.threshold:
         for kind in ("mazza", "mtj", "const"):
             for sign in (-1, +1):
