@@ -189,7 +189,8 @@ impl Newton {
                     .zip(&self.ratol[1..])
                 {
                     // (NaN fails the comparison and is caught below)
-                    let bad = !(r.abs() <= rt * sc + ra);
+                    use std::cmp::Ordering::{Equal, Less};
+                    let bad = !matches!(r.abs().partial_cmp(&(rt * sc + ra)), Some(Less | Equal));
                     any_bad |= bad;
                 }
                 let (mut worst, mut wi) = (0.0f64, 0usize);

@@ -120,8 +120,8 @@ impl<T: LuScalar> StaticLu<T> {
         }
         // Column sets of P·A·Q (permuted row indices).
         let mut cols: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for j in 0..n {
-            let pj = qinv[j] as usize;
+        for (j, &qj) in qinv.iter().enumerate() {
+            let pj = qj as usize;
             for k in a.col_ptr[j] as usize..a.col_ptr[j + 1] as usize {
                 cols[pj].push(pinv[a.row_idx[k] as usize]);
             }
@@ -231,9 +231,9 @@ impl<T: LuScalar> StaticLu<T> {
         // A → value map and fill list.
         let mut covered = vec![false; total];
         let mut a_map = vec![0u32; a.nnz()];
-        for j in 0..n {
+        for (j, &qj) in qinv.iter().enumerate() {
             for k in a.col_ptr[j] as usize..a.col_ptr[j + 1] as usize {
-                let pos = find(qinv[j] as usize, pinv[a.row_idx[k] as usize]);
+                let pos = find(qj as usize, pinv[a.row_idx[k] as usize]);
                 a_map[k] = pos;
                 covered[pos as usize] = true;
             }
@@ -451,9 +451,9 @@ mod tests {
 
     fn matvec(p: &CscPattern, v: &[f64], x: &[f64]) -> Vec<f64> {
         let mut y = vec![0.0; p.n];
-        for j in 0..p.n {
+        for (j, &xj) in x.iter().enumerate().take(p.n) {
             for k in p.col_ptr[j] as usize..p.col_ptr[j + 1] as usize {
-                y[p.row_idx[k] as usize] += v[k] * x[j];
+                y[p.row_idx[k] as usize] += v[k] * xj;
             }
         }
         y

@@ -708,8 +708,7 @@ pub fn spmv0(p: &CscPattern, vals: &[f64], dx: &[f64], y: &mut [f64]) {
     assert!(
         dx.len() >= p.n && y.len() > p.n && vals.len() >= p.nnz() && p.col_ptr.len() == p.n + 1
     );
-    for col in 0..p.n {
-        let d = dx[col];
+    for (col, &d) in dx.iter().enumerate().take(p.n) {
         if d == 0.0 {
             continue;
         }
