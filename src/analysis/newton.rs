@@ -69,12 +69,15 @@ pub const G_FORCE: f64 = 1e10;
 pub struct Newton {
     pub lu: Klu<f64>,
     rhs: Vec<f64>,
-    /// Per-row magnitude of the residual's terms.
-    scale: Vec<f64>,
     /// Residual-tolerance absolute part per row.
     ratol: Vec<f64>,
     pub stats: NewtonStats,
     timing: bool,
+    /// a0 of the current factorization (None: DC or not factored).
+    jac_a0: Option<f64>,
+    /// The last transient solve converged quickly: its factorization may
+    /// serve the next step.
+    jac_fresh_ok: bool,
 }
 
 impl Newton {
@@ -93,10 +96,11 @@ impl Newton {
         Ok(Newton {
             lu,
             rhs: vec![0.0; sys.n],
-            scale: vec![0.0; sys.n + 1],
             ratol,
             stats: NewtonStats::default(),
             timing: sys.opts.acct,
+            jac_a0: None,
+            jac_fresh_ok: false,
         })
     }
 
@@ -138,95 +142,66 @@ impl Newton {
             sys.load(cx, x, ws, a0);
             self.stats.loads += 1;
             self.stats.load_ns += self.since(t0);
-            // Residual r = F (+ a0 Q, fused) + hist (+ shunts) into rhs as −r.
-            let (f, fs) = (&ws.f[1..=n], &ws.fscale[1..=n]);
-            match hist {
-                Some(h) => {
-                    for ((((r, s), &fi), &fsi), &hi) in self
-                        .rhs
-                        .iter_mut()
-                        .zip(&mut self.scale[1..])
-                        .zip(f)
-                        .zip(fs)
-                        .zip(&h[1..=n])
-                    {
-                        *r = -(fi + hi);
-                        *s = fsi + hi.abs();
-                    }
-                }
-                None => {
-                    for (((r, s), &fi), &fsi) in
-                        self.rhs.iter_mut().zip(&mut self.scale[1..]).zip(f).zip(fs)
-                    {
-                        *r = -fi;
-                        *s = fsi;
-                    }
-                }
-            }
+            // Shunts and held nodes enter F (and its scale) directly.
             if terms.gshunt > 0.0 {
                 for &(i, s) in &sys.node_diag {
-                    self.rhs[i - 1] -= terms.gshunt * x[i];
+                    let v = terms.gshunt * x[i];
+                    ws.f[i] += v;
+                    ws.fscale[i] += v.abs();
                     ws.g[s.i()] += terms.gshunt;
                 }
             }
             for &(i, v) in terms.force {
-                self.rhs[i - 1] -= G_FORCE * (x[i] - v);
-                self.scale[i] += G_FORCE * v.abs();
+                ws.f[i] += G_FORCE * (x[i] - v);
+                ws.fscale[i] += G_FORCE * v.abs();
                 if let Some(&(j, s)) = sys.node_diag.get(i.wrapping_sub(1)) {
                     if j == i {
                         ws.g[s.i()] += G_FORCE;
                     }
                 }
             }
-            let (res_ok, _worst_res, worst_res_i) = {
-                let mut ok = true;
-                let mut any_bad = false;
-                for (((&r, &sc), &rt), &ra) in self
-                    .rhs
-                    .iter()
-                    .zip(&self.scale[1..])
-                    .zip(&sys.rtol[1..])
-                    .zip(&self.ratol[1..])
-                {
-                    // (NaN fails the comparison and is caught below)
-                    use std::cmp::Ordering::{Equal, Less};
-                    let bad = !matches!(r.abs().partial_cmp(&(rt * sc + ra)), Some(Less | Equal));
-                    any_bad |= bad;
-                }
-                let (mut worst, mut wi) = (0.0f64, 0usize);
-                if any_bad {
-                    ok = false;
-                    for (k, ((&r, &sc), (&rt, &ra))) in self
-                        .rhs
-                        .iter()
-                        .zip(&self.scale[1..])
-                        .zip(sys.rtol[1..].iter().zip(&self.ratol[1..]))
-                        .enumerate()
-                    {
-                        if !r.is_finite() {
-                            return self.fail(NewtonError::NonFinite { unknown: k + 1 });
-                        }
-                        let tol = rt * sc + ra;
-                        if r.abs() > tol {
-                            let ratio = r.abs() / tol.max(f64::MIN_POSITIVE);
-                            if ratio > worst {
-                                worst = ratio;
-                                wi = k + 1;
-                            }
-                        }
-                    }
-                }
-                (ok, worst, wi)
+            // Residual r = F (+ a0 Q, fused) + hist into rhs as −r, and its test.
+            let mut res_ok = true;
+            let mut wres = Worst::new();
+            let zero = [0.0f64];
+            let hs: &[f64] = match hist {
+                Some(h) => &h[1..=n],
+                None => &zero,
             };
+            let with_hist = hist.is_some();
+            // equal-length slices let the compiler drop the bounds checks
+            let (f, fs) = (&ws.f[1..=n], &ws.fscale[1..=n]);
+            let (rt, ra) = (&sys.rtol[1..=n], &self.ratol[1..=n]);
+            let rhs = &mut self.rhs[..n];
+            let hs = if with_hist { &hs[..n] } else { &hs[..1] };
+            for k in 0..n {
+                let h = if with_hist { hs[k] } else { 0.0 };
+                let r = -(f[k] + h);
+                rhs[k] = r;
+                let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
+                if !(r.abs() <= tol) {
+                    if !r.is_finite() {
+                        return self.fail(NewtonError::NonFinite { unknown: k + 1 });
+                    }
+                    res_ok = false;
+                    wres.offer(r.abs(), tol, k + 1);
+                }
+            }
             let t1 = self.now();
             // Chord step: in a transient solve, later iterations reuse the
             // first iteration's factorization while the corrections keep
             // shrinking fast; the residual is always the exact one, so the
             // converged point is the same, only reached more cheaply.
-            let chord = hist.is_some() && it > 0 && prev_ratio < f64::INFINITY && !refactor_next;
+            // Across time steps the factorization of the previous step is
+            // kept while the step size (a0) is the same and that solve
+            // converged within two iterations (DASSL-style Jacobian reuse).
+            let reuse_prev = it == 0 && hist.is_some() && self.jac_a0 == a0 && self.jac_fresh_ok;
+            let chord = reuse_prev
+                || (hist.is_some() && it > 0 && prev_ratio < f64::INFINITY && !refactor_next);
             if chord {
                 self.stats.chord += 1;
             } else if let Err(e) = self.lu.factor(&mut ws.g[..nnz]) {
+                self.jac_a0 = None;
                 return self.fail(match e {
                     LuError::Singular { col } => NewtonError::Singular {
                         unknown: col.map(|c| c + 1),
@@ -234,50 +209,40 @@ impl Newton {
                     LuError::Failed(_) => NewtonError::Singular { unknown: None },
                 });
             }
+            if !chord {
+                self.jac_a0 = a0;
+            }
             let t2 = self.now();
             self.stats.factor_ns += t2.saturating_sub(t1);
             if self.lu.solve(&mut self.rhs).is_err() {
                 return self.fail(NewtonError::Singular { unknown: None });
             }
             self.stats.solve_ns += self.since(t2);
-            // Update test on this iteration's own correction.
+            // Update test on this iteration's own correction, applying it:
+            // x_{k+1} = x_k + dx_k.
             let mut update_ok = true;
-            for (((&dx, &xo), (&rt, &at)), &xr) in self
-                .rhs
-                .iter()
-                .zip(&x[1..])
-                .zip(sys.rtol[1..].iter().zip(&sys.atol[1..]))
-                .zip(&sys.xref[1..])
-            {
+            let mut wupd = Worst::new();
+            let (dxs, xs) = (&self.rhs[..n], &mut x[1..=n]);
+            let (rt, at, xr) = (&sys.rtol[1..=n], &sys.atol[1..=n], &sys.xref[1..=n]);
+            let mut nonfinite = None;
+            for k in 0..n {
+                let dx = dxs[k];
+                let xo = xs[k];
                 let xn = xo + dx;
-                let tol = rt * xo.abs().max(xn.abs()).max(xr) + at;
-                update_ok &= dx.abs() <= tol;
-            }
-            let mut worst_ratio = 0.0f64;
-            let mut worst_upd = 0;
-            if !update_ok {
-                for (k, (((&dx, &xo), (&rt, &at)), &xr)) in self
-                    .rhs
-                    .iter()
-                    .zip(&x[1..])
-                    .zip(sys.rtol[1..].iter().zip(&sys.atol[1..]))
-                    .zip(&sys.xref[1..])
-                    .enumerate()
-                {
-                    let xn = xo + dx;
+                let tol = rt[k] * xo.abs().max(xn.abs()).max(xr[k]) + at[k];
+                if !(dx.abs() <= tol) {
                     if !xn.is_finite() {
-                        return self.fail(NewtonError::NonFinite { unknown: k + 1 });
+                        nonfinite = Some(k + 1);
                     }
-                    let tol = rt * xo.abs().max(xn.abs()).max(xr) + at;
-                    if dx.abs() > tol {
-                        let ratio = dx.abs() / tol;
-                        if ratio > worst_ratio {
-                            worst_ratio = ratio;
-                            worst_upd = k + 1;
-                        }
-                    }
+                    update_ok = false;
+                    wupd.offer(dx.abs(), tol, k + 1);
                 }
+                xs[k] = xn;
             }
+            if let Some(u) = nonfinite {
+                return self.fail(NewtonError::NonFinite { unknown: u });
+            }
+            let worst_ratio = wupd.ratio();
             if res_ok && !ws.limited {
                 // Converged; or stagnated: the residual is within tolerance and
                 // the correction stopped shrinking (Newton would have squared
@@ -288,32 +253,29 @@ impl Newton {
                     if !update_ok {
                         self.stats.stagnated += 1;
                     }
-                    // Take the last (small) correction too: x_k + dx_k is
-                    // quadratically closer to the solution than x_k. In the
-                    // transient, move the nonlinear charges along to first
-                    // order (q(x_k + dx) = q(x_k) + C·dx + O(dx²)) so that the
-                    // integration history stays consistent with x.
-                    for (xi, &dx) in x[1..].iter_mut().zip(&self.rhs) {
-                        *xi += dx;
-                    }
+                    // x holds x_k + dx_k (quadratically closer to the solution
+                    // than x_k). In the transient, move the nonlinear charges
+                    // along to first order (q(x_k + dx) = q(x_k) + C·dx +
+                    // O(dx²)) so the integration history stays consistent.
                     if a0.is_some() && !sys.nonlinear.is_empty() {
                         crate::system::spmv0(&sys.pattern, &ws.c, &self.rhs, &mut ws.q);
                         ws.q[0] = 0.0;
                     }
                     self.stats.iterations += it as u64 + 1;
+                    self.jac_fresh_ok = it < 2;
                     return Ok(it + 1);
                 }
             }
-            // a chord step that did not shrink the correction by 4× asks
-            // for a fresh Jacobian next time
-            refactor_next = chord && worst_ratio > 0.25 * prev_ratio;
+            // a chord step that did not shrink the correction by 4× (or a
+            // first step on an old factorization that is not already close)
+            // asks for a fresh Jacobian next time
+            refactor_next =
+                chord && (worst_ratio > 0.25 * prev_ratio || (reuse_prev && worst_ratio > 1e2));
             prev_ratio = worst_ratio;
-            worst = if !update_ok { worst_upd } else { worst_res_i };
-            for (xi, &dx) in x[1..].iter_mut().zip(&self.rhs) {
-                *xi += dx;
-            }
+            worst = if !update_ok { wupd.idx } else { wres.idx };
         }
         self.stats.iterations += max_iter as u64;
+        self.jac_fresh_ok = false;
         self.fail(NewtonError::NoConvergence {
             worst,
             iterations: max_iter,
@@ -336,6 +298,38 @@ impl Newton {
     #[inline]
     fn since(&self, t0: u64) -> u64 {
         self.now().saturating_sub(t0)
+    }
+}
+
+/// The row with the largest |v|/tol, tracked without a division per row.
+struct Worst {
+    num: f64,
+    den: f64,
+    idx: usize,
+}
+
+impl Worst {
+    fn new() -> Worst {
+        Worst {
+            num: 0.0,
+            den: 1.0,
+            idx: 0,
+        }
+    }
+    #[inline]
+    fn offer(&mut self, v: f64, tol: f64, idx: usize) {
+        if v * self.den > self.num * tol {
+            self.num = v;
+            self.den = tol;
+            self.idx = idx;
+        }
+    }
+    fn ratio(&self) -> f64 {
+        if self.num == 0.0 {
+            0.0
+        } else {
+            self.num / self.den.max(f64::MIN_POSITIVE)
+        }
     }
 }
 
