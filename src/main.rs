@@ -198,7 +198,7 @@ fn main() -> ExitCode {
                 print_op: !quiet,
                 acct: stats,
             };
-            let res = run(&parsed.netlist, &text, &mut cfg, sink.as_mut());
+            let res = run(parsed.netlist, &text, &mut cfg, sink.as_mut());
             bar.done();
             match res {
                 Err(d) => {

@@ -268,9 +268,21 @@ fn element() -> impl Strategy<Value = Element> {
     });
     let src = (any::<bool>(), nodes2(), source_spec()).prop_map(|(v, nodes, spec)| {
         if v {
-            ('v', ElementKind::VSource { nodes, spec })
+            (
+                'v',
+                ElementKind::VSource {
+                    nodes,
+                    spec: Box::new(spec),
+                },
+            )
         } else {
-            ('i', ElementKind::ISource { nodes, spec })
+            (
+                'i',
+                ElementKind::ISource {
+                    nodes,
+                    spec: Box::new(spec),
+                },
+            )
         }
     });
     let lin =
@@ -581,9 +593,9 @@ fn top_stmt() -> impl Strategy<Value = Stmt> {
                 items,
                 span: sp()
             })),
-        2 => analysis().prop_map(Stmt::Analysis),
-        2 => measure().prop_map(Stmt::Meas),
-        1 => step.prop_map(Stmt::Step),
+        2 => analysis().prop_map(|a| Stmt::Analysis(Box::new(a))),
+        2 => measure().prop_map(|m| Stmt::Meas(Box::new(m))),
+        1 => step.prop_map(|s| Stmt::Step(Box::new(s))),
         1 => prop_oneof![Just(".probe"), Just(".backanno"), Just(".width"), Just(".control")]
             .prop_map(|w| Stmt::Ignored { what: w.to_string(), span: sp() }),
     ]

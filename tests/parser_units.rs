@@ -432,7 +432,7 @@ fn continuation_lines_and_comments() {
                 },
                 span: Span::default()
             }),
-            Stmt::Analysis(Analysis::Op(Span::default()))
+            an(Analysis::Op(Span::default()))
         ]
     );
 }
@@ -652,7 +652,7 @@ fn mutual_inductance() {
 
 fn vspec(body: &str) -> SourceSpec {
     match el(body) {
-        ElementKind::VSource { spec, .. } | ElementKind::ISource { spec, .. } => spec,
+        ElementKind::VSource { spec, .. } | ElementKind::ISource { spec, .. } => *spec,
         k => panic!("{k:?}"),
     }
 }
@@ -705,7 +705,7 @@ fn source_dc_and_ac_forms() {
         el("I1 a b 1m"),
         ElementKind::ISource {
             nodes: nodes2("a", "b"),
-            spec: five_milli()
+            spec: Box::new(five_milli())
         }
     );
 }
@@ -1223,10 +1223,10 @@ fn save_and_print() {
 
 #[test]
 fn analyses() {
-    assert_eq!(one(".op"), Stmt::Analysis(Analysis::Op(Span::default())));
+    assert_eq!(one(".op"), an(Analysis::Op(Span::default())));
     assert_eq!(
         one(".dc V1 0 5 0.1 vcc 1 2 0.5"),
-        Stmt::Analysis(Analysis::Dc {
+        an(Analysis::Dc {
             sweeps: vec![
                 DcSweep {
                     var: ident("v1"),
@@ -1246,7 +1246,7 @@ fn analyses() {
     );
     assert_eq!(
         one(".ac dec 10 1 1G"),
-        Stmt::Analysis(Analysis::Ac {
+        an(Analysis::Ac {
             scale: AcScale::Dec,
             points: n(10.0),
             fstart: n(1.0),
@@ -1255,22 +1255,22 @@ fn analyses() {
         })
     );
     assert!(matches!(
-        one(".ac OCT 5 1k 1meg"),
-        Stmt::Analysis(Analysis::Ac {
+        ana(one(".ac OCT 5 1k 1meg")),
+        Analysis::Ac {
             scale: AcScale::Oct,
             ..
-        })
+        }
     ));
     assert!(matches!(
-        one(".ac lin 100 1 100"),
-        Stmt::Analysis(Analysis::Ac {
+        ana(one(".ac lin 100 1 100")),
+        Analysis::Ac {
             scale: AcScale::Lin,
             ..
-        })
+        }
     ));
     assert_eq!(
         one(".tran 1n 100n"),
-        Stmt::Analysis(Analysis::Tran {
+        an(Analysis::Tran {
             tstep: n(1e-9),
             tstop: n(1e-7),
             tstart: None,
@@ -1281,7 +1281,7 @@ fn analyses() {
     );
     assert_eq!(
         one(".tran 1n 100n 10n 0.1n UIC"),
-        Stmt::Analysis(Analysis::Tran {
+        an(Analysis::Tran {
             tstep: n(1e-9),
             tstop: n(1e-7),
             tstart: Some(n(1e-8)),
@@ -1291,8 +1291,8 @@ fn analyses() {
         })
     );
     assert!(matches!(
-        one(".tran 1n {tstop} uic"),
-        Stmt::Analysis(Analysis::Tran {
+        ana(one(".tran 1n {tstop} uic")),
+        Analysis::Tran {
             uic: true,
             tstart: None,
             tstop: Expr {
@@ -1300,13 +1300,13 @@ fn analyses() {
                 ..
             },
             ..
-        })
+        }
     ));
 }
 
 fn meas(body: &str) -> Measure {
     match one(body) {
-        Stmt::Meas(m) => m,
+        Stmt::Meas(m) => *m,
         s => panic!("{s:?}"),
     }
 }
@@ -1457,7 +1457,10 @@ fn meas_trig_targ_and_param() {
 #[test]
 fn step_statements() {
     let st = |body: &str| match one(body) {
-        Stmt::Step(s) => (s.var.name, s.sweep),
+        Stmt::Step(s) => {
+            let s = *s;
+            (s.var.name, s.sweep)
+        }
         s => panic!("{s:?}"),
     };
     assert_eq!(
@@ -1779,4 +1782,17 @@ fn realistic_rf_synapse_netlist() {
             params: vec![pa("area", n(1.0))]
         }
     );
+}
+
+/// `Stmt::Analysis` of an analysis (boxed in the AST).
+fn an(a: Analysis) -> Stmt {
+    Stmt::Analysis(Box::new(a))
+}
+
+/// The analysis of a statement that must be one.
+fn ana(s: Stmt) -> Analysis {
+    match s {
+        Stmt::Analysis(a) => *a,
+        other => panic!("not an analysis: {other:?}"),
+    }
 }

@@ -179,7 +179,7 @@ impl Newton {
                 let r = -(f[k] + h);
                 rhs[k] = r;
                 let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
-                if !(r.abs() <= tol) {
+                if r.abs().partial_cmp(&tol).is_none_or(|o| o.is_gt()) {
                     if !r.is_finite() {
                         return self.fail(NewtonError::NonFinite { unknown: k + 1 });
                     }
@@ -230,7 +230,7 @@ impl Newton {
                 let xo = xs[k];
                 let xn = xo + dx;
                 let tol = rt[k] * xo.abs().max(xn.abs()).max(xr[k]) + at[k];
-                if !(dx.abs() <= tol) {
+                if dx.abs().partial_cmp(&tol).is_none_or(|o| o.is_gt()) {
                     if !xn.is_finite() {
                         nonfinite = Some(k + 1);
                     }

@@ -103,20 +103,25 @@ pub struct RunSummary {
 /// Run a parsed netlist. `Err` only for errors before any analysis ran
 /// (elaboration); analysis failures are in `RunSummary::failures`, and the
 /// sink has been finished with `complete = false` in that case.
+///
+/// Takes the netlist by value: a run without `.step` drops the AST once the
+/// circuit is elaborated (it is large for big netlists); a `.step` run keeps
+/// it to elaborate each point.
 pub fn run(
-    nl: &Netlist,
+    nl: Netlist,
     text: &str,
     cfg: &mut RunConfig,
     sink: &mut dyn Sink,
 ) -> Result<RunSummary, Vec<Diagnostic>> {
-    check_overrides(nl, &cfg.overrides)?;
-    let mut base = elaborate(nl, &cfg.overrides)?;
+    check_overrides(&nl, &cfg.overrides)?;
+    let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
     let mut summary = RunSummary {
         warnings: base.warnings.clone(),
         ..Default::default()
     };
     if base.steps.is_empty() {
+        drop(nl);
         sink.begin_run(&base.title, text, None).map_err(io_diag)?;
         summary.points = 1;
         let mut prog = |f: f64| cfg.progress.set(f);
@@ -186,7 +191,7 @@ pub fn run(
                 ov.push((s.name.clone(), *v));
             }
         }
-        let status = match elaborate(nl, &ov) {
+        let status = match elaborate(&nl, &ov) {
             Ok(mut c) => {
                 c.options.acct |= cfg.acct;
                 for (s, v) in steps.iter().zip(row) {
@@ -701,7 +706,7 @@ pub fn simulate_str(
         print_op: false,
         acct: false,
     };
-    let summary = run(&parsed.netlist, text, &mut cfg, &mut sink).map_err(|d| {
+    let summary = run(parsed.netlist, text, &mut cfg, &mut sink).map_err(|d| {
         d.iter()
             .map(|x| x.short(&sm))
             .collect::<Vec<_>>()

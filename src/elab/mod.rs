@@ -265,7 +265,10 @@ impl<'a> Elab<'a> {
                         }
                     }
                 }
-                Stmt::Analysis(Analysis::Tran { tstep, tstop, .. }) => {
+                Stmt::Analysis(a) if matches!(**a, Analysis::Tran { .. }) => {
+                    let Analysis::Tran { tstep, tstop, .. } = &**a else {
+                        continue;
+                    };
                     if let (Some(a), Some(b)) = (self.eval(tstep, &top), self.eval(tstop, &top)) {
                         self.tran_defaults = TranDefaults { tstep: a, tstop: b };
                     }
@@ -291,7 +294,7 @@ impl<'a> Elab<'a> {
                     self.nodeset.extend(v);
                 }
                 Stmt::Save(s) => self.save(s),
-                Stmt::Meas(m) => self.measures.push(m.clone()),
+                Stmt::Meas(m) => self.measures.push((**m).clone()),
                 Stmt::Step(s) => self.step(s, &top),
                 Stmt::Ignored { what, span } => self.warnings.push(Diagnostic::warning(
                     *span,
@@ -1399,7 +1402,7 @@ fn stmt_span(s: &Stmt) -> Span {
         | Stmt::Temp(_, s)
         | Stmt::Global(_, s) => *s,
         Stmt::Save(s) => s.span,
-        Stmt::Analysis(a) => match a {
+        Stmt::Analysis(a) => match &**a {
             Analysis::Op(s) => *s,
             Analysis::Dc { span, .. } | Analysis::Ac { span, .. } | Analysis::Tran { span, .. } => {
                 *span

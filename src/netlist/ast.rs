@@ -56,9 +56,10 @@ pub enum Stmt {
     Global(Vec<Ident>, Span),
     /// `.save …` / `.print [analysis] …` (both select what is written).
     Save(SaveStmt),
-    Analysis(Analysis),
-    Meas(Measure),
-    Step(StepStmt),
+    // Rare and large: boxed so that a `Stmt` stays the size of an element.
+    Analysis(Box<Analysis>),
+    Meas(Box<Measure>),
+    Step(Box<StepStmt>),
     /// A dot-command that is accepted and ignored with a warning (`.probe`,
     /// `.control` … `.endc` block, `.backanno`, `.width`, …).
     Ignored {
@@ -112,10 +113,17 @@ pub enum ElementKind {
         inductors: [Ident; 2],
         coupling: Expr,
     },
-    /// `Vname n+ n- [DC] v [AC mag [phase]] [transient fn]`
-    VSource { nodes: [Node; 2], spec: SourceSpec },
+    /// `Vname n+ n- [DC] v [AC mag [phase]] [transient fn]` (boxed: keeps the
+    /// common element small in memory for netlists of 10⁵ elements).
+    VSource {
+        nodes: [Node; 2],
+        spec: Box<SourceSpec>,
+    },
     /// `Iname n+ n- …` (current flows from n+ through the source to n-).
-    ISource { nodes: [Node; 2], spec: SourceSpec },
+    ISource {
+        nodes: [Node; 2],
+        spec: Box<SourceSpec>,
+    },
     /// `Ename n+ n- nc+ nc- gain`
     Vcvs {
         nodes: [Node; 2],

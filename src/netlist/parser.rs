@@ -499,27 +499,27 @@ impl StmtParser {
             ".op" => {
                 not_in_subckt(c)?;
                 c.finish(".op")?;
-                Stmt::Analysis(Analysis::Op(line_span))
+                Stmt::Analysis(Box::new(Analysis::Op(line_span)))
             }
             ".dc" => {
                 not_in_subckt(c)?;
-                Stmt::Analysis(dc(c, line_span)?)
+                Stmt::Analysis(Box::new(dc(c, line_span)?))
             }
             ".ac" => {
                 not_in_subckt(c)?;
-                Stmt::Analysis(ac(c, line_span)?)
+                Stmt::Analysis(Box::new(ac(c, line_span)?))
             }
             ".tran" => {
                 not_in_subckt(c)?;
-                Stmt::Analysis(tran(c, line_span)?)
+                Stmt::Analysis(Box::new(tran(c, line_span)?))
             }
             ".meas" | ".measure" => {
                 not_in_subckt(c)?;
-                Stmt::Meas(meas(c, line_span)?)
+                Stmt::Meas(Box::new(meas(c, line_span)?))
             }
             ".step" => {
                 not_in_subckt(c)?;
-                Stmt::Step(step(c, line_span)?)
+                Stmt::Step(Box::new(step(c, line_span)?))
             }
             ".title" => {
                 let rest = c.line.text.get(kw_tok.end..).unwrap_or("").trim();
@@ -610,9 +610,15 @@ fn element(c: &mut Cur) -> DResult<Element> {
             let nodes = two_nodes(c, form)?;
             let spec = source_spec(c)?;
             if letter == 'v' {
-                ElementKind::VSource { nodes, spec }
+                ElementKind::VSource {
+                    nodes,
+                    spec: Box::new(spec),
+                }
             } else {
-                ElementKind::ISource { nodes, spec }
+                ElementKind::ISource {
+                    nodes,
+                    spec: Box::new(spec),
+                }
             }
         }
         'e' | 'g' => controlled(c, letter)?,

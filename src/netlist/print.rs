@@ -544,7 +544,7 @@ fn stmt(out: &mut String, s: &Stmt) {
         }
         Stmt::Analysis(a) => {
             let mut l;
-            match a {
+            match &**a {
                 Analysis::Op(_) => l = Line::new(".op"),
                 Analysis::Dc { sweeps, .. } => {
                     l = Line::new(".dc");
