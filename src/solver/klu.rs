@@ -1,19 +1,18 @@
-//! Sparse LU for circuit matrices: SuiteSparse KLU (vendored C via
-//! `klu_sys`) for the ordering and the pivot choice, and a static-pivot kernel
-//! ([`super::static_lu`]) for every refactorization and solve.
+//! Sparse LU for circuit matrices: SuiteSparse KLU (vendored C via `klu_sys`).
 //!
-//! - `klu_analyze` once per topology (BTF + AMD);
-//! - `klu_factor` (threshold partial pivoting, row scaling) when no pivot
-//!   sequence exists yet or the current one has degraded; its row and column
-//!   permutations P, Q are extracted and compiled into a [`StaticLu`];
-//! - every other factorization is a [`StaticLu::factor`] with those pivots.
-//!   Its pivot ratio min|u_jj| / max|u_jj| (KLU's `klu_rcond` estimate) is
-//!   compared with the ratio right after the pivoting factorization; if it
-//!   fell by more than [`REPIVOT_RATIO`] (or a pivot vanished) we pivot anew.
+//! - `klu_analyze` once per topology (BTF + AMD ordering);
+//! - `klu_factor` (threshold partial pivoting with row scaling) when no pivot
+//!   sequence exists yet or the current one has degraded;
+//! - `klu_refactor` with those pivots for every other factorization, without
+//!   rescaling (re-running `klu_scale` would cost about as much as the refactor).
+//!   The cheap pivot-ratio estimate `klu_rcond` = min|u_jj| / max|u_jj| is
+//!   compared with its value right after the pivoting factorization (measured
+//!   by an unscaled refactor of the same values, so like is compared with
+//!   like); if it fell by more than [`REPIVOT_RATIO`], or a pivot vanished,
+//!   we pivot anew.
 //! - A factorization is skipped when the values are bit-identical to the last
 //!   factored ones (linear circuit, same step size; see `track_reuse`).
 
-use super::static_lu::{LuScalar, StaticLu};
 use klu_sys as ffi;
 use num_complex::Complex64;
 use std::ptr;
@@ -46,7 +45,7 @@ impl CscPattern {
 }
 
 /// Scalar types KLU factors (real and complex double).
-pub trait KluScalar: LuScalar {
+pub trait KluScalar: Copy + Default + PartialEq {
     /// # Safety
     /// Raw FFI; pointers must be valid for the pattern.
     unsafe fn factor(
@@ -195,10 +194,8 @@ pub struct Klu<T: KluScalar> {
     /// Values of the last successful factorization (for reuse detection).
     last: Vec<T>,
     have_last: bool,
-    /// Pivot ratio right after the last pivoting factorization.
+    /// Pivot ratio (`klu_rcond`) right after the last pivoting factorization.
     ratio_pivot: f64,
-    /// Compiled static-pivot LU for the current pivot sequence.
-    kernel: Option<StaticLu<T>>,
     pub stats: LuStats,
     /// Compare values with the last factored ones and skip an unchanged
     /// matrix (worth it for linear circuits; costs two passes otherwise).
@@ -238,7 +235,6 @@ impl<T: KluScalar> Klu<T> {
             last: vec![T::default(); nnz],
             have_last: false,
             ratio_pivot: 0.0,
-            kernel: None,
             stats: LuStats::default(),
             track_reuse: true,
         })
@@ -268,7 +264,6 @@ impl<T: KluScalar> Klu<T> {
 
     fn full_factor(&mut self, values: &mut [T]) -> Result<(), LuError> {
         self.free_numeric();
-        self.kernel = None;
         self.stats.full += 1;
         // Row scaling (max) guides the pivot choice of MNA rows with mixed units.
         self.common.scale = 2;
@@ -292,70 +287,58 @@ impl<T: KluScalar> Klu<T> {
         if self.common.status != 0 {
             return Err(self.singular());
         }
-        // Compile the pivot sequence and factor with it: its pivot ratio is
-        // the baseline later refactorizations are judged against.
-        let (p, q) = self.permutations();
-        let mut kernel = StaticLu::build(&self.pattern, &p, &q);
-        match kernel.factor(values) {
-            Ok(ratio) if ratio > 0.0 => self.ratio_pivot = ratio,
-            Ok(_) => return Err(LuError::Singular { col: None }),
-            Err(col) => return Err(LuError::Singular { col: Some(col) }),
+        // Later refactors run unscaled; measure the pivot-ratio baseline the
+        // same way, by an unscaled refactor of these values.
+        if !self.refactor_unscaled(values) {
+            return Err(self.singular());
         }
-        self.kernel = Some(kernel);
+        self.ratio_pivot = self.common.rcond;
+        if self.ratio_pivot == 0.0 {
+            return Err(self.singular());
+        }
         Ok(())
     }
 
-    /// Row permutation (`Numeric->Pnum`) and column permutation
-    /// (`Symbolic->Q`) of the current KLU factorization: row/column k of
-    /// P·A·Q is row `p[k]` / column `q[k]` of A. (`klu_sys` does not build
-    /// `klu_extract`; the fields are read at their offsets in the vendored
-    /// KLU 1.3.9 `klu.h`: `int n, nblocks, lnz, unz, max_lnz_block,
-    /// max_unz_block; int *Pnum` and `double symmetry, est_flops, lnz, unz;
-    /// double *Lnz; int n, nz, *P, *Q`.)
-    fn permutations(&self) -> (Vec<i32>, Vec<i32>) {
-        let n = self.pattern.n;
-        // SAFETY: `numeric` and `symbolic` are live KLU objects owned by self,
-        // laid out as above (C layout, LP64): Pnum at byte 24, Q at byte 56,
-        // each pointing to n ints. Validated as permutations below.
-        let (p, q) = unsafe {
-            let pnum = *((self.numeric as *const u8).add(24) as *const *const i32);
-            let qq = *((self.symbolic as *const u8).add(56) as *const *const i32);
-            (
-                std::slice::from_raw_parts(pnum, n).to_vec(),
-                std::slice::from_raw_parts(qq, n).to_vec(),
+    /// `klu_refactor` without row scaling, then `klu_rcond`; false if KLU
+    /// reported a problem.
+    fn refactor_unscaled(&mut self, values: &mut [T]) -> bool {
+        self.common.scale = -1;
+        let r = unsafe {
+            T::refactor(
+                self.pattern.col_ptr.as_ptr(),
+                self.pattern.row_idx.as_ptr(),
+                values.as_mut_ptr(),
+                self.symbolic,
+                self.numeric,
+                self.common.as_mut(),
             )
         };
-        let is_perm = |v: &[i32]| {
-            let mut seen = vec![false; n];
-            v.iter().all(|&k| {
-                let ok = k >= 0 && (k as usize) < n && !seen[k as usize];
-                if ok {
-                    seen[k as usize] = true;
-                }
-                ok
-            })
-        };
-        assert!(is_perm(&p) && is_perm(&q), "KLU struct layout mismatch");
-        (p, q)
+        if r == 0 || self.common.status != 0 {
+            return false;
+        }
+        unsafe { T::rcond(self.symbolic, self.numeric, self.common.as_mut()) };
+        true
     }
 
     /// Factor the matrix with these values (CSC order of the pattern).
     /// The slice is `&mut` only for KLU's C API; it is not modified.
     pub fn factor(&mut self, values: &mut [T]) -> Result<(), LuError> {
         debug_assert_eq!(values.len(), self.pattern.nnz());
-        if self.track_reuse && self.have_last && self.kernel.is_some() && values == &self.last[..] {
+        if self.track_reuse && self.have_last && !self.numeric.is_null() && values == &self.last[..]
+        {
             self.stats.reused += 1;
             return Ok(());
         }
         self.have_last = false;
         let mut ok = false;
-        if let Some(k) = self.kernel.as_mut() {
-            match k.factor(values) {
-                Ok(ratio) if ratio >= REPIVOT_RATIO * self.ratio_pivot => {
-                    self.stats.refactor += 1;
-                    ok = true;
-                }
-                _ => self.stats.repivot += 1,
+        if !self.numeric.is_null() {
+            if self.refactor_unscaled(values)
+                && self.common.rcond >= REPIVOT_RATIO * self.ratio_pivot
+            {
+                self.stats.refactor += 1;
+                ok = true;
+            } else {
+                self.stats.repivot += 1;
             }
         }
         if !ok {
@@ -371,25 +354,41 @@ impl<T: KluScalar> Klu<T> {
     /// Solve A x = b in place (b → x). Requires a successful `factor`.
     pub fn solve(&mut self, b: &mut [T]) -> Result<(), LuError> {
         debug_assert_eq!(b.len(), self.pattern.n);
-        let Some(k) = self.kernel.as_mut() else {
+        if self.numeric.is_null() {
             return Err(LuError::Singular { col: None });
-        };
+        }
         self.stats.solves += 1;
-        k.solve(b);
+        let r = unsafe {
+            T::solve(
+                self.symbolic,
+                self.numeric,
+                self.pattern.n as i32,
+                b.as_mut_ptr(),
+                self.common.as_mut(),
+            )
+        };
+        if r == 0 {
+            return Err(LuError::Failed(self.common.status));
+        }
         Ok(())
     }
 
     /// Forget the last factorization (next `factor` pivots again).
     pub fn invalidate(&mut self) {
         self.have_last = false;
-        self.kernel = None;
         self.free_numeric();
     }
 
-    /// (nonzeros of L+U, elimination updates per factorization) of the
-    /// current pivot sequence, for reports.
-    pub fn fill(&self) -> Option<(usize, usize)> {
-        self.kernel.as_ref().map(|k| (k.nnz(), k.flops()))
+    /// (BTF blocks, nonzeros of L, nonzeros of U) of the current
+    /// factorization, for reports.
+    pub fn fill(&self) -> Option<(usize, usize, usize)> {
+        if self.numeric.is_null() {
+            return None;
+        }
+        // SAFETY: a live klu_numeric starts with `int n, nblocks, lnz, unz`
+        // (klu.h of the vendored KLU 1.3.9).
+        let head = unsafe { std::slice::from_raw_parts(self.numeric as *const i32, 4) };
+        Some((head[1] as usize, head[2] as usize, head[3] as usize))
     }
 }
 
