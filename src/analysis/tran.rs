@@ -141,7 +141,7 @@ pub fn transient(
     let mut cx = dc_ctx(sys, Mode::Tran);
     cx.time = 0.0;
     sys.sources(&cx, &mut ws);
-    sys.load(&cx, &x, &mut ws, None);
+    sys.load(&cx, &x, &mut ws, None, true);
     sys.mark_from_c(&ws.c);
     let mut q_n = ws.q.clone();
     if spec.uic {

@@ -299,6 +299,8 @@ pub struct Stamp<'a> {
     c: &'a mut [f64],
     a0: f64,
     fused: bool,
+    /// Whether Jacobian entries are wanted (false: residual-only evaluation).
+    jac: bool,
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -324,15 +326,25 @@ impl Stamp<'_> {
     /// Add `v` to ∂F/∂x at slot `s`.
     #[inline]
     pub fn g(&mut self, s: Slot, v: f64) {
-        self.g[s.i()] += v;
+        if self.jac {
+            self.g[s.i()] += v;
+        }
     }
     /// Add `v` to ∂Q/∂x at slot `s`.
     #[inline]
     pub fn c(&mut self, s: Slot, v: f64) {
-        if self.fused {
-            self.g[s.i()] += self.a0 * v;
+        if self.jac {
+            if self.fused {
+                self.g[s.i()] += self.a0 * v;
+            }
+            self.c[s.i()] += v;
         }
-        self.c[s.i()] += v;
+    }
+    /// Whether the Jacobian is being assembled (devices may skip computing
+    /// derivatives they would only stamp).
+    #[inline]
+    pub fn wants_jacobian(&self) -> bool {
+        self.jac
     }
 }
 
@@ -604,22 +616,33 @@ impl System {
     ///   C only (complete Q with [`System::add_linear_q`] for an accepted
     ///   point).
     ///
+    /// With `jacobian = false` (fused mode only: a chord iteration) `ws.g` and
+    /// `ws.c` are left as they were: the residual is computed, no Jacobian.
+    ///
     /// Sets `ws.limited` when a device limited its voltages.
-    pub fn load(&mut self, cx: &LoadCtx, x: &[f64], ws: &mut Workspace, a0: Option<f64>) {
+    pub fn load(
+        &mut self,
+        cx: &LoadCtx,
+        x: &[f64],
+        ws: &mut Workspace,
+        a0: Option<f64>,
+        jacobian: bool,
+    ) {
         let fused = a0.is_some();
+        let jac = jacobian || !fused;
         let a0 = a0.unwrap_or(0.0);
-        if fused {
-            if self.jlin_a0 != Some(a0) {
-                for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
-                    *j = g + a0 * c;
-                }
-                self.jlin_a0 = Some(a0);
+        if fused && self.jlin_a0 != Some(a0) {
+            for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
+                *j = g + a0 * c;
             }
+            self.jlin_a0 = Some(a0);
+        }
+        if fused && jac {
             ws.g.copy_from_slice(&self.jlin);
             if !self.nonlinear.is_empty() {
                 ws.c.iter_mut().for_each(|c| *c = 0.0);
             }
-        } else {
+        } else if !fused {
             ws.g.copy_from_slice(&self.g_lin);
             ws.c.copy_from_slice(&self.c_lin);
         }
@@ -636,6 +659,7 @@ impl System {
             c: &mut ws.c,
             a0,
             fused,
+            jac,
             limited: false,
         };
         for &k in &self.nonlinear {
