@@ -268,8 +268,7 @@ impl Newton {
                     // along to first order (q(x_k + dx) = q(x_k) + C·dx +
                     // O(dx²)) so the integration history stays consistent.
                     if a0.is_some() && !sys.nonlinear.is_empty() {
-                        crate::system::spmv0(&sys.pattern, &ws.c, &self.rhs, &mut ws.q);
-                        ws.q[0] = 0.0;
+                        sys.correct_charges(ws, &self.rhs);
                     }
                     self.stats.iterations += it as u64 + 1;
                     self.jac_fresh_ok = it < 2;

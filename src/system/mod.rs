@@ -301,6 +301,9 @@ pub struct Stamp<'a> {
     fused: bool,
     /// Whether Jacobian entries are wanted (false: residual-only evaluation).
     jac: bool,
+    /// Slots where nonlinear devices stamp ∂Q/∂x (recorded on first use).
+    c_seen: &'a mut [bool],
+    c_slots: &'a mut Vec<u32>,
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -338,6 +341,11 @@ impl Stamp<'_> {
                 self.g[s.i()] += self.a0 * v;
             }
             self.c[s.i()] += v;
+            if !self.c_seen[s.i()] {
+                self.c_seen[s.i()] = true;
+                // capacity reserved for every slot: never reallocates
+                self.c_slots.push(s.0);
+            }
         }
     }
     /// Whether the Jacobian is being assembled (devices may skip computing
@@ -385,6 +393,11 @@ pub struct System {
     /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
     jlin: Vec<f64>,
     jlin_a0: Option<f64>,
+    /// Slots where nonlinear devices have stamped ∂Q/∂x, and the column of
+    /// every slot (for the charge correction over those slots only).
+    c_seen: Vec<bool>,
+    c_slots: Vec<u32>,
+    slot_col: Vec<u32>,
     /// Unknown has a nonzero column in C (a differential variable; enters LTE).
     pub differential: Vec<bool>,
     /// Per-unknown absolute and relative tolerances (index 0 unused).
@@ -548,12 +561,21 @@ impl System {
             c_lin: vec![0.0; nnz + 1],
             jlin: vec![0.0; nnz + 1],
             jlin_a0: None,
+            c_seen: vec![false; nnz + 1],
+            c_slots: Vec::with_capacity(nnz + 1),
+            slot_col: Vec::new(),
             differential: vec![false; n + 1],
             atol,
             rtol,
             xref: vec![0.0; n + 1],
             opts: opts.clone(),
         };
+        sys.slot_col = vec![0u32; nnz + 1];
+        for col in 0..sys.n {
+            for k in sys.pattern.col_ptr[col] as usize..sys.pattern.col_ptr[col + 1] as usize {
+                sys.slot_col[k] = col as u32;
+            }
+        }
         sys.restamp_linear();
         Ok(sys)
     }
@@ -639,8 +661,8 @@ impl System {
         }
         if fused && jac {
             ws.g.copy_from_slice(&self.jlin);
-            if !self.nonlinear.is_empty() {
-                ws.c.iter_mut().for_each(|c| *c = 0.0);
+            for &k in &self.c_slots {
+                ws.c[k as usize] = 0.0;
             }
         } else if !fused {
             ws.g.copy_from_slice(&self.g_lin);
@@ -660,6 +682,8 @@ impl System {
             a0,
             fused,
             jac,
+            c_seen: &mut self.c_seen,
+            c_slots: &mut self.c_slots,
             limited: false,
         };
         for &k in &self.nonlinear {
@@ -692,6 +716,21 @@ impl System {
         }
     }
 
+    /// Move the nonlinear charges of a fused load along a Newton correction:
+    /// `q += C_nl·dx` (0-based `dx`), over the slots nonlinear devices stamp.
+    pub fn correct_charges(&self, ws: &mut Workspace, dx: &[f64]) {
+        let nnz = self.nnz();
+        for &k in &self.c_slots {
+            let k = k as usize;
+            if k >= nnz {
+                continue; // the trash slot (ground)
+            }
+            let r = self.pattern.row_idx[k] as usize + 1;
+            ws.q[r] += ws.c[k] * dx[self.slot_col[k] as usize];
+        }
+        ws.q[0] = 0.0;
+    }
+
     /// Name of unknown `i` for messages: `v(node)`, `i(dev)`, state name.
     pub fn unknown_label(&self, i: usize) -> String {
         let u = &self.unknowns[i];
@@ -722,25 +761,6 @@ fn spmv(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64]) {
             unsafe {
                 let r = *p.row_idx.get_unchecked(k) as usize + 1;
                 *y.get_unchecked_mut(r) += *vals.get_unchecked(k) * xc;
-            }
-        }
-    }
-}
-
-/// `y[r+1] += Σ A[r,c]·dx[c]` with a 0-based `dx` (Newton correction).
-pub fn spmv0(p: &CscPattern, vals: &[f64], dx: &[f64], y: &mut [f64]) {
-    assert!(
-        dx.len() >= p.n && y.len() > p.n && vals.len() >= p.nnz() && p.col_ptr.len() == p.n + 1
-    );
-    for (col, &d) in dx.iter().enumerate().take(p.n) {
-        if d == 0.0 {
-            continue;
-        }
-        for k in p.col_ptr[col] as usize..p.col_ptr[col + 1] as usize {
-            // SAFETY: as in `spmv`.
-            unsafe {
-                let r = *p.row_idx.get_unchecked(k) as usize + 1;
-                *y.get_unchecked_mut(r) += *vals.get_unchecked(k) * d;
             }
         }
     }
