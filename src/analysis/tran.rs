@@ -161,7 +161,9 @@ pub fn transient(
 
     let diff_idx: Vec<usize> = (1..n1).filter(|&i| sys.differential[i]).collect();
     let bp_devices: Vec<usize> = (0..sys.devices.len())
-        .filter(|&k| sys.devices[k].next_breakpoint(f64::NEG_INFINITY).is_some())
+        // any finite time before the analysis (a waveform's "strictly after"
+        // test is relative to |t|, so not −∞)
+        .filter(|&k| sys.devices[k].next_breakpoint(-f64::MAX).is_some())
         .collect();
     let next_bp = |sys: &System, t: f64| -> f64 {
         let mut b = tstop;
@@ -175,6 +177,37 @@ pub fn transient(
         b
     };
 
+    // First step: SPICE's tstep/10, and at most a tenth of the way to the
+    // first breakpoint (the first step after a breakpoint is backward Euler
+    // without a truncation-error estimate, so it must be short).
+    let mut h = (spec.tstep.min(tstop / 100.0) / 10.0).min(tmax);
+    let mut bp = next_bp(sys, 0.0);
+    if bp < tstop {
+        h = h.min(0.1 * bp);
+    }
+
+    // With `uic` the initial state fixes the charges/fluxes only; the
+    // algebraic unknowns (source currents, nodes without capacitance) follow
+    // from it. Solve for them by a backward-Euler step over a vanishing
+    // interval (consistent initialization), keeping the initial charges.
+    if spec.uic {
+        let hc = 1e-9 * h;
+        for (hi, &qi) in hist.iter_mut().zip(&q_n) {
+            *hi = -qi / hc;
+        }
+        let terms = Terms {
+            dynamic: Some((1.0 / hc, &hist)),
+            gshunt: 0.0,
+            force: &[],
+        };
+        cx.first_iter = true;
+        nt.solve(sys, &mut ws, &mut x, &mut cx, terms, opts.itl1)
+            .map_err(TranError::Op)?;
+        hist_pts = History::new(n1);
+        hist_pts.push(0.0, &x);
+        sys.accept_reference(&x);
+    }
+
     // ---- output at t = 0 (the uniform grid is tstart + k·tstep)
     let mut interp_buf = vec![0.0; n1];
     let mut out_k = 0usize;
@@ -185,11 +218,9 @@ pub fn transient(
     }
 
     let mut t = 0.0f64;
-    let mut h = (spec.tstep.min(tstop / 100.0) / 10.0).min(tmax);
     let mut h_prev = h;
     let maxord = if opts.maxord >= 2 { 2 } else { 1 };
     let mut force_be = false;
-    let mut bp = next_bp(sys, 0.0);
     let mut x_new = x.clone();
     let mut lte_worst = 0usize;
     let mut last_progress = 0.0;
