@@ -213,9 +213,11 @@ fn current_drive_kernel_and_dc_artefact() {
         assert!((v - exact).abs() < 1e-3 * peak);
     }
     // DC artefact at the operating point
-    let cases: [(&str, fn(f64) -> f64); 2] = [
+    // V(I) at ψ = 90°: R0·I + 2R0𝒜(α cosψ − sinψ)I²/(1+α²) for drive=2, R0·I for drive=1
+    type Law = fn(f64) -> f64;
+    let cases: [(&str, Law); 2] = [
         (card.as_str(), |i| {
-            R0 * i + 2.0 * R0 * A * (-1.0) * i * i / (1.0 + ALPHA * ALPHA)
+            R0 * i - 2.0 * R0 * A * i * i / (1.0 + ALPHA * ALPHA)
         }),
         (CARD, |i| R0 * i),
     ];
