@@ -11,6 +11,11 @@ use spinspice::output::memory::{MemAnalysis, MemorySink};
 use spinspice::output::AnalysisKind;
 use std::f64::consts::PI;
 
+/// Absolute path of a model card in `models/`.
+fn model_file(name: &str) -> String {
+    format!("{}/models/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 fn run(netlist: &str) -> MemorySink {
     let (sink, summary) = simulate_str(netlist, &[]).unwrap_or_else(|e| panic!("{e}\n{netlist}"));
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
@@ -168,8 +173,9 @@ fn relaxation_rate() {
 /// Power-only level (level=2) against the exact logistic solution of
 /// dp/dt = −2[Γ_G(1+Qp) − σI(1−p)]p for a constant current:
 /// p(t) = p∞ / (1 + (p∞/p_i − 1) e^{−at}), a = 2Γ_G(ξ−1), p∞ = (ξ−1)/(ξ+Q).
-/// Case 1: the thesis dynamical neuron (seed 002 Eq. 5.3, γ = 0.15/ns, input
-/// 0.5/ns ↔ 0.5 mA, steady state 1 − γ/I = 0.7). Case 2: Q = 2 with the
+/// Case 1: the thesis dynamical neuron (`models/plouet_dynamical.model`,
+/// seed 002 Eq. 5.3, γ = 0.15/ns, input 0.5/ns ↔ 0.5 mA, steady state
+/// 1 − γ/I = 0.7). Case 2: Q = 2 with the
 /// 8 mA clamp of seed 000 (I = 12 mA acts as 8 mA: ξ = 4, p∞ = 0.5).
 #[test]
 fn power_level_closed_form() {
@@ -183,7 +189,7 @@ fn power_level_closed_form() {
     }
     let cases = [
         Case {
-            card: ".model n STNO (level=2 gammag=7.5e7 sigma=0.5e12 q=0 pinit=0.01)",
+            card: "plouet_neuron",
             i: 0.5e-3,
             gg: 7.5e7,
             xi: 0.5e-3 / 0.15e-3,
@@ -191,7 +197,7 @@ fn power_level_closed_form() {
             t_end: 100e-9,
         },
         Case {
-            card: ".model n STNO (level=2 gammag={2*pi*20meg} ith=2m q=2 iclamp=8m pinit=0.01)",
+            card: "n gammag={2*pi*20meg}",
             i: 12e-3,
             gg: 2.0 * PI * 20e6,
             xi: 4.0,
@@ -201,8 +207,13 @@ fn power_level_closed_form() {
     ];
     for c in &cases {
         let nl = format!(
-            "power level\n{}\nI1 0 a DC {}\nYSTNO x1 a 0 n\n.save @x1[p]\n.tran 0.1n {} uic\n.end\n",
-            c.card, c.i, c.t_end
+            "power level\n.include {}\n\
+             .model n STNO (level=2 ith=2m q=2 iclamp=8m)\n\
+             I1 0 a DC {}\nYSTNO x1 a 0 {} pinit=0.01\n.save @x1[p]\n.tran 0.1n {} uic\n.end\n",
+            model_file("plouet_dynamical.model"),
+            c.i,
+            c.card,
+            c.t_end
         );
         let s = run(&nl);
         let a = tran(&s);
@@ -227,12 +238,16 @@ fn power_level_closed_form() {
 }
 
 /// The algebraic neuron: `.dc` sweep of the input current through the
-/// seed 004-code neuron card (I_th = 10 µA, Q = 2, clamp 4 I_th): the DC state
-/// is p0(min(I, 40 µA)/I_th), zero below threshold (pinit = 0).
+/// seed 004-code neuron card (`models/ross2023.model`: I_th = 10 µA, Q = 2,
+/// clamp 4 I_th): the DC state is p0(min(I, 40 µA)/I_th), zero below
+/// threshold (pinit = 0 on the instance).
 #[test]
 fn algebraic_neuron_dc_sweep() {
-    let nl = ".model neuron STNO (level=2 ith=10u q=2 iclamp=40u r0=1k drosc=1k pinit=0)\n\
-               I1 0 a DC 0\nYSTNO x1 a 0 neuron\n.save @x1[p] @x1[prf]\n.dc I1 0 60u 1u\n.end\n";
+    let nl = format!(
+        ".include {}\nI1 0 a DC 0\nYSTNO x1 a 0 ross_neuron pinit=0\n\
+         .save @x1[p] @x1[prf]\n.dc I1 0 60u 1u\n.end\n",
+        model_file("ross2023.model")
+    );
     let s = run(&format!("neuron\n{nl}"));
     let a = s.analysis(AnalysisKind::Dc).expect("dc");
     let p = a.signal("@x1[p]").expect("p");
