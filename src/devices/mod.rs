@@ -15,6 +15,8 @@ pub mod inductor;
 pub mod isource;
 pub mod mutual;
 pub mod resistor;
+pub mod spindiode;
+pub mod stno;
 pub mod vsource;
 pub mod waveform;
 
@@ -144,11 +146,16 @@ use crate::diag::{Diagnostic, Span};
 
 /// Construct a Xyce-style general device `Y<type> name … model …`.
 pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {
-    let _ = inst;
-    Err(Diagnostic::error(
-        type_span,
-        format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
-    ))
+    match dev_type {
+        "stno" => Ok(Box::new(stno::Stno::from_instance(inst, type_span)?)),
+        "sd" => Ok(Box::new(spindiode::SpinDiode::from_instance(
+            inst, type_span,
+        )?)),
+        _ => Err(Diagnostic::error(
+            type_span,
+            format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
+        )),
+    }
 }
 
 /// An evaluated parameter `name=value` with the span of its text.
