@@ -181,6 +181,50 @@ fn elaboration_errors_table() {
             "undefined parameter 'iss'",
             1,
         ),
+        // a parameter whose own definition fails is reported there, once
+        // (not again as "undefined" wherever it is used)
+        row(
+            "t\n.param a={b} b={a}\nV1 n 0 1\nR1 n 0 {a}\n.op\n",
+            2,
+            11,
+            "parameter cycle: a → b → a",
+            1,
+        ),
+        row(
+            "t\n.param a={a+1}\nV1 n 0 1\nR1 n 0 {a}\n.op\n",
+            2,
+            11,
+            "parameter cycle: a → a",
+            1,
+        ),
+        row(
+            "t\n.param z=0 r={1/z}\nV1 a 0 1\nR1 a 0 {r}\n.op\n",
+            2,
+            15,
+            "division by zero in '1 / z'",
+            1,
+        ),
+        row(
+            "t\n.param a={zz} b={2*a}\nV1 n 0 1\nR1 n 0 {b}\nR2 n 0 {a}\n.op\n",
+            2,
+            11,
+            "undefined parameter 'zz'",
+            1,
+        ),
+        row(
+            "t\n.subckt div in out params: r={zz}\nR1 in out {r}\nR2 out 0 1k\n.ends\nV1 a 0 1\nX1 a b div\n.op\n",
+            2,
+            31,
+            "undefined parameter 'zz'",
+            1,
+        ),
+        row(
+            "t\n.subckt s a\n.param q={1/0}\nR1 a 0 {q}\n.ends\nV1 a 0 1\nX1 a s\n.op\n",
+            3,
+            11,
+            "division by zero",
+            1,
+        ),
         row(
             "t\nV1 a 0 1\nR1 a 0 {1/0}\n.op\n",
             3,

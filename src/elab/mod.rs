@@ -28,7 +28,7 @@ use crate::expr::{Expr, ExprKind};
 use crate::netlist::ast::*;
 use crate::system::{Method, Options};
 use num_complex::Complex64;
-use params::{Globals, ScopeEnv};
+use params::{undefined_name, Globals, ScopeEnv};
 use std::collections::{HashMap, HashSet};
 
 /// An analysis with its arguments evaluated.
@@ -124,6 +124,8 @@ struct Scope<'a> {
     funcs: HashMap<String, &'a FuncDef>,
     /// Subcircuit names being instantiated (recursion check).
     chain: Vec<String>,
+    /// Local parameters whose definition failed (already reported).
+    failed: HashSet<String>,
 }
 
 struct PendingK {
@@ -236,6 +238,7 @@ impl<'a> Elab<'a> {
             models: HashMap::new(),
             funcs: HashMap::new(),
             chain: Vec::new(),
+            failed: HashSet::new(),
         };
         for st in &self.nl.statements {
             match st {
@@ -354,11 +357,36 @@ impl<'a> Elab<'a> {
     fn eval(&mut self, e: &Expr, scope: &Scope<'a>) -> Option<f64> {
         let r = eval(e, &self.env(scope));
         match r {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                self.take_param_errors();
+                Some(v)
+            }
             Err(d) => {
-                self.push_err(d);
+                self.report(d, scope);
                 None
             }
+        }
+    }
+
+    /// Record an evaluation error, after the errors of the parameters it
+    /// evaluated on the way (so a root cause comes first). An "undefined
+    /// parameter" error about a parameter whose own definition failed is a
+    /// follow-up of that failure and is dropped.
+    fn report(&mut self, d: Diagnostic, scope: &Scope<'a>) {
+        self.take_param_errors();
+        if let Some(n) = undefined_name(&d) {
+            if !scope.params.contains_key(n) && (scope.failed.contains(n) || self.globals.failed(n))
+            {
+                return;
+            }
+        }
+        self.push_err(d);
+    }
+
+    /// Move the errors of top-level parameters evaluated so far into the list.
+    fn take_param_errors(&mut self) {
+        for e in self.globals.take_errors() {
+            self.push_err(e);
         }
     }
 
@@ -647,7 +675,7 @@ impl<'a> Elab<'a> {
                 let sub = match sub {
                     Ok(s) => s,
                     Err(d) => {
-                        self.push_err(d);
+                        self.report(d, scope);
                         return;
                     }
                 };
@@ -824,6 +852,7 @@ impl<'a> Elab<'a> {
             models: scope.models.clone(),
             funcs: scope.funcs.clone(),
             chain: scope.chain.clone(),
+            failed: HashSet::new(),
         };
         inner.chain.push(def.name.name.clone());
         for (port, n) in def.ports.iter().zip(nodes) {
@@ -854,8 +883,13 @@ impl<'a> Elab<'a> {
                 Some(&v) => Some(v),
                 None => self.eval(&d.value, &inner),
             };
-            if let Some(v) = v {
-                inner.params.insert(d.name.name.clone(), v);
+            match v {
+                Some(v) => {
+                    inner.params.insert(d.name.name.clone(), v);
+                }
+                None => {
+                    inner.failed.insert(d.name.name.clone());
+                }
             }
         }
         // Local definitions.
@@ -876,8 +910,13 @@ impl<'a> Elab<'a> {
         for st in &def.body {
             if let Stmt::Param(list, _) = st {
                 for p in list {
-                    if let Some(v) = self.eval(&p.value, &inner) {
-                        inner.params.insert(p.name.name.clone(), v);
+                    match self.eval(&p.value, &inner) {
+                        Some(v) => {
+                            inner.params.insert(p.name.name.clone(), v);
+                        }
+                        None => {
+                            inner.failed.insert(p.name.name.clone());
+                        }
                     }
                 }
             }
@@ -955,7 +994,7 @@ impl<'a> Elab<'a> {
                 match Waveform::from_ast(f, &mut ev, d) {
                     Ok(w) => Some(w),
                     Err(e) => {
-                        self.push_err(e);
+                        self.report(e, scope);
                         return None;
                     }
                 }
