@@ -312,6 +312,43 @@ fn elaboration_errors_table() {
             "coupling coefficient of 'k1' must satisfy |k| ≤ 1 (got 1.5)",
             1,
         ),
+        // ---- references to other elements and nodes (caught by `check`,
+        // not only when the run builds the system)
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nF1 b 0 vx 2\nR2 b 0 1k\n.op\n",
+            4,
+            8,
+            "controlling device 'vx' of 'f1' does not exist",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nH1 b 0 vx 2\nR2 b 0 1k\n.op\n",
+            4,
+            8,
+            "controlling device 'vx' of 'h1' does not exist",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nB1 b 0 V=2*v(zz)\nR2 b 0 1k\n.op\n",
+            4,
+            12,
+            "'b1' refers to unknown node 'zz'",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nB1 b 0 I=v(a,zz)/1k\nR2 b 0 1k\n.op\n",
+            4,
+            10,
+            "'b1' refers to unknown node 'zz'",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nB1 b 0 V=2*i(vz)\nR2 b 0 1k\n.op\n",
+            4,
+            12,
+            "'b1' uses i(vz), which does not exist",
+            1,
+        ),
         // ---- statements naming nodes
         row(
             "t\nV1 a 0 1\nR1 a 0 1k\n.ic v(zz)=1\n.op\n",
@@ -422,6 +459,19 @@ fn elaboration_errors_table() {
         ),
     ];
     check_rows(&rows);
+}
+
+/// References to nodes and elements defined further down the netlist are
+/// fine (the checks above run once the whole circuit is known).
+#[test]
+fn forward_references_elaborate() {
+    for text in [
+        "t\nB1 b 0 V=2*v(a)+i(v1)\nR2 b 0 1k\nV1 a 0 1\nR1 a 0 1k\n.op\n",
+        "t\nF1 b 0 v1 2\nH1 c 0 v1 3\nR2 b 0 1k\nR3 c 0 1k\nV1 a 0 1\nR1 a 0 1k\n.op\n",
+        "t\n.subckt s p\nF1 p 0 vs 2\nVs q 0 1\nRq q 0 1k\n.ends\nX1 n s\nR1 n 0 1k\n.op\n",
+    ] {
+        assert_eq!(check(text), Vec::<String>::new(), "{text}");
+    }
 }
 
 /// Runs `text` (as `t.cir`) through the run driver; returns the `short()`

@@ -128,6 +128,29 @@ struct Scope<'a> {
     failed: HashSet<String>,
 }
 
+/// A name used by an element that must exist once the whole circuit is
+/// known (nodes and elements may be defined further down).
+enum PendingRef {
+    /// `v(node)` in a behavioural source (flattened node name).
+    Node {
+        owner: String,
+        node: String,
+        span: Span,
+    },
+    /// `i(dev)` in a behavioural source.
+    Current {
+        owner: String,
+        device: String,
+        span: Span,
+    },
+    /// The controlling source of F/H.
+    Control {
+        owner: String,
+        device: String,
+        span: Span,
+    },
+}
+
 struct PendingK {
     name: String,
     span: Span,
@@ -150,6 +173,7 @@ struct Elab<'a> {
     device_index: HashMap<String, usize>,
     inductors: HashMap<String, f64>,
     pending_k: Vec<PendingK>,
+    pending_refs: Vec<PendingRef>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     options: Options,
@@ -213,6 +237,7 @@ impl<'a> Elab<'a> {
             device_index: HashMap::new(),
             inductors: HashMap::new(),
             pending_k: Vec::new(),
+            pending_refs: Vec::new(),
             errors: Vec::new(),
             warnings,
             options: Options::default(),
@@ -284,6 +309,7 @@ impl<'a> Elab<'a> {
         }
         self.body(&self.nl.statements, &top);
         self.resolve_mutuals();
+        self.resolve_refs();
         // Circuit-level statements (need node numbers and devices).
         for st in &self.nl.statements {
             match st {
@@ -644,7 +670,13 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let c = Control::Current(format!("{}{}", scope.prefix, ctrl.name));
+                let flat = format!("{}{}", scope.prefix, ctrl.name);
+                self.pending_refs.push(PendingRef::Control {
+                    owner: name.clone(),
+                    device: flat.clone(),
+                    span: ctrl.span,
+                });
+                let c = Control::Current(flat);
                 let Some(g) = self.eval(gain, scope) else {
                     return;
                 };
@@ -681,11 +713,24 @@ impl<'a> Elab<'a> {
                 };
                 let mapped = self.map_probes(&sub, scope);
                 let mut ctrl = Vec::new();
-                mapped.for_each_probe(&mut |f, args, _| {
+                let mut refs = Vec::new();
+                mapped.for_each_probe(&mut |f, args, span| {
                     if f == "v" {
                         ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                        refs.extend(args.iter().map(|a| PendingRef::Node {
+                            owner: name.clone(),
+                            node: a.clone(),
+                            span,
+                        }));
+                    } else if f == "i" && args.len() == 1 {
+                        refs.push(PendingRef::Current {
+                            owner: name.clone(),
+                            device: args[0].clone(),
+                            span,
+                        });
                     }
                 });
+                self.pending_refs.append(&mut refs);
                 let dev = devices::behavioural::Behavioural::new(
                     name, line, ns, *output, mapped, ps, ctrl,
                 )
@@ -1035,6 +1080,48 @@ impl<'a> Elab<'a> {
                 )
                 .map(|d| Box::new(d) as Box<dyn Device>);
                 self.add_device(dev, k.span);
+            }
+        }
+    }
+
+    /// Check the names recorded in `pending_refs` now that every node and
+    /// element is known (the same checks the system build makes, so that
+    /// `check` reports them).
+    fn resolve_refs(&mut self) {
+        for r in std::mem::take(&mut self.pending_refs) {
+            match r {
+                PendingRef::Node { owner, node, span } => {
+                    if node != "0" && !self.node_index.contains_key(&node) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("'{owner}' refers to unknown node '{node}'"),
+                        ));
+                    }
+                }
+                PendingRef::Current {
+                    owner,
+                    device,
+                    span,
+                } => {
+                    if !self.device_index.contains_key(&device) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("'{owner}' uses i({device}), which does not exist"),
+                        ));
+                    }
+                }
+                PendingRef::Control {
+                    owner,
+                    device,
+                    span,
+                } => {
+                    if !self.device_index.contains_key(&device) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("controlling device '{device}' of '{owner}' does not exist"),
+                        ));
+                    }
+                }
             }
         }
     }
