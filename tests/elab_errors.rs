@@ -371,6 +371,27 @@ fn elaboration_errors_table() {
             "no node 'zz' in the circuit",
             1,
         ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\n.save v(a) i(zz)\n.op\n",
+            4,
+            12,
+            "no device 'zz' in the circuit",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\n.step param zz list 1 2\n.op\n",
+            4,
+            13,
+            "'.step zz': no parameter or device of that name",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\n.step vz list 1 2\n.op\n",
+            4,
+            7,
+            "'.step vz': no parameter or device of that name",
+            1,
+        ),
         // ---- options and analyses
         row(
             "t\nV1 a 0 1\nR1 a 0 1k\n.options reltol=-1\n.op\n",

@@ -1437,6 +1437,13 @@ impl<'a> Elab<'a> {
                     }
                 }
                 ExprKind::Probe { func, args } if func == "i" && args.len() == 1 => {
+                    if !self.device_index.contains_key(&args[0]) {
+                        self.push_err(Diagnostic::error(
+                            it.span,
+                            format!("no device '{}' in the circuit", args[0]),
+                        ));
+                        continue;
+                    }
                     self.saves.push(SaveItem::Current {
                         label: format!("i({})", args[0]),
                         device: args[0].clone(),
@@ -1506,6 +1513,14 @@ impl<'a> Elab<'a> {
                 }
                 .frequencies();
             }
+        }
+        let name = &s.var.name;
+        if name != "temp" && !self.globals.defined(name) && !self.device_index.contains_key(name) {
+            self.push_err(Diagnostic::error(
+                s.var.span,
+                format!("'.step {name}': no parameter or device of that name"),
+            ));
+            return;
         }
         self.steps.push(StepSpec {
             name: s.var.name.clone(),

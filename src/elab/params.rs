@@ -52,6 +52,10 @@ impl<'a> Globals<'a> {
     pub fn define_func(&mut self, f: &'a FuncDef) {
         self.funcs.insert(f.name.name.clone(), f);
     }
+    /// Whether a top-level `.param` of that name exists.
+    pub fn defined(&self, name: &str) -> bool {
+        self.exprs.contains_key(name)
+    }
     pub fn override_value(&self, name: &str) -> Option<f64> {
         self.overrides.get(name).copied()
     }
