@@ -297,6 +297,20 @@ fn elaboration_errors_table() {
             "duplicate element name 'x1.r1'",
             1,
         ),
+        row(
+            "t\n.subckt s a\nR1 a 0 1k\n.ends\nV1 a 0 1\nX1 a s\nX1 a s\n.op\n",
+            7,
+            1,
+            "duplicate element name 'x1'",
+            1,
+        ),
+        row(
+            "t\n.subckt in a\nR1 a 0 1k\n.ends\n.subckt out a\nXi a in\nxI a in\n.ends\nV1 a 0 1\nX1 a out\n.op\n",
+            7,
+            1,
+            "duplicate element name 'x1.xi'",
+            1,
+        ),
         // ---- K
         row(
             "t\nV1 a 0 1\nR1 a b 1k\nL1 b 0 1u\nK1 L1 R1 0.5\n.op\n",

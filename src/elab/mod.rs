@@ -174,6 +174,8 @@ struct Elab<'a> {
     inductors: HashMap<String, f64>,
     pending_k: Vec<PendingK>,
     pending_refs: Vec<PendingRef>,
+    /// Flattened names of subcircuit instances (`x1`, `x1.x2`).
+    instances: HashSet<String>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     options: Options,
@@ -238,6 +240,7 @@ impl<'a> Elab<'a> {
             inductors: HashMap::new(),
             pending_k: Vec::new(),
             pending_refs: Vec::new(),
+            instances: HashSet::new(),
             errors: Vec::new(),
             warnings,
             options: Options::default(),
@@ -849,6 +852,14 @@ impl<'a> Elab<'a> {
         params: &[ParamAssign],
         scope: &Scope<'a>,
     ) {
+        if !self.instances.insert(name.to_string()) {
+            self.push_err(
+                Diagnostic::error(el.span, format!("duplicate element name '{name}'")).with_help(
+                    "another subcircuit instance with this name was defined earlier; element names must be unique",
+                ),
+            );
+            return;
+        }
         let Some(def) = scope.subckts.get(&subckt.name).copied() else {
             self.push_err(Diagnostic::error(
                 subckt.span,
