@@ -116,6 +116,27 @@ fn elaboration_errors_table() {
             "model 'rm' has type 'r', but diode 'd1' needs a type D model",
             1,
         ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 dm\n.model dm d (is=1e-14)\n.op\n",
+            3,
+            8,
+            "model 'dm' has type 'd', but resistor 'r1' needs a type R model",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a 0 1k\nC1 a 0 1n rm\n.model rm r (rsh=1)\n.op\n",
+            4,
+            11,
+            "model 'rm' has type 'r', but capacitor 'c1' needs a type C model",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a b 1k\nL1 b 0 1u dm\n.model dm d (is=1e-14)\n.op\n",
+            4,
+            11,
+            "model 'dm' has type 'd', but inductor 'l1' needs a type L model",
+            1,
+        ),
         // ---- subcircuits
         row(
             "t\nV1 a 0 1\nR1 a 0 1k\nX1 a 0 foo\n.op\n",

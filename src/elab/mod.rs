@@ -559,10 +559,25 @@ impl<'a> Elab<'a> {
                 let Some(ps) = self.pvalues(params, scope) else {
                     return;
                 };
+                let (what, letter, kinds): (&str, &str, &[&str]) = match &el.kind {
+                    ElementKind::Resistor { .. } => ("resistor", "R", &["r", "res"]),
+                    ElementKind::Capacitor { .. } => ("capacitor", "C", &["c"]),
+                    _ => ("inductor", "L", &["l"]),
+                };
                 let card = match model {
                     Some(m) => match self.lookup_model(&m.name, scope) {
                         Some(md) => match self.model_card(md, scope) {
-                            Some(c) => Some(c),
+                            Some(c) if kinds.contains(&c.kind.as_str()) => Some(c),
+                            Some(c) => {
+                                self.push_err(Diagnostic::error(
+                                    m.span,
+                                    format!(
+                                        "model '{}' has type '{}', but {what} '{name}' needs a type {letter} model",
+                                        c.name, c.kind
+                                    ),
+                                ));
+                                return;
+                            }
                             None => return,
                         },
                         None => {
