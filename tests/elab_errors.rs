@@ -341,6 +341,13 @@ fn elaboration_errors_table() {
             1,
         ),
         row(
+            "t\nV1 a 0 1\nR1 a b 1k\nL1 b 0 1u\nK1 L1 L2 0.5\n.op\n",
+            5,
+            7,
+            "'k1' couples 'l2', which does not exist",
+            1,
+        ),
+        row(
             "t\nV1 a 0 1\nR1 a b 1\nL1 b 0 1u\nL2 c 0 1u\nR2 c 0 1\nK1 L1 L2 1.5\n.op\n",
             7,
             10,

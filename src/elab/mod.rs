@@ -1084,12 +1084,14 @@ impl<'a> Elab<'a> {
                 match self.inductors.get(&k.l[j]) {
                     Some(&v) => *val = v,
                     None => {
+                        let why = if self.device_index.contains_key(&k.l[j]) {
+                            "is not an inductor"
+                        } else {
+                            "does not exist"
+                        };
                         self.push_err(Diagnostic::error(
                             k.l_spans[j],
-                            format!(
-                                "'{}' couples '{}', which is not an inductor",
-                                k.name, k.l[j]
-                            ),
+                            format!("'{}' couples '{}', which {why}", k.name, k.l[j]),
                         ));
                         ok = false;
                     }
