@@ -1292,7 +1292,7 @@ impl<'a> Elab<'a> {
                 }
                 if !(0.0..stop).contains(&start) {
                     self.push_err(Diagnostic::error(
-                        *span,
+                        tstart.as_ref().map_or(*span, |e| e.span),
                         format!("tstart ({start}) must be in [0, tstop)"),
                     ));
                     return;
@@ -1300,7 +1300,7 @@ impl<'a> Elab<'a> {
                 if let Some(m) = max {
                     if !(m > 0.0 && m.is_finite()) {
                         self.push_err(Diagnostic::error(
-                            *span,
+                            tmax.as_ref().map_or(*span, |e| e.span),
                             format!("tmax must be positive (got {m})"),
                         ));
                         return;
@@ -1338,17 +1338,15 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 }
-                if !(f1 > 0.0 && f2 >= f1 && f2.is_finite()) && *scale != AcScale::Lin {
+                // point at fstart when it is out of range, else at fstop
+                let lin = *scale == AcScale::Lin;
+                let start_ok = f1.is_finite() && if lin { f1 >= 0.0 } else { f1 > 0.0 };
+                let bad = if start_ok { fstop.span } else { fstart.span };
+                if !(start_ok && f2 >= f1 && f2.is_finite()) {
+                    let lower = if lin { "0 ≤" } else { "0 <" };
                     self.push_err(Diagnostic::error(
-                        *span,
-                        format!("need 0 < fstart ≤ fstop (got {f1}, {f2})"),
-                    ));
-                    return;
-                }
-                if *scale == AcScale::Lin && !(f1 >= 0.0 && f2 >= f1 && f2.is_finite()) {
-                    self.push_err(Diagnostic::error(
-                        *span,
-                        format!("need 0 ≤ fstart ≤ fstop (got {f1}, {f2})"),
+                        bad,
+                        format!("need {lower} fstart ≤ fstop (got {f1}, {f2})"),
                     ));
                     return;
                 }
