@@ -545,14 +545,21 @@ fn elaboration_errors_table() {
             "t\nV1 a 0 1\nR1 a b 1k\nD1 b 0 dm\n.model dm d (is=0)\n.op\n",
             5,
             14,
-            "IS",
+            "IS must be positive (diode 'd1', got 0)",
             1,
         ),
         row(
             "t\nV1 a 0 1\nR1 a b 1k\nD1 b 0 dm\n.model dm d (is=-1e-14)\n.op\n",
             5,
             14,
-            "IS",
+            "IS must be positive (diode 'd1', got -0.00000000000001)",
+            1,
+        ),
+        row(
+            "t\nV1 a 0 1\nR1 a b 1k\nD1 b 0 dm\n.model dm d (is=1e-14 rs=-1)\n.op\n",
+            5,
+            23,
+            "RS must be ≥ 0 (diode 'd1', got -1)",
             1,
         ),
         row(
