@@ -546,3 +546,164 @@ fn tmax_bounds_every_step() {
         .fold(0.0f64, f64::max);
     assert!(free > 2e-6, "largest free step {free:e}");
 }
+
+// ============================================================ E F G H B K
+
+/// Complex arithmetic for the closed forms (kept local and explicit).
+#[derive(Clone, Copy, Debug)]
+struct C(f64, f64);
+impl C {
+    fn add(self, o: C) -> C {
+        C(self.0 + o.0, self.1 + o.1)
+    }
+    fn mul(self, o: C) -> C {
+        C(self.0 * o.0 - self.1 * o.1, self.0 * o.1 + self.1 * o.0)
+    }
+    fn div(self, o: C) -> C {
+        let d = o.0 * o.0 + o.1 * o.1;
+        C(
+            (self.0 * o.0 + self.1 * o.1) / d,
+            (self.1 * o.0 - self.0 * o.1) / d,
+        )
+    }
+    fn scale(self, k: f64) -> C {
+        C(self.0 * k, self.1 * k)
+    }
+    fn abs(self) -> f64 {
+        self.0.hypot(self.1)
+    }
+    fn arg(self) -> f64 {
+        self.1.atan2(self.0)
+    }
+}
+
+/// Transformer: V1 —R1— p, L1 p–0, L2 s–0 coupled by k, RL s–0.
+/// Loop equations (I1 into L1 at p, I2 into L2 at s):
+///   (R1 + jωL1)·I1 + jωM·I2 = V,   jωM·I1 + (RL + jωL2)·I2 = 0,
+/// so I1 = V / (R1 + jωL1 + ω²M²/(RL + jωL2)), I2 = −jωM·I1/(RL + jωL2),
+/// v(s) = −RL·I2, v(p) = V − R1·I1.
+fn transformer(f: f64, r1: f64, l1: f64, l2: f64, k: f64, rl: f64) -> (C, C) {
+    let w = 2.0 * PI * f;
+    let m = k * (l1 * l2).sqrt();
+    let zsec = C(rl, w * l2);
+    let zin = C(r1, w * l1).add(C(w * w * m * m, 0.0).div(zsec));
+    let i1 = C(1.0, 0.0).div(zin);
+    let i2 = C(0.0, -w * m).mul(i1).div(zsec);
+    let vs = i2.scale(-rl);
+    let vp = C(1.0, 0.0).add(i1.scale(-r1));
+    (vp, vs)
+}
+
+#[test]
+fn coupled_inductors_ac_match_the_loop_equations() {
+    let nl = "xfmr ac\nV1 in 0 AC 1\nR1 in p 10\nL1 p 0 10u\nL2 s 0 10u\nRL s 0 50\nK1 L1 L2 0.9\n\
+              .ac dec 20 1k 100meg\n.end\n";
+    let sink = sim(nl);
+    let ac = an(&sink, AnalysisKind::Ac);
+    assert_eq!(ac.sweep.len(), 101);
+    let (sr, si) = (col(ac, "v(s)"), ac.signal_im("v(s)").unwrap());
+    let (pr, pi) = (col(ac, "v(p)"), ac.signal_im("v(p)").unwrap());
+    for (k, &f) in ac.sweep.iter().enumerate() {
+        let (vp, vs) = transformer(f, 10.0, 10e-6, 10e-6, 0.9, 50.0);
+        let got_s = C(sr[k], si[k]);
+        let got_p = C(pr[k], pi[k]);
+        let es = C(got_s.0 - vs.0, got_s.1 - vs.1).abs() / vs.abs();
+        let ep = C(got_p.0 - vp.0, got_p.1 - vp.1).abs() / vp.abs();
+        assert!(
+            es < 1e-9 && ep < 1e-9,
+            "f = {f:e}: v(s) {got_s:?} vs {vs:?}, v(p) {got_p:?} vs {vp:?}"
+        );
+    }
+}
+
+#[test]
+fn coupled_inductors_sine_steady_state() {
+    // 1 MHz sine into the transformer above. The natural modes decay with
+    // the eigenvalues of L⁻¹R (computed here); after 20 µs they are below
+    // 1e-7 and v(s) is the phasor solution |Vs|·sin(ωt + arg Vs).
+    let (r1, l1, l2, k, rl, f) = (10.0, 10e-6, 10e-6, 0.9, 50.0, 1e6);
+    let m = k * f64::sqrt(l1 * l2);
+    let det = l1 * l2 - m * m;
+    // L⁻¹R = [[L2·R1, −M·RL], [−M·R1, L1·RL]] / det
+    let (a, b, c, d) = (l2 * r1 / det, -m * rl / det, -m * r1 / det, l1 * rl / det);
+    let tr = a + d;
+    let slowest = 0.5 * (tr - ((tr * tr) - 4.0 * (a * d - b * c)).sqrt());
+    assert!((-slowest * 20e-6).exp() < 1e-7, "slowest rate {slowest:e}");
+    let nl = format!(
+        "xfmr tran\nV1 in 0 SIN(0 1 1meg)\nR1 in p 10\nL1 p 0 10u\nL2 s 0 10u\nRL s 0 50\nK1 L1 L2 0.9\n\
+         {TIGHT}.tran 1n 24u\n.end\n"
+    );
+    let sink = sim(&nl);
+    let trn = an(&sink, AnalysisKind::Tran);
+    let (_, vs) = transformer(f, r1, l1, l2, k, rl);
+    let amp = vs.abs();
+    let ph = vs.arg();
+    let e = max_err(trn, "v(s)", |t| amp * (2.0 * PI * f * t + ph).sin(), 20e-6);
+    assert!(e < 1e-4 * amp, "max error {e:e} (amplitude {amp:e})");
+}
+
+#[test]
+fn behavioural_amplifier_saturates_and_vi_stage_drives_a_resistor() {
+    // B-V with limit(), a B-I transconductor, and E with VALUE={…}
+    let nl = "b sources\nV1 in 0 0\nB1 amp 0 V=limit(10*v(in),-1,1)\nRa amp 0 1k\n\
+              B2 0 out I=1m*v(in)\nRo out 0 2k\nE1 e 0 VALUE={2*v(in)+1}\nRe e 0 1k\n\
+              B3 c 0 V=v(in) > 0 ? 0.5 : -0.5\nRc c 0 1k\n.dc v1 -0.5 0.5 0.01\n.end\n";
+    let sink = sim(nl);
+    let dc = an(&sink, AnalysisKind::Dc);
+    assert_eq!(dc.sweep.len(), 101);
+    let (amp, out, e, c) = (
+        col(dc, "v(amp)"),
+        col(dc, "v(out)"),
+        col(dc, "v(e)"),
+        col(dc, "v(c)"),
+    );
+    for (k, &v) in dc.sweep.iter().enumerate() {
+        assert_abs(
+            amp[k],
+            (10.0 * v).clamp(-1.0, 1.0),
+            1e-12,
+            "saturating amplifier",
+        );
+        // 1 mA/V · v(in) injected into `out` through 2 kΩ
+        assert_abs(out[k], 2.0 * v, 1e-12, "V→I stage");
+        assert_abs(e[k], 2.0 * v + 1.0, 1e-12, "E VALUE");
+        let want_c = if v > 0.0 { 0.5 } else { -0.5 };
+        assert_abs(c[k], want_c, 1e-12, "ternary");
+    }
+    // in transient with a sine input, the amplifier clips at ±1
+    let nl = "clip\nV1 in 0 SIN(0 0.5 1k)\nB1 amp 0 V=limit(10*v(in),-1,1)\nRa amp 0 1k\n.tran 10u 2m\n.end\n";
+    let sink = sim(nl);
+    let trn = an(&sink, AnalysisKind::Tran);
+    let vin = col(trn, "v(in)");
+    for (t, (a, vi)) in trn.sweep.iter().zip(col(trn, "v(amp)").iter().zip(vin)) {
+        assert_abs(*vi, 0.5 * (2.0 * PI * 1e3 * t).sin(), 1e-12, "source");
+        assert_abs(*a, (10.0 * vi).clamp(-1.0, 1.0), 1e-12, "clipped output");
+    }
+}
+
+#[test]
+fn current_controlled_sources_in_dc_and_ac() {
+    // Vs (0 V) senses the current I from `in` into node a, which feeds R2
+    // to ground and R1–C1: I = V/R2 in DC, V/R2 + V/(R1 + 1/(jωC)) in AC.
+    // F1 (gain 3) draws 3·I from node f through itself to ground, so
+    // v(f) = −3·I·Rf; H1 gives v(h) = 2k·I.
+    let nl = "cc\nV1 in 0 DC 2 AC 1\nVs in a 0\nR2 a 0 4k\nR1 a b 1k\nC1 b 0 1n\n\
+              F1 f 0 Vs 3\nRf f 0 500\nH1 h 0 Vs 2k\nRh h 0 1k\n.op\n.ac dec 10 1k 10meg\n.end\n";
+    let sink = sim(nl);
+    let op = an(&sink, AnalysisKind::Op);
+    let idc = 2.0 / 4e3;
+    assert_rel(col(op, "i(vs)")[0], idc, 1e-12, "i(vs)");
+    assert_rel(col(op, "v(f)")[0], -3.0 * idc * 500.0, 1e-12, "F in DC");
+    assert_rel(col(op, "v(h)")[0], 2e3 * idc, 1e-12, "H in DC");
+    let ac = an(&sink, AnalysisKind::Ac);
+    assert_eq!(ac.sweep.len(), 41);
+    for (k, &f) in ac.sweep.iter().enumerate() {
+        let w = 2.0 * PI * f;
+        let i = C(1.0 / 4e3, 0.0).add(C(1.0, 0.0).div(C(1e3, -1.0 / (w * 1e-9))));
+        for (sig, want) in [("v(f)", i.scale(-3.0 * 500.0)), ("v(h)", i.scale(2e3))] {
+            let got = C(col(ac, sig)[k], ac.signal_im(sig).unwrap()[k]);
+            let e = C(got.0 - want.0, got.1 - want.1).abs() / want.abs();
+            assert!(e < 1e-9, "{sig} at {f:e} Hz: {got:?} vs {want:?}");
+        }
+    }
+}
