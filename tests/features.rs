@@ -707,3 +707,172 @@ fn current_controlled_sources_in_dc_and_ac() {
         }
     }
 }
+
+// ================================================================ sources
+
+/// PULSE(V1 V2 TD TR TF PW PER), by its definition (linear edges).
+fn pulse(t: f64, v1: f64, v2: f64, td: f64, tr: f64, tf: f64, pw: f64, per: f64) -> f64 {
+    if t < td {
+        return v1;
+    }
+    let tau = (t - td) % per;
+    if tau < tr {
+        v1 + (v2 - v1) * tau / tr
+    } else if tau < tr + pw {
+        v2
+    } else if tau < tr + pw + tf {
+        v2 + (v1 - v2) * (tau - tr - pw) / tf
+    } else {
+        v1
+    }
+}
+
+/// Whether `t` is among the output times (to 1e-12 relative).
+fn has_time(ts: &[f64], t: f64) -> bool {
+    ts.iter()
+        .any(|x| (x - t).abs() <= 1e-12 * t.abs().max(1e-30))
+}
+
+#[test]
+fn pulse_and_pwl_corners_are_output_points() {
+    // a diode clamp makes the circuit nonlinear; the sources themselves are
+    // written as v(p) and v(w)
+    let nl = "corners\nVp p 0 PULSE(0 1 1u 0.1u 0.2u 1u 3u)\nRp p a 1k\nD1 a 0 dm\n\
+              Vw w 0 PWL(0 0 0.5u 1 1.7u 1 2.2u -1 4u 0.25)\nRw w 0 1k\n\
+              .model dm d (is=1e-14)\n.tran 10n 8u\n.end\n";
+    let sink = sim(nl);
+    let tr = an(&sink, AnalysisKind::Tran);
+    let (vp, vw) = (col(tr, "v(p)"), col(tr, "v(w)"));
+    let mut corners = Vec::new();
+    for k in 0..3 {
+        let base = 1e-6 + 3e-6 * k as f64;
+        for c in [0.0, 0.1e-6, 1.1e-6, 1.3e-6] {
+            if base + c < 8e-6 {
+                corners.push(base + c);
+            }
+        }
+    }
+    for &c in &corners {
+        assert!(has_time(&tr.sweep, c), "PULSE corner {c:e} missing");
+    }
+    for c in [0.5e-6, 1.7e-6, 2.2e-6, 4e-6] {
+        assert!(has_time(&tr.sweep, c), "PWL corner {c:e} missing");
+    }
+    // every output point carries the waveform values of the definitions
+    let pwl_t = [0.0, 0.5e-6, 1.7e-6, 2.2e-6, 4e-6];
+    let pwl_v = [0.0, 1.0, 1.0, -1.0, 0.25];
+    for (k, &t) in tr.sweep.iter().enumerate() {
+        assert_abs(
+            vp[k],
+            pulse(t, 0.0, 1.0, 1e-6, 0.1e-6, 0.2e-6, 1e-6, 3e-6),
+            1e-9,
+            "pulse",
+        );
+        let w = common::interp(&pwl_t, &pwl_v, t);
+        assert_abs(vw[k], w, 1e-9, "pwl");
+    }
+}
+
+#[test]
+fn pwl_delay_and_repeat_shift_the_corners() {
+    // PWL(0 0 1u 1 2u 0) r=0 td=0.5u: the shape repeats from t = 0 (of the
+    // list) every 2 µs, the whole thing delayed by 0.5 µs
+    let nl = "pwl r td\nVw w 0 PWL(0 0 1u 1 2u 0) r=0 td=0.5u\nRw w 0 1k\n.tran 10n 7u\n.end\n";
+    let sink = sim(nl);
+    let tr = an(&sink, AnalysisKind::Tran);
+    let vw = col(tr, "v(w)");
+    for c in [0.5e-6, 1.5e-6, 2.5e-6, 3.5e-6, 4.5e-6, 5.5e-6, 6.5e-6] {
+        assert!(has_time(&tr.sweep, c), "corner {c:e} missing");
+    }
+    for (k, &t) in tr.sweep.iter().enumerate() {
+        let tau = t - 0.5e-6;
+        let want = if tau <= 0.0 {
+            0.0
+        } else {
+            let p = tau % 2e-6;
+            if p <= 1e-6 {
+                p / 1e-6
+            } else {
+                (2e-6 - p) / 1e-6
+            }
+        };
+        assert_abs(vw[k], want, 1e-9, "repeated pwl");
+    }
+}
+
+/// ngspice's value of `v(node)` at the given times (its rawfile interpolated
+/// linearly onto them; ngspice is run with a step small enough that the
+/// interpolation error is below `tol`).
+fn ngspice_at(netlist: &str, node: &str, times: &[f64]) -> Option<Vec<f64>> {
+    if !common::have_ngspice() {
+        return None;
+    }
+    let dir = common::scratch(&format!("src-{node}"));
+    let plots = common::run_ngspice(&dir, netlist);
+    let p = plots
+        .iter()
+        .find(|p| p.name.to_lowercase().contains("transient"))?;
+    let t = p.get("time");
+    let y = p.get(&format!("v({node})"));
+    Some(times.iter().map(|&x| common::interp(t, y, x)).collect())
+}
+
+#[test]
+fn sffm_am_exp_sources_follow_their_formulas() {
+    // SFFM(VO VA FC MDI FS): VO + VA·sin(2π·FC·t + MDI·sin(2π·FS·t))
+    // AM(VA VO MF FC TD):    VA·(VO + sin(2π·MF·τ))·sin(2π·FC·τ), τ = t − TD > 0, else 0
+    // EXP(V1 V2 TD1 TAU1 TD2 TAU2): V1 until TD1, then towards V2 with TAU1,
+    //                              from TD2 back towards V1 with TAU2
+    let body = "Vf f 0 SFFM(0.1 1 200k 3 20k)\nRf f 0 1k\n\
+                Va a 0 AM(2 0.5 20k 200k 5u)\nRa a 0 1k\n\
+                Ve e 0 EXP(-1 2 10u 5u 40u 8u)\nRe e 0 1k\n";
+    let sink = sim(&format!("sources\n{body}.tran 50n 100u\n.end\n"));
+    let tr = an(&sink, AnalysisKind::Tran);
+    let sffm = |t: f64| 0.1 + (2.0 * PI * 200e3 * t + 3.0 * (2.0 * PI * 20e3 * t).sin()).sin();
+    let am = |t: f64| {
+        let tau = t - 5e-6;
+        if tau <= 0.0 {
+            0.0
+        } else {
+            2.0 * (0.5 + (2.0 * PI * 20e3 * tau).sin()) * (2.0 * PI * 200e3 * tau).sin()
+        }
+    };
+    let exp = |t: f64| {
+        let (v1, v2, td1, tau1, td2, tau2) = (-1.0, 2.0, 10e-6, 5e-6, 40e-6, 8e-6);
+        let mut v = v1;
+        if t > td1 {
+            v += (v2 - v1) * (1.0 - (-(t - td1) / tau1).exp());
+        }
+        if t > td2 {
+            v += (v1 - v2) * (1.0 - (-(t - td2) / tau2).exp());
+        }
+        v
+    };
+    let (f, a, e) = (col(tr, "v(f)"), col(tr, "v(a)"), col(tr, "v(e)"));
+    for (k, &t) in tr.sweep.iter().enumerate() {
+        assert_abs(f[k], sffm(t), 1e-9, &format!("sffm at {t:e}"));
+        assert_abs(a[k], am(t), 1e-9, &format!("am at {t:e}"));
+        assert_abs(e[k], exp(t), 1e-9, &format!("exp at {t:e}"));
+    }
+    // the source delays are breakpoints
+    for c in [5e-6, 10e-6, 40e-6] {
+        assert!(has_time(&tr.sweep, c), "delay {c:e} is not an output point");
+    }
+    // and ngspice agrees with the formulas (same netlist, fine step): checks
+    // that the formulas above are the SPICE ones
+    let times: Vec<f64> = (1..200).map(|k| k as f64 * 0.5e-6 + 0.123e-6).collect();
+    let ng = format!("sources\n{body}.options reltol=1e-6\n.tran 1n 100u 0 1n\n.end\n");
+    for (node, fun) in [("f", &sffm as &dyn Fn(f64) -> f64), ("a", &am), ("e", &exp)] {
+        let Some(vals) = ngspice_at(&ng, node, &times) else {
+            return;
+        };
+        for (t, v) in times.iter().zip(&vals) {
+            assert_abs(
+                *v,
+                fun(*t),
+                2e-3,
+                &format!("ngspice v({node}) at {t:e} vs formula"),
+            );
+        }
+    }
+}
