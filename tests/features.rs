@@ -711,7 +711,7 @@ fn current_controlled_sources_in_dc_and_ac() {
 // ================================================================ sources
 
 /// PULSE(V1 V2 TD TR TF PW PER), by its definition (linear edges).
-fn pulse(t: f64, v1: f64, v2: f64, td: f64, tr: f64, tf: f64, pw: f64, per: f64) -> f64 {
+fn pulse(t: f64, [v1, v2, td, tr, tf, pw, per]: [f64; 7]) -> f64 {
     if t < td {
         return v1;
     }
@@ -764,7 +764,7 @@ fn pulse_and_pwl_corners_are_output_points() {
     for (k, &t) in tr.sweep.iter().enumerate() {
         assert_abs(
             vp[k],
-            pulse(t, 0.0, 1.0, 1e-6, 0.1e-6, 0.2e-6, 1e-6, 3e-6),
+            pulse(t, [0.0, 1.0, 1e-6, 0.1e-6, 0.2e-6, 1e-6, 3e-6]),
             1e-9,
             "pulse",
         );
@@ -875,4 +875,230 @@ fn sffm_am_exp_sources_follow_their_formulas() {
             );
         }
     }
+}
+
+// =================================================================== .meas
+
+#[test]
+fn meas_tran_on_a_sine_against_closed_forms() {
+    // v(in) = sin(2π·1k·t), sampled at least every µs
+    let f = 1e3;
+    let w = 2.0 * PI * f;
+    let nl = "meas tran\nV1 in 0 SIN(0 1 1k)\nR1 in 0 1k\n.tran 1u 2m 0 1u\n\
+              .meas tran avg1 avg v(in) from=0 to=1m\n\
+              .meas tran avgq avg v(in) from=0 to=0.25m\n\
+              .meas tran rms1 rms v(in) from=0 to=1m\n\
+              .meas tran pp1 pp v(in)\n\
+              .meas tran min1 min v(in)\n\
+              .meas tran max1 max v(in)\n\
+              .meas tran int1 integ v(in) from=0 to=0.5m\n\
+              .meas tran find1 find v(in) at=0.125m\n\
+              .meas tran when1 when v(in)=0.5 rise=1\n\
+              .meas tran when2 when v(in)=0.5 cross=2\n\
+              .meas tran fall2 when v(in)=-0.5 fall=2\n\
+              .meas tran tt trig v(in) val=0.5 rise=1 targ v(in) val=-0.5 fall=1\n\
+              .meas tran findw find i(v1) when v(in)=0.5 rise=2\n\
+              .meas tran p1 param='max1-min1'\n.end\n";
+    let (sink, _, report) = sim_report(nl);
+    // ∫₀^T sin = (1 − cos ωT)/ω
+    assert_abs(meas(&sink, "avg1"), 0.0, 1e-5, "avg over a period");
+    assert_rel(
+        meas(&sink, "avgq"),
+        (1.0 - (w * 0.25e-3).cos()) / w / 0.25e-3,
+        1e-5,
+        "avg over a quarter",
+    );
+    assert_rel(meas(&sink, "rms1"), 0.5f64.sqrt(), 1e-5, "rms");
+    assert_abs(meas(&sink, "pp1"), 2.0, 2e-5, "pp");
+    assert_abs(meas(&sink, "min1"), -1.0, 1e-5, "min");
+    assert_abs(meas(&sink, "max1"), 1.0, 1e-5, "max");
+    assert_rel(
+        meas(&sink, "int1"),
+        2.0 / w,
+        1e-5,
+        "integ over a half period",
+    );
+    assert_abs(meas(&sink, "find1"), (w * 0.125e-3).sin(), 1e-5, "find at");
+    // sin = 0.5 rising at 1/12 period, falling at 5/12; −0.5 falling at 7/12
+    let per = 1.0 / f;
+    assert_rel(meas(&sink, "when1"), per / 12.0, 1e-5, "when rise");
+    assert_rel(meas(&sink, "when2"), 5.0 * per / 12.0, 1e-5, "when cross 2");
+    assert_rel(
+        meas(&sink, "fall2"),
+        per + 7.0 * per / 12.0,
+        1e-5,
+        "when fall 2",
+    );
+    assert_rel(meas(&sink, "tt"), 0.5 * per, 1e-5, "trig/targ");
+    // i(v1) = −v(in)/1k, found where v(in) = 0.5 the second time it rises
+    assert_rel(meas(&sink, "findw"), -0.5e-3, 1e-5, "find when");
+    assert_abs(
+        meas(&sink, "p1"),
+        meas(&sink, "max1") - meas(&sink, "min1"),
+        1e-15,
+        "param",
+    );
+    assert_abs(meas(&sink, "p1"), 2.0, 2e-5, "param value");
+    // each measure is printed as `name = value`
+    for name in ["avg1", "rms1", "pp1", "when1", "tt", "p1"] {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = ")))
+            .unwrap_or_else(|| panic!("no line for {name} in\n{report}"));
+        let v: f64 = line[name.len() + 3..].trim().parse().unwrap();
+        assert_eq!(v, meas(&sink, name), "{line}");
+    }
+}
+
+#[test]
+fn meas_dc_on_a_divider() {
+    // v(b) = v1/4 exactly; the sweep is linear so every measure is exact
+    let nl = "meas dc\nV1 a 0 0\nR1 a b 3k\nR2 b 0 1k\n.dc v1 0 10 0.1\n\
+              .meas dc vb6 find v(b) at=6\n\
+              .meas dc vwhen when v(b)=1.1\n\
+              .meas dc vmax max v(b)\n\
+              .meas dc vavg avg v(b)\n\
+              .meas dc vint integ v(b)\n\
+              .meas dc vpp pp v(b) from=2 to=4\n.end\n";
+    let sink = sim(nl);
+    assert_abs(meas(&sink, "vb6"), 1.5, 1e-12, "find at");
+    assert_abs(meas(&sink, "vwhen"), 4.4, 1e-9, "when");
+    assert_abs(meas(&sink, "vmax"), 2.5, 1e-12, "max");
+    assert_abs(meas(&sink, "vavg"), 1.25, 1e-12, "avg");
+    assert_abs(meas(&sink, "vint"), 12.5, 1e-9, "integ");
+    assert_abs(meas(&sink, "vpp"), 0.5, 1e-12, "pp in a window");
+}
+
+#[test]
+fn meas_ac_bandwidth_of_an_rc_lowpass() {
+    // H = 1/(1 + jωRC): |H|dB = −3 at ω·RC = √(10^0.3 − 1), i.e. 0.9976/(2πRC)
+    let (r, c) = (1e3, 1e-9);
+    let fc = 1.0 / (2.0 * PI * r * c);
+    let f3 = (10f64.powf(0.3) - 1.0).sqrt() * fc;
+    let nl = "meas ac\nV1 in 0 AC 1\nR1 in out 1k\nC1 out 0 1n\n.ac dec 200 1k 10meg\n\
+              .meas ac f3db when vdb(out)=-3\n\
+              .meas ac gfc find vdb(out) at=159154.94309189535\n\
+              .meas ac pfc find vp(out) at=159154.94309189535\n\
+              .meas ac g0 max vdb(out)\n.end\n";
+    let (sink, _, report) = sim_report(nl);
+    let got = meas(&sink, "f3db");
+    assert_rel(got, f3, 1e-4, "−3 dB frequency");
+    assert_rel(got, fc, 3e-3, "close to 1/(2πRC)");
+    assert_abs(meas(&sink, "gfc"), -10.0 * 2f64.log10(), 1e-4, "gain at fc");
+    assert_abs(meas(&sink, "pfc"), -PI / 4.0, 1e-4, "phase at fc (rad)");
+    let g0 = -10.0 * (1.0 + (1e3 / fc).powi(2)).log10();
+    assert_abs(meas(&sink, "g0"), g0, 1e-9, "gain at the first point");
+    assert!(report.lines().any(|l| l.starts_with("f3db = ")), "{report}");
+}
+
+// ============================================================ .op report
+
+/// Root of (10 − v)/1k = 1e-9·e^{40 v} by bisection.
+fn exp_node() -> f64 {
+    let g = |v: f64| (10.0 - v) / 1e3 - 1e-9 * (40.0 * v).exp();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..200 {
+        let m = 0.5 * (lo + hi);
+        if g(m) > 0.0 {
+            lo = m;
+        } else {
+            hi = m;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+fn op_method(report: &str) -> &str {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("operating point ("))
+        .unwrap_or_else(|| panic!("no operating point line in\n{report}"));
+    let inner = &line["operating point (".len()..];
+    inner.split(',').next().unwrap()
+}
+
+#[test]
+fn op_reports_the_method_that_worked() {
+    // an easy circuit: plain Newton
+    let (sink, _, report) = sim_report("easy\nV1 a 0 1\nR1 a b 1k\nR2 b 0 1k\n.op\n.end\n");
+    assert_eq!(op_method(&report), "Newton", "{report}");
+    assert_abs(
+        col(an(&sink, AnalysisKind::Op), "v(b)")[0],
+        0.5,
+        1e-12,
+        "divider",
+    );
+    // 1 nA·e^{40 v} drawn from node a, fed by 10 V through 1 kΩ: Newton from
+    // v = 0 jumps to v ≈ 10 where e^{400} overflows, whatever ITL1 is; a
+    // continuation method must find v* ≈ 0.40
+    let want = exp_node();
+    for itl in [3, 100] {
+        let nl = format!(
+            "hard\nV1 in 0 10\nR1 in a 1k\nB1 a 0 I=1e-9*exp(40*v(a))\n\
+             .options itl1={itl} reltol=1e-9 vntol=1e-12\n.op\n.end\n"
+        );
+        let (sink, _, report) = sim_report(&nl);
+        let m = op_method(&report);
+        assert!(
+            m == "gmin stepping" || m == "source stepping",
+            "itl1={itl}: {report}"
+        );
+        assert_abs(
+            col(an(&sink, AnalysisKind::Op), "v(a)")[0],
+            want,
+            1e-9,
+            "v(a)",
+        );
+        // the listing holds every saved value as `name = value`
+        assert!(report.lines().any(|l| l.starts_with("v(a) = ")), "{report}");
+    }
+}
+
+// ================================================================== .save
+
+fn csv_header(nl: &str) -> String {
+    let dir = common::scratch("save");
+    let path = dir.join("out.csv");
+    let mut sm = SourceMap::new();
+    let parsed = parse_str("t.cir", nl, Path::new("."), &mut sm).expect("parses");
+    let mut sink = spinspice::output::open_sink(&path).unwrap();
+    let mut report = Vec::new();
+    let mut np = NoProgress;
+    let mut cfg = RunConfig {
+        overrides: Vec::new(),
+        report: &mut report,
+        progress: &mut np,
+        print_op: false,
+        acct: false,
+    };
+    let s = run(parsed.netlist, nl, &mut cfg, sink.as_mut()).unwrap();
+    assert!(s.failures.is_empty());
+    drop(sink);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    text.lines().next().unwrap().to_string()
+}
+
+#[test]
+fn save_selects_exactly_the_columns() {
+    let base = "save\nV1 a 0 SIN(0 1 1meg)\nR1 a b 1k\nR2 b 0 1k\nL1 b c 1u\nR3 c 0 50\n";
+    let tran = ".tran 10n 1u\n.end\n";
+    assert_eq!(
+        csv_header(&format!("{base}.save v(a,b) i(r1) i(v1)\n{tran}")),
+        // a name holding the separator is quoted (RFC 4180)
+        "time,\"v(a,b)\",i(r1),i(v1)"
+    );
+    assert_eq!(
+        csv_header(&format!("{base}.save v(c)\n{tran}")),
+        "time,v(c)"
+    );
+    // default and `.save all`: node voltages, then branch currents
+    let all = "time,v(a),v(b),v(c),i(v1),i(l1)";
+    assert_eq!(csv_header(&format!("{base}{tran}")), all);
+    assert_eq!(csv_header(&format!("{base}.save all\n{tran}")), all);
+    // `all` plus an extra probe appends it
+    assert_eq!(
+        csv_header(&format!("{base}.save all i(r2)\n{tran}")),
+        format!("{all},i(r2)")
+    );
 }
