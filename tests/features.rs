@@ -733,6 +733,60 @@ fn current_controlled_sources_in_dc_and_ac() {
     }
 }
 
+#[test]
+fn voltage_controlled_sources_e_and_g_in_dc_and_ac() {
+    // E1 = 5·v(in); G1 draws 2 mS·v(in) from node g to ground through
+    // itself (current from n+ to n−), so v(g) = −2m·v(in)·Rg; the VALUE
+    // forms give 3·v(in) − 1 and a current of 1m·v(in)² into node q.
+    let nl = "eg\nV1 in 0 DC 0.4 AC 1 30\nRi in 0 1k\nE1 e 0 in 0 5\nRe e 0 1k\n\
+              G1 g 0 in 0 2m\nRg g 0 500\nE2 ev 0 VALUE={3*v(in)-1}\nRev ev 0 1k\n\
+              G2 0 q VALUE={1m*v(in)*v(in)}\nRq q 0 2k\n.op\n.ac lin 3 1k 3k\n.end\n";
+    let sink = sim(nl);
+    let op = an(&sink, AnalysisKind::Op);
+    assert_abs(col(op, "v(e)")[0], 2.0, 1e-12, "E");
+    assert_abs(col(op, "v(g)")[0], -2e-3 * 0.4 * 500.0, 1e-12, "G");
+    assert_abs(col(op, "v(ev)")[0], 3.0 * 0.4 - 1.0, 1e-12, "E VALUE");
+    assert_abs(col(op, "v(q)")[0], 1e-3 * 0.16 * 2e3, 1e-12, "G VALUE");
+    // AC: linear gains on the 1∠30° input; the VALUE sources linearized at
+    // the operating point (d/dv of 3v − 1 is 3, of 1m·v² is 2m·v = 0.8 mS)
+    let ac = an(&sink, AnalysisKind::Ac);
+    let vin = C((30f64).to_radians().cos(), (30f64).to_radians().sin());
+    for (sig, gain) in [
+        ("v(e)", 5.0),
+        ("v(g)", -2e-3 * 500.0),
+        ("v(ev)", 3.0),
+        ("v(q)", 0.8e-3 * 2e3),
+    ] {
+        let want = vin.scale(gain);
+        for k in 0..3 {
+            let got = C(col(ac, sig)[k], ac.signal_im(sig).unwrap()[k]);
+            let e = C(got.0 - want.0, got.1 - want.1).abs();
+            assert!(e < 1e-12, "{sig}: {got:?} vs {want:?}");
+        }
+    }
+}
+
+#[test]
+fn nested_subcircuits_with_parameters_functions_and_globals() {
+    let nl = "subckt\n.func par(a,b) {a*b/(a+b)}\n.param rtop=1k\n\
+              .subckt div in out params: r1=1k r2={2*r1}\nR1 in out {r1}\nR2 out 0 {r2}\n.ends\n\
+              .subckt two in out params: k=1\nX1 in mid div r1={k*rtop}\nX2 mid out div r1={par(k*rtop,k*rtop)}\n.ends\n\
+              V1 a 0 1\nXa a b two k=2\n\
+              .global vg\nVg vg 0 3\n.subckt useg o\nRg vg o 1k\nRo o 0 2k\n.ends\nXg o useg\n\
+              .op\n.end\n";
+    let sink = sim(nl);
+    let op = an(&sink, AnalysisKind::Op);
+    // k = 2: X1 is 2k over 4k, X2 is par(2k, 2k) = 1k over 2k. Node mid sees
+    // 4k ∥ (1k + 2k) = 12/7 k against 2k from a.
+    let load = 4e3 * 3e3 / 7e3;
+    let vmid = load / (2e3 + load);
+    assert_rel(col(op, "v(xa.mid)")[0], vmid, 1e-12, "xa.mid");
+    assert_rel(col(op, "v(b)")[0], vmid * 2.0 / 3.0, 1e-12, "b");
+    // the global node vg is the same inside the subcircuit: 3 V · 2k/3k
+    assert_rel(col(op, "v(o)")[0], 2.0, 1e-12, "global");
+    assert!(col(op, "v(vg)")[0] == 3.0);
+}
+
 // ================================================================ sources
 
 /// PULSE(V1 V2 TD TR TF PW PER), by its definition (linear edges).
