@@ -134,7 +134,7 @@ impl Diode {
                 .unwrap_or(inst.span);
             Err(Diagnostic::error(
                 span,
-                format!("{what} of diode '{}' (got {v})", inst.name),
+                format!("{what} (diode '{}', got {v})", inst.name),
             ))
         };
         if !(p.is > 0.0 && p.is.is_finite()) {

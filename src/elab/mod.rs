@@ -28,7 +28,7 @@ use crate::expr::{Expr, ExprKind};
 use crate::netlist::ast::*;
 use crate::system::{Method, Options};
 use num_complex::Complex64;
-use params::{Globals, ScopeEnv};
+use params::{undefined_name, Globals, ScopeEnv};
 use std::collections::{HashMap, HashSet};
 
 /// An analysis with its arguments evaluated.
@@ -124,6 +124,31 @@ struct Scope<'a> {
     funcs: HashMap<String, &'a FuncDef>,
     /// Subcircuit names being instantiated (recursion check).
     chain: Vec<String>,
+    /// Local parameters whose definition failed (already reported).
+    failed: HashSet<String>,
+}
+
+/// A name used by an element that must exist once the whole circuit is
+/// known (nodes and elements may be defined further down).
+enum PendingRef {
+    /// `v(node)` in a behavioural source (flattened node name).
+    Node {
+        owner: String,
+        node: String,
+        span: Span,
+    },
+    /// `i(dev)` in a behavioural source.
+    Current {
+        owner: String,
+        device: String,
+        span: Span,
+    },
+    /// The controlling source of F/H.
+    Control {
+        owner: String,
+        device: String,
+        span: Span,
+    },
 }
 
 struct PendingK {
@@ -148,6 +173,9 @@ struct Elab<'a> {
     device_index: HashMap<String, usize>,
     inductors: HashMap<String, f64>,
     pending_k: Vec<PendingK>,
+    pending_refs: Vec<PendingRef>,
+    /// Flattened names of subcircuit instances (`x1`, `x1.x2`).
+    instances: HashSet<String>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     options: Options,
@@ -211,6 +239,8 @@ impl<'a> Elab<'a> {
             device_index: HashMap::new(),
             inductors: HashMap::new(),
             pending_k: Vec::new(),
+            pending_refs: Vec::new(),
+            instances: HashSet::new(),
             errors: Vec::new(),
             warnings,
             options: Options::default(),
@@ -236,6 +266,7 @@ impl<'a> Elab<'a> {
             models: HashMap::new(),
             funcs: HashMap::new(),
             chain: Vec::new(),
+            failed: HashSet::new(),
         };
         for st in &self.nl.statements {
             match st {
@@ -281,6 +312,7 @@ impl<'a> Elab<'a> {
         }
         self.body(&self.nl.statements, &top);
         self.resolve_mutuals();
+        self.resolve_refs();
         // Circuit-level statements (need node numbers and devices).
         for st in &self.nl.statements {
             match st {
@@ -354,11 +386,36 @@ impl<'a> Elab<'a> {
     fn eval(&mut self, e: &Expr, scope: &Scope<'a>) -> Option<f64> {
         let r = eval(e, &self.env(scope));
         match r {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                self.take_param_errors();
+                Some(v)
+            }
             Err(d) => {
-                self.push_err(d);
+                self.report(d, scope);
                 None
             }
+        }
+    }
+
+    /// Record an evaluation error, after the errors of the parameters it
+    /// evaluated on the way (so a root cause comes first). An "undefined
+    /// parameter" error about a parameter whose own definition failed is a
+    /// follow-up of that failure and is dropped.
+    fn report(&mut self, d: Diagnostic, scope: &Scope<'a>) {
+        self.take_param_errors();
+        if let Some(n) = undefined_name(&d) {
+            if !scope.params.contains_key(n) && (scope.failed.contains(n) || self.globals.failed(n))
+            {
+                return;
+            }
+        }
+        self.push_err(d);
+    }
+
+    /// Move the errors of top-level parameters evaluated so far into the list.
+    fn take_param_errors(&mut self) {
+        for e in self.globals.take_errors() {
+            self.push_err(e);
         }
     }
 
@@ -502,10 +559,25 @@ impl<'a> Elab<'a> {
                 let Some(ps) = self.pvalues(params, scope) else {
                     return;
                 };
+                let (what, letter, kinds): (&str, &str, &[&str]) = match &el.kind {
+                    ElementKind::Resistor { .. } => ("resistor", "R", &["r", "res"]),
+                    ElementKind::Capacitor { .. } => ("capacitor", "C", &["c"]),
+                    _ => ("inductor", "L", &["l"]),
+                };
                 let card = match model {
                     Some(m) => match self.lookup_model(&m.name, scope) {
                         Some(md) => match self.model_card(md, scope) {
-                            Some(c) => Some(c),
+                            Some(c) if kinds.contains(&c.kind.as_str()) => Some(c),
+                            Some(c) => {
+                                self.push_err(Diagnostic::error(
+                                    m.span,
+                                    format!(
+                                        "model '{}' has type '{}', but {what} '{name}' needs a type {letter} model",
+                                        c.name, c.kind
+                                    ),
+                                ));
+                                return;
+                            }
                             None => return,
                         },
                         None => {
@@ -616,7 +688,13 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let c = Control::Current(format!("{}{}", scope.prefix, ctrl.name));
+                let flat = format!("{}{}", scope.prefix, ctrl.name);
+                self.pending_refs.push(PendingRef::Control {
+                    owner: name.clone(),
+                    device: flat.clone(),
+                    span: ctrl.span,
+                });
+                let c = Control::Current(flat);
                 let Some(g) = self.eval(gain, scope) else {
                     return;
                 };
@@ -647,17 +725,30 @@ impl<'a> Elab<'a> {
                 let sub = match sub {
                     Ok(s) => s,
                     Err(d) => {
-                        self.push_err(d);
+                        self.report(d, scope);
                         return;
                     }
                 };
                 let mapped = self.map_probes(&sub, scope);
                 let mut ctrl = Vec::new();
-                mapped.for_each_probe(&mut |f, args, _| {
+                let mut refs = Vec::new();
+                mapped.for_each_probe(&mut |f, args, span| {
                     if f == "v" {
                         ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                        refs.extend(args.iter().map(|a| PendingRef::Node {
+                            owner: name.clone(),
+                            node: a.clone(),
+                            span,
+                        }));
+                    } else if f == "i" && args.len() == 1 {
+                        refs.push(PendingRef::Current {
+                            owner: name.clone(),
+                            device: args[0].clone(),
+                            span,
+                        });
                     }
                 });
+                self.pending_refs.append(&mut refs);
                 let dev = devices::behavioural::Behavioural::new(
                     name, line, ns, *output, mapped, ps, ctrl,
                 )
@@ -776,6 +867,14 @@ impl<'a> Elab<'a> {
         params: &[ParamAssign],
         scope: &Scope<'a>,
     ) {
+        if !self.instances.insert(name.to_string()) {
+            self.push_err(
+                Diagnostic::error(el.span, format!("duplicate element name '{name}'")).with_help(
+                    "another subcircuit instance with this name was defined earlier; element names must be unique",
+                ),
+            );
+            return;
+        }
         let Some(def) = scope.subckts.get(&subckt.name).copied() else {
             self.push_err(Diagnostic::error(
                 subckt.span,
@@ -824,6 +923,7 @@ impl<'a> Elab<'a> {
             models: scope.models.clone(),
             funcs: scope.funcs.clone(),
             chain: scope.chain.clone(),
+            failed: HashSet::new(),
         };
         inner.chain.push(def.name.name.clone());
         for (port, n) in def.ports.iter().zip(nodes) {
@@ -854,8 +954,13 @@ impl<'a> Elab<'a> {
                 Some(&v) => Some(v),
                 None => self.eval(&d.value, &inner),
             };
-            if let Some(v) = v {
-                inner.params.insert(d.name.name.clone(), v);
+            match v {
+                Some(v) => {
+                    inner.params.insert(d.name.name.clone(), v);
+                }
+                None => {
+                    inner.failed.insert(d.name.name.clone());
+                }
             }
         }
         // Local definitions.
@@ -876,8 +981,13 @@ impl<'a> Elab<'a> {
         for st in &def.body {
             if let Stmt::Param(list, _) = st {
                 for p in list {
-                    if let Some(v) = self.eval(&p.value, &inner) {
-                        inner.params.insert(p.name.name.clone(), v);
+                    match self.eval(&p.value, &inner) {
+                        Some(v) => {
+                            inner.params.insert(p.name.name.clone(), v);
+                        }
+                        None => {
+                            inner.failed.insert(p.name.name.clone());
+                        }
                     }
                 }
             }
@@ -955,7 +1065,7 @@ impl<'a> Elab<'a> {
                 match Waveform::from_ast(f, &mut ev, d) {
                     Ok(w) => Some(w),
                     Err(e) => {
-                        self.push_err(e);
+                        self.report(e, scope);
                         return None;
                     }
                 }
@@ -974,12 +1084,14 @@ impl<'a> Elab<'a> {
                 match self.inductors.get(&k.l[j]) {
                     Some(&v) => *val = v,
                     None => {
+                        let why = if self.device_index.contains_key(&k.l[j]) {
+                            "is not an inductor"
+                        } else {
+                            "does not exist"
+                        };
                         self.push_err(Diagnostic::error(
                             k.l_spans[j],
-                            format!(
-                                "'{}' couples '{}', which is not an inductor",
-                                k.name, k.l[j]
-                            ),
+                            format!("'{}' couples '{}', which {why}", k.name, k.l[j]),
                         ));
                         ok = false;
                     }
@@ -996,6 +1108,48 @@ impl<'a> Elab<'a> {
                 )
                 .map(|d| Box::new(d) as Box<dyn Device>);
                 self.add_device(dev, k.span);
+            }
+        }
+    }
+
+    /// Check the names recorded in `pending_refs` now that every node and
+    /// element is known (the same checks the system build makes, so that
+    /// `check` reports them).
+    fn resolve_refs(&mut self) {
+        for r in std::mem::take(&mut self.pending_refs) {
+            match r {
+                PendingRef::Node { owner, node, span } => {
+                    if node != "0" && !self.node_index.contains_key(&node) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("'{owner}' refers to unknown node '{node}'"),
+                        ));
+                    }
+                }
+                PendingRef::Current {
+                    owner,
+                    device,
+                    span,
+                } => {
+                    if !self.device_index.contains_key(&device) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("'{owner}' uses i({device}), which does not exist"),
+                        ));
+                    }
+                }
+                PendingRef::Control {
+                    owner,
+                    device,
+                    span,
+                } => {
+                    if !self.device_index.contains_key(&device) {
+                        self.push_err(Diagnostic::error(
+                            span,
+                            format!("controlling device '{device}' of '{owner}' does not exist"),
+                        ));
+                    }
+                }
             }
         }
     }
@@ -1138,7 +1292,7 @@ impl<'a> Elab<'a> {
                 }
                 if !(0.0..stop).contains(&start) {
                     self.push_err(Diagnostic::error(
-                        *span,
+                        tstart.as_ref().map_or(*span, |e| e.span),
                         format!("tstart ({start}) must be in [0, tstop)"),
                     ));
                     return;
@@ -1146,7 +1300,7 @@ impl<'a> Elab<'a> {
                 if let Some(m) = max {
                     if !(m > 0.0 && m.is_finite()) {
                         self.push_err(Diagnostic::error(
-                            *span,
+                            tmax.as_ref().map_or(*span, |e| e.span),
                             format!("tmax must be positive (got {m})"),
                         ));
                         return;
@@ -1184,17 +1338,15 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 }
-                if !(f1 > 0.0 && f2 >= f1 && f2.is_finite()) && *scale != AcScale::Lin {
+                // point at fstart when it is out of range, else at fstop
+                let lin = *scale == AcScale::Lin;
+                let start_ok = f1.is_finite() && if lin { f1 >= 0.0 } else { f1 > 0.0 };
+                let bad = if start_ok { fstop.span } else { fstart.span };
+                if !(start_ok && f2 >= f1 && f2.is_finite()) {
+                    let lower = if lin { "0 ≤" } else { "0 <" };
                     self.push_err(Diagnostic::error(
-                        *span,
-                        format!("need 0 < fstart ≤ fstop (got {f1}, {f2})"),
-                    ));
-                    return;
-                }
-                if *scale == AcScale::Lin && !(f1 >= 0.0 && f2 >= f1 && f2.is_finite()) {
-                    self.push_err(Diagnostic::error(
-                        *span,
-                        format!("need 0 ≤ fstart ≤ fstop (got {f1}, {f2})"),
+                        bad,
+                        format!("need {lower} fstart ≤ fstop (got {f1}, {f2})"),
                     ));
                     return;
                 }
@@ -1311,6 +1463,13 @@ impl<'a> Elab<'a> {
                     }
                 }
                 ExprKind::Probe { func, args } if func == "i" && args.len() == 1 => {
+                    if !self.device_index.contains_key(&args[0]) {
+                        self.push_err(Diagnostic::error(
+                            it.span,
+                            format!("no device '{}' in the circuit", args[0]),
+                        ));
+                        continue;
+                    }
                     self.saves.push(SaveItem::Current {
                         label: format!("i({})", args[0]),
                         device: args[0].clone(),
@@ -1380,6 +1539,14 @@ impl<'a> Elab<'a> {
                 }
                 .frequencies();
             }
+        }
+        let name = &s.var.name;
+        if name != "temp" && !self.globals.defined(name) && !self.device_index.contains_key(name) {
+            self.push_err(Diagnostic::error(
+                s.var.span,
+                format!("'.step {name}': no parameter or device of that name"),
+            ));
+            return;
         }
         self.steps.push(StepSpec {
             name: s.var.name.clone(),

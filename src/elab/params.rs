@@ -22,7 +22,16 @@ pub struct Globals<'a> {
     overrides: HashMap<String, f64>,
     funcs: HashMap<String, &'a FuncDef>,
     memo: RefCell<HashMap<String, Memo>>,
+    /// Parameters being evaluated, outermost first (to name a cycle).
+    stack: RefCell<Vec<String>>,
     errors: RefCell<Vec<Diagnostic>>,
+}
+
+/// The parameter an "undefined parameter 'x'" error of the evaluator is about.
+pub fn undefined_name(d: &Diagnostic) -> Option<&str> {
+    d.message
+        .strip_prefix("undefined parameter '")
+        .and_then(|s| s.strip_suffix('\''))
 }
 
 impl<'a> Globals<'a> {
@@ -32,6 +41,7 @@ impl<'a> Globals<'a> {
             overrides: overrides.iter().cloned().collect(),
             funcs: HashMap::new(),
             memo: RefCell::new(HashMap::new()),
+            stack: RefCell::new(Vec::new()),
             errors: RefCell::new(Vec::new()),
         }
     }
@@ -41,6 +51,10 @@ impl<'a> Globals<'a> {
     }
     pub fn define_func(&mut self, f: &'a FuncDef) {
         self.funcs.insert(f.name.name.clone(), f);
+    }
+    /// Whether a top-level `.param` of that name exists.
+    pub fn defined(&self, name: &str) -> bool {
+        self.exprs.contains_key(name)
     }
     pub fn override_value(&self, name: &str) -> Option<f64> {
         self.overrides.get(name).copied()
@@ -56,26 +70,35 @@ impl<'a> Globals<'a> {
             Some(Memo::Done(v)) => return Some(*v),
             Some(Memo::Failed) => return None,
             Some(Memo::Busy) => {
+                let stack = self.stack.borrow();
+                let from = stack.iter().position(|n| n == name).unwrap_or(0);
+                let mut chain: Vec<&str> = stack[from..].iter().map(String::as_str).collect();
+                chain.push(name);
                 self.errors.borrow_mut().push(Diagnostic::error(
                     e.span,
-                    format!("parameter '{name}' depends on itself"),
+                    format!("parameter cycle: {}", chain.join(" → ")),
                 ));
                 return None;
             }
             None => {}
         }
         self.memo.borrow_mut().insert(name.to_string(), Memo::Busy);
+        self.stack.borrow_mut().push(name.to_string());
         let env = ScopeEnv {
             params: &HashMap::new(),
             funcs: &HashMap::new(),
             globals: self,
         };
         let r = eval(e, &env);
+        self.stack.borrow_mut().pop();
         let (memo, out) = match r {
             Ok(v) => (Memo::Done(v), Some(v)),
             Err(d) => {
+                // A reference to a parameter whose own evaluation failed is
+                // not reported again: its cause is already in the list.
+                let follow_up = undefined_name(&d).is_some_and(|n| self.failed(n));
                 let mut errs = self.errors.borrow_mut();
-                if !errs.contains(&d) {
+                if !follow_up && !errs.contains(&d) {
                     errs.push(d);
                 }
                 (Memo::Failed, None)
@@ -83,6 +106,17 @@ impl<'a> Globals<'a> {
         };
         self.memo.borrow_mut().insert(name.to_string(), memo);
         out
+    }
+
+    /// A defined (not overridden) parameter whose evaluation failed or is
+    /// under way (a cycle); its error has been recorded.
+    pub fn failed(&self, name: &str) -> bool {
+        !self.overrides.contains_key(name)
+            && self.exprs.contains_key(name)
+            && matches!(
+                self.memo.borrow().get(name),
+                Some(Memo::Failed | Memo::Busy)
+            )
     }
 
     pub fn func(&self, name: &str) -> Option<&'a FuncDef> {
