@@ -671,7 +671,6 @@ fn dc_sweep_failure_names_the_sweep_value() {
 
 /// `.options minstep` larger than the first step of a healthy RC circuit.
 #[test]
-#[ignore = "bug (src/analysis/tran.rs): a minstep above the initial step ends the run at t = 0 with 'truncation error too large at an unidentified unknown'"]
 fn minstep_above_the_first_step_does_not_fail() {
     let nl = "t\nV1 in 0 PULSE(0 1 0 1n 1n 1u 2u)\nR1 in a 1k\nC1 a 0 1p\n.options minstep=1e-9\n.tran 1n 10u\n.end\n";
     let (sink, summary) = simulate_str(nl, &[]).expect("elaborates");

@@ -445,7 +445,6 @@ fn uic_starts_from_element_initial_conditions() {
 /// sources' values and the C/L initial conditions (ngspice 39 writes
 /// v(in) = 1, v(out) ≈ 0.3, i(v1) ≈ −0.7 mA for the RC below).
 #[test]
-#[ignore = "bug (src/analysis/tran.rs): with uic the t = 0 output point is all zeros (v(in) = 0 for a 1 V DC source, C IC=0.3 not shown)"]
 fn uic_output_at_time_zero_is_the_initial_state() {
     let nl = format!(
         "uic rc\nV1 in 0 1\nR1 in out 1k\nC1 out 0 1n IC=0.3\n{TIGHT}.tran 10n 5u uic\n.end\n"
@@ -470,7 +469,6 @@ fn uic_output_at_time_zero_is_the_initial_state() {
 /// (exact 4.9983e-4): it cuts its first step to a tenth of the distance to
 /// the first breakpoint.
 #[test]
-#[ignore = "bug (src/analysis/tran.rs): the first step runs from t = 0 onto the first breakpoint (h = tstep/10 = 1 ns, the whole ramp) by backward Euler without truncation-error control: v(1 ns) = 9.99e-4 instead of 5.0e-4"]
 fn first_step_onto_a_ramp_is_error_controlled() {
     let nl = format!(
         "ramp\nV1 in 0 PULSE(0 1 0 1n 1n 1 2)\nR1 in out 1k\nC1 out 0 1n\n{TIGHT}.tran 10n 5u\n.end\n"

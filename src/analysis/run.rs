@@ -65,6 +65,10 @@ impl AnalysisStats {
             format!("transient wall time [s] = {:.4}", self.wall),
             format!("accepted steps = {}", t.accepted),
             format!("rejected steps (truncation error) = {}", t.rejected_lte),
+            format!(
+                "steps accepted at minstep above the error tolerance = {}",
+                t.lte_at_minstep
+            ),
             format!("rejected steps (Newton) = {}", t.rejected_newton),
             format!("newton iterations = {}", n.iterations),
             format!("device loads = {}", n.loads),
@@ -632,17 +636,13 @@ pub fn run_circuit(
                 if let Err(e) = r {
                     let _ = sink.end_analysis();
                     return Err(fail(match e {
-                        TranError::Op(err) => format!("initial operating point failed: {}", newton_msg(&sys, &err)),
-                        TranError::StepTooSmall { time, h, newton, worst } => match newton {
-                            Some(err) => format!(
-                                "time step too small at t = {time:e} s (h = {h:e} s): {}",
-                                newton_msg(&sys, &err)
-                            ),
-                            None => format!(
-                                "time step too small at t = {time:e} s (h = {h:e} s): truncation error too large at {}",
-                                describe_unknown(&sys, worst)
-                            ),
-                        },
+                        TranError::Op(err) => {
+                            format!("initial operating point failed: {}", newton_msg(&sys, &err))
+                        }
+                        TranError::StepTooSmall { time, h, newton } => format!(
+                            "time step too small at t = {time:e} s (h = {h:e} s): {}",
+                            newton_msg(&sys, &newton)
+                        ),
                         TranError::Output(e) => format!("output: {e}"),
                     }));
                 }

@@ -16,8 +16,10 @@
 //!   carries its own — and combined in an RMS norm. A step is accepted when the
 //!   norm ≤ 1; the next step is h·clamp(0.9·err^(−1/(k+1)), 0.2, 2).
 //! - Breakpoints from sources are hit exactly (no sliver steps); `tmax` caps h;
-//!   a Newton failure divides h by 8 and drops to order 1; below the minimum
-//!   step the run ends with an error naming the time and the worst unknown.
+//!   a Newton failure divides h by 8 and drops to order 1; a Newton failure
+//!   below the minimum step ends the run with an error naming the time and
+//!   the worst unknown. The truncation-error control never goes below
+//!   `minstep` (a step at the floor is accepted and counted).
 
 use super::newton::{Newton, NewtonError, Terms};
 use super::op::{dc_ctx, operating_point, OpReport};
@@ -40,6 +42,8 @@ pub struct TranStats {
     pub rejected_newton: usize,
     pub op: Option<OpReport>,
     pub output_points: usize,
+    /// Steps accepted at `minstep` although their truncation error was above tolerance.
+    pub lte_at_minstep: usize,
     pub newton: super::newton::NewtonStats,
     pub lu: crate::solver::LuStats,
 }
@@ -49,13 +53,11 @@ pub enum TranError {
     /// The initial operating point failed.
     Op(NewtonError),
     /// The step fell below the minimum at `time`.
+    /// Newton failed at the minimum step at `time`.
     StepTooSmall {
         time: f64,
         h: f64,
-        /// Newton failure, or None if the truncation error forced it.
-        newton: Option<NewtonError>,
-        /// Unknown with the largest error.
-        worst: usize,
+        newton: NewtonError,
     },
     /// The output writer failed.
     Output(std::io::Error),
@@ -222,7 +224,6 @@ pub fn transient(
     let maxord = if opts.maxord >= 2 { 2 } else { 1 };
     let mut force_be = false;
     let mut x_new = x.clone();
-    let mut lte_worst = 0usize;
     let mut last_progress = 0.0;
 
     while t < tstop * (1.0 - 1e-12) {
@@ -236,17 +237,20 @@ pub fn transient(
             h = 0.5 * (bp - t);
         }
         if h < hmin {
-            // a breakpoint closer than hmin: step onto it anyway
-            if hit_bp && bp - t > 0.0 {
+            // Never plan a step below the minimum (only rejections may end
+            // the run there): take the minimum, or land on a breakpoint that
+            // is closer.
+            if bp - t <= hmin * (1.0 + 1e-6) {
                 h = bp - t;
+                hit_bp = true;
             } else {
-                return Err(TranError::StepTooSmall {
-                    time: t,
-                    h,
-                    newton: None,
-                    worst: lte_worst,
-                });
+                h = hmin;
             }
+        }
+        // a step ending within rounding of the breakpoint lands on it
+        if !hit_bp && bp - (t + h) <= 1e-9 * h {
+            h = bp - t;
+            hit_bp = true;
         }
         let tn = t + h;
 
@@ -305,16 +309,10 @@ pub fn transient(
                 h /= 8.0;
                 force_be = true;
                 if h < hmin {
-                    let worst = match &e {
-                        NewtonError::NoConvergence { worst, .. } => *worst,
-                        NewtonError::NonFinite { unknown } => *unknown,
-                        NewtonError::Singular { unknown } => unknown.unwrap_or(0),
-                    };
                     return Err(TranError::StepTooSmall {
                         time: t,
                         h,
-                        newton: Some(e),
-                        worst,
+                        newton: e,
                     });
                 }
                 continue;
@@ -323,25 +321,22 @@ pub fn transient(
 
         // --- truncation error
         let err = if hist_pts.len > k && !diff_idx.is_empty() {
-            let (e, w) = lte_norm(&hist_pts, k, method, tn, &x_new, &diff_idx, sys, opts.trtol);
-            lte_worst = w;
-            e
+            lte_norm(&hist_pts, k, method, tn, &x_new, &diff_idx, sys, opts.trtol)
         } else {
             0.0
         };
         let expo = 1.0 / (k as f64 + 1.0);
-        if err > 1.0 {
+        // `minstep` is a floor for the truncation-error control: a step of
+        // the minimum size is accepted even if its error estimate is too
+        // large (counted in the statistics); only Newton failures end the run.
+        let at_floor = h <= hmin * (1.0 + 1e-9);
+        if err > 1.0 && !at_floor {
             stats.rejected_lte += 1;
-            h *= (0.9 * err.powf(-expo)).clamp(0.1, 0.9);
-            if h < hmin {
-                return Err(TranError::StepTooSmall {
-                    time: t,
-                    h,
-                    newton: None,
-                    worst: lte_worst,
-                });
-            }
+            h = (h * (0.9 * err.powf(-expo)).clamp(0.1, 0.9)).max(hmin);
             continue;
+        }
+        if err > 1.0 {
+            stats.lte_at_minstep += 1;
         }
 
         // --- accept
@@ -463,7 +458,7 @@ fn lagrange(hp: &History, m: usize, t: f64, out: &mut [f64]) {
 }
 
 /// Weighted RMS truncation-error norm of the candidate point (t, x) given the
-/// history; returns (norm, worst unknown).
+/// history.
 ///
 /// The divided differences DD₂ (order 1) and DD₃ (order 2) are fixed linear
 /// combinations of the newest points with weights that depend only on the
@@ -478,7 +473,7 @@ fn lte_norm(
     diff: &[usize],
     sys: &System,
     trtol: f64,
-) -> (f64, usize) {
+) -> f64 {
     let h = t - hp.t[0];
     // Divided difference over points ts[0..m] = Σ x_j / Π_{i≠j}(t_j − t_i).
     let ts = [t, hp.t[0], hp.t[1], hp.t[2]];
@@ -506,8 +501,6 @@ fn lte_norm(
     let cw = [c * w[0], c * w[1], c * w[2], c * w[3]];
     let (x0, x1, x2) = (&hp.x[0], &hp.x[1], &hp.x[2]);
     let mut sum = 0.0;
-    let mut worst = 0;
-    let mut worst_v = -1.0;
     for &i in diff {
         let mut lte = cw[0] * x[i] + cw[1] * x0[i] + cw[2] * x1[i];
         if m == 4 {
@@ -515,14 +508,9 @@ fn lte_norm(
         }
         let wt = trtol * (sys.rtol[i] * x[i].abs().max(x0[i].abs()) + sys.atol[i]);
         let r = lte / wt;
-        let r2 = r * r;
-        sum += r2;
-        if r2 > worst_v {
-            worst_v = r2;
-            worst = i;
-        }
+        sum += r * r;
     }
-    ((sum / diff.len() as f64).sqrt(), worst)
+    (sum / diff.len() as f64).sqrt()
 }
 
 #[cfg(test)]

@@ -32,13 +32,8 @@ impl SourceValues {
             (_, None, dc) => dc.unwrap_or(0.0),
         }
     }
-    /// First breakpoint strictly after `t`. The transient asks with
-    /// `t = −∞` whether a source has breakpoints at all; the waveform's
-    /// "strictly after" test is relative to `|t|` and never holds for an
-    /// infinite `t` (so no source had any breakpoint and PULSE/PWL corners
-    /// were stepped over): ask from the most negative finite time instead.
+    /// First breakpoint strictly after `t`.
     pub fn next_breakpoint(&self, t: f64) -> Option<f64> {
-        let t = if t == f64::NEG_INFINITY { f64::MIN } else { t };
         self.wave.as_ref().and_then(|w| w.next_breakpoint(t))
     }
 }
