@@ -565,6 +565,7 @@ fn top_stmt() -> impl Strategy<Value = Stmt> {
         .prop_map(|(v, sweep)| StepStmt {
             var: ident(&v),
             sweep,
+            unit: None,
             span: sp(),
         });
     let subckt = (name(), vec(node(), 0..4), params(), vec(local_stmt(), 0..4)).prop_map(

@@ -416,6 +416,8 @@ pub struct StepStmt {
     /// Swept name: a `.param` (`param NAME`), or a source/element name.
     pub var: Ident,
     pub sweep: StepSweep,
+    /// `unit=U` at the end of the line: the unit of the axis in the output.
+    pub unit: Option<Ident>,
     pub span: Span,
 }
 

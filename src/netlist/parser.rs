@@ -1789,7 +1789,23 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
 }
 
 fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
-    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP | .step [param] NAME LIST v1 v2 …";
+    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U]";
+    // `unit=U` at the end names the unit of the axis.
+    let mut unit = None;
+    let n = c.toks.len();
+    if n >= c.pos + 3 {
+        let (k, e, u) = (c.toks[n - 3], c.toks[n - 2], c.toks[n - 1]);
+        if c.is_kw(Some(k), "unit") && e.kind == TokKind::Eq {
+            if u.kind != TokKind::Word {
+                return Err(c.err_at(u, "expected a unit name after unit="));
+            }
+            unit = Some(Ident {
+                name: c.text(u).to_string(),
+                span: c.span(u),
+            });
+            c.toks.truncate(n - 3);
+        }
+    }
     let mut scale = None;
     if let Some(t) = c.peek() {
         match c.word(t).as_deref() {
@@ -1826,6 +1842,7 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         return Ok(StepStmt {
             var,
             sweep: StepSweep::List(vals),
+            unit,
             span,
         });
     }
@@ -1838,5 +1855,10 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         Some("oct") => StepSweep::Oct(start, stop, inc),
         _ => StepSweep::Lin(start, stop, inc),
     };
-    Ok(StepStmt { var, sweep, span })
+    Ok(StepStmt {
+        var,
+        sweep,
+        unit,
+        span,
+    })
 }

@@ -621,6 +621,9 @@ fn stmt(out: &mut String, s: &Stmt) {
                     vals(&mut l, a, b, c);
                 }
             }
+            if let Some(u) = &st.unit {
+                l.w(format!("unit={}", u.name));
+            }
             l.write(out);
         }
         Stmt::Ignored { what, .. } => {
