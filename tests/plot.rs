@@ -64,22 +64,63 @@ fn every_plot_kind_renders() {
     run(&["run", &s(&nl), "-o", &s(&h5), "-q"]);
 
     let waves = d.join("w.png");
-    run(&["plot", "waves", &s(&h5), "-o", &s(&waves), "-s", "v(out)", "-s", "v(a)", "--at", "prf=0", "--at", "f0=2g"]);
+    run(&[
+        "plot",
+        "waves",
+        &s(&h5),
+        "-o",
+        &s(&waves),
+        "-s",
+        "v(out)",
+        "-s",
+        "v(a)",
+        "--at",
+        "prf=0",
+        "--at",
+        "f0=2g",
+    ]);
     let (w, h, ink, colours) = png_stats(&waves);
     assert_eq!((w, h), (960, 600));
     assert!(ink > 0.02 && ink < 0.6, "ink {ink}");
-    assert!(colours > 20, "anti-aliased text and two curves: {colours} colours");
+    assert!(
+        colours > 20,
+        "anti-aliased text and two curves: {colours} colours"
+    );
 
     let svg = d.join("w.svg");
-    run(&["plot", "waves", &s(&h5), "-o", &s(&svg), "--point", "5", "--size", "800x500"]);
+    run(&[
+        "plot",
+        "waves",
+        &s(&h5),
+        "-o",
+        &s(&svg),
+        "--point",
+        "5",
+        "--size",
+        "800x500",
+    ]);
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.len() > 5000);
-    assert!(text.contains("time [ns]"), "engineering units on the time axis");
+    assert!(
+        text.contains("time [ns]"),
+        "engineering units on the time axis"
+    );
     assert!(text.contains("f0 = 2 GHz"), "the point in the title");
     assert!(text.contains("<polyline") || text.contains("<path"));
 
     let curve = d.join("m.png");
-    run(&["plot", "measure", &s(&h5), "vdc", "-o", &s(&curve), "-x", "prf", "--curves", "f0"]);
+    run(&[
+        "plot",
+        "measure",
+        &s(&h5),
+        "vdc",
+        "-o",
+        &s(&curve),
+        "-x",
+        "prf",
+        "--curves",
+        "f0",
+    ]);
     let (_, _, ink, colours) = png_stats(&curve);
     assert!(ink > 0.02 && colours > 20, "ink {ink}, {colours} colours");
 
@@ -91,20 +132,72 @@ fn every_plot_kind_renders() {
     assert!(ink > 0.3, "ink {ink}");
     assert!(colours > 100, "{colours} colours");
     let map_svg = d.join("map.svg");
-    run(&["plot", "map", &s(&h5), "vdc", "-o", &s(&map_svg), "-x", "f0", "-y", "prf"]);
+    run(&[
+        "plot",
+        "map",
+        &s(&h5),
+        "vdc",
+        "-o",
+        &s(&map_svg),
+        "-x",
+        "f0",
+        "-y",
+        "prf",
+    ]);
     let t = std::fs::read_to_string(&map_svg).unwrap();
     assert!(t.contains("f0 [GHz]") && t.contains("prf [dBm]"));
 
     // Clear errors, no panics.
     for (args, needle) in [
-        (vec!["plot", "map", &s(&h5), "nope", "-o", "x.png"], "no measure 'nope'"),
-        (vec!["plot", "map", &s(&h5), "vdc", "-o", "x.png", "-x", "prf", "-y", "prf"], "must differ"),
-        (vec!["plot", "measure", &s(&h5), "vdc", "-o", "x.png", "-x", "prf", "--curves", "prf"], "must differ"),
-        (vec!["plot", "waves", &s(&h5), "-o", "x.gif"], "use .png or .svg"),
-        (vec!["plot", "waves", &s(&h5), "-o", "x.png", "-s", "v(zz)"], "no signal 'v(zz)'"),
+        (
+            vec!["plot", "map", &s(&h5), "nope", "-o", "x.png"],
+            "no measure 'nope'",
+        ),
+        (
+            vec![
+                "plot",
+                "map",
+                &s(&h5),
+                "vdc",
+                "-o",
+                "x.png",
+                "-x",
+                "prf",
+                "-y",
+                "prf",
+            ],
+            "must differ",
+        ),
+        (
+            vec![
+                "plot",
+                "measure",
+                &s(&h5),
+                "vdc",
+                "-o",
+                "x.png",
+                "-x",
+                "prf",
+                "--curves",
+                "prf",
+            ],
+            "must differ",
+        ),
+        (
+            vec!["plot", "waves", &s(&h5), "-o", "x.gif"],
+            "use .png or .svg",
+        ),
+        (
+            vec!["plot", "waves", &s(&h5), "-o", "x.png", "-s", "v(zz)"],
+            "no signal 'v(zz)'",
+        ),
         (vec!["plot", "waves", &s(&nl), "-o", "x.png"], "cannot open"),
     ] {
-        let out = Command::new(exe()).args(&args).current_dir(d).output().unwrap();
+        let out = Command::new(exe())
+            .args(&args)
+            .current_dir(d)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");

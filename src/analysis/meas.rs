@@ -448,7 +448,7 @@ impl Ctx<'_> {
                 let fmax = self.opt_scalar(fmax.as_ref(), "FMAX")?;
                 let tone = strongest_tone(axis, &y, lo, hi, fmin, fmax, *window)?;
                 let r = self.opt_scalar(r.as_ref(), "R")?.unwrap_or(50.0);
-                if !(r > 0.0) {
+                if r.is_nan() || r <= 0.0 {
                     return Err(format!("R={r:e} must be positive"));
                 }
                 let p = tone.amp * tone.amp / (2.0 * r);
@@ -482,7 +482,7 @@ impl Ctx<'_> {
             Some(f) => self.inside(axis, f, "FROM")?,
             None => a + 0.5 * (hi - a),
         };
-        if !(hi > lo) {
+        if hi <= lo {
             return Err(format!(
                 "the window is empty: FROM={lo:e} is not before TO={hi:e}"
             ));
@@ -503,7 +503,7 @@ impl Ctx<'_> {
             return Err(format!("{what}: give SETTLE= or FROM=, not both"));
         }
         if let Some(f) = freq {
-            if !(f > 0.0) {
+            if f.is_nan() || f <= 0.0 {
                 return Err(format!("FREQ={f:e} must be positive"));
             }
         }
@@ -2155,6 +2155,7 @@ mod tests {
     // ------------------------------------------------------------ RF measures
 
     /// `off + a1 sin(2π f1 t + p1) + a2 sin(2π f2 t)` sampled every `h` up to `t_end`.
+    #[allow(clippy::too_many_arguments)]
     fn tones(off: f64, a1: f64, f1: f64, p1: f64, a2: f64, f2: f64, h: f64, t_end: f64) -> Data {
         let n = (t_end / h).round() as usize;
         let axis: Vec<f64> = (0..=n).map(|k| k as f64 * h).collect();

@@ -22,7 +22,7 @@ const PREFIXES: &[(i32, &str)] = &[
 /// Scale factor and prefixed unit for values up to `max_abs` in `unit`:
 /// multiply the values by the factor and label the axis with the unit.
 pub fn scale_for(unit: &str, max_abs: f64) -> (f64, String) {
-    if !PREFIXABLE.contains(&unit) || !(max_abs.is_finite() && max_abs > 0.0) {
+    if !(PREFIXABLE.contains(&unit) && max_abs.is_finite() && max_abs > 0.0) {
         return (1.0, unit.to_string());
     }
     let e3 = ((max_abs.log10() + 1e-9) / 3.0).floor() as i32 * 3;

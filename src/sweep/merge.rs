@@ -382,15 +382,16 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, String> {
     let mut report = MergeReport::default();
     let mut owner: Vec<Option<usize>> = vec![None; n];
     for (i, inp) in opened.iter().enumerate() {
-        for k in 0..n {
+        for (k, o) in owner.iter_mut().enumerate() {
             if inp.status[k] != -1 {
-                match owner[k] {
-                    None => owner[k] = Some(i),
+                match o {
+                    None => *o = Some(i),
                     Some(_) => report.duplicates.push(k),
                 }
             }
         }
     }
+    report.duplicates.sort_unstable();
     report.duplicates.dedup();
     let mut sink = open_sink(out).map_err(|e| err(out, format!("cannot create: {e}")))?;
     let info = StepInfo {
@@ -406,8 +407,8 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, String> {
         measures: h.measures.clone(),
     })
     .map_err(io)?;
-    for k in 0..n {
-        match owner[k] {
+    for (k, o) in owner.iter().enumerate() {
+        match *o {
             Some(i) => {
                 let inp = &opened[i];
                 replay_point(sink.as_mut(), inp, k, &h.measures)?;
