@@ -46,7 +46,7 @@ def spinspice_path(argv):
 
 
 def run_measured(cmd, cwd):
-    """(wall s, cpu s, stdout) of a child process."""
+    """(wall s, cpu s, stdout, stderr) of a child process."""
     t0 = time.perf_counter()
     out = tempfile.TemporaryFile()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
@@ -59,7 +59,7 @@ def run_measured(cmd, cwd):
     text = out.read().decode(errors="replace")
     if code != 0:
         raise SystemExit(f"{cmd[0]} failed ({code}):\n{err}\n{text[-2000:]}")
-    return wall, ru.ru_utime + ru.ru_stime, text
+    return wall, ru.ru_utime + ru.ru_stime, text, err
 
 
 def ngspice_netlist():
@@ -119,15 +119,17 @@ def main():
         + grid105,
         "ngspice": ["ngspice", "-b", ng_cir],
         "eff_j1": [exe, "run", NETLIST, "-q", "-j", "1", "--save", "none"] + grid200,
-        "eff_j2": [exe, "run", NETLIST, "-q", "-j", "2", "--save", "none"] + grid200,
+        "eff_j2": [exe, "run", NETLIST, "-q", "-j", "2", "--save", "none", "--stats"] + grid200,
     }
     best = {}
     outputs = {}
+    errors = {}
     for _ in range(repeat):
         for name, cmd in configs.items():
-            wall, cpu, text = run_measured(cmd, work)
+            wall, cpu, text, err = run_measured(cmd, work)
             if name not in best or wall < best[name][0]:
                 best[name] = (wall, cpu)
+                errors[name] = err
             outputs[name] = text
     spin = parse_spinspice(outputs["spin_j2"])
     ng = parse_ngspice(outputs["ngspice"])
@@ -165,6 +167,10 @@ def main():
     print(f"| 1 | {t1:.2f} | {best['eff_j1'][1]:.2f} |")
     print(f"| 2 | {t2:.2f} | {best['eff_j2'][1]:.2f} |")
     print(f"\nefficiency T1 / (2·T2) = {100 * t1 / (2 * t2):.0f} %")
+    m = re.search(r"utilization ([0-9.]+) %", errors["eff_j2"])
+    if m:
+        print(f"worker utilization in the --jobs 2 run (time the 2 workers spent on points / "
+              f"(2 × sweep wall time)) = {m.group(1)} %")
     la = os.getloadavg()
     print(f"(load average during the run: {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} on "
           f"{os.cpu_count()} cores)")

@@ -423,6 +423,11 @@ fn main() -> ExitCode {
                                 eprintln!("{l}");
                             }
                         }
+                        if let Some(s) = &summary.sweep_stats {
+                            for l in s.lines() {
+                                eprintln!("{l}");
+                            }
+                        }
                     }
                     if summary.failures.is_empty() {
                         return ExitCode::SUCCESS;

@@ -998,7 +998,9 @@ pub fn strongest_tone(
             1.0 / span
         ));
     }
-    let m = (4 * n).next_power_of_two();
+    // Zero-padded to at least twice the length: the coarse peak is within
+    // half a bin of the true one; the DTFT search does the rest.
+    let m = (2 * n).next_power_of_two();
     let mut re = vec![0.0; m];
     let mut im = vec![0.0; m];
     for k in 0..n {
@@ -1023,14 +1025,21 @@ pub fn strongest_tone(
         }
     }
     // |X(f)| of the windowed samples at any frequency.
+    // (The phase factor advances by a rotation, recomputed exactly every
+    // 256 samples so that rounding does not accumulate.)
     let dtft = |f: f64| -> f64 {
         let (mut sr, mut si) = (0.0, 0.0);
         let step = -2.0 * std::f64::consts::PI * f * dt;
+        let (rs, rc) = step.sin_cos();
+        let (mut s, mut c) = (0.0f64, 1.0f64);
         for k in 0..n {
-            let (s, c) = (step * k as f64).sin_cos();
+            if k % 256 == 0 {
+                (s, c) = (step * k as f64).sin_cos();
+            }
             let x = v[k] * w[k];
             sr += x * c;
             si += x * s;
+            (s, c) = (s * rc + c * rs, c * rc - s * rs);
         }
         sr.hypot(si)
     };

@@ -102,6 +102,8 @@ pub struct RunSummary {
     pub points: usize,
     /// The run was a sweep.
     pub sweep: bool,
+    /// Timing of the sweep.
+    pub sweep_stats: Option<crate::sweep::exec::SweepStats>,
     /// Errors of failed points (step index, message); empty when all succeeded.
     pub failures: Vec<(usize, Diagnostic)>,
     pub warnings: Vec<Diagnostic>,

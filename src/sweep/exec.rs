@@ -109,6 +109,34 @@ pub struct PointRecord {
     pub measures: Vec<MeasureValue>,
     pub stats: Vec<AnalysisStats>,
     pub acct: bool,
+    /// Wall time the worker spent on this point [s].
+    pub busy: f64,
+}
+
+/// Timing of a sweep (`--stats`).
+#[derive(Debug, Clone, Default)]
+pub struct SweepStats {
+    pub points: usize,
+    pub workers: usize,
+    /// Wall time of the whole sweep [s].
+    pub wall: f64,
+    /// Sum over points of the time a worker spent on them [s].
+    pub busy: f64,
+}
+
+impl SweepStats {
+    /// `name = value` lines.
+    pub fn lines(&self) -> Vec<String> {
+        vec![
+            format!("sweep points = {} on {} workers", self.points, self.workers),
+            format!("sweep wall time [s] = {:.4}", self.wall),
+            format!(
+                "sweep worker busy time [s] = {:.4} (utilization {:.1} %)",
+                self.busy,
+                100.0 * self.busy / (self.workers.max(1) as f64 * self.wall.max(1e-12))
+            ),
+        ]
+    }
 }
 
 /// A recorded sink call sequence of one analysis, or measures.
@@ -385,14 +413,16 @@ pub fn execute<'n>(
     make_job: &(dyn Fn(usize) -> (PointJob<'n>, String) + Sync),
     on_written: &mut dyn FnMut(usize, PointRecord) -> io::Result<()>,
     progress: &mut dyn SweepProgress,
-) -> io::Result<()> {
+) -> io::Result<SweepStats> {
+    let start = std::time::Instant::now();
     let total = points.len();
     progress.begin(total);
     if total == 0 {
         progress.end();
-        return Ok(());
+        return Ok(SweepStats::default());
     }
-    let workers = workers.clamp(1, total);
+    let workers = workers.clamp(1, total.min(512));
+    let mut busy = 0.0;
     let window = (4 * workers).max(8);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
@@ -433,7 +463,9 @@ pub fn execute<'n>(
                             st.next - 1
                         };
                         let (job, label) = make_job(points[pos]);
-                        let rec = run_point(&job, &label);
+                        let t0 = std::time::Instant::now();
+                        let mut rec = run_point(&job, &label);
+                        rec.busy = t0.elapsed().as_secs_f64();
                         if tx.send((pos, rec)).is_err() {
                             return;
                         }
@@ -452,6 +484,7 @@ pub fn execute<'n>(
                 break;
             };
             done += 1;
+            busy += rec.busy;
             if !matches!(rec.status, Some(PointStatus::Ok)) {
                 failed += 1;
             }
@@ -480,7 +513,12 @@ pub fn execute<'n>(
         }
     });
     progress.end();
-    result
+    result.map(|()| SweepStats {
+        points: total,
+        workers,
+        wall: start.elapsed().as_secs_f64(),
+        busy,
+    })
 }
 
 /// Passes everything to the inner sink except, when `keep` is false, the

@@ -254,9 +254,12 @@ pub fn run_sweep(
         &mut on_written,
         &mut *cfg.sweep_progress,
     );
-    if let Err(e) = res {
-        let _ = sink.finish(false);
-        return Err(io_diag(e));
+    match res {
+        Ok(st) => summary.sweep_stats = Some(st),
+        Err(e) => {
+            let _ = sink.finish(false);
+            return Err(io_diag(e));
+        }
     }
     sink.finish(summary.failures.is_empty()).map_err(io_diag)?;
     Ok(summary)
