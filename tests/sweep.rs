@@ -359,6 +359,8 @@ fn a_failing_point_is_recorded_and_the_others_finish() {
         [0, 1, 0]
     );
     assert!(f.group("step_00000/tran").is_ok() && f.group("step_00002/tran").is_ok());
+    let attrs = f.dataset("sweep/measures/vavg").unwrap().attrs().unwrap();
+    assert_eq!(attrs.get("unit"), Some(&AttrValue::String("V".into())));
     // The good points are the same as without the failing one.
     let (single, _) = simulate_str(FAILING, &[("k".into(), 2.0)]).unwrap();
     assert_eq!(single.measure("vavg").unwrap().clone().unwrap(), m[2]);

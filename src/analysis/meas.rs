@@ -95,6 +95,51 @@ pub fn required_probes(measures: &[Measure]) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// The unit of a measure's value, when it follows from its form: a voltage
+/// probe's statistics are in V, a current's in A, `TONEFREQ` in Hz,
+/// `TONEPOWER` in W, `TONEDBM` in dBm, `WHEN`/`TRIG…TARG` in the axis unit
+/// (s in `.tran`, Hz in `.ac`); "" when unknown (expressions, `PARAM`).
+pub fn unit_of(m: &Measure) -> String {
+    let probe_unit = |e: &Expr| -> &'static str {
+        match &e.kind {
+            ExprKind::Probe { func, .. } => match split_probe(func) {
+                Some((_, Part::Db)) => "dB",
+                Some((_, Part::Phase)) => "rad",
+                Some(("v", _)) => "V",
+                Some(("i", _)) => "A",
+                _ => "",
+            },
+            _ => "",
+        }
+    };
+    let axis = match m.analysis {
+        MeasAnalysis::Tran => "s",
+        MeasAnalysis::Ac => "Hz",
+        MeasAnalysis::Dc => "",
+    };
+    match &m.kind {
+        MeasKind::Stat { func, signal, .. } => match (func, probe_unit(signal)) {
+            (StatFn::Integ, u) if !u.is_empty() && !axis.is_empty() && u != "dB" && u != "rad" => {
+                format!("{u}*{axis}")
+            }
+            (StatFn::Integ, _) => String::new(),
+            (_, u) => u.to_string(),
+        },
+        MeasKind::FindAt { signal, .. } | MeasKind::FindWhen { signal, .. } => {
+            probe_unit(signal).to_string()
+        }
+        MeasKind::When(_) | MeasKind::TrigTarg { .. } => axis.to_string(),
+        MeasKind::Param(_) => String::new(),
+        MeasKind::DcMean { signal, .. } => probe_unit(signal).to_string(),
+        MeasKind::Tone { out, signal, .. } => match out {
+            ToneOut::Amp => probe_unit(signal).to_string(),
+            ToneOut::Freq => "Hz".into(),
+            ToneOut::Power => "W".into(),
+            ToneOut::Dbm => "dBm".into(),
+        },
+    }
+}
+
 /// Evaluate the measures of `data.analysis()` in order (measures of other
 /// analyses are skipped). `params` resolves parameters; PARAM measures (and
 /// any scalar argument) may also use earlier measure results by name.

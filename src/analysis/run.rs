@@ -130,8 +130,11 @@ pub fn run(
     let warnings = base.warnings.clone();
     if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
         // A sweep (.step / --step): the points run in parallel.
-        let measure_names: Vec<String> =
-            base.measures.iter().map(|m| m.name.name.clone()).collect();
+        let measure_names: Vec<(String, String)> = base
+            .measures
+            .iter()
+            .map(|m| (m.name.name.clone(), meas::unit_of(m)))
+            .collect();
         drop(base);
         let mut summary =
             crate::sweep::run_sweep(&nl, text, cfg, grid, targets, measure_names, sink)?;

@@ -52,11 +52,13 @@
 //!     @axes      variable-length string array: axis names, in dimension order
 //!     @shape     int64 array (n0, n1, …)
 //!     @measures  variable-length string array: the netlist's measures, in order
+//!     @measure_units  variable-length string array: their units ("" when unknown)
 //!     @shard     "K/N": only in the file of one shard (`run --shard K/N`)
 //!     axes/<name>       float64 [n_j]: values of axis j   @unit (fixed string) @dim int32 j
 //!     point             int64 [n0, n1, …]: the point index k (into /steps, step_k)
 //!     status            int32 [n0, n1, …]: 0 ok, 1 failed, -1 not run
-//!     measures/<name>   float64 [n0, n1, …], NaN where failed / not run   @analysis
+//!     measures/<name>   float64 [n0, n1, …], NaN where failed / not run
+//!                       @analysis, @unit (fixed string: "V", "Hz", "dBm", "" …)
 //! ```
 //!
 //! `/sweep` and its axes are written when the sweep starts; `point`,
@@ -700,13 +702,22 @@ impl Hdf5Sink {
         let shape: Vec<u64> = info.grid.shape().iter().map(|&n| n as u64).collect();
         let point: Vec<i64> = order.iter().map(|&k| k as i64).collect();
         let status: Vec<i32> = order.iter().map(|&k| steps.status[k]).collect();
-        let measures: Vec<(String, &'static str, Vec<f64>)> = self
+        let unit = |name: &str| -> String {
+            info.measures
+                .iter()
+                .position(|n| n == name)
+                .and_then(|j| info.measure_units.get(j))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let measures: Vec<(String, &'static str, String, Vec<f64>)> = self
             .measures
             .iter()
             .map(|m| {
                 (
                     m.name.clone(),
                     m.analysis.name(),
+                    unit(&m.original),
                     order.iter().map(|&k| m.values[k]).collect(),
                 )
             })
@@ -723,10 +734,11 @@ impl Hdf5Sink {
         })
         .map_err(|e| h5err(path, "cannot write /sweep/status", e))?;
         g.create_group_with("measures", |mg| {
-            for (name, analysis, values) in &measures {
+            for (name, analysis, unit, values) in &measures {
                 mg.create_dataset(name, |b| {
                     b.with_f64_data(values).with_shape(&shape);
                     b.set_attr("analysis", fixed(analysis));
+                    b.set_attr("unit", fixed(unit));
                 });
             }
         })
@@ -941,6 +953,10 @@ impl Sink for Hdf5Sink {
                 g.set_attr(
                     "measures",
                     AttrValue::VarLenStringArray(info.measures.clone()),
+                );
+                g.set_attr(
+                    "measure_units",
+                    AttrValue::VarLenStringArray(info.measure_units.clone()),
                 );
                 if let Some(sh) = &info.shard {
                     g.set_attr("shard", text(&sh.text()));

@@ -88,6 +88,8 @@ pub struct SweepInfo {
     pub shard: Option<crate::sweep::grid::Shard>,
     /// Names of the measures of every point, in netlist order.
     pub measures: Vec<String>,
+    /// Their units ("" when unknown), same order.
+    pub measure_units: Vec<String>,
 }
 
 /// Final state of one step point (or of the single run).

@@ -88,6 +88,7 @@ pub(crate) struct Header {
     pub netlist: String,
     pub grid: Grid,
     pub measures: Vec<String>,
+    pub measure_units: Vec<String>,
 }
 
 /// Reads the header of a sweep file.
@@ -102,6 +103,7 @@ pub(crate) fn read_header(path: &Path, f: &File) -> Result<Header, String> {
     let sa = sweep.attrs().map_err(|e| err(path, e))?;
     let names = attr_strings(sa.get("axes")).ok_or_else(|| err(path, "/sweep has no 'axes'"))?;
     let measures = attr_strings(sa.get("measures")).unwrap_or_default();
+    let measure_units = attr_strings(sa.get("measure_units")).unwrap_or_default();
     let mut axes = Vec::new();
     for n in &names {
         let dpath = format!("sweep/axes/{}", crate::output::hdf5::dataset_name(n));
@@ -127,6 +129,7 @@ pub(crate) fn read_header(path: &Path, f: &File) -> Result<Header, String> {
         netlist,
         grid: Grid { axes },
         measures,
+        measure_units,
     })
 }
 
@@ -405,6 +408,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, String> {
         grid: h.grid.clone(),
         shard: None,
         measures: h.measures.clone(),
+        measure_units: h.measure_units.clone(),
     })
     .map_err(io)?;
     for (k, o) in owner.iter().enumerate() {

@@ -166,7 +166,7 @@ pub fn run_sweep(
     cfg: &mut RunConfig,
     grid: Grid,
     targets: Vec<Target>,
-    measures: Vec<String>,
+    measures: Vec<(String, String)>,
     sink: &mut dyn Sink,
 ) -> Result<RunSummary, Vec<Diagnostic>> {
     let total = grid.len();
@@ -185,7 +185,8 @@ pub fn run_sweep(
     sink.sweep(&SweepInfo {
         grid: grid.clone(),
         shard,
-        measures,
+        measures: measures.iter().map(|m| m.0.clone()).collect(),
+        measure_units: measures.iter().map(|m| m.1.clone()).collect(),
     })
     .map_err(io_diag)?;
     let mut summary = RunSummary {
