@@ -9,9 +9,12 @@
 //! are bit-identical for any number of workers and any completion order.
 //!
 //! Memory stays bounded: a worker only starts point `i` when `i` is less than
-//! `written + window` (window = 4 × workers), so at most `window` finished but
-//! unwritten points are held, whatever the size of the sweep. With
-//! `--save none` a record holds only the measures.
+//! `written + window`, so at most `window` finished but unwritten points are
+//! held, whatever the size of the sweep. The window is 4 × workers when the
+//! points keep their waveforms (`--save all`), 16 × workers with `--save
+//! measures`, and 1024 points with `--save none`, where a record holds only
+//! the measures: a writer thread that the OS leaves waiting on a busy machine
+//! then does not stall the workers.
 
 use super::grid::Shard;
 use crate::analysis::run::{run_circuit, AnalysisStats};
@@ -410,6 +413,7 @@ struct Sched {
 pub fn execute<'n>(
     points: &[usize],
     workers: usize,
+    save: SaveMode,
     make_job: &(dyn Fn(usize) -> (PointJob<'n>, String) + Sync),
     on_written: &mut dyn FnMut(usize, PointRecord) -> io::Result<()>,
     progress: &mut dyn SweepProgress,
@@ -423,7 +427,11 @@ pub fn execute<'n>(
     }
     let workers = workers.clamp(1, total.min(512));
     let mut busy = 0.0;
-    let window = (4 * workers).max(8);
+    let window = match save {
+        SaveMode::All => (4 * workers).max(8),
+        SaveMode::Measures => (16 * workers).max(32),
+        SaveMode::None => 1024,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .stack_size(16 << 20)

@@ -251,6 +251,7 @@ pub fn run_sweep(
     let res = execute(
         &points,
         workers,
+        save,
         &make_job,
         &mut on_written,
         &mut *cfg.sweep_progress,
