@@ -204,6 +204,10 @@ pub fn parse_cli_step(s: &str) -> Result<CliStep, String> {
                         ));
                     }
                     let per = if kind == "dec" { 10f64 } else { 2f64 };
+                    let count = (b / a).ln() / per.ln() * n as f64;
+                    if count > 1e7 {
+                        return Err(format!("--step \"{s}\": more than 10⁷ points"));
+                    }
                     logspace(a, b, n, per)
                 }
             }

@@ -134,6 +134,21 @@ fn plan(
         }
         targets.push(target);
     }
+    let total = axes
+        .iter()
+        .try_fold(1usize, |n, (a, _)| n.checked_mul(a.values.len()));
+    match total {
+        Some(n) if n <= MAX_POINTS => {}
+        _ => {
+            return Err(vec![Diagnostic::plain(format!(
+                "the sweep has more than {MAX_POINTS} points ({}): split it",
+                axes.iter()
+                    .map(|(a, _)| format!("{} × {}", a.name, a.values.len()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))])
+        }
+    }
     Ok((
         Grid {
             axes: axes.into_iter().map(|(a, _)| a).collect(),
@@ -141,6 +156,9 @@ fn plan(
         targets,
     ))
 }
+
+/// Largest sweep (the per-point tables are held in memory: ~100 bytes a point).
+pub const MAX_POINTS: usize = 10_000_000;
 
 /// The grid of the run, None when it is not a sweep.
 pub fn sweep_grid(
