@@ -594,12 +594,16 @@ fn run_failure(text: &str) -> (String, MemorySink) {
     let mut sink = MemorySink::new();
     let mut report = Vec::new();
     let mut np = NoProgress;
+    let mut nsp = spinspice::sweep::exec::NoSweepProgress;
     let mut cfg = RunConfig {
         overrides: Vec::new(),
         report: &mut report,
         progress: &mut np,
         print_op: false,
         acct: false,
+        steps: Vec::new(),
+        sweep: Default::default(),
+        sweep_progress: &mut nsp,
     };
     let summary = match run(parsed.netlist, text, &mut cfg, &mut sink) {
         Ok(s) => s,

@@ -41,12 +41,16 @@ fn sim_report(nl: &str) -> (MemorySink, RunSummary, String) {
     let mut sink = MemorySink::new();
     let mut report = Vec::new();
     let mut np = NoProgress;
+    let mut nsp = spinspice::sweep::exec::NoSweepProgress;
     let mut cfg = RunConfig {
         overrides: Vec::new(),
         report: &mut report,
         progress: &mut np,
         print_op: true,
         acct: false,
+        steps: Vec::new(),
+        sweep: Default::default(),
+        sweep_progress: &mut nsp,
     };
     let summary = run(parsed.netlist, nl, &mut cfg, &mut sink)
         .unwrap_or_else(|d| panic!("{}", d[0].short(&sm)));
@@ -1172,12 +1176,16 @@ fn csv_header(nl: &str) -> String {
     let mut sink = spinspice::output::open_sink(&path).unwrap();
     let mut report = Vec::new();
     let mut np = NoProgress;
+    let mut nsp = spinspice::sweep::exec::NoSweepProgress;
     let mut cfg = RunConfig {
         overrides: Vec::new(),
         report: &mut report,
         progress: &mut np,
         print_op: false,
         acct: false,
+        steps: Vec::new(),
+        sweep: Default::default(),
+        sweep_progress: &mut nsp,
     };
     let s = run(parsed.netlist, nl, &mut cfg, sink.as_mut()).unwrap();
     assert!(s.failures.is_empty());

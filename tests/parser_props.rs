@@ -439,6 +439,50 @@ fn measure() -> impl Strategy<Value = Measure> {
         condition().prop_map(MeasKind::When),
         (trigger(), trigger()).prop_map(|(trig, targ)| MeasKind::TrigTarg { trig, targ }),
         expr().prop_map(MeasKind::Param),
+        (
+            any::<bool>(),
+            expr(),
+            option::of(expr()),
+            option::of(expr()),
+            option::of(expr()),
+            option::of(expr())
+        )
+            .prop_map(
+                |(ripple, signal, freq, settle, from, to)| MeasKind::DcMean {
+                    ripple,
+                    signal,
+                    win: RfWindow {
+                        freq,
+                        settle,
+                        from,
+                        to
+                    },
+                }
+            ),
+        (
+            prop_oneof![
+                Just(ToneOut::Amp),
+                Just(ToneOut::Freq),
+                Just(ToneOut::Power),
+                Just(ToneOut::Dbm)
+            ],
+            expr(),
+            (option::of(expr()), option::of(expr())),
+            (option::of(expr()), option::of(expr()), option::of(expr())),
+            prop_oneof![Just(FftWindow::Hann), Just(FftWindow::Rect)]
+        )
+            .prop_map(|(out, signal, (fmin, fmax), (from, to, r), window)| {
+                MeasKind::Tone {
+                    out,
+                    signal,
+                    fmin,
+                    fmax,
+                    from,
+                    to,
+                    r,
+                    window,
+                }
+            }),
     ];
     let an = prop_oneof![
         Just(MeasAnalysis::Tran),
@@ -561,10 +605,12 @@ fn top_stmt() -> impl Strategy<Value = Stmt> {
             (expr(), expr(), expr()).prop_map(|(a, b, c)| StepSweep::Dec(a, b, c)),
             (expr(), expr(), expr()).prop_map(|(a, b, c)| StepSweep::Oct(a, b, c)),
         ],
+        option::of(name()),
     )
-        .prop_map(|(v, sweep)| StepStmt {
+        .prop_map(|(v, sweep, unit)| StepStmt {
             var: ident(&v),
             sweep,
+            unit: unit.map(|u| ident(&u)),
             span: sp(),
         });
     let subckt = (name(), vec(node(), 0..4), params(), vec(local_stmt(), 0..4)).prop_map(

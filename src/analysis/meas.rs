@@ -52,7 +52,8 @@
 use crate::expr::eval::{eval, Env};
 use crate::expr::{Expr, ExprKind};
 use crate::netlist::ast::{
-    Condition, Count, Edge, FuncDef, MeasAnalysis, MeasKind, Measure, StatFn, Trigger,
+    Condition, Count, Edge, FftWindow, FuncDef, MeasAnalysis, MeasKind, Measure, RfWindow, StatFn,
+    ToneOut, Trigger,
 };
 use crate::output::{AnalysisKind, MeasureValue};
 
@@ -92,6 +93,51 @@ pub fn required_probes(measures: &[Measure]) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// The unit of a measure's value, when it follows from its form: a voltage
+/// probe's statistics are in V, a current's in A, `TONEFREQ` in Hz,
+/// `TONEPOWER` in W, `TONEDBM` in dBm, `WHEN`/`TRIG…TARG` in the axis unit
+/// (s in `.tran`, Hz in `.ac`); "" when unknown (expressions, `PARAM`).
+pub fn unit_of(m: &Measure) -> String {
+    let probe_unit = |e: &Expr| -> &'static str {
+        match &e.kind {
+            ExprKind::Probe { func, .. } => match split_probe(func) {
+                Some((_, Part::Db)) => "dB",
+                Some((_, Part::Phase)) => "rad",
+                Some(("v", _)) => "V",
+                Some(("i", _)) => "A",
+                _ => "",
+            },
+            _ => "",
+        }
+    };
+    let axis = match m.analysis {
+        MeasAnalysis::Tran => "s",
+        MeasAnalysis::Ac => "Hz",
+        MeasAnalysis::Dc => "",
+    };
+    match &m.kind {
+        MeasKind::Stat { func, signal, .. } => match (func, probe_unit(signal)) {
+            (StatFn::Integ, u) if !u.is_empty() && !axis.is_empty() && u != "dB" && u != "rad" => {
+                format!("{u}*{axis}")
+            }
+            (StatFn::Integ, _) => String::new(),
+            (_, u) => u.to_string(),
+        },
+        MeasKind::FindAt { signal, .. } | MeasKind::FindWhen { signal, .. } => {
+            probe_unit(signal).to_string()
+        }
+        MeasKind::When(_) | MeasKind::TrigTarg { .. } => axis.to_string(),
+        MeasKind::Param(_) => String::new(),
+        MeasKind::DcMean { signal, .. } => probe_unit(signal).to_string(),
+        MeasKind::Tone { out, signal, .. } => match out {
+            ToneOut::Amp => probe_unit(signal).to_string(),
+            ToneOut::Freq => "Hz".into(),
+            ToneOut::Power => "W".into(),
+            ToneOut::Dbm => "dBm".into(),
+        },
+    }
 }
 
 /// Evaluate the measures of `data.analysis()` in order (measures of other
@@ -168,6 +214,28 @@ fn measure_exprs(m: &Measure) -> Vec<&Expr> {
             }
         }
         MeasKind::Param(e) => v.push(e),
+        MeasKind::DcMean { signal, win, .. } => {
+            v.push(signal);
+            v.extend(
+                win.freq
+                    .iter()
+                    .chain(&win.settle)
+                    .chain(&win.from)
+                    .chain(&win.to),
+            );
+        }
+        MeasKind::Tone {
+            signal,
+            fmin,
+            fmax,
+            from,
+            to,
+            r,
+            ..
+        } => {
+            v.push(signal);
+            v.extend(fmin.iter().chain(fmax).chain(from).chain(to).chain(r));
+        }
     }
     v
 }
@@ -395,7 +463,123 @@ impl Ctx<'_> {
                 Ok(t1 - t0)
             }
             MeasKind::Param(e) => self.scalar(e, "PARAM"),
+            MeasKind::DcMean {
+                ripple,
+                signal,
+                win,
+            } => self.dc_mean(axis, *ripple, signal, win),
+            MeasKind::Tone {
+                out,
+                signal,
+                fmin,
+                fmax,
+                from,
+                to,
+                r,
+                window,
+            } => {
+                let name = match out {
+                    ToneOut::Amp => "TONEAMP",
+                    ToneOut::Freq => "TONEFREQ",
+                    ToneOut::Power => "TONEPOWER",
+                    ToneOut::Dbm => "TONEDBM",
+                };
+                self.need_tran(name)?;
+                let y = self.signal(signal)?;
+                let from = self.opt_scalar(from.as_ref(), "FROM")?;
+                let to = self.opt_scalar(to.as_ref(), "TO")?;
+                let (lo, hi) = self.rf_window(axis, from, to)?;
+                let fmin = self.opt_scalar(fmin.as_ref(), "FMIN")?;
+                let fmax = self.opt_scalar(fmax.as_ref(), "FMAX")?;
+                let tone = strongest_tone(axis, &y, lo, hi, fmin, fmax, *window)?;
+                let r = self.opt_scalar(r.as_ref(), "R")?.unwrap_or(50.0);
+                if r.is_nan() || r <= 0.0 {
+                    return Err(format!("R={r:e} must be positive"));
+                }
+                let p = tone.amp * tone.amp / (2.0 * r);
+                Ok(match out {
+                    ToneOut::Amp => tone.amp,
+                    ToneOut::Freq => tone.freq,
+                    ToneOut::Power => p,
+                    ToneOut::Dbm => 10.0 * (p / 1e-3).log10(),
+                })
+            }
         }
+    }
+
+    fn need_tran(&self, what: &str) -> MResult<()> {
+        if self.kind == MeasAnalysis::Tran {
+            Ok(())
+        } else {
+            Err(format!("{what} works on transient results (.meas tran)"))
+        }
+    }
+
+    /// `[FROM, TO]` of the RF measures: FROM defaults to half way through
+    /// the data, TO to its end.
+    fn rf_window(&self, axis: &[f64], from: Option<f64>, to: Option<f64>) -> MResult<(f64, f64)> {
+        let (a, b) = (axis[0], axis[axis.len() - 1]);
+        let hi = match to {
+            Some(t) => self.inside(axis, t, "TO")?,
+            None => b,
+        };
+        let lo = match from {
+            Some(f) => self.inside(axis, f, "FROM")?,
+            None => a + 0.5 * (hi - a),
+        };
+        if hi <= lo {
+            return Err(format!(
+                "the window is empty: FROM={lo:e} is not before TO={hi:e}"
+            ));
+        }
+        Ok((lo, hi))
+    }
+
+    /// DCMEAN / RIPPLE (see the module documentation).
+    fn dc_mean(&self, axis: &[f64], ripple: bool, signal: &Expr, win: &RfWindow) -> MResult<f64> {
+        let what = if ripple { "RIPPLE" } else { "DCMEAN" };
+        self.need_tran(what)?;
+        let y = self.signal(signal)?;
+        let freq = self.opt_scalar(win.freq.as_ref(), "FREQ")?;
+        let settle = self.opt_scalar(win.settle.as_ref(), "SETTLE")?;
+        let from = self.opt_scalar(win.from.as_ref(), "FROM")?;
+        let to = self.opt_scalar(win.to.as_ref(), "TO")?;
+        if from.is_some() && settle.is_some() {
+            return Err(format!("{what}: give SETTLE= or FROM=, not both"));
+        }
+        if let Some(f) = freq {
+            if f.is_nan() || f <= 0.0 {
+                return Err(format!("FREQ={f:e} must be positive"));
+            }
+        }
+        let (mut lo, hi) = self.rf_window(axis, from.or(settle), to)?;
+        // The period: FREQ=, else (unless the user gave both ends) the
+        // strongest tone of the signal in the window.
+        let period = match freq {
+            Some(f) => Some(1.0 / f),
+            None if from.is_some() && to.is_some() => None,
+            None => strongest_tone(axis, &y, lo, hi, None, None, FftWindow::Hann)
+                .ok()
+                .filter(|t| t.amp > 0.0)
+                .map(|t| 1.0 / t.freq),
+        };
+        if let Some(tp) = period {
+            let n = ((hi - lo) / tp * (1.0 + 1e-9)).floor();
+            if n < 1.0 {
+                return Err(format!(
+                    "{what}: the window {lo:e}…{hi:e} s is shorter than one period ({tp:e} s)"
+                ));
+            }
+            lo = hi - n * tp;
+        }
+        let pts = window_points(axis, &y, lo, hi);
+        if let Some(&(x, _)) = pts.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(format!(
+                "{} is not a number at time={x:e}",
+                describe(signal)
+            ));
+        }
+        stat(if ripple { StatFn::Pp } else { StatFn::Avg }, &pts, lo, hi)
     }
 
     fn trigger(&self, axis: &[f64], t: &Trigger, what: &str) -> MResult<f64> {
@@ -737,6 +921,203 @@ fn stat(func: StatFn, pts: &[(f64, f64)], lo: f64, hi: f64) -> MResult<f64> {
         StatFn::Min => min(),
         StatFn::Max => max(),
         StatFn::Pp => max() - min(),
+    })
+}
+
+// ------------------------------------------------------------ spectra
+
+/// The strongest tone of a signal in a band.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tone {
+    /// Peak amplitude (signal unit).
+    pub amp: f64,
+    /// Frequency [Hz].
+    pub freq: f64,
+}
+
+/// In-place radix-2 FFT (`re.len()` a power of two).
+fn fft(re: &mut [f64], im: &mut [f64]) {
+    let n = re.len();
+    let mut j = 0usize;
+    for i in 1..n {
+        let mut bit = n >> 1;
+        while j & bit != 0 {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+        if i < j {
+            re.swap(i, j);
+            im.swap(i, j);
+        }
+    }
+    let mut len = 2;
+    while len <= n {
+        let ang = -2.0 * std::f64::consts::PI / len as f64;
+        for start in (0..n).step_by(len) {
+            for k in 0..len / 2 {
+                let (s, c) = (ang * k as f64).sin_cos();
+                let (a, b) = (start + k, start + k + len / 2);
+                let tr = re[b] * c - im[b] * s;
+                let ti = re[b] * s + im[b] * c;
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+        len <<= 1;
+    }
+}
+
+/// The samples of `y` on a uniform grid over `[lo, hi]`: the data's own
+/// points when they are uniform there (`.options interp`), else a linear
+/// resampling with as many points as the data has in the window.
+fn uniform_samples(axis: &[f64], y: &[f64], lo: f64, hi: f64) -> (Vec<f64>, f64) {
+    let a = axis.partition_point(|&t| t < lo - 1e-9 * (hi - lo));
+    let b = axis.partition_point(|&t| t <= hi + 1e-9 * (hi - lo));
+    let seg = &axis[a..b];
+    if seg.len() >= 8 {
+        let dt = (seg[seg.len() - 1] - seg[0]) / (seg.len() - 1) as f64;
+        let uniform = dt > 0.0
+            && seg
+                .windows(2)
+                .all(|w| ((w[1] - w[0]) - dt).abs() <= 1e-6 * dt);
+        if uniform {
+            return (y[a..b].to_vec(), dt);
+        }
+    }
+    let n = seg.len().max(64);
+    let dt = (hi - lo) / (n - 1) as f64;
+    let v = (0..n)
+        .map(|k| interp(axis, y, (lo + k as f64 * dt).min(hi)))
+        .collect();
+    (v, dt)
+}
+
+/// Amplitude and frequency of the strongest tone of `y` in `[fmin, fmax]`
+/// over the time window `[lo, hi]`: mean removed, window (Hann by default),
+/// zero-padded FFT to find the peak, then the windowed DTFT maximised by
+/// golden-section search around it (frequency far below one bin, amplitude
+/// without scalloping loss). Amplitude = 2 |X(f)| / Σw.
+pub fn strongest_tone(
+    axis: &[f64],
+    y: &[f64],
+    lo: f64,
+    hi: f64,
+    fmin: Option<f64>,
+    fmax: Option<f64>,
+    window: FftWindow,
+) -> MResult<Tone> {
+    let (mut v, dt) = uniform_samples(axis, y, lo, hi);
+    let n = v.len();
+    if n < 8 {
+        return Err(format!(
+            "too few samples ({n}) in the window for a spectrum"
+        ));
+    }
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err("the signal is not a finite number in the window".into());
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    for x in &mut v {
+        *x -= mean;
+    }
+    let w: Vec<f64> = match window {
+        FftWindow::Rect => vec![1.0; n],
+        FftWindow::Hann => (0..n)
+            .map(|k| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * k as f64 / n as f64).cos())
+            .collect(),
+    };
+    let wsum: f64 = w.iter().sum();
+    let span = n as f64 * dt;
+    let nyq = 0.5 / dt;
+    let lo_f = fmin.unwrap_or(match window {
+        FftWindow::Hann => 2.0 / span,
+        FftWindow::Rect => 1.0 / span,
+    });
+    let hi_f = fmax.unwrap_or(nyq).min(nyq);
+    if !(lo_f >= 0.0 && hi_f > lo_f) {
+        return Err(format!(
+            "empty band: FMIN={lo_f:e} Hz, FMAX={hi_f:e} Hz (Nyquist {nyq:e} Hz, resolution {:e} Hz)",
+            1.0 / span
+        ));
+    }
+    // Zero-padded to at least twice the length: the coarse peak is within
+    // half a bin of the true one; the DTFT search does the rest.
+    let m = (2 * n).next_power_of_two();
+    let mut re = vec![0.0; m];
+    let mut im = vec![0.0; m];
+    for k in 0..n {
+        re[k] = v[k] * w[k];
+    }
+    fft(&mut re, &mut im);
+    let df = 1.0 / (m as f64 * dt);
+    let k0 = (lo_f / df).ceil() as usize;
+    let k1 = ((hi_f / df).floor() as usize).min(m / 2);
+    if k0 > k1 {
+        return Err(format!(
+            "the band {lo_f:e}…{hi_f:e} Hz holds no frequency of the spectrum"
+        ));
+    }
+    let mut best = k0;
+    let mut best_mag = -1.0;
+    for k in k0..=k1 {
+        let mag = re[k].hypot(im[k]);
+        if mag > best_mag {
+            best_mag = mag;
+            best = k;
+        }
+    }
+    // |X(f)| of the windowed samples at any frequency.
+    // (The phase factor advances by a rotation, recomputed exactly every
+    // 256 samples so that rounding does not accumulate.)
+    let dtft = |f: f64| -> f64 {
+        let (mut sr, mut si) = (0.0, 0.0);
+        let step = -2.0 * std::f64::consts::PI * f * dt;
+        let (rs, rc) = step.sin_cos();
+        let (mut s, mut c) = (0.0f64, 1.0f64);
+        for k in 0..n {
+            if k % 256 == 0 {
+                (s, c) = (step * k as f64).sin_cos();
+            }
+            let x = v[k] * w[k];
+            sr += x * c;
+            si += x * s;
+            (s, c) = (s * rc + c * rs, c * rc - s * rs);
+        }
+        sr.hypot(si)
+    };
+    let (mut a, mut b) = (
+        ((best as f64 - 1.0) * df).max(lo_f),
+        ((best as f64 + 1.0) * df).min(hi_f),
+    );
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    let mut c = b - g * (b - a);
+    let mut d = a + g * (b - a);
+    let (mut fc, mut fd) = (dtft(c), dtft(d));
+    for _ in 0..60 {
+        if fc > fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = dtft(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = dtft(d);
+        }
+        if b - a <= 1e-12 * b.abs().max(df) {
+            break;
+        }
+    }
+    let f = 0.5 * (a + b);
+    Ok(Tone {
+        amp: 2.0 * dtft(f) / wsum,
+        freq: f,
     })
 }
 
@@ -1823,5 +2204,254 @@ mod tests {
             6.5,
             1e-15,
         );
+    }
+
+    // ------------------------------------------------------------ RF measures
+
+    /// `off + a1 sin(2π f1 t + p1) + a2 sin(2π f2 t)` sampled every `h` up to `t_end`.
+    #[allow(clippy::too_many_arguments)]
+    fn tones(off: f64, a1: f64, f1: f64, p1: f64, a2: f64, f2: f64, h: f64, t_end: f64) -> Data {
+        let n = (t_end / h).round() as usize;
+        let axis: Vec<f64> = (0..=n).map(|k| k as f64 * h).collect();
+        let y = axis
+            .iter()
+            .map(|t| off + a1 * (2.0 * PI * f1 * t + p1).sin() + a2 * (2.0 * PI * f2 * t).sin())
+            .collect();
+        Data::tran(axis).v("out", y)
+    }
+
+    fn dcmean(
+        ripple: bool,
+        freq: Option<f64>,
+        settle: Option<f64>,
+        from: Option<f64>,
+        to: Option<f64>,
+    ) -> MeasKind {
+        MeasKind::DcMean {
+            ripple,
+            signal: v("out"),
+            win: RfWindow {
+                freq: freq.map(num),
+                settle: settle.map(num),
+                from: from.map(num),
+                to: to.map(num),
+            },
+        }
+    }
+
+    fn tone(out: ToneOut, fmin: Option<f64>, fmax: Option<f64>, window: FftWindow) -> MeasKind {
+        MeasKind::Tone {
+            out,
+            signal: v("out"),
+            fmin: fmin.map(num),
+            fmax: fmax.map(num),
+            from: None,
+            to: None,
+            r: None,
+            window,
+        }
+    }
+
+    #[test]
+    fn dcmean_averages_whole_periods() {
+        // 0.25 V + 0.1 sin(2π·1.3 GHz·t + 0.7) + 0.03 sin(2π·2.6 GHz·t) over
+        // 20 ns, 1 ps steps. Mean over the second half (10 ns = 13 periods of
+        // 1.3 GHz, to the picosecond) by hand: 0.25 exactly; a plain AVG over
+        // a window of 12.5 periods is off by about a1/(2π·12.5) · 2 ≈ 1e-3.
+        let d = tones(0.25, 0.1, 1.3e9, 0.7, 0.03, 2.6e9, 1e-12, 20e-9);
+        assert_close(
+            one(dcmean(false, Some(1.3e9), None, None, None), &d),
+            0.25,
+            1e-6,
+        );
+        // Window 5.4 … 20 ns holds 18.98 periods: trimmed to 18 ending at 20 ns.
+        assert_close(
+            one(dcmean(false, Some(1.3e9), Some(5.4e-9), None, None), &d),
+            0.25,
+            1e-6,
+        );
+        // Without FREQ the period comes from the strongest tone (1.3 GHz).
+        assert_close(
+            one(dcmean(false, None, Some(3.3e-9), None, None), &d),
+            0.25,
+            1e-6,
+        );
+        // The same data averaged over a non-integer window is biased: the
+        // robust measure is what makes the difference.
+        let biased = one(stat(StatFn::Avg, v("out"), Some(10.4e-9), None), &d).unwrap();
+        assert!((biased - 0.25).abs() > 1e-4, "{biased}");
+        // A user window without FREQ is used as given (here 13 whole periods).
+        let t0 = 20e-9 - 13.0 / 1.3e9;
+        assert_close(
+            one(dcmean(false, None, None, Some(t0), Some(20e-9)), &d),
+            0.25,
+            1e-6,
+        );
+    }
+
+    #[test]
+    fn ripple_is_peak_to_peak_of_the_window() {
+        // One tone: ripple = 2·a1 (samples 1 ps apart at 1 GHz: the peak is
+        // missed by at most a1·(1 − cos(π·1e-3)) ≈ 5e-7·a1).
+        let d = tones(0.1, 0.02, 1e9, 0.3, 0.0, 1.0, 1e-12, 10e-9);
+        assert_close(
+            one(dcmean(true, Some(1e9), None, None, None), &d),
+            0.04,
+            1e-5,
+        );
+    }
+
+    #[test]
+    fn dcmean_errors() {
+        let d = tones(0.1, 0.02, 1e9, 0.3, 0.0, 1.0, 1e-12, 10e-9);
+        // window 9.5 … 10 ns shorter than one 1 ns period
+        assert_err(
+            one(dcmean(false, Some(1e9), Some(9.5e-9), None, None), &d),
+            "shorter than one period",
+        );
+        assert_err(
+            one(dcmean(false, Some(-1.0), None, None, None), &d),
+            "positive",
+        );
+        assert_err(
+            one(dcmean(false, None, Some(1e-9), Some(2e-9), None), &d),
+            "not both",
+        );
+        let ac = Data {
+            kind: MeasAnalysis::Ac,
+            axis: vec![1.0, 2.0],
+            cols: vec![],
+        };
+        let m = meas_in(MeasAnalysis::Ac, "m", dcmean(false, None, None, None, None));
+        assert_err(run(&[m], &ac, &NO_PARAMS)[0].value.clone(), "transient");
+    }
+
+    #[test]
+    fn strongest_tone_amplitude_and_frequency() {
+        // 0.5 V at 1.37 GHz (13.7 periods in the 10 ns window, not a whole
+        // number: no bin falls on it) plus 0.05 V at 4.1 GHz and 0.3 V DC.
+        let d = tones(0.3, 0.5, 1.37e9, 0.4, 0.05, 4.1e9, 1e-12, 20e-9);
+        assert_close(
+            one(tone(ToneOut::Freq, None, None, FftWindow::Hann), &d),
+            1.37e9,
+            1e-5,
+        );
+        assert_close(
+            one(tone(ToneOut::Amp, None, None, FftWindow::Hann), &d),
+            0.5,
+            1e-3,
+        );
+        // P = A²/(2·50 Ω) = 2.5 mW = 3.979 dBm
+        assert_close(
+            one(tone(ToneOut::Power, None, None, FftWindow::Hann), &d),
+            2.5e-3,
+            2e-3,
+        );
+        assert_close(
+            one(tone(ToneOut::Dbm, None, None, FftWindow::Hann), &d),
+            10.0 * 2.5f64.log10(),
+            1e-3,
+        );
+        // The band selects the weaker tone.
+        assert_close(
+            one(
+                tone(ToneOut::Freq, Some(3e9), Some(5e9), FftWindow::Hann),
+                &d,
+            ),
+            4.1e9,
+            1e-4,
+        );
+        assert_close(
+            one(
+                tone(ToneOut::Amp, Some(3e9), Some(5e9), FftWindow::Hann),
+                &d,
+            ),
+            0.05,
+            1e-2,
+        );
+        // Rectangular window over 20 periods of 2 GHz (plus the end sample).
+        // Its sidelobes decay only as 1/k: the image at −2 GHz, 40 bins of
+        // 100 MHz away, tilts the main lobe and moves the maximum by a few
+        // 1/(π²·40) of a bin (≈ 1e-4 of 2 GHz): WINDOW=HANN is the default.
+        let d2 = tones(0.0, 0.2, 2e9, 0.0, 0.0, 1.0, 1e-12, 20e-9);
+        assert_close(
+            one(tone(ToneOut::Amp, None, None, FftWindow::Rect), &d2),
+            0.2,
+            1e-4,
+        );
+        assert_close(
+            one(tone(ToneOut::Freq, None, None, FftWindow::Rect), &d2),
+            2e9,
+            1e-3,
+        );
+    }
+
+    #[test]
+    fn tones_on_a_non_uniform_grid_are_resampled() {
+        // Time points with a jitter of ±30 % of the step: resampled linearly.
+        let n = 20000;
+        let axis: Vec<f64> = (0..=n)
+            .map(|k| {
+                let j = if k == 0 || k == n {
+                    0.0
+                } else {
+                    0.3 * ((k * 7919) % 13) as f64 / 13.0
+                };
+                (k as f64 + j) * 1e-12
+            })
+            .collect();
+        let y: Vec<f64> = axis
+            .iter()
+            .map(|t| 0.1 * (2.0 * PI * 1.37e9 * t).sin())
+            .collect();
+        let d = Data::tran(axis).v("out", y);
+        assert_close(
+            one(tone(ToneOut::Freq, None, None, FftWindow::Hann), &d),
+            1.37e9,
+            1e-5,
+        );
+        assert_close(
+            one(tone(ToneOut::Amp, None, None, FftWindow::Hann), &d),
+            0.1,
+            1e-3,
+        );
+    }
+
+    #[test]
+    fn tone_errors() {
+        let d = tones(0.3, 0.5, 1.37e9, 0.4, 0.0, 1.0, 1e-12, 20e-9);
+        assert_err(
+            one(
+                tone(ToneOut::Amp, Some(5e9), Some(1e9), FftWindow::Hann),
+                &d,
+            ),
+            "empty band",
+        );
+        assert_err(
+            one(tone(ToneOut::Amp, Some(1e12), None, FftWindow::Hann), &d),
+            "empty band",
+        );
+        let mut m = tone(ToneOut::Power, None, None, FftWindow::Hann);
+        if let MeasKind::Tone { r, .. } = &mut m {
+            *r = Some(num(0.0));
+        }
+        assert_err(one(m, &d), "positive");
+    }
+
+    #[test]
+    fn fft_matches_a_direct_dft() {
+        let n = 16;
+        let x: Vec<f64> = (0..n).map(|k| ((k * k) % 7) as f64 - 2.5).collect();
+        let (mut re, mut im) = (x.clone(), vec![0.0; n]);
+        fft(&mut re, &mut im);
+        for f in 0..n {
+            let (mut sr, mut si) = (0.0, 0.0);
+            for (k, v) in x.iter().enumerate() {
+                let a = -2.0 * PI * (f * k) as f64 / n as f64;
+                sr += v * a.cos();
+                si += v * a.sin();
+            }
+            assert!((re[f] - sr).abs() < 1e-12 && (im[f] - si).abs() < 1e-12);
+        }
     }
 }

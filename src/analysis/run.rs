@@ -16,9 +16,9 @@ use crate::diag::Diagnostic;
 use crate::elab::{elaborate, AnalysisSpec, Circuit};
 use crate::expr::eval::Env;
 use crate::netlist::ast::{FuncDef, MeasAnalysis, Measure, Netlist, Stmt};
-use crate::output::{
-    AnalysisInfo, AnalysisKind, MeasureValue, PointStatus, SignalInfo, Sink, StepInfo,
-};
+use crate::output::{AnalysisInfo, AnalysisKind, MeasureValue, SignalInfo, Sink};
+use crate::sweep::exec::{NoSweepProgress, SaveMode, SweepOptions, SweepProgress};
+use crate::sweep::grid::CliStep;
 use crate::system::{Mode, System};
 use std::collections::HashMap;
 use std::io::Write;
@@ -45,6 +45,12 @@ pub struct RunConfig<'a> {
     pub print_op: bool,
     /// Collect statistics and timings as with `.options acct`.
     pub acct: bool,
+    /// `--step` sweeps from the command line.
+    pub steps: Vec<CliStep>,
+    /// `--jobs`, `--save`, `--shard`.
+    pub sweep: SweepOptions,
+    /// Progress of a sweep (points done / total).
+    pub sweep_progress: &'a mut dyn SweepProgress,
 }
 
 /// Outcome of a run that got past elaboration.
@@ -96,7 +102,12 @@ pub struct RunSummary {
     /// Transient statistics (last point), and whether `.options acct` asked for them.
     pub stats: Vec<AnalysisStats>,
     pub acct: bool,
+    /// Points run (1 without a sweep; the shard's points with `--shard`).
     pub points: usize,
+    /// The run was a sweep.
+    pub sweep: bool,
+    /// Timing of the sweep.
+    pub sweep_stats: Option<crate::sweep::exec::SweepStats>,
     /// Errors of failed points (step index, message); empty when all succeeded.
     pub failures: Vec<(usize, Diagnostic)>,
     pub warnings: Vec<Diagnostic>,
@@ -120,136 +131,60 @@ pub fn run(
     check_overrides(&nl, &cfg.overrides)?;
     let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
-    let mut summary = RunSummary {
-        warnings: base.warnings.clone(),
-        ..Default::default()
-    };
-    if base.steps.is_empty() {
-        drop(nl);
-        sink.begin_run(&base.title, text, None).map_err(io_diag)?;
-        summary.points = 1;
-        let mut prog = |f: f64| cfg.progress.set(f);
-        summary.acct = base.options.acct;
-        let r = run_circuit(
-            base,
-            sink,
-            cfg.report,
-            &mut prog,
-            cfg.print_op,
-            &mut summary.measures,
-            &mut summary.stats,
-        );
-        if let Err(e) = r {
-            summary.failures.push((0, e));
-        }
-        let ok = summary.failures.is_empty();
-        sink.finish(ok).map_err(io_diag)?;
+    let warnings = base.warnings.clone();
+    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
+        // A sweep (.step / --step): the points run in parallel.
+        let measure_names: Vec<(String, String)> = base
+            .measures
+            .iter()
+            .map(|m| (m.name.name.clone(), meas::unit_of(m)))
+            .collect();
+        drop(base);
+        let mut summary =
+            crate::sweep::run_sweep(&nl, text, cfg, grid, targets, measure_names, sink)?;
+        summary.warnings = warnings;
         return Ok(summary);
     }
-
-    // .step grid: the first .step line varies fastest.
-    let steps = base.steps.clone();
-    let mut device_steps = Vec::new();
-    for s in &steps {
-        let is_param = nl.statements.iter().any(|st| match st {
-            Stmt::Param(list, _) => list.iter().any(|p| p.name.name == s.name),
-            _ => false,
-        });
-        if !is_param && s.name != "temp" {
-            match base.devices.iter().position(|d| d.name() == s.name) {
-                Some(_) => device_steps.push(s.name.clone()),
-                None => {
-                    return Err(vec![Diagnostic::error(
-                        s.span,
-                        format!("'.step {}': no parameter or device of that name", s.name),
-                    )])
-                }
-            }
-        }
+    if cfg.sweep.shard.is_some() {
+        return Err(vec![Diagnostic::plain(
+            "--shard needs a sweep (.step lines or --step)",
+        )]);
     }
-    let total: usize = steps.iter().map(|s| s.values.len().max(1)).product();
-    let mut values = Vec::with_capacity(total);
-    for k in 0..total {
-        let mut rest = k;
-        let mut row = Vec::with_capacity(steps.len());
-        for s in &steps {
-            let n = s.values.len().max(1);
-            row.push(s.values[rest % n]);
-            rest /= n;
-        }
-        values.push(row);
-    }
-    let info = StepInfo {
-        params: steps.iter().map(|s| s.name.clone()).collect(),
-        values: values.clone(),
+    let mut summary = RunSummary {
+        warnings,
+        ..Default::default()
     };
-    drop(base);
-    sink.begin_run(&nl.title, text, Some(&info))
-        .map_err(io_diag)?;
-    summary.points = total;
-    for (k, row) in values.iter().enumerate() {
-        sink.begin_point(k).map_err(io_diag)?;
-        let mut ov = cfg.overrides.clone();
-        for (s, v) in steps.iter().zip(row) {
-            if !device_steps.contains(&s.name) {
-                ov.push((s.name.clone(), *v));
-            }
-        }
-        let status = match elaborate(&nl, &ov) {
-            Ok(mut c) => {
-                c.options.acct |= cfg.acct;
-                for (s, v) in steps.iter().zip(row) {
-                    if device_steps.contains(&s.name) {
-                        if let Some(d) = c.devices.iter_mut().find(|d| d.name() == s.name) {
-                            d.set_sweep_value(*v);
-                        }
-                    }
-                }
-                let _ = writeln!(
-                    cfg.report,
-                    "step {}/{}: {}",
-                    k + 1,
-                    total,
-                    steps
-                        .iter()
-                        .zip(row)
-                        .map(|(s, v)| format!("{}={v:e}", s.name))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-                let base_frac = k as f64 / total as f64;
-                let mut prog = |f: f64| cfg.progress.set(base_frac + f / total as f64);
-                summary.measures.clear();
-                summary.stats.clear();
-                summary.acct = c.options.acct;
-                match run_circuit(
-                    c,
-                    sink,
-                    cfg.report,
-                    &mut prog,
-                    cfg.print_op,
-                    &mut summary.measures,
-                    &mut summary.stats,
-                ) {
-                    Ok(()) => PointStatus::Ok,
-                    Err(e) => {
-                        let msg = e.message.clone();
-                        summary.failures.push((k, e));
-                        PointStatus::Failed(msg)
-                    }
-                }
-            }
-            Err(errs) => {
-                let msg = errs.first().map(|e| e.message.clone()).unwrap_or_default();
-                if let Some(e) = errs.into_iter().next() {
-                    summary.failures.push((k, e));
-                }
-                PointStatus::Failed(msg)
-            }
-        };
-        sink.end_point(k, &status).map_err(io_diag)?;
+    drop(nl);
+    // --save measures / none: fewer (or no) waveforms.
+    let mut keep = true;
+    match cfg.sweep.save {
+        SaveMode::All => {}
+        SaveMode::None => keep = false,
+        SaveMode::Measures => match crate::sweep::exec::measure_saves(&base) {
+            Some(s) => base.saves = s,
+            None => keep = false,
+        },
     }
-    sink.finish(summary.failures.is_empty()).map_err(io_diag)?;
+    let mut filter = crate::sweep::exec::DropWaveforms::new(sink, keep);
+    let sink: &mut dyn Sink = &mut filter;
+    sink.begin_run(&base.title, text, None).map_err(io_diag)?;
+    summary.points = 1;
+    let mut prog = |f: f64| cfg.progress.set(f);
+    summary.acct = base.options.acct;
+    let r = run_circuit(
+        base,
+        sink,
+        cfg.report,
+        &mut prog,
+        cfg.print_op,
+        &mut summary.measures,
+        &mut summary.stats,
+    );
+    if let Err(e) = r {
+        summary.failures.push((0, e));
+    }
+    let ok = summary.failures.is_empty();
+    sink.finish(ok).map_err(io_diag)?;
     Ok(summary)
 }
 
@@ -699,12 +634,16 @@ pub fn simulate_str(
     let mut sink = crate::output::memory::MemorySink::new();
     let mut report = Vec::new();
     let mut np = NoProgress;
+    let mut nsp = NoSweepProgress;
     let mut cfg = RunConfig {
         overrides: overrides.to_vec(),
         report: &mut report,
         progress: &mut np,
         print_op: false,
         acct: false,
+        steps: Vec::new(),
+        sweep: SweepOptions::default(),
+        sweep_progress: &mut nsp,
     };
     let summary = run(parsed.netlist, text, &mut cfg, &mut sink).map_err(|d| {
         d.iter()

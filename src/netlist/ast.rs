@@ -372,6 +372,60 @@ pub enum MeasKind {
     TrigTarg { trig: Trigger, targ: Trigger },
     /// `PARAM='expr'` (may reference earlier measures by name).
     Param(Expr),
+    /// `DCMEAN|RIPPLE signal [FREQ=f] [SETTLE=t] [FROM=a] [TO=b]` (tran):
+    /// rectified DC (mean over a whole number of periods) or its residual
+    /// ripple (peak-to-peak over the same window).
+    DcMean {
+        ripple: bool,
+        signal: Expr,
+        win: RfWindow,
+    },
+    /// `TONEAMP|TONEFREQ|TONEPOWER|TONEDBM signal [FMIN=] [FMAX=] [FROM=]
+    /// [TO=] [R=] [WINDOW=HANN|RECT]` (tran): the strongest tone of the signal
+    /// in a frequency band, by FFT.
+    Tone {
+        out: ToneOut,
+        signal: Expr,
+        fmin: Option<Expr>,
+        fmax: Option<Expr>,
+        from: Option<Expr>,
+        to: Option<Expr>,
+        /// Load resistance for TONEPOWER/TONEDBM (default 50 Ω).
+        r: Option<Expr>,
+        window: FftWindow,
+    },
+}
+
+/// Averaging window of DCMEAN/RIPPLE.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RfWindow {
+    /// Frequency of the slowest tone: the window holds a whole number of its periods.
+    pub freq: Option<Expr>,
+    /// Start of the window (default: half way through the data).
+    pub settle: Option<Expr>,
+    pub from: Option<Expr>,
+    pub to: Option<Expr>,
+}
+
+/// What a tone measure returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToneOut {
+    /// Peak amplitude (signal unit).
+    Amp,
+    /// Frequency [Hz].
+    Freq,
+    /// Power A²/(2R) [W].
+    Power,
+    /// Power in dBm.
+    Dbm,
+}
+
+/// FFT window of the tone measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FftWindow {
+    #[default]
+    Hann,
+    Rect,
 }
 
 /// `lhs=rhs` crossing, where rhs is a value (`VAL=` form) or another signal.
@@ -416,6 +470,8 @@ pub struct StepStmt {
     /// Swept name: a `.param` (`param NAME`), or a source/element name.
     pub var: Ident,
     pub sweep: StepSweep,
+    /// `unit=U` at the end of the line: the unit of the axis in the output.
+    pub unit: Option<Ident>,
     pub span: Span,
 }
 

@@ -1673,6 +1673,70 @@ fn trigger(c: &mut Cur, key: &str, stop: &[&str]) -> DResult<Trigger> {
     Ok(Trigger::Cross(condition_opts(c, sig, val, stop)?))
 }
 
+/// `KEY=value` options of the RF measures, each at most once; `WINDOW=HANN|RECT`
+/// when `window` is given.
+fn rf_options(
+    c: &mut Cur,
+    keys: &mut [(&str, &mut Option<Expr>)],
+    mut window: Option<&mut FftWindow>,
+) -> DResult<()> {
+    let expected = {
+        let mut v: Vec<String> = keys
+            .iter()
+            .map(|(k, _)| format!("{}=", k.to_uppercase()))
+            .collect();
+        if window.is_some() {
+            v.push("WINDOW=".into());
+        }
+        v.join(", ")
+    };
+    let mut window_seen = false;
+    while let Some(t) = c.next() {
+        let w = c.word(t).unwrap_or_default();
+        if let Some((_, slot)) = keys.iter_mut().find(|(k, _)| *k == w) {
+            if slot.is_some() {
+                return Err(c.err_at(t, format!("'{}' given twice", w.to_uppercase())));
+            }
+            **slot = Some(eq_value(c, &w.to_uppercase())?);
+            continue;
+        }
+        if w == "window" {
+            if let Some(win) = window.as_deref_mut() {
+                if window_seen {
+                    return Err(c.err_at(t, "'WINDOW' given twice"));
+                }
+                window_seen = true;
+                match c.next() {
+                    Some(e) if e.kind == TokKind::Eq => {}
+                    other => return Err(c.unexpected(other, "'=' after WINDOW")),
+                }
+                let Some(v) = c.next() else {
+                    return Err(c.unexpected(None, "HANN or RECT after WINDOW="));
+                };
+                *win = match c.word(v).as_deref() {
+                    Some("hann") | Some("hanning") => FftWindow::Hann,
+                    Some("rect") | Some("none") => FftWindow::Rect,
+                    _ => {
+                        return Err(c.err_at(
+                            v,
+                            format!(
+                                "expected HANN or RECT after WINDOW=, found {}",
+                                c.describe(v)
+                            ),
+                        ))
+                    }
+                };
+                continue;
+            }
+        }
+        return Err(c.err_at(
+            t,
+            format!("unexpected {} (expected {expected})", c.describe(t)),
+        ));
+    }
+    Ok(())
+}
+
 fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
     let analysis = match c.peek() {
         Some(t) => match c.word(t).as_deref() {
@@ -1767,6 +1831,57 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             c.finish(".meas … PARAM='expression'")?;
             MeasKind::Param(e)
         }
+        "dcmean" | "ripple" => {
+            let signal = signal(c, "a signal")?;
+            let mut win = RfWindow::default();
+            rf_options(
+                c,
+                &mut [
+                    ("freq", &mut win.freq),
+                    ("settle", &mut win.settle),
+                    ("from", &mut win.from),
+                    ("to", &mut win.to),
+                ],
+                None,
+            )?;
+            MeasKind::DcMean {
+                ripple: kw == "ripple",
+                signal,
+                win,
+            }
+        }
+        "toneamp" | "tonefreq" | "tonepower" | "tonedbm" => {
+            let signal = signal(c, "a signal")?;
+            let (mut fmin, mut fmax, mut from, mut to, mut r) = (None, None, None, None, None);
+            let mut window = FftWindow::Hann;
+            rf_options(
+                c,
+                &mut [
+                    ("fmin", &mut fmin),
+                    ("fmax", &mut fmax),
+                    ("from", &mut from),
+                    ("to", &mut to),
+                    ("r", &mut r),
+                ],
+                Some(&mut window),
+            )?;
+            let out = match kw.as_str() {
+                "toneamp" => ToneOut::Amp,
+                "tonefreq" => ToneOut::Freq,
+                "tonepower" => ToneOut::Power,
+                _ => ToneOut::Dbm,
+            };
+            MeasKind::Tone {
+                out,
+                signal,
+                fmin,
+                fmax,
+                from,
+                to,
+                r,
+                window,
+            }
+        }
         "deriv" | "derivative" | "integ_abs" => {
             return Err(c.err_at(kt, format!("unsupported .meas function '{kw}'")))
         }
@@ -1774,7 +1889,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             return Err(c.err_at(
                 kt,
                 format!(
-                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG or PARAM)",
+                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER or TONEDBM)",
                     c.describe(kt)
                 ),
             ))
@@ -1789,7 +1904,23 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
 }
 
 fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
-    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP | .step [param] NAME LIST v1 v2 …";
+    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U]";
+    // `unit=U` at the end names the unit of the axis.
+    let mut unit = None;
+    let n = c.toks.len();
+    if n >= c.pos + 3 {
+        let (k, e, u) = (c.toks[n - 3], c.toks[n - 2], c.toks[n - 1]);
+        if c.is_kw(Some(k), "unit") && e.kind == TokKind::Eq {
+            if u.kind != TokKind::Word {
+                return Err(c.err_at(u, "expected a unit name after unit="));
+            }
+            unit = Some(Ident {
+                name: c.text(u).to_string(),
+                span: c.span(u),
+            });
+            c.toks.truncate(n - 3);
+        }
+    }
     let mut scale = None;
     if let Some(t) = c.peek() {
         match c.word(t).as_deref() {
@@ -1826,6 +1957,7 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         return Ok(StepStmt {
             var,
             sweep: StepSweep::List(vals),
+            unit,
             span,
         });
     }
@@ -1838,5 +1970,10 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         Some("oct") => StepSweep::Oct(start, stop, inc),
         _ => StepSweep::Lin(start, stop, inc),
     };
-    Ok(StepStmt { var, sweep, span })
+    Ok(StepStmt {
+        var,
+        sweep,
+        unit,
+        span,
+    })
 }

@@ -436,6 +436,55 @@ fn measure(out: &mut String, m: &Measure) {
         MeasKind::Param(e) => {
             l.w(format!("param={{{}}}", expr_to_string(e)));
         }
+        MeasKind::DcMean {
+            ripple,
+            signal: s,
+            win,
+        } => {
+            l.w(if *ripple { "ripple" } else { "dcmean" }).w(signal(s));
+            for (k, v) in [
+                ("freq", &win.freq),
+                ("settle", &win.settle),
+                ("from", &win.from),
+                ("to", &win.to),
+            ] {
+                if let Some(v) = v {
+                    l.w(format!("{k}={}", value(v)));
+                }
+            }
+        }
+        MeasKind::Tone {
+            out: o,
+            signal: s,
+            fmin,
+            fmax,
+            from,
+            to,
+            r,
+            window,
+        } => {
+            l.w(match o {
+                ToneOut::Amp => "toneamp",
+                ToneOut::Freq => "tonefreq",
+                ToneOut::Power => "tonepower",
+                ToneOut::Dbm => "tonedbm",
+            })
+            .w(signal(s));
+            for (k, v) in [
+                ("fmin", fmin),
+                ("fmax", fmax),
+                ("from", from),
+                ("to", to),
+                ("r", r),
+            ] {
+                if let Some(v) = v {
+                    l.w(format!("{k}={}", value(v)));
+                }
+            }
+            if *window == FftWindow::Rect {
+                l.w("window=rect");
+            }
+        }
     }
     l.write(out);
 }
@@ -620,6 +669,9 @@ fn stmt(out: &mut String, s: &Stmt) {
                     l.w("oct").w("param").w(st.var.name.clone());
                     vals(&mut l, a, b, c);
                 }
+            }
+            if let Some(u) = &st.unit {
+                l.w(format!("unit={}", u.name));
             }
             l.write(out);
         }

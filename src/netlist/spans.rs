@@ -160,10 +160,34 @@ impl ClearSpans for Stmt {
                         targ.clear_spans();
                     }
                     MeasKind::Param(e) => e.clear_spans(),
+                    MeasKind::DcMean { signal, win, .. } => {
+                        signal.clear_spans();
+                        win.freq.clear_spans();
+                        win.settle.clear_spans();
+                        win.from.clear_spans();
+                        win.to.clear_spans();
+                    }
+                    MeasKind::Tone {
+                        signal,
+                        fmin,
+                        fmax,
+                        from,
+                        to,
+                        r,
+                        ..
+                    } => {
+                        signal.clear_spans();
+                        fmin.clear_spans();
+                        fmax.clear_spans();
+                        from.clear_spans();
+                        to.clear_spans();
+                        r.clear_spans();
+                    }
                 }
             }
             Stmt::Step(st) => {
                 st.var.clear_spans();
+                st.unit.clear_spans();
                 st.span.clear_spans();
                 match &mut st.sweep {
                     StepSweep::List(v) => v.clear_spans(),

@@ -10,6 +10,7 @@
 //! | `OUT.<group>.csv` | every further analysis, by group name: `OUT.ac.csv`, `OUT.tran_2.csv`, … (group names as in the HDF5 layout) |
 //! | `OUT.meas.csv` | measures: `name,value,error` (value `NaN` and the message in `error` when a measure failed) |
 //! | `OUT.steps.csv` | only for `.step` runs: `index,<params…>,status,error` with status 0 ok, 1 failed, -1 not run |
+//! | `OUT.sweep.csv` | only for sweeps: the measures table, one row per point that ran, in point order: `index,<swept params…>,status,<measures…>,error` (a measure that failed or was not computed is `NaN`; `error` is the point's error, else the first failed measure's `name: message`) |
 //!
 //! Each analysis file starts with a header row: the sweep name first
 //! (`time`, `frequency`, the swept source for `.dc`), then one column per
@@ -49,6 +50,16 @@ pub struct CsvSink {
     finished: bool,
     /// Scratch buffer for one row.
     line: String,
+    /// The measures table of a sweep (`OUT.sweep.csv`).
+    table: Option<Table>,
+}
+
+struct Table {
+    out: OutFile,
+    measures: Vec<String>,
+    /// Measures of the current point.
+    values: Vec<f64>,
+    errors: Vec<String>,
 }
 
 struct OutFile {
@@ -122,6 +133,7 @@ impl CsvSink {
             ended: Vec::new(),
             finished: false,
             line: String::new(),
+            table: None,
         })
     }
 
@@ -192,6 +204,43 @@ impl CsvSink {
         res
     }
 
+    /// The row of point `index` in `OUT.sweep.csv`; resets the measures.
+    fn write_table_row(&mut self, index: usize, status: &PointStatus) -> io::Result<()> {
+        let Some(mut t) = self.table.take() else {
+            return Ok(());
+        };
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let _ = write!(line, "{index},");
+        if let Some(vals) = self.steps.as_ref().and_then(|s| s.values.get(index)) {
+            for v in vals {
+                push_num(&mut line, *v);
+                line.push(',');
+            }
+        }
+        let (code, mut error) = match status {
+            PointStatus::Ok => (0, String::new()),
+            PointStatus::Failed(m) => (1, m.clone()),
+        };
+        let _ = write!(line, "{code}");
+        for (j, v) in t.values.iter().enumerate() {
+            line.push(',');
+            push_num(&mut line, *v);
+            if error.is_empty() && !t.errors[j].is_empty() {
+                error = format!("{}: {}", t.measures[j], t.errors[j]);
+            }
+        }
+        line.push(',');
+        push_field(&mut line, &error);
+        line.push('\n');
+        let res = t.out.write(&line);
+        t.values.iter_mut().for_each(|v| *v = f64::NAN);
+        t.errors.iter_mut().for_each(String::clear);
+        self.line = line;
+        self.table = Some(t);
+        res
+    }
+
     fn flush_all(&mut self) -> io::Result<()> {
         for g in self.groups.values_mut() {
             g.out.flush()?;
@@ -201,6 +250,9 @@ impl CsvSink {
         }
         if let Some(s) = &mut self.steps_file {
             s.flush()?;
+        }
+        if let Some(t) = &mut self.table {
+            t.out.flush()?;
         }
         if let Some(f) = &mut self.first {
             f.flush()
@@ -228,6 +280,31 @@ impl Sink for CsvSink {
             self.steps_file = Some(out);
             self.ended = vec![false; steps.values.len()];
         }
+        Ok(())
+    }
+
+    fn sweep(&mut self, info: &SweepInfo) -> io::Result<()> {
+        self.check_open()?;
+        if self.steps.is_none() {
+            return Err(misuse(&self.path, "sweep() in a run without .step"));
+        }
+        let mut out = OutFile::create(self.sibling("sweep"))?;
+        let mut line = String::from("index,");
+        self.push_step_names(&mut line);
+        line.push_str("status");
+        for m in &info.measures {
+            line.push(',');
+            push_field(&mut line, m);
+        }
+        line.push_str(",error\n");
+        out.write(&line)?;
+        let n = info.measures.len();
+        self.table = Some(Table {
+            out,
+            measures: info.measures.clone(),
+            values: vec![f64::NAN; n],
+            errors: vec![String::new(); n],
+        });
         Ok(())
     }
 
@@ -355,6 +432,22 @@ impl Sink for CsvSink {
         if values.is_empty() {
             return Ok(());
         }
+        if let Some(t) = &mut self.table {
+            for m in values {
+                if let Some(j) = t.measures.iter().position(|n| *n == m.name) {
+                    match &m.value {
+                        Ok(v) => {
+                            t.values[j] = *v;
+                            t.errors[j].clear();
+                        }
+                        Err(e) => {
+                            t.values[j] = f64::NAN;
+                            t.errors[j] = e.clone();
+                        }
+                    }
+                }
+            }
+        }
         if self.meas.is_none() {
             let mut out = OutFile::create(self.sibling("meas"))?;
             let mut line = String::new();
@@ -402,6 +495,7 @@ impl Sink for CsvSink {
                 PointStatus::Failed(msg) => self.write_status(index, 1, msg)?,
             }
         }
+        self.write_table_row(index, status)?;
         self.point = None;
         self.flush_all()
     }

@@ -42,6 +42,29 @@
 //!       @error     string [N], per point ("" where ok); only once some point failed
 //! ```
 //!
+//! Sweep runs (`.step` lines or `--step`) also have the grid, and every
+//! array over it (dimension `j` = axis `j` = the `j`-th `.step` line, then
+//! the `--step`s; the first axis varies fastest in the point order, so point
+//! `k = i0 + n0·(i1 + n1·(i2 + …))` is element `[i0, i1, i2, …]`):
+//!
+//! ```text
+//!   /sweep
+//!     @axes      variable-length string array: axis names, in dimension order
+//!     @shape     int64 array (n0, n1, …)
+//!     @measures  variable-length string array: the netlist's measures, in order
+//!     @measure_units  variable-length string array: their units ("" when unknown)
+//!     @shard     "K/N": only in the file of one shard (`run --shard K/N`)
+//!     axes/<name>       float64 [n_j]: values of axis j   @unit (fixed string) @dim int32 j
+//!     point             int64 [n0, n1, …]: the point index k (into /steps, step_k)
+//!     status            int32 [n0, n1, …]: 0 ok, 1 failed, -1 not run
+//!     measures/<name>   float64 [n0, n1, …], NaN where failed / not run
+//!                       @analysis, @unit (fixed string: "V", "Hz", "dBm", "" …)
+//! ```
+//!
+//! `/sweep` and its axes are written when the sweep starts; `point`,
+//! `status` and `measures/` at the end of the run (`finish`), so a killed
+//! sweep has only the per-point arrays of `/steps` and `/measures`.
+//!
 //! Waveform datasets are 1-D. Those of an analysis longer than one block (see
 //! below) are chunked, with an unlimited maximum shape, and grow while the run
 //! proceeds; an analysis that fits in one block is written whole, contiguous.
@@ -160,6 +183,8 @@ pub struct Hdf5Sink {
     last_commit: Instant,
     checkpoint_interval: Duration,
     finished: bool,
+    /// The grid of a sweep run.
+    sweep: Option<SweepInfo>,
 }
 
 struct StepState {
@@ -359,6 +384,7 @@ impl Hdf5Sink {
             last_commit: Instant::now(),
             checkpoint_interval: CHECKPOINT,
             finished: false,
+            sweep: None,
         })
     }
 
@@ -659,6 +685,68 @@ impl Hdf5Sink {
         Ok(())
     }
 
+    /// Stages `/sweep/point`, `/sweep/status` and `/sweep/measures/*` (the
+    /// arrays over the grid) from the per-point state.
+    fn stage_sweep_arrays(&mut self) -> io::Result<()> {
+        let (Some(info), Some(steps), Some(file)) = (&self.sweep, &self.steps, &self.file) else {
+            return Ok(());
+        };
+        let path = &self.path;
+        let order = info.grid.c_order_points();
+        if order.len() != steps.count {
+            return Err(misuse(
+                path,
+                "the sweep grid does not match the step points",
+            ));
+        }
+        let shape: Vec<u64> = info.grid.shape().iter().map(|&n| n as u64).collect();
+        let point: Vec<i64> = order.iter().map(|&k| k as i64).collect();
+        let status: Vec<i32> = order.iter().map(|&k| steps.status[k]).collect();
+        let unit = |name: &str| -> String {
+            info.measures
+                .iter()
+                .position(|n| n == name)
+                .and_then(|j| info.measure_units.get(j))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let measures: Vec<(String, &'static str, String, Vec<f64>)> = self
+            .measures
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.analysis.name(),
+                    unit(&m.original),
+                    order.iter().map(|&k| m.values[k]).collect(),
+                )
+            })
+            .collect();
+        let g = file
+            .group("sweep")
+            .map_err(|e| h5err(path, "cannot open /sweep", e))?;
+        g.create_dataset("point", |b| {
+            b.with_i64_data(&point).with_shape(&shape);
+        })
+        .map_err(|e| h5err(path, "cannot write /sweep/point", e))?;
+        g.create_dataset("status", |b| {
+            b.with_i32_data(&status).with_shape(&shape);
+        })
+        .map_err(|e| h5err(path, "cannot write /sweep/status", e))?;
+        g.create_group_with("measures", |mg| {
+            for (name, analysis, unit, values) in &measures {
+                mg.create_dataset(name, |b| {
+                    b.with_f64_data(values).with_shape(&shape);
+                    b.set_attr("analysis", fixed(analysis));
+                    b.set_attr("unit", fixed(unit));
+                });
+            }
+        })
+        .map_err(|e| h5err(path, "cannot write /sweep/measures", e))?;
+        self.pending = true;
+        Ok(())
+    }
+
     fn stage_status(&mut self) -> io::Result<()> {
         let Some(steps) = &mut self.steps else {
             return Ok(());
@@ -835,6 +923,60 @@ impl Sink for Hdf5Sink {
         b.write(&self.path)
             .map_err(|e| h5err(&self.path, "cannot write", e))?;
         self.reopen()
+    }
+
+    fn sweep(&mut self, info: &SweepInfo) -> io::Result<()> {
+        let Some(steps) = &self.steps else {
+            return Err(misuse(&self.path, "sweep() in a run without .step"));
+        };
+        if self.sweep.is_some() {
+            return Err(misuse(&self.path, "sweep() called twice"));
+        }
+        if info.grid.len() != steps.count {
+            return Err(misuse(
+                &self.path,
+                format!(
+                    "sweep grid of {} points for {} step points",
+                    info.grid.len(),
+                    steps.count
+                ),
+            ));
+        }
+        let path = self.path.clone();
+        let names: Vec<String> = info.grid.axes.iter().map(|a| a.name.clone()).collect();
+        let shape: Vec<i64> = info.grid.shape().iter().map(|&n| n as i64).collect();
+        self.session()?
+            .root()
+            .create_group_with("sweep", |g| {
+                g.set_attr("axes", AttrValue::VarLenStringArray(names.clone()));
+                g.set_attr("shape", AttrValue::I64Array(shape.clone()));
+                g.set_attr(
+                    "measures",
+                    AttrValue::VarLenStringArray(info.measures.clone()),
+                );
+                g.set_attr(
+                    "measure_units",
+                    AttrValue::VarLenStringArray(info.measure_units.clone()),
+                );
+                if let Some(sh) = &info.shard {
+                    g.set_attr("shard", text(&sh.text()));
+                }
+                g.create_group_with("axes", |ag| {
+                    for (j, a) in info.grid.axes.iter().enumerate() {
+                        ag.create_dataset(&dataset_name(&a.name), |b| {
+                            b.with_f64_data(&a.values);
+                            b.set_attr("unit", fixed(&a.unit));
+                            b.set_attr("dim", AttrValue::I32(j as i32));
+                            if dataset_name(&a.name) != a.name {
+                                b.set_attr("name", fixed(&a.name));
+                            }
+                        });
+                    }
+                });
+            })
+            .map_err(|e| h5err(&path, "cannot create /sweep", e))?;
+        self.sweep = Some(info.clone());
+        self.commit("cannot write /sweep")
     }
 
     fn begin_point(&mut self, index: usize) -> io::Result<()> {
@@ -1052,6 +1194,9 @@ impl Sink for Hdf5Sink {
                 steps.dirty = true;
                 steps.errors_dirty = true;
             }
+        }
+        if let Err(e) = self.stage_sweep_arrays() {
+            first_err.get_or_insert(e);
         }
         if let Err(e) = self.checkpoint(true) {
             first_err.get_or_insert(e);

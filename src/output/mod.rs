@@ -78,6 +78,20 @@ pub struct StepInfo {
     pub values: Vec<Vec<f64>>,
 }
 
+/// The grid of a sweep (`.step`/`--step`), handed to the sink right after
+/// `begin_run` (see [`Sink::sweep`]). Point `k` of [`StepInfo::values`] has
+/// the multi-index given by [`crate::sweep::grid::Grid::index`].
+#[derive(Debug, Clone)]
+pub struct SweepInfo {
+    pub grid: crate::sweep::grid::Grid,
+    /// `--shard K/N`: only these points are run in this file.
+    pub shard: Option<crate::sweep::grid::Shard>,
+    /// Names of the measures of every point, in netlist order.
+    pub measures: Vec<String>,
+    /// Their units ("" when unknown), same order.
+    pub measure_units: Vec<String>,
+}
+
 /// Final state of one step point (or of the single run).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PointStatus {
@@ -86,7 +100,7 @@ pub enum PointStatus {
 }
 
 /// Where results go. Call order:
-/// `begin_run` → ( [`begin_point` (only for .step runs)] → ( `begin_analysis` →
+/// `begin_run` → [`sweep`] → ( [`begin_point` (only for .step runs)] → ( `begin_analysis` →
 /// `point`* → `end_analysis` )* → `measures`* → [`end_point`] )* → `finish`.
 ///
 /// Implementations must not hold whole waveforms in memory: points are buffered
@@ -97,6 +111,11 @@ pub trait Sink {
     /// (None for a run without `.step`).
     fn begin_run(&mut self, title: &str, netlist: &str, steps: Option<&StepInfo>)
         -> io::Result<()>;
+    /// The grid of a sweep, right after `begin_run` (sweep runs only). The
+    /// default ignores it.
+    fn sweep(&mut self, _info: &SweepInfo) -> io::Result<()> {
+        Ok(())
+    }
     /// Start of step point `index` (0-based, into `StepInfo::values`).
     fn begin_point(&mut self, index: usize) -> io::Result<()>;
     fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()>;
