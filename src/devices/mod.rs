@@ -90,7 +90,10 @@ pub trait Device: Send {
 
     /// Called when a time point is accepted; may project internal states
     /// (e.g. renormalise |m|) in `x`, and must then update its rows of the
-    /// accepted charges `q` consistently.
+    /// accepted charges `q` consistently. The integrator's dQ/dt at this
+    /// point was taken before the call (from the solved, unprojected
+    /// charges), so a projection moves the state without feeding a spurious
+    /// rate a0·Δq into the next step.
     fn accept(&mut self, _cx: &LoadCtx, _x: &mut [f64], _q: &mut [f64]) {}
 
     /// Initial values of own unknowns for the first Newton guess and for `uic`
