@@ -524,6 +524,7 @@ mod tests {
                     name: n.to_string(),
                     value: *v,
                     span: Span::default(),
+                    word: None,
                 })
                 .collect(),
             model: None,

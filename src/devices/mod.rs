@@ -160,6 +160,10 @@ pub struct PValue {
     pub name: String,
     pub value: f64,
     pub span: Span,
+    /// The written bare name, for keyword-valued parameters of general `Y`
+    /// devices (`torque=ll`); `value` is NaN unless the name is also a
+    /// defined parameter.
+    pub word: Option<String>,
 }
 
 /// An evaluated `.model` card.
@@ -207,6 +211,20 @@ impl Instance<'_> {
         self.model
             .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
             .map(|p| p.value)
+    }
+    /// Keyword value of a parameter (instance, else model) written as a bare
+    /// name, with its span; None if the parameter is absent or numeric.
+    pub fn word(&self, name: &str) -> Option<(&str, Span)> {
+        let p = self
+            .params
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .or_else(|| {
+                self.model
+                    .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
+            })?;
+        p.word.as_deref().map(|w| (w, p.span))
     }
     /// Span of a parameter (instance first, then model), else the element.
     pub fn param_span(&self, name: &str) -> Span {
