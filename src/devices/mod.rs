@@ -7,12 +7,15 @@
 //! *leaving* that node through the device (KCL: Σ currents leaving = 0).
 //! Independent excitations enter as F = … − b(t) through [`Device::stamp_rhs`].
 
+pub mod amr;
 pub mod behavioural;
 pub mod capacitor;
 pub mod controlled;
 pub mod diode;
 pub mod inductor;
 pub mod isource;
+pub mod llg;
+pub mod mtj;
 pub mod mutual;
 pub mod resistor;
 pub mod vsource;
@@ -147,11 +150,15 @@ use crate::diag::{Diagnostic, Span};
 
 /// Construct a Xyce-style general device `Y<type> name … model …`.
 pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {
-    let _ = inst;
-    Err(Diagnostic::error(
-        type_span,
-        format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
-    ))
+    match dev_type.to_ascii_lowercase().as_str() {
+        "mtj" => mtj::mtj(inst),
+        "amr" => amr::amr(inst),
+        _ => Err(Diagnostic::error(
+            type_span,
+            format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
+        )
+        .with_help("known general devices: YMTJ, YAMR")),
+    }
 }
 
 /// An evaluated parameter `name=value` with the span of its text.
