@@ -48,6 +48,12 @@ pub fn cross(a: &V3, b: &V3) -> V3 {
     ]
 }
 
+/// skew(v) with skew(v)·w = v × w.
+#[inline]
+pub fn skew(v: &V3) -> M3 {
+    [[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]]
+}
+
 #[inline]
 pub fn norm(a: &V3) -> f64 {
     dot(a, a).sqrt()
@@ -207,54 +213,46 @@ impl Llg {
     /// (1+α²) ṁ = −γ0 m×H − αγ0 m×(m×H) − γ0 A_d m×(m×p) − γ0 A_f m×p
     ///
     /// with H from [`Llg::field`] plus the thermal field `hth`, and its exact
-    /// Jacobian (devices.md §1.2, "The Jacobian of (1.2)"). Valid for any m
-    /// (no angular coordinates, no singular orientation); f ⟂ m for every m.
+    /// Jacobian (devices.md §1.2, "The Jacobian of (1.2)"), with
+    /// K = ∂H/∂m = H_K k kᵀ − diag(Ms N) and skew(v) w = v × w:
+    ///
+    /// ∂(m×H)/∂m = −skew(H) + skew(m) K,
+    /// ∂(m×(m×H))/∂m = (m·H) 1 + m (H + K m)ᵀ − |m|² K − 2 H mᵀ,
+    /// ∂(m×p)/∂m = −skew(p), ∂(m×(m×p))/∂m = (m·p) 1 + m pᵀ − 2 p mᵀ,
+    /// ∂A/∂m = A'(m·p) pᵀ.
+    ///
+    /// Valid for any m (no angular coordinates, no singular orientation);
+    /// f ⟂ m for every m.
+    #[inline]
     pub fn eval(&self, m: &V3, i: f64, ifl: f64, hth: &V3, out: &mut Rhs) {
-        let k = -self.g0 / (1.0 + self.alpha * self.alpha);
         let al = self.alpha;
-        let mut h = self.field(m, i, ifl);
+        let k = -self.g0 / (1.0 + al * al);
+        let (hk, ka, nd) = (self.hk, &self.kax, &self.nd);
+        let kdm = hk * dot(ka, m);
+        let mut km = [0.0; 3]; // K m
+        let mut h = [0.0; 3];
         for a in 0..3 {
-            h[a] += hth[a];
+            km[a] = kdm * ka[a] - nd[a] * m[a];
+            h[a] = self.hext[a] + km[a] + self.k_i[a] * i + self.k_fl[a] * ifl + hth[a];
         }
         let mh = dot(m, &h);
         let mm = dot(m, m);
-        let a1 = cross(m, &h); // m×H
-        let b1 = cross(m, &a1); // m×(m×H)
-                                // K = ∂H/∂m = H_K k kᵀ − diag(Ms N); K m
-        let kdm = self.hk * dot(&self.kax, m);
-        let mut km = [0.0; 3];
-        for a in 0..3 {
-            km[a] = kdm * self.kax[a] - self.nd[a] * m[a];
-        }
-        let kmat = |r: usize, c: usize| -> f64 {
-            let d = if r == c { self.nd[r] } else { 0.0 };
-            self.hk * self.kax[r] * self.kax[c] - d
-        };
+        let a1 = cross(m, &h);
         let mut f = [0.0; 3];
+        for a in 0..3 {
+            // m×H + α m×(m×H), m×(m×H) = m (m·H) − H |m|²
+            f[a] = a1[a] + al * (m[a] * mh - h[a] * mm);
+        }
+        let mxk = cross(m, ka);
+        let sh = skew(&h);
+        let sm = skew(m);
         let mut jm: M3 = [[0.0; 3]; 3];
         for r in 0..3 {
-            f[r] = a1[r] + al * b1[r];
-        }
-        // ∂(m×H)/∂m = −[H]× + [m]× K ;  [v]×_{rc} = −ε_{rcs} v_s
-        // ∂(m×(m×H))/∂m = (m·H) 1 + m (H + K m)ᵀ − |m|² K − 2 H mᵀ
-        for r in 0..3 {
-            let (r1, r2) = ((r + 1) % 3, (r + 2) % 3);
             for c in 0..3 {
-                // ([m]× K)_{rc} = m_{r1} K_{r2 c} − m_{r2} K_{r1 c}
-                let mxk = m[r1] * kmat(r2, c) - m[r2] * kmat(r1, c);
-                let hx = if c == r1 {
-                    -h[r2]
-                } else if c == r2 {
-                    h[r1]
-                } else {
-                    0.0
-                };
-                // −[H]×_{rc}: (H×e_c)_r → for c = r1: −(−H_{r2})… written out:
-                // (m×H)_r = m_{r1} H_{r2} − m_{r2} H_{r1} ⇒ ∂/∂m_c (H fixed)
-                // = δ_{c r1} H_{r2} − δ_{c r2} H_{r1} = −hx
-                let ja = -hx + mxk;
+                let kc = hk * ka[r] * ka[c] - if r == c { nd[r] } else { 0.0 };
+                let ja = -sh[r][c] + hk * mxk[r] * ka[c] - sm[r][c] * nd[c];
                 let jb = if r == c { mh } else { 0.0 } + m[r] * (h[c] + km[c])
-                    - mm * kmat(r, c)
+                    - mm * kc
                     - 2.0 * h[r] * m[c];
                 jm[r][c] = ja + al * jb;
             }
@@ -262,38 +260,37 @@ impl Llg {
         // ∂f/∂I and ∂f/∂I_fl through the field: m×k + α m×(m×k)
         let field_drive = |kv: &V3| -> V3 {
             let a = cross(m, kv);
-            let b = cross(m, &a);
-            [a[0] + al * b[0], a[1] + al * b[1], a[2] + al * b[2]]
+            let mk = dot(m, kv);
+            [
+                a[0] + al * (m[0] * mk - kv[0] * mm),
+                a[1] + al * (m[1] * mk - kv[1] * mm),
+                a[2] + al * (m[2] * mk - kv[2] * mm),
+            ]
         };
         let mut di = field_drive(&self.k_i);
         let dfl = field_drive(&self.k_fl);
         if let Some(s) = &self.stt {
-            let c = dot(m, &s.p);
+            let p = &s.p;
+            let c = dot(m, p);
             let (g, gp) = s.eff.eval(c, s.eta, s.lambda);
-            let mp = cross(m, &s.p); // m×p
-            let mmp = cross(m, &mp); // m×(m×p)
+            let mp = cross(m, p); // m×p
+            let mut mmp = [0.0; 3]; // m×(m×p) = m (m·p) − p |m|²
+            for a in 0..3 {
+                mmp[a] = m[a] * c - p[a] * mm;
+            }
             let ad1 = s.cd * s.a1; // A_d per (g·I)
             let af1 = s.cf * s.a1;
             let (ad, af) = (ad1 * g * i, af1 * g * i);
             let (add, afd) = (ad1 * gp * i, af1 * gp * i); // ∂A/∂c
+            let sp = skew(p);
             for r in 0..3 {
                 f[r] += ad * mmp[r] + af * mp[r];
                 di[r] += ad1 * g * mmp[r] + af1 * g * mp[r];
-                let (r1, r2) = ((r + 1) % 3, (r + 2) % 3);
+                let w = mmp[r] * add + mp[r] * afd;
                 for cc in 0..3 {
-                    // ∂(m×(m×p))/∂m = (m·p) 1 + m pᵀ − 2 p mᵀ
                     let jmmp =
-                        if r == cc { c } else { 0.0 } + m[r] * s.p[cc] - 2.0 * s.p[r] * m[cc];
-                    // ∂(m×p)/∂m = −[p]×: (m×p)_r = m_{r1} p_{r2} − m_{r2} p_{r1}
-                    let jmp = if cc == r1 {
-                        s.p[r2]
-                    } else if cc == r2 {
-                        -s.p[r1]
-                    } else {
-                        0.0
-                    };
-                    jm[r][cc] +=
-                        ad * jmmp + mmp[r] * add * s.p[cc] + af * jmp + mp[r] * afd * s.p[cc];
+                        if r == cc { c } else { 0.0 } + m[r] * p[cc] - 2.0 * p[r] * m[cc];
+                    jm[r][cc] += ad * jmmp - af * sp[r][cc] + w * p[cc];
                 }
             }
         }

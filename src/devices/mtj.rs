@@ -70,8 +70,11 @@ pub enum RLaw {
 /// and dTMR/dV. `vh2inv` = 1/V_h² (0: no bias dependence).
 #[inline]
 fn tmr(tmr0: f64, vh2inv: f64, v: f64) -> (f64, f64) {
-    let d = 1.0 + v * v * vh2inv;
-    (tmr0 / d, -tmr0 * 2.0 * v * vh2inv / (d * d))
+    if vh2inv == 0.0 {
+        return (tmr0, 0.0);
+    }
+    let id = 1.0 / (1.0 + v * v * vh2inv);
+    (tmr0 * id, -tmr0 * 2.0 * v * vh2inv * id * id)
 }
 
 impl RLaw {
@@ -90,9 +93,10 @@ impl RLaw {
                 let r = rp * (1.0 + 0.5 * t * (1.0 - c));
                 let drdc = -0.5 * rp * t;
                 let drdv = 0.5 * rp * (1.0 - c) * tp;
-                let i = v / r;
-                let didv = 1.0 / r - v / (r * r) * drdv;
-                let didc = -v / (r * r) * drdc;
+                let ir = 1.0 / r;
+                let i = v * ir;
+                let didv = ir - i * ir * drdv;
+                let didc = -i * ir * drdc;
                 (i, didv, [didc * p[0], didc * p[1], didc * p[2]])
             }
             RLaw::Conductance {
@@ -113,10 +117,10 @@ impl RLaw {
             }
             RLaw::Amr { r0, dr, j } => {
                 let c = dot(m, &j);
-                let r = r0 + dr * c * c;
-                let i = v / r;
-                let didc = -v / (r * r) * 2.0 * dr * c;
-                (i, 1.0 / r, [didc * j[0], didc * j[1], didc * j[2]])
+                let ir = 1.0 / (r0 + dr * c * c);
+                let i = v * ir;
+                let didc = -i * ir * 2.0 * dr * c;
+                (i, ir, [didc * j[0], didc * j[1], didc * j[2]])
             }
         }
     }
