@@ -11,7 +11,8 @@
 //! - Local truncation error from divided differences of x over the points
 //!   since the last breakpoint: BE h²·DD₂, trap (h³/2)·DD₃, BDF2
 //!   DD₃·h²(h+h₁)²/(2h+h₁) (the x'''·C terms of each method), for every
-//!   *differential* unknown (one with a nonzero ∂Q/∂x column), weighted by
+//!   *differential* unknown (one with a nonzero ∂Q/∂x column; states a
+//!   device excluded as noise-driven are skipped), weighted by
 //!   trtol·(rtol_i·|x_i| + atol_i) — per-unknown tolerances, so a device state
 //!   carries its own — and combined in an RMS norm. A step is accepted when the
 //!   norm ≤ 1; the next step is h·clamp(0.9·err^(−1/(k+1)), 0.2, 2).
@@ -161,7 +162,9 @@ pub fn transient(
         sys.devices[k].accept(&cx, &mut x, &mut q_n);
     }
 
-    let diff_idx: Vec<usize> = (1..n1).filter(|&i| sys.differential[i]).collect();
+    let diff_idx: Vec<usize> = (1..n1)
+        .filter(|&i| sys.differential[i] && sys.unknowns[i].lte)
+        .collect();
     let bp_devices: Vec<usize> = (0..sys.devices.len())
         // any finite time before the analysis (a waveform's "strictly after"
         // test is relative to |t|, so not −∞)
@@ -344,11 +347,15 @@ pub fn transient(
         let mut q_acc = std::mem::take(&mut q_nm1);
         q_acc.copy_from_slice(&ws.q);
         sys.add_linear_q(&x_new, &mut q_acc);
-        for &k in &sys.acceptors {
-            sys.devices[k].accept(&cx, &mut x_new, &mut q_acc);
-        }
+        // dQ/dt at the accepted point, from the solved (unprojected) charges:
+        // a device projection in `accept` then moves q_n only, so the next
+        // step restarts from the projected state with this rate instead of
+        // undoing the projection through a0·Δq.
         for i in 0..n1 {
             qdot_n[i] = a0 * q_acc[i] + hist[i];
+        }
+        for &k in &sys.acceptors {
+            sys.devices[k].accept(&cx, &mut x_new, &mut q_acc);
         }
         q_nm1 = std::mem::replace(&mut q_n, q_acc);
         sys.accept_reference(&x_new);
@@ -536,6 +543,7 @@ mod tests {
                     name: n.to_string(),
                     value: *v,
                     span: Span::default(),
+                    word: None,
                 })
                 .collect(),
             model: None,

@@ -7,12 +7,15 @@
 //! *leaving* that node through the device (KCL: Σ currents leaving = 0).
 //! Independent excitations enter as F = … − b(t) through [`Device::stamp_rhs`].
 
+pub mod amr;
 pub mod behavioural;
 pub mod capacitor;
 pub mod controlled;
 pub mod diode;
 pub mod inductor;
 pub mod isource;
+pub mod llg;
+pub mod mtj;
 pub mod mutual;
 pub mod resistor;
 pub mod spindiode;
@@ -92,7 +95,10 @@ pub trait Device: Send {
 
     /// Called when a time point is accepted; may project internal states
     /// (e.g. renormalise |m|) in `x`, and must then update its rows of the
-    /// accepted charges `q` consistently.
+    /// accepted charges `q` consistently. The integrator's dQ/dt at this
+    /// point was taken before the call (from the solved, unprojected
+    /// charges), so a projection moves the state without feeding a spurious
+    /// rate a0·Δq into the next step.
     fn accept(&mut self, _cx: &LoadCtx, _x: &mut [f64], _q: &mut [f64]) {}
 
     /// Initial values of own unknowns for the first Newton guess and for `uic`
@@ -146,7 +152,9 @@ use crate::diag::{Diagnostic, Span};
 
 /// Construct a Xyce-style general device `Y<type> name … model …`.
 pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {
-    match dev_type {
+    match dev_type.to_ascii_lowercase().as_str() {
+        "mtj" => mtj::mtj(inst),
+        "amr" => amr::amr(inst),
         "stno" => Ok(Box::new(stno::Stno::from_instance(inst, type_span)?)),
         "sd" => Ok(Box::new(spindiode::SpinDiode::from_instance(
             inst, type_span,
@@ -154,7 +162,8 @@ pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<
         _ => Err(Diagnostic::error(
             type_span,
             format!("unknown device type 'Y{}'", dev_type.to_uppercase()),
-        )),
+        )
+        .with_help("known general devices: YMTJ, YAMR, YSTNO, YSD")),
     }
 }
 
@@ -164,6 +173,10 @@ pub struct PValue {
     pub name: String,
     pub value: f64,
     pub span: Span,
+    /// The written bare name, for keyword-valued parameters of general `Y`
+    /// devices (`torque=ll`); `value` is NaN unless the name is also a
+    /// defined parameter.
+    pub word: Option<String>,
 }
 
 /// An evaluated `.model` card.
@@ -211,6 +224,20 @@ impl Instance<'_> {
         self.model
             .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
             .map(|p| p.value)
+    }
+    /// Keyword value of a parameter (instance, else model) written as a bare
+    /// name, with its span; None if the parameter is absent or numeric.
+    pub fn word(&self, name: &str) -> Option<(&str, Span)> {
+        let p = self
+            .params
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .or_else(|| {
+                self.model
+                    .and_then(|m| m.params.iter().rev().find(|p| p.name == name))
+            })?;
+        p.word.as_deref().map(|w| (w, p.span))
     }
     /// Span of a parameter (instance first, then model), else the element.
     pub fn param_span(&self, name: &str) -> Span {

@@ -459,14 +459,15 @@ impl<'a> Elab<'a> {
         scope.models.get(name).copied()
     }
 
-    fn model_card(&mut self, m: &ModelDef, scope: &Scope<'a>) -> Option<ModelCard> {
+    fn model_card(&mut self, m: &ModelDef, scope: &Scope<'a>, words: bool) -> Option<ModelCard> {
         let mut params = Vec::new();
         for p in &m.params {
-            let v = self.eval(&p.value, scope)?;
+            let (value, word) = self.param_value(&p.value, scope, words)?;
             params.push(PValue {
                 name: p.name.name.clone(),
-                value: v,
+                value,
                 span: p.name.span.to(p.value.span),
+                word,
             });
         }
         Some(ModelCard {
@@ -477,15 +478,40 @@ impl<'a> Elab<'a> {
         })
     }
 
-    fn pvalues(&mut self, list: &[ParamAssign], scope: &Scope<'a>) -> Option<Vec<PValue>> {
+    /// Evaluate a parameter value. With `words` (general `Y` devices and
+    /// their models), a bare name is also kept as a keyword (`torque=ll`);
+    /// if it names no parameter its value is NaN and the device decides
+    /// whether a keyword is allowed there.
+    fn param_value(
+        &mut self,
+        e: &Expr,
+        scope: &Scope<'a>,
+        words: bool,
+    ) -> Option<(f64, Option<String>)> {
+        if words {
+            if let ExprKind::Ident(w) = &e.kind {
+                let v = eval(e, &self.env(scope)).unwrap_or(f64::NAN);
+                return Some((v, Some(w.clone())));
+            }
+        }
+        self.eval(e, scope).map(|v| (v, None))
+    }
+
+    fn pvalues(
+        &mut self,
+        list: &[ParamAssign],
+        scope: &Scope<'a>,
+        words: bool,
+    ) -> Option<Vec<PValue>> {
         let mut out = Vec::new();
         let mut ok = true;
         for p in list {
-            match self.eval(&p.value, scope) {
-                Some(v) => out.push(PValue {
+            match self.param_value(&p.value, scope, words) {
+                Some((value, word)) => out.push(PValue {
                     name: p.name.name.clone(),
-                    value: v,
+                    value,
                     span: p.name.span.to(p.value.span),
+                    word,
                 }),
                 None => ok = false,
             }
@@ -556,7 +582,7 @@ impl<'a> Elab<'a> {
                     },
                     None => None,
                 };
-                let Some(ps) = self.pvalues(params, scope) else {
+                let Some(ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
                 let (what, letter, kinds): (&str, &str, &[&str]) = match &el.kind {
@@ -566,7 +592,7 @@ impl<'a> Elab<'a> {
                 };
                 let card = match model {
                     Some(m) => match self.lookup_model(&m.name, scope) {
-                        Some(md) => match self.model_card(md, scope) {
+                        Some(md) => match self.model_card(md, scope, false) {
                             Some(c) if kinds.contains(&c.kind.as_str()) => Some(c),
                             Some(c) => {
                                 self.push_err(Diagnostic::error(
@@ -717,7 +743,7 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let Some(ps) = self.pvalues(params, scope) else {
+                let Some(ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
                 let env = self.env(scope);
@@ -773,7 +799,7 @@ impl<'a> Elab<'a> {
                     },
                     None => None,
                 };
-                let Some(mut ps) = self.pvalues(params, scope) else {
+                let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
                 if *off {
@@ -781,6 +807,7 @@ impl<'a> Elab<'a> {
                         name: "off".into(),
                         value: 1.0,
                         span: line,
+                        word: None,
                     });
                 }
                 let Some(md) = self.lookup_model(&model.name, scope) else {
@@ -790,7 +817,7 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 };
-                let Some(card) = self.model_card(md, scope) else {
+                let Some(card) = self.model_card(md, scope, false) else {
                     return;
                 };
                 if card.kind != "d" {
@@ -829,7 +856,7 @@ impl<'a> Elab<'a> {
                 params,
             } => {
                 let ns: Vec<usize> = nodes.iter().map(|n| self.node(n, scope, line)).collect();
-                let Some(ps) = self.pvalues(params, scope) else {
+                let Some(ps) = self.pvalues(params, scope, true) else {
                     return;
                 };
                 let Some(md) = self.lookup_model(&model.name, scope) else {
@@ -839,7 +866,7 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 };
-                let Some(card) = self.model_card(md, scope) else {
+                let Some(card) = self.model_card(md, scope, true) else {
                     return;
                 };
                 let inst = Instance {

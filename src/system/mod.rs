@@ -45,6 +45,10 @@ pub struct UnknownInfo {
     pub external: bool,
     /// Index of the owning device (None for circuit nodes).
     pub owner: Option<usize>,
+    /// Whether the unknown enters the truncation-error control when it is
+    /// differential (false for states driven by white noise, whose
+    /// divided differences measure the noise, not the integration error).
+    pub lte: bool,
 }
 
 /// Simulator tolerances and limits (`.options`).
@@ -207,6 +211,16 @@ impl Setup<'_> {
         let name = format!("{}#{}", self.device_name, suffix);
         self.push(name, UnknownKind::State, unit, abstol, reltol)
     }
+    /// Exclude unknown `i` (allocated by this device) from the
+    /// truncation-error control (a state driven by white noise). Its step is
+    /// then bounded by the other unknowns and by `tmax`.
+    pub fn exclude_from_lte(&mut self, i: usize) {
+        if let Some(u) = self.unknowns.get_mut(i) {
+            if u.owner == Some(self.device) {
+                u.lte = false;
+            }
+        }
+    }
     pub fn options(&self) -> &Options {
         self.opts
     }
@@ -226,6 +240,7 @@ impl Setup<'_> {
             reltol,
             external: false,
             owner: Some(self.device),
+            lte: true,
         });
         self.unknowns.len() - 1
     }
@@ -426,6 +441,7 @@ impl System {
             reltol: None,
             external: true,
             owner: None,
+            lte: true,
         }];
         let mut nodes = HashMap::new();
         nodes.insert("0".to_string(), 0);
@@ -440,6 +456,7 @@ impl System {
                 reltol: None,
                 external: true,
                 owner: None,
+                lte: true,
             });
         }
         let n_nodes = unknowns.len();
