@@ -17,6 +17,56 @@ use klu_sys as ffi;
 use num_complex::Complex64;
 use std::ptr;
 
+/// Mirror of `klu_symbolic` (klu.h of the vendored KLU 1.3.9, int version).
+#[repr(C)]
+struct SymbolicC {
+    symmetry: f64,
+    est_flops: f64,
+    lnz: f64,
+    unz: f64,
+    lnz_col: *mut f64,
+    n: i32,
+    nz: i32,
+    p: *mut i32,
+    q: *mut i32,
+    r: *mut i32,
+    nzoff: i32,
+    nblocks: i32,
+    maxblock: i32,
+    ordering: i32,
+    do_btf: i32,
+    structural_rank: i32,
+}
+
+/// Mirror of `klu_numeric` (klu.h of the vendored KLU 1.3.9, int version).
+#[repr(C)]
+struct NumericC {
+    n: i32,
+    nblocks: i32,
+    lnz: i32,
+    unz: i32,
+    max_lnz_block: i32,
+    max_unz_block: i32,
+    pnum: *mut i32,
+    pinv: *mut i32,
+    lip: *mut i32,
+    uip: *mut i32,
+    llen: *mut i32,
+    ulen: *mut i32,
+    lubx: *mut *mut std::ffi::c_void,
+    lusize: *mut usize,
+    udiag: *mut std::ffi::c_void,
+    rs: *mut f64,
+    worksize: usize,
+    work: *mut std::ffi::c_void,
+    xwork: *mut std::ffi::c_void,
+    iwork: *mut i32,
+    offp: *mut i32,
+    offi: *mut i32,
+    offx: *mut std::ffi::c_void,
+    nzoff: i32,
+}
+
 /// Refactor is accepted while `rcond >= REPIVOT_RATIO * rcond_at_last_pivoting`.
 pub const REPIVOT_RATIO: f64 = 1e-3;
 
@@ -45,7 +95,17 @@ impl CscPattern {
 }
 
 /// Scalar types KLU factors (real and complex double).
-pub trait KluScalar: Copy + Default + PartialEq {
+pub trait KluScalar:
+    Copy
+    + Default
+    + PartialEq
+    + std::ops::Mul<Output = Self>
+    + std::ops::SubAssign
+    + std::ops::MulAssign
+    + std::ops::Div<Output = Self>
+{
+    const ONE: Self;
+    fn from_real(r: f64) -> Self;
     /// # Safety
     /// Raw FFI; pointers must be valid for the pattern.
     unsafe fn factor(
@@ -87,6 +147,10 @@ pub trait KluScalar: Copy + Default + PartialEq {
 }
 
 impl KluScalar for f64 {
+    const ONE: f64 = 1.0;
+    fn from_real(r: f64) -> f64 {
+        r
+    }
     unsafe fn factor(
         ap: *const i32,
         ai: *const i32,
@@ -129,6 +193,10 @@ impl KluScalar for f64 {
 
 // Complex64 is #[repr(C)] {re, im}: KLU's packed complex layout.
 impl KluScalar for Complex64 {
+    const ONE: Complex64 = Complex64 { re: 1.0, im: 0.0 };
+    fn from_real(r: f64) -> Complex64 {
+        Complex64::new(r, 0.0)
+    }
     unsafe fn factor(
         ap: *const i32,
         ai: *const i32,
@@ -197,6 +265,11 @@ pub struct Klu<T: KluScalar> {
     /// Pivot ratio (`klu_rcond`) right after the last pivoting factorization.
     ratio_pivot: f64,
     pub stats: LuStats,
+    /// 1/u_kk of the current factorization (permuted order): the solve
+    /// multiplies instead of dividing (see [`Klu::solve`]).
+    inv_udiag: Vec<T>,
+    /// Permuted right-hand side of the solve.
+    work: Vec<T>,
     /// Compare values with the last factored ones and skip an unchanged
     /// matrix (worth it for linear circuits; costs two passes otherwise).
     pub track_reuse: bool,
@@ -227,6 +300,7 @@ impl<T: KluScalar> Klu<T> {
             return Err(LuError::Failed(common.status));
         }
         let nnz = pattern.nnz();
+        let pattern_n = pattern.n;
         Ok(Klu {
             common,
             symbolic,
@@ -236,6 +310,8 @@ impl<T: KluScalar> Klu<T> {
             have_last: false,
             ratio_pivot: 0.0,
             stats: LuStats::default(),
+            inv_udiag: vec![T::default(); pattern_n],
+            work: vec![T::default(); pattern_n],
             track_reuse: true,
         })
     }
@@ -344,6 +420,7 @@ impl<T: KluScalar> Klu<T> {
         if !ok {
             self.full_factor(values)?;
         }
+        self.invert_diagonal();
         if self.track_reuse {
             self.last.copy_from_slice(values);
             self.have_last = true;
@@ -352,25 +429,102 @@ impl<T: KluScalar> Klu<T> {
     }
 
     /// Solve A x = b in place (b → x). Requires a successful `factor`.
+    ///
+    /// The triangular sweeps of `klu_solve`, run here on KLU's factors with
+    /// the reciprocal pivots: on circuit matrices the sweeps are one long
+    /// dependency chain, and a division in it costs 3–4× the latency of a
+    /// multiplication (measured in ARCHITECTURE.md).
     pub fn solve(&mut self, b: &mut [T]) -> Result<(), LuError> {
         debug_assert_eq!(b.len(), self.pattern.n);
         if self.numeric.is_null() {
             return Err(LuError::Singular { col: None });
         }
         self.stats.solves += 1;
-        let r = unsafe {
-            T::solve(
-                self.symbolic,
-                self.numeric,
-                self.pattern.n as i32,
-                b.as_mut_ptr(),
-                self.common.as_mut(),
-            )
-        };
-        if r == 0 {
-            return Err(LuError::Failed(self.common.status));
+        // SAFETY: `symbolic` and `numeric` are live KLU objects of this
+        // pattern (klu.h layouts mirrored in `SymbolicC`/`NumericC`); every
+        // index read below is one KLU wrote for an n-by-n factorization.
+        unsafe {
+            let sym = &*(self.symbolic as *const SymbolicC);
+            let num = &*(self.numeric as *const NumericC);
+            let n = self.pattern.n;
+            let x = &mut self.work[..];
+            let pnum = std::slice::from_raw_parts(num.pnum, n);
+            let q = std::slice::from_raw_parts(sym.q, n);
+            let rb = std::slice::from_raw_parts(sym.r, sym.nblocks as usize + 1);
+            let lip = std::slice::from_raw_parts(num.lip, n);
+            let uip = std::slice::from_raw_parts(num.uip, n);
+            let llen = std::slice::from_raw_parts(num.llen, n);
+            let ulen = std::slice::from_raw_parts(num.ulen, n);
+            let offp = std::slice::from_raw_parts(num.offp, n + 1);
+            let offi = num.offi;
+            let offx = num.offx as *const T;
+            let inv = &self.inv_udiag[..];
+            if num.rs.is_null() {
+                for k in 0..n {
+                    x[k] = b[pnum[k] as usize];
+                }
+            } else {
+                let rs = std::slice::from_raw_parts(num.rs, n);
+                for k in 0..n {
+                    x[k] = b[pnum[k] as usize] / T::from_real(rs[k]);
+                }
+            }
+            let unit = std::mem::size_of::<T>();
+            for block in (0..sym.nblocks as usize).rev() {
+                let k1 = rb[block] as usize;
+                let k2 = rb[block + 1] as usize;
+                if k2 - k1 == 1 {
+                    x[k1] *= inv[k1];
+                } else {
+                    let lu = *num.lubx.add(block) as *const u8;
+                    for k in k1..k2 {
+                        let len = llen[k] as usize;
+                        let base = lu.add(lip[k] as usize * unit);
+                        let li = base as *const i32;
+                        let lx = base.add((4 * len).div_ceil(unit) * unit) as *const T;
+                        let xk = x[k];
+                        for p in 0..len {
+                            *x.get_unchecked_mut(k1 + *li.add(p) as usize) -= *lx.add(p) * xk;
+                        }
+                    }
+                    for k in (k1..k2).rev() {
+                        let len = ulen[k] as usize;
+                        let base = lu.add(uip[k] as usize * unit);
+                        let ui = base as *const i32;
+                        let ux = base.add((4 * len).div_ceil(unit) * unit) as *const T;
+                        let xk = x[k] * inv[k];
+                        x[k] = xk;
+                        for p in 0..len {
+                            *x.get_unchecked_mut(k1 + *ui.add(p) as usize) -= *ux.add(p) * xk;
+                        }
+                    }
+                }
+                if block > 0 {
+                    for k in k1..k2 {
+                        let xk = x[k];
+                        for p in offp[k] as usize..offp[k + 1] as usize {
+                            *x.get_unchecked_mut(*offi.add(p) as usize) -= *offx.add(p) * xk;
+                        }
+                    }
+                }
+            }
+            for k in 0..n {
+                b[q[k] as usize] = x[k];
+            }
         }
         Ok(())
+    }
+
+    /// 1/u_kk of the current factorization.
+    fn invert_diagonal(&mut self) {
+        // SAFETY: a live numeric object holds n pivots in `Udiag`.
+        unsafe {
+            let num = &*(self.numeric as *const NumericC);
+            let ud = std::slice::from_raw_parts(num.udiag as *const T, self.pattern.n);
+            for (i, u) in self.inv_udiag.iter_mut().zip(ud) {
+                *i = T::ONE / *u;
+            }
+        }
     }
 
     /// Forget the last factorization (next `factor` pivots again).
