@@ -1,8 +1,9 @@
 //! Behavioural source `Bname n+ n- V=expr | I=expr` (also E/G with `VALUE=`).
 //!
 //! The expression may use node voltages `v(a)`, `v(a,b)`, branch currents
-//! `i(vx)` of devices that have one, `time`, parameters (already substituted)
-//! and the builtin functions. It is compiled once; each Newton iteration
+//! `i(vx)` of devices that have one, internal state unknowns `@dev[var]`
+//! (e.g. `@n1[p]` of a level-2 YSTNO), `time`, parameters (already
+//! substituted) and the builtin functions. It is compiled once; each Newton iteration
 //! evaluates its value and exact gradient (forward-mode) without allocating.
 //! - `I=`: current f(x) from n+ through the device to n−.
 //! - `V=`: V+ − V− = f(x), with a branch current unknown.
@@ -122,11 +123,22 @@ impl Device for Behavioural {
                     })?;
                     (br, 0)
                 }
+                ("@", 2) => {
+                    let st = r.state_of(&args[0], &args[1]).ok_or_else(|| {
+                        let why = if r.has_device(&args[0]) {
+                            format!("'{}' has no internal state '{}'", args[0], args[1])
+                        } else {
+                            format!("device '{}' does not exist", args[0])
+                        };
+                        Diagnostic::error(span, format!("'{name}' uses @{}[{}]: {why} (a behavioural source reads the state unknowns of a device, e.g. @stno[p] of a level-2 YSTNO)", args[0], args[1]))
+                    })?;
+                    (st, 0)
+                }
                 _ => {
                     return Err(Diagnostic::error(
                         span,
                         format!(
-                        "'{func}(…)' cannot be used in a behavioural source (use v(…), i(…), time)"
+                        "'{func}(…)' cannot be used in a behavioural source (use v(…), i(…), @dev[state], time)"
                     ),
                     ))
                 }

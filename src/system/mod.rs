@@ -251,6 +251,7 @@ pub struct Resolver<'a> {
     by_name: &'a HashMap<String, usize>,
     devices: &'a [Box<dyn Device>],
     nodes: &'a HashMap<String, usize>,
+    unknowns: &'a [UnknownInfo],
 }
 
 impl Resolver<'_> {
@@ -267,6 +268,18 @@ impl Resolver<'_> {
     /// Unknown index of a circuit node (0 = ground).
     pub fn node(&self, name: &str) -> Option<usize> {
         self.nodes.get(name).copied()
+    }
+    /// Unknown index of the internal state `var` of the named device
+    /// (`@dev[var]`, the unknown `dev#var` its setup allocated).
+    pub fn state_of(&self, device: &str, var: &str) -> Option<usize> {
+        let &d = self.by_name.get(device)?;
+        self.unknowns.iter().position(|u| {
+            u.owner == Some(d)
+                && u.kind == UnknownKind::State
+                && u.name
+                    .rsplit_once('#')
+                    .is_some_and(|(_, v)| v.eq_ignore_ascii_case(var))
+        })
     }
 }
 
@@ -488,6 +501,7 @@ impl System {
                     by_name: &by_name,
                     devices: &devices,
                     nodes: &nodes,
+                    unknowns: &unknowns,
                 };
                 let res = d.resolve(&r);
                 devices[i] = d;
