@@ -418,6 +418,10 @@ pub struct System {
     /// Constant parts of G and C (len nnz + 1; last = trash).
     pub g_lin: Vec<f64>,
     pub c_lin: Vec<f64>,
+    /// The nonzero entries of `c_lin` as (row + 1, column + 1, value): the
+    /// linear charges C_lin·x touch only these (a few capacitors and
+    /// inductors among all the slots of the pattern).
+    c_lin_nz: Vec<(u32, u32, f64)>,
     /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
     jlin: Vec<f64>,
     jlin_a0: Option<f64>,
@@ -590,6 +594,7 @@ impl System {
             node_diag,
             g_lin: vec![0.0; nnz + 1],
             c_lin: vec![0.0; nnz + 1],
+            c_lin_nz: Vec::new(),
             jlin: vec![0.0; nnz + 1],
             jlin_a0: None,
             c_seen: vec![false; nnz + 1],
@@ -629,6 +634,15 @@ impl System {
         self.c_lin[nnz] = 0.0;
         self.jlin_a0 = None;
         mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
+        self.c_lin_nz.clear();
+        for col in 0..self.n {
+            for k in self.pattern.col_ptr[col] as usize..self.pattern.col_ptr[col + 1] as usize {
+                if self.c_lin[k] != 0.0 {
+                    let r = self.pattern.row_idx[k] as u32 + 1;
+                    self.c_lin_nz.push((r, col as u32 + 1, self.c_lin[k]));
+                }
+            }
+        }
     }
 
     /// Mark unknowns whose C column has a nonzero entry in `c` (e.g. the C of a
@@ -734,7 +748,9 @@ impl System {
     /// Add the linear devices' charges C_lin·x to `q` (completes the Q of a
     /// fused load).
     pub fn add_linear_q(&self, x: &[f64], q: &mut [f64]) {
-        spmv(&self.pattern, &self.c_lin, x, q);
+        for &(r, c, v) in &self.c_lin_nz {
+            q[r as usize] += v * x[c as usize];
+        }
         q[0] = 0.0;
     }
 
@@ -776,28 +792,8 @@ impl System {
     }
 }
 
-/// y[r+1] += A[r, c]·x[c+1] over the CSC pattern (unknowns are 1-based).
-fn spmv(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64]) {
-    assert!(x.len() > p.n && y.len() > p.n && vals.len() >= p.nnz() && p.col_ptr.len() == p.n + 1);
-    for col in 0..p.n {
-        let xc = x[col + 1];
-        if xc == 0.0 {
-            continue;
-        }
-        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
-        for k in a..b {
-            // SAFETY: `System::build` creates row indices in 0..n and column
-            // pointers within 0..=nnz (checked by the assert above for the
-            // array lengths), so every index is in bounds.
-            unsafe {
-                let r = *p.row_idx.get_unchecked(k) as usize + 1;
-                *y.get_unchecked_mut(r) += *vals.get_unchecked(k) * xc;
-            }
-        }
-    }
-}
-
-/// As [`spmv`], also accumulating |A[r, c]·x[c+1]| into `yabs`.
+/// y[r+1] += A[r, c]·x[c+1] over the CSC pattern (unknowns are 1-based),
+/// also accumulating |A[r, c]·x[c+1]| into `yabs`.
 fn spmv_abs(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [f64]) {
     assert!(
         x.len() > p.n
@@ -813,7 +809,9 @@ fn spmv_abs(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [
         }
         let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
         for k in a..b {
-            // SAFETY: as in `spmv`.
+            // SAFETY: `System::build` creates row indices in 0..n and column
+            // pointers within 0..=nnz (checked by the assert above for the
+            // array lengths), so every index is in bounds.
             unsafe {
                 let r = *p.row_idx.get_unchecked(k) as usize + 1;
                 let v = *vals.get_unchecked(k) * xc;
