@@ -479,9 +479,23 @@ fn generator_small_network_matches_forward_pass() {
     let bias = w.scalars["bias1"];
     for j in 0..8 {
         let (v, va) = (meas(&format!("v1_{j}")), v1[j] - bias);
+        // a chain voltage is a sum of 256 contributions of both signs; each resonator is
+        // accurate to a fraction of a percent of its own contribution at 800 steps per period
+        // (docs/stno_spindiode.md, Accuracy), so the error is bounded by 0.5 % of Σ|terms|
+        let scale: f64 = w
+            .f_in
+            .iter()
+            .zip(&p)
+            .map(|(&f, pw)| {
+                w.fres1[j]
+                    .iter()
+                    .map(|&fr| (pw * 1e-6 * g_dev(f, fr) / ksd() * w.scalars["ksd"]).abs())
+                    .sum::<f64>()
+            })
+            .sum();
         assert!(
-            (v - va).abs() <= 0.01 * va.abs(),
-            "layer-1 chain {j}: {v:e} V, algebraic {va:e} V"
+            (v - va).abs() <= 5e-3 * scale,
+            "layer-1 chain {j}: {v:e} V, algebraic {va:e} V (sum of |terms| {scale:e} V)"
         );
         let p = meas(&format!("p_{j}"));
         assert!(

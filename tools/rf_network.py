@@ -185,8 +185,10 @@ def netlist(w, p_uw, title, tstop=None):
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
     fmax = float(max(w["f_in"].max(), w["f_hid"].max()))
-    # 1/(340 f_max): the resonator's 1 % step budget (docs/stno_spindiode.md, Accuracy)
-    tstep = 1 / (340 * fmax)
+    # 1/(800 f_max): the resonator's step budget (docs/stno_spindiode.md, Accuracy: 340 steps
+    # per period give 0.3-0.7 % of the peak of each resonator, 1250 give 0.1 %); the chain
+    # voltages are sums of contributions of both signs, so 1 % of the sum needs ~0.1 % each
+    tstep = 1 / (800 * fmax)
     g1 = 1e-3                                  # splitter transconductance [S] per chain
     r1 = n * r0                                # layer-1 chain resistance
     r2 = m * r0
@@ -230,9 +232,12 @@ def netlist(w, p_uw, title, tstop=None):
         a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
         a(f"Ch{j} h{j} 0 1")
         a(f"Rh{j} h{j} 0 1e15")
+        # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the STNO
+        # power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2): its seed
+        # survives the layer-1 phase instead of decaying to 0 (which would never restart)
         a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-        a(f"Bn{j} 0 n{j} I={{v(g2)*limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), 0, "
-          f"{w['iclamp']!r})}}")
+        a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
+          f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
         a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
         a(f"Cp{j} n{j} hp{j} {chp!r}")
         a(f"Rp{j} hp{j} 0 {rhp!r}")
