@@ -215,8 +215,8 @@ fn check_point(header: &[String], row: &[String]) -> (f64, f64) {
     let pa = 0.5 * R0 * col(header, row, "ioa").powi(2);
     let pb = 0.5 * R0 * col(header, row, "iob").powi(2);
     let vout = col(header, row, "vout");
-    let v_from_tones = chain_out([pa, pb]) / SDC * SDC + BOUT;
-    // 1 % of the output's full scale K_SD·1 µW/SDC·SDC = 8.84 mV (design units) → 88 µV;
+    let v_from_tones = chain_out([pa, pb]) + BOUT;
+    // 1 % of the output's full scale K_SD·1 µW = 8.84 mV (design units) → 88 µV;
     // measured ≤ 15 µV
     let fs = ksd() * 1e-6;
     assert!(
