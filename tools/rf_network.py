@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Generator for the multilayer RF spintronic network of seed 004 (Ross et al., Nat.
+Nanotechnol. 18, 1273 (2023); code neurophysics-cnrsthales/rf_spintronic_nn, src/networks.py):
+N input tones -> M chains of N resonators -> M V->I stages + STNO neurons -> K chains of M
+resonators. The paper's drone classifier is 256-128-10. Physics and the algebraic model:
+docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_network.md.
+
+  rf_network.py example  -N 256 -M 128 -K 10 [--seed S] -o weights.txt
+  rf_network.py netlist  weights.txt [--data H5 --sample n | --powers p1,p2,..] -o net.cir
+  rf_network.py algebra  weights.txt [--data H5 --sample n | --powers ...]
+  rf_network.py run      weights.txt [--data H5 --sample n | --powers ...] [--tstop T]
+                         [--spinspice PATH] [--keep DIR]
+        writes the netlist, runs spinspice, compares the 10 (K) output chain voltages with the
+        algebraic forward pass and prints the wall time and the per-output relative errors.
+
+Weights file (text, one record per line, '#' starts a comment; frequencies in Hz):
+  format rfnet 1
+  inputs N / hidden M / outputs K
+  alpha A            resonator damping (config resonators_params.damping)
+  ksd K              V/W, the seed 004-code K_SD (8838.8347 = 8.84 mV/uW)
+  r0 R               ohm, resonator resistance (P = 1/2 r0 |I|^2)
+  bias1 V            V, layer-1 voltage bias (config add_voltage_bias)
+  gm G               A/V, V->I factor (config voltage_to_current_factors)
+  ith I / q Q / iclamp I / rosc R     STNO neuron (config Ith_osc, Q, Iclamp, R_osc)
+  amp A              neuron output power factor (LayerOscillators amp_factor 1.25)
+  gammag G           1/s, STNO damping rate (chosen; sets the neuron settling time)
+  window1 T / window2 T    s, common period of the input tones / of the neuron tones
+  f_in  f_1 ... f_N        input tone frequencies
+  f_hid f_1 ... f_M        neuron frequencies
+  sign1 s_1 ... s_N        orientation of resonator k in every layer-1 chain (+1/-1)
+  sign2 s_1 ... s_M        orientation of resonator k in every layer-2 chain
+  fres1 f_1 ... f_N        M lines: resonance frequencies of layer-1 chain j
+  fres2 f_1 ... f_M        K lines: resonance frequencies of layer-2 chain m
+Inputs: powers in uW (1.0 = 1 uW absorbed by every layer-1 resonator), as the data set.
+
+Algebraic model ([004-code], with the kernel the device realises, systems.md item 7):
+  G(f; fr)   = 2 alpha fr (f - fr)/((alpha fr)^2 + (f - fr)^2) K_SD,   G_dev = G(f) + G(-f)
+  V1_j       = sum_i P_i sum_k s_k G_dev(f_i; fres1_jk) + bias1
+  I_j        = clamp(gm V1_j, ith, iclamp),   p_j = (xi - 1)/(xi + Q),  xi = I_j/ith
+  Pn_j       = amp p_j I_j^2 rosc
+  V2_m       = sum_j Pn_j sum_k s_k G_dev(f_hid_j; fres2_mk)
+"""
+import argparse
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+KEYS1 = ("alpha", "ksd", "r0", "bias1", "gm", "ith", "q", "iclamp", "rosc", "amp", "gammag",
+         "window1", "window2")
+
+
+# ----------------------------------------------------------------------------------------------
+# weights file
+# ----------------------------------------------------------------------------------------------
+def read_weights(path):
+    w = {"fres1": [], "fres2": []}
+    with open(path) as fh:
+        for ln, line in enumerate(fh, 1):
+            line = line.split("#", 1)[0].split()
+            if not line:
+                continue
+            key, vals = line[0], line[1:]
+            try:
+                if key == "format":
+                    if vals != ["rfnet", "1"]:
+                        raise ValueError(f"unknown format {' '.join(vals)}")
+                elif key in ("inputs", "hidden", "outputs"):
+                    w[key] = int(vals[0])
+                elif key in KEYS1:
+                    w[key] = float(vals[0])
+                elif key in ("f_in", "f_hid", "sign1", "sign2"):
+                    w[key] = np.array([float(v) for v in vals])
+                elif key in ("fres1", "fres2"):
+                    w[key].append([float(v) for v in vals])
+                else:
+                    raise ValueError(f"unknown key '{key}'")
+            except (ValueError, IndexError) as e:
+                sys.exit(f"{path}:{ln}: {e}")
+    n, m, k = w.get("inputs"), w.get("hidden"), w.get("outputs")
+    for key in ("inputs", "hidden", "outputs", "f_in", "f_hid", "sign1", "sign2") + KEYS1:
+        if key not in w:
+            sys.exit(f"{path}: missing '{key}'")
+    w["fres1"], w["fres2"] = np.array(w["fres1"]), np.array(w["fres2"])
+    shapes = {"f_in": (n,), "f_hid": (m,), "sign1": (n,), "sign2": (m,), "fres1": (m, n),
+              "fres2": (k, m)}
+    for key, shp in shapes.items():
+        if w[key].shape != shp:
+            sys.exit(f"{path}: '{key}' has shape {w[key].shape}, expected {shp}")
+    return w
+
+
+def write_weights(path, w, comment):
+    with open(path, "w") as fh:
+        for line in comment.strip().splitlines():
+            fh.write(f"# {line}\n")
+        fh.write("format rfnet 1\n")
+        fh.write(f"inputs {w['inputs']}\nhidden {w['hidden']}\noutputs {w['outputs']}\n")
+        for key in KEYS1:
+            fh.write(f"{key} {w[key]!r}\n")
+        for key in ("f_in", "f_hid", "sign1", "sign2"):
+            fh.write(key + " " + " ".join(f"{v:.10g}" for v in w[key]) + "\n")
+        for key in ("fres1", "fres2"):
+            for row in w[key]:
+                fh.write(key + " " + " ".join(f"{v:.10g}" for v in row) + "\n")
+
+
+def example(n, m, k, seed, spread):
+    """The [004-code] initial grids (layer 1: linear 20-120 MHz; neurons and layer 2: the
+    geometric grid of freq_distributions.py), the neuron grid rounded to multiples of
+    1/window2, plus seeded random offsets of +-spread line widths (NOT trained weights)."""
+    fmin, fmax = 20e6, 120e6
+    f_in = np.linspace(fmin, fmax, n)
+    window1 = (n - 1) / (fmax - fmin)                      # 1/tone spacing
+    coef = (fmax / fmin) ** (1 / (m - 1))
+    mu = (coef - 1) / (coef + 1)
+    f_geo = fmin * ((1 + mu) / (1 - mu)) ** np.arange(m)
+    # common grid for the neuron tones: half the smallest geometric spacing, so no two neurons
+    # share a frequency; the layer-2 DC average then needs window2 = 1/grid
+    grid = (f_geo[1] - f_geo[0]) / 2
+    grid = fmin / math.ceil(fmin / grid)                   # fmin on the grid
+    f_hid = np.round(f_geo / grid) * grid
+    assert len(set(f_hid)) == m
+    rng = np.random.default_rng(seed)
+    alpha = 0.01
+    fres1 = f_in[None, :] * (1 + alpha * spread * rng.uniform(-1, 1, (m, n)))
+    fres2 = f_hid[None, :] * (1 + alpha * spread * rng.uniform(-1, 1, (k, m)))
+    return dict(inputs=n, hidden=m, outputs=k, alpha=alpha, ksd=8838.8347, r0=50.0,
+                bias1=0.011084586710145186, gm=3.388370758630916e-3, ith=10e-6, q=2.0,
+                iclamp=40e-6, rosc=1000.0, amp=1.25, gammag=2 * math.pi * 5e6,
+                window1=window1, window2=1 / grid, f_in=f_in, f_hid=f_hid,
+                sign1=np.array([(-1.0) ** (i + 1) for i in range(n)]),
+                sign2=np.array([(-1.0) ** (i + 1) for i in range(m)]), fres1=fres1, fres2=fres2)
+
+
+# ----------------------------------------------------------------------------------------------
+# algebraic forward pass
+# ----------------------------------------------------------------------------------------------
+def kernel(f, fr, alpha, ksd):
+    """G_dev(f; fr) = G(f) + G(-f) [V/W], f (inputs) x fr (..., inputs)"""
+    g = 2 * alpha * fr * (f - fr) / ((alpha * fr) ** 2 + (f - fr) ** 2)
+    g += 2 * alpha * fr * (-f - fr) / ((alpha * fr) ** 2 + (f + fr) ** 2)
+    return g * ksd
+
+
+def forward(w, p_uw):
+    p = np.asarray(p_uw) * 1e-6
+    # W1[j, i] = sum_k s_k G_dev(f_i; fres1[j, k]): every tone on every resonator of chain j
+    w1 = np.sum(kernel(w["f_in"][None, :, None], w["fres1"][:, None, :], w["alpha"], w["ksd"])
+                * w["sign1"][None, None, :], axis=2)
+    v1 = w1 @ p + w["bias1"]
+    i = np.clip(w["gm"] * v1, w["ith"], w["iclamp"])
+    xi = i / w["ith"]
+    pn = (xi - 1) / (xi + w["q"])
+    pout = w["amp"] * pn * i ** 2 * w["rosc"]
+    w2 = np.sum(kernel(w["f_hid"][None, :, None], w["fres2"][:, None, :], w["alpha"], w["ksd"])
+                * w["sign2"][None, None, :], axis=2)
+    v2 = w2 @ pout
+    return dict(v1=v1, i=i, p=pn, pout=pout, v2=v2)
+
+
+# ----------------------------------------------------------------------------------------------
+# netlist
+# ----------------------------------------------------------------------------------------------
+def timing(w):
+    """Schedule (systems.md item 7, simulation-length floor): layer 1 settles in
+    5/(alpha w_min), its DC is the average over window1; neurons then switch on and layer 2
+    settles (5/(alpha w_min) + neuron growth); its DC is the average over window2."""
+    fmin = float(min(w["f_in"].min(), w["f_hid"].min()))
+    settle = 5 / (w["alpha"] * 2 * math.pi * fmin)
+    w1 = w["window1"]
+    t1 = float(settle)
+    t2 = t1 + w1
+    grow = math.log(0.25 / 1e-6) / (2 * w["gammag"] * 1.0)   # from the 1e-6 seed to p0 at xi = 2
+    t3 = t2 + settle + grow
+    w2 = float(w["window2"])
+    return t1, w1, t2, t3, t3 + w2
+
+
+def netlist(w, p_uw, title, tstop=None):
+    n, m, k = w["inputs"], w["hidden"], w["outputs"]
+    r0 = w["r0"]
+    t1, w1, t2, t3, tend = timing(w)
+    fmax = float(max(w["f_in"].max(), w["f_hid"].max()))
+    # 1/(800 f_max): the resonator's step budget (docs/stno_spindiode.md, Accuracy: 340 steps
+    # per period give 0.3-0.7 % of the peak of each resonator, 1250 give 0.1 %); the chain
+    # voltages are sums of contributions of both signs, so 1 % of the sum needs ~0.1 % each
+    tstep = 1 / (800 * fmax)
+    g1 = 1e-3                                  # splitter transconductance [S] per chain
+    r1 = n * r0                                # layer-1 chain resistance
+    r2 = m * r0
+    # layer-2 drive: chain current g2 EMF_j with P = 1/2 r0 (g2 EMF)^2 = amp p I^2 rosc for
+    # EMF = I rosc sqrt(p) (STNO with drosc = rosc): g2 = sqrt(2 amp/(r0 rosc))
+    g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
+    rhp, fhp = 100e3, 1e6                      # high-pass (DC block) of each neuron output
+    chp = 1 / (2 * math.pi * rhp * fhp)
+    L = []
+    a = L.append
+    a(f"{title}")
+    a("* Generated by tools/rf_network.py (seed 004, Ross et al. 2023, [004-code]")
+    a("* neurophysics-cnrsthales/rf_spintronic_nn src/networks.py; docs/physics/systems.md item 7;")
+    a("* docs/systems/rf_network.md). Schedule: layer 1 settles until t1, its chain DC voltages are")
+    a("* integrated over [t1, t2] (whole periods of every input tone) and held; then the V->I")
+    a("* stages switch on the neurons, layer 2 settles until t3 and its DC is averaged over")
+    a("* [t3, tend] (whole periods of every neuron tone).")
+    a(f"* {n} inputs, {m} hidden neurons, {k} outputs; t1 = {t1:.4g} s, t2 = {t2:.4g} s, "
+      f"t3 = {t3:.4g} s, tend = {tend:.4g} s")
+    a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} psi=90)")
+    a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
+      f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+    a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
+    a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
+    prev = "0"
+    for i in range(n):
+        amp = math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1
+        node = "in" if i == n - 1 else f"x{i}"
+        a(f"Vt{i} {node} {prev} SIN(0 {amp!r} {float(w['f_in'][i])!r})")
+        prev = node
+    a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
+    a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
+    for j in range(m):
+        a(f"* layer-1 chain {j}")
+        a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
+        for i in range(n):
+            lo = "0" if i == n - 1 else f"c{j}_{i + 1}"
+            a(f"YSD s{j}_{i} c{j}_{i} {lo} rres fres={float(w['fres1'][j, i])!r} "
+              f"orient={int(w['sign1'][i])}")
+        # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
+        a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
+        a(f"Ch{j} h{j} 0 1")
+        a(f"Rh{j} h{j} 0 1e15")
+        # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the STNO
+        # power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2): its seed
+        # survives the layer-1 phase instead of decaying to 0 (which would never restart)
+        a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
+        a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
+          f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
+        a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
+        a(f"Cp{j} n{j} hp{j} {chp!r}")
+        a(f"Rp{j} hp{j} 0 {rhp!r}")
+    for q in range(k):
+        a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
+        a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
+        terms = []
+        for j in range(m):
+            gj = float(g2 * (w["rosc"] + rhp) / rhp * math.sqrt(1 + (fhp / w["f_hid"][j]) ** 2))
+            terms.append(f"{gj!r}*v(hp{j})")
+        a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
+        a(f"Vm{q} dm{q} d{q}_0 0")
+        for j in range(m):
+            lo = "0" if j == m - 1 else f"d{q}_{j + 1}"
+            a(f"YSD u{q}_{j} d{q}_{j} {lo} rres fres={float(w['fres2'][q, j])!r} "
+              f"orient={int(w['sign2'][j])}")
+        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q})}}")
+        a(f"Re{q} e{q} 0 1meg")
+    a(".options reltol=1e-3")
+    a(f".save v(h0) v(e0) @o0[p]")
+    a(f".tran {tstep!r} {tstop or tend!r}")
+    for j in range(m):
+        a(f".meas tran v1_{j} find v(h{j}) at={t2 + 1e-9!r}")
+        a(f".meas tran p_{j} avg @o{j}[p] from={t3!r} to={tend!r}")
+    for q in range(k):
+        a(f".meas tran v2_{q} DCMEAN v(e{q}) FROM={t3!r} TO={tend!r}")
+    a(".end")
+    return "\n".join(L) + "\n"
+
+
+def inputs(args, w):
+    if args.powers:
+        p = np.array([float(x) for x in args.powers.split(",")])
+        label = None
+    else:
+        import h5py
+        with h5py.File(args.data) as h:
+            x = h["X_test"][args.sample]
+            label = int(h["Y_test"][args.sample])
+        n = w["inputs"]
+        if len(x) % n:
+            sys.exit(f"sample has {len(x)} bins, not a multiple of {n} inputs")
+        p = x.reshape(n, -1).mean(axis=1)       # N < 256: mean power of each group of bins
+    if len(p) != w["inputs"]:
+        sys.exit(f"{len(p)} powers for {w['inputs']} inputs")
+    return p, label
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("example")
+    e.add_argument("-N", type=int, default=256)
+    e.add_argument("-M", type=int, default=128)
+    e.add_argument("-K", type=int, default=10)
+    e.add_argument("--seed", type=int, default=1)
+    e.add_argument("--spread", type=float, default=1.0, help="offsets in line widths")
+    e.add_argument("--center", type=float, default=25e-6,
+                   help="bias1 is set so that the median hidden current on --sample is this [A]")
+    e.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+    e.add_argument("--sample", type=int, default=0)
+    e.add_argument("--powers")
+    e.add_argument("-o", required=True)
+    for name in ("netlist", "algebra", "run"):
+        s = sub.add_parser(name)
+        s.add_argument("weights")
+        s.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+        s.add_argument("--sample", type=int, default=0)
+        s.add_argument("--powers")
+        if name == "netlist":
+            s.add_argument("-o", required=True)
+        if name == "run":
+            s.add_argument("--spinspice", default="spinspice")
+            s.add_argument("--keep", help="directory for the netlist and results")
+            s.add_argument("--tstop", type=float, help="stop early (timing only; no comparison)")
+    args = ap.parse_args()
+    if args.cmd == "example":
+        w = example(args.N, args.M, args.K, args.seed, args.spread)
+        p, _ = inputs(args, w)
+        w["bias1"] = 0.0
+        v1 = forward(w, p)["v1"]
+        w["bias1"] = float(args.center / w["gm"] - np.median(v1))
+        write_weights(args.o, w, f"""example weights {args.N}-{args.M}-{args.K} for tools/rf_network.py -- NOT TRAINED.
+The [004-code] initial grids (layer 1 linear 20-120 MHz, neurons/layer 2 geometric 20-120 MHz
+with the neuron grid rounded to multiples of {1 / w['window2']:.6g} Hz) plus uniform random offsets
+of +-{args.spread} line widths (numpy default_rng({args.seed})). No trained weights are published.
+bias1 is chosen (instead of the config's 0.0110846 V) so that the median hidden current on test
+sample {args.sample} is {args.center * 1e6:g} uA, i.e. the neurons work in their nonlinear range.
+Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/parameters.md 4.""")
+        return
+    w = read_weights(args.weights)
+    p, label = inputs(args, w)
+    t0 = time.perf_counter()
+    ref = forward(w, p)
+    t_alg = time.perf_counter() - t0
+    if args.cmd == "algebra":
+        print(f"label {label}; algebraic pass {t_alg * 1e3:.1f} ms")
+        for key in ("v1", "i", "p", "v2"):
+            print(key, np.array2string(ref[key], precision=6, max_line_width=150))
+        return
+    title = f"RF network {w['inputs']}-{w['hidden']}-{w['outputs']} (seed 004), {os.path.basename(args.weights)}"
+    text = netlist(w, p, title, getattr(args, "tstop", None))
+    if args.cmd == "netlist":
+        with open(args.o, "w") as fh:
+            fh.write(text)
+        return
+    import tempfile
+    d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
+    os.makedirs(d, exist_ok=True)
+    cir = os.path.join(d, "net.cir")
+    with open(cir, "w") as fh:
+        fh.write(text)
+    cmd = [args.spinspice, "run", cir, "-o", os.path.join(d, "net.h5"), "--stats"]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    print(out.stderr[-3000:], file=sys.stderr)
+    stats = [ln for ln in out.stdout.splitlines() if "=" in ln and not ln.startswith(("v1_", "v2_", "p_"))]
+    print(f"netlist {cir}: {len(text.splitlines())} lines; spinspice wall time {wall:.2f} s "
+          f"(algebraic pass {t_alg * 1e3:.1f} ms); exit {out.returncode}")
+    for ln in stats:
+        print("  " + ln)
+    if out.returncode != 0 or args.tstop:
+        sys.exit(out.returncode)
+    meas = {}
+    for ln in out.stdout.splitlines():
+        if " = " in ln:
+            kk, vv = ln.split(" = ", 1)
+            try:
+                meas[kk.strip()] = float(vv)
+            except ValueError:
+                pass
+    v1 = np.array([meas[f"v1_{j}"] for j in range(w["hidden"])])
+    pn = np.array([meas[f"p_{j}"] for j in range(w["hidden"])])
+    v2 = np.array([meas[f"v2_{q}"] for q in range(w["outputs"])])
+    e1 = np.max(np.abs(v1 - (ref["v1"] - w["bias1"])) / np.abs(ref["v1"] - w["bias1"]))
+    print(f"label {label}; layer-1 chain voltages: max rel. error {e1 * 100:.3f} %")
+    print(f"neuron p: max abs. error {np.max(np.abs(pn - ref['p'])):.2e}")
+    print("output  circuit [V]      algebra [V]     rel. error")
+    worst = 0.0
+    for q in range(w["outputs"]):
+        r = (v2[q] - ref["v2"][q]) / abs(ref["v2"][q])
+        worst = max(worst, abs(r))
+        print(f"  {q:2d}  {v2[q]: .9e}  {ref['v2'][q]: .9e}  {r * 100: .4f} %")
+    print(f"max |rel. error| {worst * 100:.4f} % ({'within' if worst <= 0.01 else 'NOT within'} 1 %)")
+    print(f"argmax circuit {int(np.argmax(v2))}, algebra {int(np.argmax(ref['v2']))}")
+
+
+if __name__ == "__main__":
+    main()
