@@ -340,3 +340,136 @@ fn item2a_mac_chain_and_beat_ripple() {
         "window averages vs analytic: {worst_err} (excursion {worst_dev})"
     );
 }
+
+// ---------------------------------------------------------- items 2b, 2c
+
+/// models/py_amr_5x10.model (seed 002 ch. 2; parameters.md §2).
+const MU0: f64 = 1.25663706212e-6;
+const AMR_BM: f64 = 0.968; // µ0 M_eff [T]
+const AMR_GP: f64 = 29.4e9; // γ/2π [Hz/T]
+const AMR_ALPHA: f64 = 0.01;
+const AMR_K: f64 = 6e4; // Oersted field per ampere [A/m/A]
+const AMR_R0: f64 = 100.0;
+const AMR_DR: f64 = 0.5;
+/// Magnet gradient [T/µm] (seed 002 §3.4.2).
+const GRAD: f64 = 13.87e-6;
+/// Synapse resonance frequencies (seed 002 §3.6).
+const SYN_F: [f64; 4] = [1.75e9, 2.25e9, 2.75e9, 3.25e9];
+/// Table 3.1, chain 0: δz [µm].
+const DZ0: [f64; 4] = [-43.0, -75.0, -47.0, 51.0];
+
+/// Kittel resonance field [T] of frequency f: f = γ' √(B(B + µ0M_eff)).
+fn bres(f: f64) -> f64 {
+    let x = f / AMR_GP;
+    (-AMR_BM + (AMR_BM * AMR_BM + 4.0 * x * x).sqrt()) / 2.0
+}
+
+/// Open-circuit DC voltage of one AMR diode at field `b` [T], current
+/// direction `phi0` [deg], carrying I cos ωt (devices.md Eq. 2.2, the
+/// linearised LLG; seed 002 Eq. 2.10–2.11 corrected).
+fn amr_vdc(f: f64, b: f64, phi0_deg: f64, i: f64) -> f64 {
+    let g0 = 2.0 * PI * AMR_GP * MU0;
+    let h = b / MU0;
+    let (w1, w2) = (g0 * h, g0 * (h + AMR_BM / MU0));
+    let w = 2.0 * PI * f;
+    let d = C::new(
+        w1 * w2 - (1.0 + AMR_ALPHA * AMR_ALPHA) * w * w,
+        AMR_ALPHA * w * (w1 + w2),
+    );
+    let phi = phi0_deg.to_radians();
+    let u = g0 * C::new(w2, AMR_ALPHA * w) * AMR_K * phi.cos() / d;
+    0.5 * AMR_DR * (2.0 * phi).sin() * i * i * u.re
+}
+
+/// Diode resistance at rest (m ∥ x): R0 + ΔR cos²Φ0.
+fn amr_r() -> f64 {
+    AMR_R0 + AMR_DR * 0.5
+}
+
+/// Seed 002 Eq. 3.1: M blocks in series of P synapses in parallel, R_syn = two
+/// diodes in parallel.
+fn eq31(m: f64, p: f64) -> f64 {
+    m * (amr_r() / 2.0) / p
+}
+
+/// The algebraic chain of `amr_synapse_chain.cir`: blocks {0, 1} and {2, 3},
+/// each a mean over its 4 diodes (equal R, [002] Eq. 3.2) at I_chain/4.
+fn amr_chain_model(f: f64, ichain: f64, dz: &[f64; 4]) -> f64 {
+    let mut v = 0.0;
+    for block in [[0usize, 1], [2, 3]] {
+        let mut s = 0.0;
+        for j in block {
+            let (b, db) = (bres(SYN_F[j]), GRAD * dz[j]);
+            s += amr_vdc(f, b + db / 2.0, 45.0, ichain / 4.0);
+            s += amr_vdc(f, b - db / 2.0, -45.0, ichain / 4.0);
+        }
+        v += s / 4.0;
+    }
+    v
+}
+
+/// Chain current amplitude per volt of EMF: 50 Ω → Cb 100 pF → R_chain ∥
+/// (choke 220 nH + 100 pF ∥ 1 MΩ).
+fn amr_ichain(f: f64, rchain: f64) -> f64 {
+    let jw = C::new(0.0, 2.0 * PI * f);
+    let zch = jw * 220e-9 + par(1.0 / (jw * 100e-12), C::new(1e6, 0.0));
+    let zp = par(C::new(rchain, 0.0), zch);
+    let it = 1.0 / (50.0 + 1.0 / (jw * 100e-12) + zp);
+    (it * zp / rchain).norm()
+}
+
+/// Items 2b and 2c: the series–parallel chain of four double-diode synapses is
+/// at M·R_syn/P = 50.1 Ω (seed 002 Eq. 3.1), and its frequency profile (one
+/// tone swept, Fig. 3.10 style) follows the algebraic chain of linearised
+/// diodes; the profile's sign at each synapse frequency is the sign of its δz.
+#[test]
+fn item2bc_amr_chain_50_ohm_and_profile() {
+    let fs = [1.6e9, 1.75e9, 2.0e9, 2.25e9, 2.5e9, 2.75e9, 3.0e9, 3.25e9, 3.4e9];
+    let list = fs.iter().map(|f| format!("{f}")).collect::<Vec<_>>().join(" ");
+    let sink = run_netlist(
+        "amr_synapse_chain.cir",
+        &[&format!("f list {list}")],
+        &[],
+        SaveMode::None,
+    );
+    let (vdc, rch) = (measures(&sink, "vdc"), measures(&sink, "rchain"));
+    // Eq. 3.1: N = 4, M = P = 2 → R_syn; series 4 R_syn, parallel R_syn/4
+    let r31 = eq31(2.0, 2.0);
+    eprintln!(
+        "R_chain measured {:.4} Ohm (RF amplitude ratio), Eq. 3.1 {:.4} Ohm; series {:.1}, parallel {:.2}",
+        rch[0],
+        r31,
+        eq31(4.0, 1.0),
+        eq31(1.0, 4.0)
+    );
+    for r in &rch {
+        assert!((r - r31).abs() < 1e-3 * r31, "{r} vs {r31}");
+    }
+    let p: f64 = 0.1e-3;
+    let vs = (8.0 * 50.0 * p).sqrt();
+    let div = 1e6 / (1e6 + r31);
+    let model: Vec<f64> = fs
+        .iter()
+        .map(|&f| amr_chain_model(f, vs * amr_ichain(f, r31), &DZ0) * div)
+        .collect();
+    let scale = model.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let mut worst = 0.0f64;
+    for k in 0..fs.len() {
+        let e = (vdc[k] - model[k]).abs() / scale;
+        worst = worst.max(e);
+        eprintln!(
+            "f = {:.3} GHz: V_chain {:+.4} uV, algebraic chain {:+.4} uV ({:.2} % of the profile max)",
+            fs[k] / 1e9,
+            vdc[k] * 1e6,
+            model[k] * 1e6,
+            100.0 * e
+        );
+    }
+    assert!(worst < 1e-2, "profile vs the algebraic chain: {worst}");
+    // the sign of the profile at f_j follows the sign of δz_j (common orientation)
+    let s0 = (vdc[1] * DZ0[0]).signum();
+    for (j, &f) in SYN_F.iter().enumerate() {
+        let k = fs.iter().position(|&x| x == f).unwrap();
+        assert_eq!((vdc[k] * DZ0[j]).signum(), s0, "synapse {j}");
+    }
+}
