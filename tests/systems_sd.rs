@@ -473,3 +473,139 @@ fn item2bc_amr_chain_50_ohm_and_profile() {
         assert_eq!((vdc[k] * DZ0[j]).signum(), s0, "synapse {j}");
     }
 }
+
+// ---------------------------------------------------------------- item 2d
+
+/// Table 3.1 δz [µm] of chains (kernels) 0, 1, 2.
+const KERNEL_DZ: [[f64; 4]; 3] = [
+    [-43.0, -75.0, -47.0, 51.0],
+    [-62.0, 64.0, -60.0, 62.0],
+    [-63.0, -11.0, 82.0, 54.0],
+];
+
+/// The 5×5 image `img(r, c)` of `amr_convolution.cir`.
+const IMG: [[f64; 5]; 5] = [
+    [0.0, 0.0, 40.0, 200.0, 255.0],
+    [0.0, 60.0, 220.0, 255.0, 255.0],
+    [80.0, 230.0, 255.0, 120.0, 30.0],
+    [240.0, 255.0, 100.0, 0.0, 0.0],
+    [255.0, 90.0, 0.0, 0.0, 10.0],
+];
+
+/// Seed 002 Eq. 4.2 with the netlist's pmax = 40 mW (the thesis value).
+fn pmax(f: f64) -> f64 {
+    40e-3 * (-40.0 * 3.1 + 150.0) / (-40.0 * f / 1e9 + 150.0)
+}
+
+/// Chain current amplitude per volt of EMF of one generator of
+/// `amr_convolution.cir`: 50 Ω → 5-port star combiner (arms 200/6 Ω) → 4-port
+/// star splitter (arms 30 Ω) → three identical branches Cb 100 pF → R_chain ∥
+/// (choke 220 nH + (100 pF ∥ (1 kΩ + 10 pF ∥ 1 MΩ))).
+fn conv_ichain(f: f64, rch: f64) -> f64 {
+    let jw = C::new(0.0, 2.0 * PI * f);
+    let arm = 200.0 / 6.0;
+    let zcf = par(1.0 / (jw * 10e-12), C::new(1e6, 0.0)) + 1e3;
+    let zchoke = jw * 220e-9 + par(1.0 / (jw * 100e-12), zcf);
+    let zport = par(C::new(rch, 0.0), zchoke);
+    let zbranch = 30.0 + 1.0 / (jw * 100e-12) + zport;
+    let zy = zbranch / 3.0 + 30.0 + arm; // seen from the combiner node x
+    let zx = par(C::new((50.0 + arm) / 3.0, 0.0), zy);
+    let vx = zx / (50.0 + arm + zx);
+    let ib = vx / zy / 3.0;
+    (ib * zport / rch).norm()
+}
+
+/// Item 2d: seed 002 Eq. 4.1 by three chains. Single-tone calibration runs give
+/// the weights w_i^k (checked against the algebraic chains of devices.md Eq.
+/// 2.2); a half-power tone gives half the voltage (linearity); four-tone
+/// patches of the image give Σ_i w_i^k pix_i/255 (superposition, the [002]
+/// Fig. 3.2 two-tone test generalised): the convolution.
+#[test]
+fn item2d_convolution_by_chains() {
+    let r31 = eq31(2.0, 2.0);
+    let div = 1e6 / (1e6 + 1e3 + r31);
+    let fs = SYN_F;
+    // calibration: one tone at pixel 255 (and one at 128), the others off
+    let mut w = [[0.0f64; 4]; 3];
+    let mut half = [0.0f64; 3];
+    let runs: Vec<[f64; 4]> = vec![
+        [255.0, 0.0, 0.0, 0.0],
+        [0.0, 255.0, 0.0, 0.0],
+        [0.0, 0.0, 255.0, 0.0],
+        [0.0, 0.0, 0.0, 255.0],
+        [128.0, 0.0, 0.0, 0.0],
+    ];
+    let mut worst_model = 0.0f64;
+    for (n, pix) in runs.iter().enumerate() {
+        let params = [
+            ("g", 0.0),
+            ("h", 0.0),
+            ("pix0", pix[0]),
+            ("pix1", pix[1]),
+            ("pix2", pix[2]),
+            ("pix3", pix[3]),
+        ];
+        let sink = run_netlist("amr_convolution.cir", &[], &params, SaveMode::None);
+        for k in 0..3 {
+            let v = measures(&sink, &format!("vk{k}"))[0];
+            if n < 4 {
+                w[k][n] = v;
+            } else {
+                half[k] = v;
+            }
+        }
+    }
+    for k in 0..3 {
+        let model: Vec<f64> = (0..4)
+            .map(|i| {
+                let vs = (8.0 * 50.0 * pmax(fs[i])).sqrt();
+                amr_chain_model(fs[i], vs * conv_ichain(fs[i], r31), &KERNEL_DZ[k]) * div
+            })
+            .collect();
+        let scale = model.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        for i in 0..4 {
+            let e = (w[k][i] - model[i]).abs() / scale;
+            worst_model = worst_model.max(e);
+        }
+        let norm: Vec<f64> = w[k].iter().map(|x| x / scale).collect();
+        eprintln!(
+            "kernel {k}: w = {:?} uV (algebraic chain {:?} uV); normalised {:?}",
+            w[k].map(|x| (x * 1e9).round() / 1e3),
+            model.iter().map(|x| (x * 1e9).round() / 1e3).collect::<Vec<_>>(),
+            norm.iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<_>>()
+        );
+        // linearity in the pixel value (power)
+        let lin = (half[k] - w[k][0] * 128.0 / 255.0).abs() / scale;
+        eprintln!("kernel {k}: pixel 128 -> {:.4} uV, 128/255 w_00 = {:.4} uV", half[k] * 1e6, w[k][0] * 128.0 / 255.0 * 1e6);
+        assert!(lin < 2e-3, "linearity kernel {k}: {lin}");
+    }
+    assert!(worst_model < 1e-2, "weights vs the algebraic chains: {worst_model}");
+
+    // four-tone patches: V_out,gh^k = Σ_ij w_ij^k P_{g+i,h+j} (Eq. 4.1)
+    let sink = run_netlist(
+        "amr_convolution.cir",
+        &["h list 0 3", "g list 1 2"],
+        &[],
+        SaveMode::None,
+    );
+    let (gs, hs) = (axis(&sink, "g"), axis(&sink, "h"));
+    let mut worst = 0.0f64;
+    for k in 0..3 {
+        let v = measures(&sink, &format!("vk{k}"));
+        let scale = w[k].iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        for (n, vn) in v.iter().enumerate() {
+            let (g, h) = (gs[n] as usize, hs[n] as usize);
+            let pix = [IMG[g][h], IMG[g][h + 1], IMG[g + 1][h], IMG[g + 1][h + 1]];
+            let pred: f64 = (0..4).map(|i| w[k][i] * pix[i] / 255.0).sum();
+            let e = (vn - pred).abs() / scale;
+            worst = worst.max(e);
+            eprintln!(
+                "kernel {k} patch ({g},{h}) pixels {pix:?}: chain {:+.4} uV, Eq. 4.1 {:+.4} uV ({:.2} % of w_max)",
+                vn * 1e6,
+                pred * 1e6,
+                100.0 * e
+            );
+        }
+    }
+    assert!(worst < 1e-2, "convolution vs Eq. 4.1: {worst}");
+}
