@@ -525,36 +525,32 @@ fn item2d_convolution_by_chains() {
     let r31 = eq31(2.0, 2.0);
     let div = 1e6 / (1e6 + 1e3 + r31);
     let fs = SYN_F;
-    // calibration: one tone at pixel 255 (and one at 128), the others off
+    // calibration: one tone at pixel 255 (the netlist's `cal`), the others off
+    let sink = run_netlist(
+        "amr_convolution.cir",
+        &["cal list 0 1 2 3"],
+        &[("g", 0.0), ("h", 0.0)],
+        SaveMode::None,
+    );
     let mut w = [[0.0f64; 4]; 3];
-    let mut half = [0.0f64; 3];
-    let runs: Vec<[f64; 4]> = vec![
-        [255.0, 0.0, 0.0, 0.0],
-        [0.0, 255.0, 0.0, 0.0],
-        [0.0, 0.0, 255.0, 0.0],
-        [0.0, 0.0, 0.0, 255.0],
-        [128.0, 0.0, 0.0, 0.0],
-    ];
-    let mut worst_model = 0.0f64;
-    for (n, pix) in runs.iter().enumerate() {
-        let params = [
-            ("g", 0.0),
-            ("h", 0.0),
-            ("pix0", pix[0]),
-            ("pix1", pix[1]),
-            ("pix2", pix[2]),
-            ("pix3", pix[3]),
-        ];
-        let sink = run_netlist("amr_convolution.cir", &[], &params, SaveMode::None);
-        for k in 0..3 {
-            let v = measures(&sink, &format!("vk{k}"))[0];
-            if n < 4 {
-                w[k][n] = v;
-            } else {
-                half[k] = v;
-            }
-        }
+    for (k, wk) in w.iter_mut().enumerate() {
+        let v = measures(&sink, &format!("vk{k}"));
+        wk.copy_from_slice(&v);
     }
+    // and pixel (0,0) alone at 128
+    let params = [
+        ("g", 0.0),
+        ("h", 0.0),
+        ("pix0", 128.0),
+        ("pix1", 0.0),
+        ("pix2", 0.0),
+        ("pix3", 0.0),
+    ];
+    let sink = run_netlist("amr_convolution.cir", &[], &params, SaveMode::None);
+    let half: Vec<f64> = (0..3)
+        .map(|k| measures(&sink, &format!("vk{k}"))[0])
+        .collect();
+    let mut worst_model = 0.0f64;
     for k in 0..3 {
         let model: Vec<f64> = (0..4)
             .map(|i| {
