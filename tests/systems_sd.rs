@@ -15,6 +15,9 @@
 //! - item 2d (`amr_convolution.cir`): seed 002 Eq. 4.1 — linearity, superposition
 //!   and a 2×2 convolution by three chains against Σ w_ij P from calibration runs.
 
+// Parallel arrays (tones, powers, detunings) read best indexed.
+#![allow(clippy::needless_range_loop)]
+
 use num_complex::Complex64 as C;
 use spinspice::analysis::run::{run, NoProgress, RunConfig};
 use spinspice::output::memory::MemorySink;
@@ -37,7 +40,10 @@ fn run_netlist(file: &str, steps: &[&str], params: &[(&str, f64)], save: SaveMod
         .unwrap_or_else(|d| {
             panic!(
                 "{}",
-                d.iter().map(|x| x.short(&sm)).collect::<Vec<_>>().join("\n")
+                d.iter()
+                    .map(|x| x.short(&sm))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )
         });
     let mut sink = MemorySink::new();
@@ -60,7 +66,10 @@ fn run_netlist(file: &str, steps: &[&str], params: &[(&str, f64)], save: SaveMod
     let summary = run(parsed.netlist, &text, &mut cfg, &mut sink).unwrap_or_else(|d| {
         panic!(
             "{}",
-            d.iter().map(|x| x.short(&sm)).collect::<Vec<_>>().join("\n")
+            d.iter()
+                .map(|x| x.short(&sm))
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     });
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
@@ -181,8 +190,9 @@ fn item1_spin_diode_measurement() {
     }
     // The anti-Lorentzian: negative below, positive above f_r, extrema at
     // f_r(1 + α(α ∓ √(1+α²))) ([000] Eq. 4; devices.md §4.1).
-    assert!(vdc[3 * 1 + 2] < 0.0 && vdc[3 * 3 + 2] > 0.0);
-    assert!(vdc[3 * 3 + 2] > vdc[3 * 4 + 2] && vdc[3 * 1 + 2] < vdc[2]);
+    let at1uw = |j: usize| vdc[3 * j + 2];
+    assert!(at1uw(1) < 0.0 && at1uw(3) > 0.0);
+    assert!(at1uw(3) > at1uw(4) && at1uw(1) < at1uw(0));
 }
 
 // ---------------------------------------------------------------- item 2a
@@ -258,8 +268,14 @@ fn item2a_mac_chain_and_beat_ripple() {
         vrect * 1e6,
         100.0 * (vrect / exact - 1.0)
     );
-    assert!((vdc - exact * div).abs() < 0.02 * exact, "2 %: {vdc} vs {exact}");
-    assert!((vdc - exact * div).abs() < 2e-3 * exact, "0.2 %: {vdc} vs {exact}");
+    assert!(
+        (vdc - exact * div).abs() < 0.02 * exact,
+        "2 %: {vdc} vs {exact}"
+    );
+    assert!(
+        (vdc - exact * div).abs() < 2e-3 * exact,
+        "0.2 %: {vdc} vs {exact}"
+    );
     assert!((vrect - exact).abs() < 2e-3 * exact, "{vrect} vs {exact}");
 
     // ---- beat ripple: windowed averages of v(rect) vs the analytic waveform
@@ -314,11 +330,14 @@ fn item2a_mac_chain_and_beat_ripple() {
             let (sv, av) = (sim_avg(a, a + w), ana_avg(a, a + w));
             let err = (sv - av).abs() / exact;
             worst_err = worst_err.max(err);
-            let whole = (wfrac as f64).fract() == 0.0;
+            let whole = wfrac.fract() == 0.0;
             if whole {
                 // whole beat periods: the DC value, whatever the start
                 assert!((av - exact).abs() < 1e-9 * exact);
-                assert!((sv - exact).abs() < 3e-3 * exact, "w = {w}: {sv} vs {exact}");
+                assert!(
+                    (sv - exact).abs() < 3e-3 * exact,
+                    "w = {w}: {sv} vs {exact}"
+                );
             } else {
                 worst_dev = worst_dev.max((av - exact).abs() / exact);
             }
@@ -424,8 +443,14 @@ fn amr_ichain(f: f64, rchain: f64) -> f64 {
 /// diodes; the profile's sign at each synapse frequency is the sign of its δz.
 #[test]
 fn item2bc_amr_chain_50_ohm_and_profile() {
-    let fs = [1.6e9, 1.75e9, 2.0e9, 2.25e9, 2.5e9, 2.75e9, 3.0e9, 3.25e9, 3.4e9];
-    let list = fs.iter().map(|f| format!("{f}")).collect::<Vec<_>>().join(" ");
+    let fs = [
+        1.6e9, 1.75e9, 2.0e9, 2.25e9, 2.5e9, 2.75e9, 3.0e9, 3.25e9, 3.4e9,
+    ];
+    let list = fs
+        .iter()
+        .map(|f| format!("{f}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let sink = run_netlist(
         "amr_synapse_chain.cir",
         &[&format!("f list {list}")],
@@ -567,15 +592,27 @@ fn item2d_convolution_by_chains() {
         eprintln!(
             "kernel {k}: w = {:?} uV (algebraic chain {:?} uV); normalised {:?}",
             w[k].map(|x| (x * 1e9).round() / 1e3),
-            model.iter().map(|x| (x * 1e9).round() / 1e3).collect::<Vec<_>>(),
-            norm.iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<_>>()
+            model
+                .iter()
+                .map(|x| (x * 1e9).round() / 1e3)
+                .collect::<Vec<_>>(),
+            norm.iter()
+                .map(|x| (x * 1e4).round() / 1e4)
+                .collect::<Vec<_>>()
         );
         // linearity in the pixel value (power)
         let lin = (half[k] - w[k][0] * 128.0 / 255.0).abs() / scale;
-        eprintln!("kernel {k}: pixel 128 -> {:.4} uV, 128/255 w_00 = {:.4} uV", half[k] * 1e6, w[k][0] * 128.0 / 255.0 * 1e6);
+        eprintln!(
+            "kernel {k}: pixel 128 -> {:.4} uV, 128/255 w_00 = {:.4} uV",
+            half[k] * 1e6,
+            w[k][0] * 128.0 / 255.0 * 1e6
+        );
         assert!(lin < 2e-3, "linearity kernel {k}: {lin}");
     }
-    assert!(worst_model < 1e-2, "weights vs the algebraic chains: {worst_model}");
+    assert!(
+        worst_model < 1e-2,
+        "weights vs the algebraic chains: {worst_model}"
+    );
 
     // four-tone patches: V_out,gh^k = Σ_ij w_ij^k P_{g+i,h+j} (Eq. 4.1)
     let sink = run_netlist(
