@@ -133,8 +133,8 @@ fn item1_idev(f: f64) -> C {
 }
 
 /// Item 1: V_dc(f, P) at the DC port against P_dev[W(f) + W(−f)] to 0.1 % of
-/// the peak and against seed 000 Eq. 4 to 1 % of the peak (|f − f_r| ≤ 3αf_r);
-/// V ∝ P.
+/// the peak; against seed 000 Eq. 4 the difference is the mirror term P·W(−f)
+/// (≈ 1 % of the peak) to within that bound; V ∝ P.
 #[test]
 fn item1_spin_diode_measurement() {
     let sink = run_netlist(
@@ -174,14 +174,14 @@ fn item1_spin_diode_measurement() {
             100.0 * e4
         );
         worst_exact = worst_exact.max(e1);
-        // Eq. 4 leaves out the mirror term P·W(−f) (devices.md §4.3), 0.975–1.005 % of
-        // the peak over |f − f_r| ≤ 3αf_r, where the 1 % comparison applies.
-        if (f - 1e9).abs() <= 3.0 * ALPHA * 1e9 * (1.0 + 1e-9) {
-            worst_eq4 = worst_eq4.max(e4);
-        }
+        // Eq. 4 leaves out the mirror term P·W(−f) of the causal device (devices.md
+        // §4.3; ≈ 0.99 % of the peak near f_r): the difference from Eq. 4 is that term,
+        // to within the 0.1 % bound above.
+        let mirror = (pdev * w_eq4(-f, 1e9)).abs() / peak;
+        worst_eq4 = worst_eq4.max(e4 - mirror);
     }
     assert!(worst_exact < 1e-3, "vs Eq. 4.6: {worst_exact}");
-    assert!(worst_eq4 < 1e-2, "vs seed 000 Eq. 4: {worst_eq4}");
+    assert!(worst_eq4 < 1e-3, "vs seed 000 Eq. 4 + mirror: {worst_eq4}");
     // Linear in P: V/P at 0.2 and 0.6 µW equals V/P at 1 µW (to 0.1 % of the peak).
     for j in 0..5 {
         let (v02, v06, v1) = (vdc[3 * j], vdc[3 * j + 1], vdc[3 * j + 2]);
