@@ -164,7 +164,7 @@ def main():
         print(f"N={n}: spinspice {sw:.2f} s, ngspice {nw:.2f} s, ratio {nw / sw:.1f}x (CPU {nc / sc:.1f}x), "
               f"rectified worst rel diff {worst:.2e}", flush=True)
 
-    print("\n| N | spinspice wall [s] | ngspice wall [s] | speed-up | spinspice CPU [s] | ngspice CPU [s] "
+    print("\n| N | spinspice wall [s] | ngspice wall [s] | speed-up (wall) | spinspice CPU [s] | ngspice CPU [s] | speed-up (CPU) "
           "| peak RSS spinspice / ngspice [MiB] | time points (sp / ng) | Newton iterations (sp / ng) "
           "| LU factorizations sp | rectified V, worst rel. diff |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
