@@ -391,15 +391,6 @@ pub trait KluScalar:
     ) -> i32;
     /// # Safety
     /// Raw FFI.
-    unsafe fn solve(
-        sym: *mut ffi::KluSymbolic,
-        num: *mut ffi::KluNumeric,
-        n: i32,
-        b: *mut Self,
-        c: *mut ffi::KluCommon,
-    ) -> i32;
-    /// # Safety
-    /// Raw FFI.
     unsafe fn rcond(
         sym: *mut ffi::KluSymbolic,
         num: *mut ffi::KluNumeric,
@@ -433,15 +424,6 @@ impl KluScalar for f64 {
         c: *mut ffi::KluCommon,
     ) -> i32 {
         ffi::klu_refactor(ap, ai, ax, sym, num, c)
-    }
-    unsafe fn solve(
-        sym: *mut ffi::KluSymbolic,
-        num: *mut ffi::KluNumeric,
-        n: i32,
-        b: *mut f64,
-        c: *mut ffi::KluCommon,
-    ) -> i32 {
-        ffi::klu_solve(sym, num, n, 1, b, c)
     }
     unsafe fn rcond(
         sym: *mut ffi::KluSymbolic,
@@ -479,15 +461,6 @@ impl KluScalar for Complex64 {
         c: *mut ffi::KluCommon,
     ) -> i32 {
         ffi::klu_z_refactor(ap, ai, ax as *mut f64, sym, num, c)
-    }
-    unsafe fn solve(
-        sym: *mut ffi::KluSymbolic,
-        num: *mut ffi::KluNumeric,
-        n: i32,
-        b: *mut Complex64,
-        c: *mut ffi::KluCommon,
-    ) -> i32 {
-        ffi::klu_z_solve(sym, num, n, 1, b as *mut f64, c)
     }
     unsafe fn rcond(
         sym: *mut ffi::KluSymbolic,
@@ -807,6 +780,75 @@ mod tests {
             },
             vals,
         )
+    }
+
+    /// A matrix with several BTF blocks (off-diagonal block entries), long
+    /// rows and fill, real and complex, after a pivoting factorization and
+    /// after refactors: the row sweeps must agree with A·x = b.
+    #[test]
+    fn row_sweeps_solve_block_triangular_systems() {
+        // 7×7, reducible: rows/cols {0}, {1,2,3}, {4,5,6} couple one way only
+        let mut a = [[0.0f64; 7]; 7];
+        let entries = [
+            (0, 0, 3.0),
+            (0, 2, 1.0),
+            (0, 5, -2.0),
+            (1, 1, 4.0),
+            (1, 2, 1.0),
+            (1, 3, 2.0),
+            (1, 6, 0.5),
+            (2, 1, 1.0),
+            (2, 2, 5.0),
+            (2, 3, -1.0),
+            (3, 1, 2.0),
+            (3, 2, -1.0),
+            (3, 3, 6.0),
+            (3, 4, 1.0),
+            (4, 4, 2.0),
+            (4, 5, 1.0),
+            (4, 6, 1.0),
+            (5, 4, 1.0),
+            (5, 5, 3.0),
+            (5, 6, -1.0),
+            (6, 4, 1.0),
+            (6, 5, 1.0),
+            (6, 6, 4.0),
+        ];
+        for &(r, c, v) in &entries {
+            a[r][c] = v;
+        }
+        let rows: Vec<&[f64]> = a.iter().map(|r| &r[..]).collect();
+        let (p, v0) = pattern_of(&rows);
+        let xs = [1.0, -2.0, 0.5, 3.0, -1.5, 2.5, 0.25];
+        let mut lu = Klu::<f64>::new(p.clone()).unwrap();
+        let mut zlu = Klu::<Complex64>::new(p.clone()).unwrap();
+        for scale in [1.0, 1.3, 0.7] {
+            let mut v: Vec<f64> = v0.iter().map(|x| x * scale).collect();
+            lu.factor(&mut v).unwrap();
+            let mut b: Vec<f64> = (0..7)
+                .map(|r| (0..7).map(|c| a[r][c] * scale * xs[c]).sum())
+                .collect();
+            lu.solve(&mut b).unwrap();
+            for (x, e) in b.iter().zip(xs) {
+                assert!((x - e).abs() < 1e-13, "{x} vs {e}");
+            }
+            let w = Complex64::new(0.3, -0.8);
+            let mut zv: Vec<Complex64> = v.iter().map(|&x| x * w).collect();
+            zlu.factor(&mut zv).unwrap();
+            let mut zb: Vec<Complex64> = (0..7)
+                .map(|r| (0..7).map(|c| a[r][c] * scale * xs[c] * w).sum())
+                .collect();
+            zlu.solve(&mut zb).unwrap();
+            for (x, e) in zb.iter().zip(xs) {
+                assert!((x - e).norm() < 1e-13, "{x} vs {e}");
+            }
+        }
+        let (blocks, _, _) = lu.fill().unwrap();
+        assert!(
+            blocks >= 3,
+            "the test matrix must have several BTF blocks: {blocks}"
+        );
+        assert!(lu.stats.refactor >= 2);
     }
 
     #[test]
