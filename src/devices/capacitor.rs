@@ -22,21 +22,7 @@ impl Capacitor {
         const P: &[&str] = &["c", "capacitance", "ic", "m", "temp", "dtemp", "tc1", "tc2"];
         const M: &[&str] = &["c", "tc1", "tc2", "tnom"];
         inst.check_params(P, M)?;
-        let (c, span) = match inst.value {
-            Some(v) => v,
-            None => match inst
-                .instance_param("c")
-                .or(inst.instance_param("capacitance"))
-            {
-                Some(c) => (c, inst.param_span("c")),
-                None => {
-                    return Err(Diagnostic::error(
-                        inst.span,
-                        format!("capacitor '{}' has no value", inst.name),
-                    ))
-                }
-            },
-        };
+        let (c, span) = inst.primary_value("c", "capacitance", "capacitor")?;
         if !c.is_finite() {
             return Err(Diagnostic::error(
                 span,
@@ -44,12 +30,7 @@ impl Capacitor {
             ));
         }
         let m = inst.require("m", inst.param("m").unwrap_or(1.0), |m| m > 0.0, "positive")?;
-        let dt = inst.instance_param("temp").unwrap_or(inst.temp)
-            + inst.param("dtemp").unwrap_or(0.0)
-            - inst.param("tnom").unwrap_or(inst.tnom);
-        let tf = 1.0
-            + inst.param("tc1").unwrap_or(0.0) * dt
-            + inst.param("tc2").unwrap_or(0.0) * dt * dt;
+        let (_, tf) = inst.temp_factor();
         Ok(Capacitor {
             name: inst.name.clone(),
             a: inst.nodes[0],

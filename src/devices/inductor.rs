@@ -34,21 +34,7 @@ impl Inductor {
         ];
         const M: &[&str] = &["l", "tc1", "tc2", "tnom"];
         inst.check_params(P, M)?;
-        let (l, span) = match inst.value {
-            Some(v) => v,
-            None => match inst
-                .instance_param("l")
-                .or(inst.instance_param("inductance"))
-            {
-                Some(l) => (l, inst.param_span("l")),
-                None => {
-                    return Err(Diagnostic::error(
-                        inst.span,
-                        format!("inductor '{}' has no value", inst.name),
-                    ))
-                }
-            },
-        };
+        let (l, span) = inst.primary_value("l", "inductance", "inductor")?;
         if !l.is_finite() {
             return Err(Diagnostic::error(
                 span,
@@ -56,12 +42,7 @@ impl Inductor {
             ));
         }
         let m = inst.require("m", inst.param("m").unwrap_or(1.0), |m| m > 0.0, "positive")?;
-        let dt = inst.instance_param("temp").unwrap_or(inst.temp)
-            + inst.param("dtemp").unwrap_or(0.0)
-            - inst.param("tnom").unwrap_or(inst.tnom);
-        let tf = 1.0
-            + inst.param("tc1").unwrap_or(0.0) * dt
-            + inst.param("tc2").unwrap_or(0.0) * dt * dt;
+        let (_, tf) = inst.temp_factor();
         Ok(Inductor {
             name: inst.name.clone(),
             a: inst.nodes[0],

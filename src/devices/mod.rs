@@ -281,6 +281,32 @@ impl Instance<'_> {
         }
         Ok(())
     }
+    /// The value of an R, C or L: the positional value, else `key=` or
+    /// `long=` on the instance; with the span to report it at.
+    pub fn primary_value(&self, key: &str, long: &str, what: &str) -> DResult<(f64, Span)> {
+        match self.value {
+            Some(v) => Ok(v),
+            None => match self.instance_param(key).or(self.instance_param(long)) {
+                Some(v) => Ok((v, self.param_span(key))),
+                None => Err(Diagnostic::error(
+                    self.span,
+                    format!("{what} '{}' has no value", self.name),
+                )),
+            },
+        }
+    }
+    /// Device temperature [°C] (`temp`, else the circuit's, plus `dtemp`) and
+    /// the SPICE linear/quadratic temperature factor
+    /// 1 + tc1·(T − Tnom) + tc2·(T − Tnom)².
+    pub fn temp_factor(&self) -> (f64, f64) {
+        let temp =
+            self.instance_param("temp").unwrap_or(self.temp) + self.param("dtemp").unwrap_or(0.0);
+        let dt = temp - self.param("tnom").unwrap_or(self.tnom);
+        let tf = 1.0
+            + self.param("tc1").unwrap_or(0.0) * dt
+            + self.param("tc2").unwrap_or(0.0) * dt * dt;
+        (temp, tf)
+    }
     /// A parameter that must be finite and satisfy `ok`, else an error at its span.
     pub fn require(
         &self,

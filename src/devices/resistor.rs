@@ -33,21 +33,7 @@ impl Resistor {
         ];
         const M: &[&str] = &["r", "tc1", "tc2", "tnom"];
         inst.check_params(P, M)?;
-        let (r, span) = match inst.value {
-            Some(v) => v,
-            None => match inst
-                .instance_param("r")
-                .or(inst.instance_param("resistance"))
-            {
-                Some(r) => (r, inst.param_span("r")),
-                None => {
-                    return Err(Diagnostic::error(
-                        inst.span,
-                        format!("resistor '{}' has no value", inst.name),
-                    ))
-                }
-            },
-        };
+        let (r, span) = inst.primary_value("r", "resistance", "resistor")?;
         if !r.is_finite() || r == 0.0 {
             return Err(Diagnostic::error(
                 span,
@@ -58,13 +44,7 @@ impl Resistor {
             ));
         }
         let r = r * inst.model_param("r").unwrap_or(1.0);
-        let tnom = inst.param("tnom").unwrap_or(inst.tnom);
-        let temp =
-            inst.instance_param("temp").unwrap_or(inst.temp) + inst.param("dtemp").unwrap_or(0.0);
-        let dt = temp - tnom;
-        let tf = 1.0
-            + inst.param("tc1").unwrap_or(0.0) * dt
-            + inst.param("tc2").unwrap_or(0.0) * dt * dt;
+        let (temp, tf) = inst.temp_factor();
         let m = inst.require("m", inst.param("m").unwrap_or(1.0), |m| m > 0.0, "positive")?;
         let factor = tf / m;
         let rt = r * factor;

@@ -80,8 +80,6 @@ struct RowFactors<T> {
     valid: bool,
     pnum: Vec<i32>,
     q: Vec<i32>,
-    /// Row scale factors when KLU kept them.
-    rs: Option<Vec<f64>>,
     blocks: Vec<u32>,
     lptr: Vec<u32>,
     lcol: Vec<u32>,
@@ -103,7 +101,6 @@ impl<T> Default for RowFactors<T> {
             valid: false,
             pnum: Vec::new(),
             q: Vec::new(),
-            rs: None,
             blocks: Vec::new(),
             lptr: Vec::new(),
             lcol: Vec::new(),
@@ -175,7 +172,8 @@ impl<T: KluScalar> RowFactors<T> {
         self.lnear_src = vec![zero; n];
         self.unear_src = vec![zero; n];
         le.retain(|&(r, c, p)| {
-            if c + 1 == r && (self.blocks.binary_search(&r).is_err()) {
+            // (off-diagonal-block entries have c > r, never c + 1 == r)
+            if c + 1 == r {
                 self.lnear_src[r as usize] = p;
                 false
             } else {
@@ -211,11 +209,9 @@ impl<T: KluScalar> RowFactors<T> {
         self.uval = vec![T::default(); self.usrc.len()];
         self.lnear = vec![T::default(); n];
         self.unear = vec![T::default(); n];
-        self.rs = if num.rs.is_null() {
-            None
-        } else {
-            Some(std::slice::from_raw_parts(num.rs, n).to_vec())
-        };
+        // Every factorization ends with an unscaled klu_refactor (see
+        // `full_factor`), which frees the row scale factors: b needs no scaling.
+        debug_assert!(num.rs.is_null());
         self.valid = true;
     }
 
@@ -369,7 +365,6 @@ pub trait KluScalar:
     + std::ops::Div<Output = Self>
 {
     const ONE: Self;
-    fn from_real(r: f64) -> Self;
     /// # Safety
     /// Raw FFI; pointers must be valid for the pattern.
     unsafe fn factor(
@@ -403,9 +398,6 @@ pub trait KluScalar:
 
 impl KluScalar for f64 {
     const ONE: f64 = 1.0;
-    fn from_real(r: f64) -> f64 {
-        r
-    }
     unsafe fn factor(
         ap: *const i32,
         ai: *const i32,
@@ -440,9 +432,6 @@ impl KluScalar for f64 {
 // Complex64 is #[repr(C)] {re, im}: KLU's packed complex layout.
 impl KluScalar for Complex64 {
     const ONE: Complex64 = Complex64 { re: 1.0, im: 0.0 };
-    fn from_real(r: f64) -> Complex64 {
-        Complex64::new(r, 0.0)
-    }
     unsafe fn factor(
         ap: *const i32,
         ai: *const i32,
@@ -693,17 +682,8 @@ impl<T: KluScalar> Klu<T> {
         let n = self.pattern.n;
         let r = &self.rows;
         let x = &mut self.work[..n];
-        match &r.rs {
-            None => {
-                for (xk, &p) in x.iter_mut().zip(&r.pnum) {
-                    *xk = b[p as usize];
-                }
-            }
-            Some(rs) => {
-                for ((xk, &p), &s) in x.iter_mut().zip(&r.pnum).zip(rs) {
-                    *xk = b[p as usize] / T::from_real(s);
-                }
-            }
+        for (xk, &p) in x.iter_mut().zip(&r.pnum) {
+            *xk = b[p as usize];
         }
         let inv = &self.inv_udiag[..n];
         sweeps_dispatch(r, x, inv);
