@@ -180,7 +180,18 @@ def timing(w):
     return t1, w1, t2, t3, t3 + w2
 
 
-def netlist(w, p_uw, title, tstop=None):
+def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None):
+    """The network as one netlist (stage "all"), or one stage of it:
+    - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
+      gated integrators, up to just after t2; measures v1_j;
+    - stage "layer2": the neurons and layer 2 with the held chain voltages `v1` (the v1_j
+      measures of the layer-1 stage) as DC sources in place of the integrators.
+    The staged network is the same circuit: each integrator holds its value from the end of
+    window1 on, and the V->I stages read it only after t2 (before t2 they idle at I_th whatever
+    v(h_j) is); layer 1 is driven by an ideal (active) splitter, so its chains do not see each
+    other or layer 2. Splitting therefore changes no equation, it only drops the layer-1
+    resonators from [t2, tend] and the layer-2 parts from [0, t2]. Checked in
+    tests/systems_net.rs (staged == whole on a 16-8-2 network)."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
@@ -197,6 +208,9 @@ def netlist(w, p_uw, title, tstop=None):
     g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
     rhp, fhp = 100e3, 1e6                      # high-pass (DC block) of each neuron output
     chp = 1 / (2 * math.pi * rhp * fhp)
+    do1 = stage in ("all", "layer1")
+    do2 = stage in ("all", "layer2")
+    chains = list(range(m)) if chains is None else list(chains)
     L = []
     a = L.append
     a(f"{title}")
@@ -208,40 +222,59 @@ def netlist(w, p_uw, title, tstop=None):
     a("* [t3, tend] (whole periods of every neuron tone).")
     a(f"* {n} inputs, {m} hidden neurons, {k} outputs; t1 = {t1:.4g} s, t2 = {t2:.4g} s, "
       f"t3 = {t3:.4g} s, tend = {tend:.4g} s")
-    a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} psi=90)")
-    a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
-      f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
-    a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
-    a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
-    prev = "0"
-    for i in range(n):
-        amp = math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1
-        node = "in" if i == n - 1 else f"x{i}"
-        a(f"Vt{i} {node} {prev} SIN(0 {amp!r} {float(w['f_in'][i])!r})")
-        prev = node
-    a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
-    a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
-    for j in range(m):
-        a(f"* layer-1 chain {j}")
-        a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
+    if stage == "layer1":
+        a(f"* STAGE layer1: chains {chains[0]}..{chains[-1]} only, up to t2 (see netlist() in the "
+          "generator)")
+    elif stage == "layer2":
+        a("* STAGE layer2: the held layer-1 chain voltages enter as DC sources (see netlist() in "
+          "the generator)")
+    if do1:
+        a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} psi=90)")
+    if do2:
+        if not do1:
+            a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} "
+              "psi=90)")
+        a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
+          f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+    if do1:
+        a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
+        a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
+        prev = "0"
         for i in range(n):
-            lo = "0" if i == n - 1 else f"c{j}_{i + 1}"
-            a(f"YSD s{j}_{i} c{j}_{i} {lo} rres fres={float(w['fres1'][j, i])!r} "
-              f"orient={int(w['sign1'][i])}")
-        # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
-        a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
-        a(f"Ch{j} h{j} 0 1")
-        a(f"Rh{j} h{j} 0 1e15")
-        # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the STNO
-        # power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2): its seed
-        # survives the layer-1 phase instead of decaying to 0 (which would never restart)
-        a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-        a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
-          f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
-        a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
-        a(f"Cp{j} n{j} hp{j} {chp!r}")
-        a(f"Rp{j} hp{j} 0 {rhp!r}")
-    for q in range(k):
+            amp = math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1
+            node = "in" if i == n - 1 else f"x{i}"
+            a(f"Vt{i} {node} {prev} SIN(0 {amp!r} {float(w['f_in'][i])!r})")
+            prev = node
+        a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
+    if do2:
+        a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
+    for j in (chains if do1 else range(m)):
+        if do1:
+            a(f"* layer-1 chain {j}")
+            a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
+            for i in range(n):
+                lo = "0" if i == n - 1 else f"c{j}_{i + 1}"
+                a(f"YSD s{j}_{i} c{j}_{i} {lo} rres fres={float(w['fres1'][j, i])!r} "
+                  f"orient={int(w['sign1'][i])}")
+            # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
+            a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
+            a(f"Ch{j} h{j} 0 1")
+            a(f"Rh{j} h{j} 0 1e15")
+        else:
+            a(f"* held layer-1 chain voltage {j} (layer-1 stage measure v1_{j})")
+            a(f"Vh{j} h{j} 0 DC {float(v1[j])!r}")
+        if do2:
+            # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the
+            # STNO power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2):
+            # its seed survives the layer-1 phase instead of decaying to 0 (which would never
+            # restart)
+            a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
+            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
+              f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
+            a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
+            a(f"Cp{j} n{j} hp{j} {chp!r}")
+            a(f"Rp{j} hp{j} 0 {rhp!r}")
+    for q in (range(k) if do2 else ()):
         a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
         a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
         terms = []
@@ -257,12 +290,17 @@ def netlist(w, p_uw, title, tstop=None):
         a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q})}}")
         a(f"Re{q} e{q} 0 1meg")
     a(".options reltol=1e-3")
-    a(f".save v(h0) v(e0) @o0[p]")
-    a(f".tran {tstep!r} {tstop or tend!r}")
-    for j in range(m):
+    if stage == "layer1":
+        a(f".save v(h{chains[0]})")
+        a(f".tran {tstep!r} {tstop or t2 + 2e-9!r}")
+    else:
+        a(".save v(h0) v(e0) @o0[p]")
+        a(f".tran {tstep!r} {tstop or tend!r}")
+    for j in (chains if do1 else ()):
         a(f".meas tran v1_{j} find v(h{j}) at={t2 + 1e-9!r}")
+    for j in (range(m) if do2 else ()):
         a(f".meas tran p_{j} avg @o{j}[p] from={t3!r} to={tend!r}")
-    for q in range(k):
+    for q in (range(k) if do2 else ()):
         a(f".meas tran v2_{q} DCMEAN v(e{q}) FROM={t3!r} TO={tend!r}")
     a(".end")
     return "\n".join(L) + "\n"
@@ -309,10 +347,18 @@ def main():
         s.add_argument("--powers")
         if name == "netlist":
             s.add_argument("-o", required=True)
+            s.add_argument("--stage", choices=("all", "layer1", "layer2"), default="all")
+            s.add_argument("--chains", help="layer1 stage: chains a:b (python range)")
+            s.add_argument("--v1", help="layer2 stage: file of the v1_j measures (name = value)")
         if name == "run":
             s.add_argument("--spinspice", default="spinspice")
             s.add_argument("--keep", help="directory for the netlist and results")
             s.add_argument("--tstop", type=float, help="stop early (timing only; no comparison)")
+            s.add_argument("--stages", type=int, default=0, metavar="P",
+                           help="run layer by layer: P layer-1 netlists (chain groups) in "
+                                "parallel, then the layer-2 netlist (0: one netlist)")
+            s.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                           help="layer-1 netlists run at once (with --stages)")
     args = ap.parse_args()
     if args.cmd == "example":
         w = example(args.N, args.M, args.K, args.seed, args.spread)
@@ -339,11 +385,23 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             print(key, np.array2string(ref[key], precision=6, max_line_width=150))
         return
     title = f"RF network {w['inputs']}-{w['hidden']}-{w['outputs']} (seed 004), {os.path.basename(args.weights)}"
-    text = netlist(w, p, title, getattr(args, "tstop", None))
     if args.cmd == "netlist":
+        chains = v1 = None
+        if args.stage == "layer1":
+            a_, b_ = (args.chains or f"0:{w['hidden']}").split(":")
+            chains = range(int(a_), int(b_))
+        elif args.stage == "layer2":
+            if not args.v1:
+                sys.exit("--stage layer2 needs --v1 FILE")
+            v1 = read_v1(args.v1, w["hidden"])
+        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
+    if args.stages:
+        run_staged(args, w, p, title, label, ref, t_alg)
+        return
+    text = netlist(w, p, title, getattr(args, "tstop", None))
     import tempfile
     d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
     os.makedirs(d, exist_ok=True)
@@ -362,14 +420,30 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
         print("  " + ln)
     if out.returncode != 0 or args.tstop:
         sys.exit(out.returncode)
+    compare(w, parse_meas(out.stdout), ref, label)
+
+def parse_meas(stdout):
+    """The `name = value` measure lines of a spinspice run."""
     meas = {}
-    for ln in out.stdout.splitlines():
+    for ln in stdout.splitlines():
         if " = " in ln:
             kk, vv = ln.split(" = ", 1)
             try:
                 meas[kk.strip()] = float(vv)
             except ValueError:
                 pass
+    return meas
+
+
+def read_v1(path, m):
+    meas = parse_meas(open(path).read())
+    try:
+        return np.array([meas[f"v1_{j}"] for j in range(m)])
+    except KeyError as e:
+        sys.exit(f"{path}: no measure {e}")
+
+
+def compare(w, meas, ref, label):
     v1 = np.array([meas[f"v1_{j}"] for j in range(w["hidden"])])
     pn = np.array([meas[f"p_{j}"] for j in range(w["hidden"])])
     v2 = np.array([meas[f"v2_{q}"] for q in range(w["outputs"])])
@@ -384,6 +458,70 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
         print(f"  {q:2d}  {v2[q]: .9e}  {ref['v2'][q]: .9e}  {r * 100: .4f} %")
     print(f"max |rel. error| {worst * 100:.4f} % ({'within' if worst <= 0.01 else 'NOT within'} 1 %)")
     print(f"argmax circuit {int(np.argmax(v2))}, algebra {int(np.argmax(ref['v2']))}")
+
+
+def run_staged(args, w, p, title, label, ref, t_alg):
+    """Layer by layer (see netlist()): P layer-1 netlists over groups of chains, run `jobs` at
+    a time, then the layer-2 netlist with their v1_j measures. Prints the wall time and the
+    CPU time of all spinspice processes, then the comparison with the algebra."""
+    import resource
+    import tempfile
+    d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
+    os.makedirs(d, exist_ok=True)
+    m = w["hidden"]
+    parts = [range(m * i // args.stages, m * (i + 1) // args.stages) for i in range(args.stages)]
+    parts = [c for c in parts if len(c)]
+    t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    meas, pending, running = {}, list(enumerate(parts)), []
+
+    def start(i, chains):
+        cir = os.path.join(d, f"layer1_{i}.cir")
+        with open(cir, "w") as fh:
+            fh.write(netlist(w, p, title, args.tstop, stage="layer1", chains=chains))
+        log = open(os.path.join(d, f"layer1_{i}.out"), "w")
+        cmd = [args.spinspice, "run", cir, "-o", os.path.join(d, f"layer1_{i}.h5"), "--stats"]
+        return (i, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True), log)
+
+    failed = []
+    while pending or running:
+        while pending and len(running) < max(1, args.jobs):
+            running.append(start(*pending.pop(0)))
+        i, pr, log = running.pop(0)
+        pr.wait()
+        log.close()
+        text = open(log.name).read()
+        if pr.returncode != 0:
+            failed.append(i)
+            print(text[-2000:], file=sys.stderr)
+        meas.update(parse_meas(text))
+        print(f"layer-1 part {i} (chains {parts[i][0]}..{parts[i][-1]}): exit {pr.returncode}, "
+              f"{time.perf_counter() - t0:.1f} s since start", flush=True)
+    t1 = time.perf_counter()
+    if failed:
+        sys.exit(f"layer-1 parts {failed} failed; outputs in {d}")
+    if args.tstop:
+        print(f"layer 1 wall {t1 - t0:.1f} s (stopped at tstop, no comparison)")
+        return
+    v1 = np.array([meas[f"v1_{j}"] for j in range(m)])
+    cir = os.path.join(d, "layer2.cir")
+    with open(cir, "w") as fh:
+        fh.write(netlist(w, p, title, stage="layer2", v1=v1))
+    out = subprocess.run([args.spinspice, "run", cir, "-o", os.path.join(d, "layer2.h5"),
+                          "--stats"], capture_output=True, text=True)
+    with open(os.path.join(d, "layer2.out"), "w") as fh:
+        fh.write(out.stdout + out.stderr)
+    t2 = time.perf_counter()
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    if out.returncode != 0:
+        print(out.stderr[-3000:], file=sys.stderr)
+        sys.exit(f"layer-2 netlist failed (exit {out.returncode}); outputs in {d}")
+    meas.update(parse_meas(out.stdout))
+    print(f"staged run in {d}: {len(parts)} layer-1 netlists ({args.jobs} at a time) "
+          f"{t1 - t0:.1f} s wall, layer 2 {t2 - t1:.1f} s wall; total {t2 - t0:.1f} s wall, "
+          f"{cpu:.1f} s CPU (algebraic pass {t_alg * 1e3:.1f} ms)")
+    compare(w, meas, ref, label)
 
 
 if __name__ == "__main__":
