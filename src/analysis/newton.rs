@@ -6,7 +6,13 @@
 //!   magnitudes of the terms of row i (so large currents that cancel are judged
 //!   relative to their size) and ratol is abstol for KCL rows and vntol for
 //!   branch-voltage rows;
-//! - no device limited its voltages in its evaluation.
+//! - no device limited its voltages in its evaluation;
+//!
+//! and then x_{k+1} = x_k + Δx_k is returned. A point x_k whose own
+//! correction Δx_{k−1} was already within tolerance, but whose predecessor's
+//! residual was not, is returned as it is once its residual passes (SPICE's
+//! test: small last update, consistent device currents at the new point),
+//! saving that iteration's factorization and solve.
 //!
 //! Each iteration: one load, one factorization (a fixed-pivot KLU refactor, or
 //! nothing when a linear circuit's matrix is unchanged), one solve. Nothing is
@@ -138,6 +144,8 @@ impl Newton {
         let mut prev_ratio = f64::INFINITY;
         let mut refactor_next = false;
         let first = cx.first_iter;
+        // the previous iteration's correction was within tolerance
+        let mut prev_update_ok = false;
         for it in 0..max_iter.max(1) {
             cx.first_iter = first && it == 0;
             // Chord step: in a transient solve, later iterations reuse the
@@ -178,8 +186,10 @@ impl Newton {
                 }
             }
             // Residual r = F (+ a0 Q, fused) + hist into rhs as −r, and its test.
-            let mut res_ok = true;
-            let mut wres = Worst::new();
+            // The loop only counts the rows outside tolerance and the
+            // non-finite ones (branch-free, so rows failing in an irregular
+            // pattern cost no mispredictions); which row is worst is found by
+            // a second pass only when a message needs it.
             let zero = [0.0f64];
             let hs: &[f64] = match hist {
                 Some(h) => &h[1..=n],
@@ -191,18 +201,38 @@ impl Newton {
             let (rt, ra) = (&sys.rtol[1..=n], &self.ratol[1..=n]);
             let rhs = &mut self.rhs[..n];
             let hs = if with_hist { &hs[..n] } else { &hs[..1] };
+            let (mut nbad, mut nonfin) = (0usize, 0usize);
             for k in 0..n {
                 let h = if with_hist { hs[k] } else { 0.0 };
                 let r = -(f[k] + h);
                 rhs[k] = r;
                 let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
-                if !(r.abs() <= tol) {
-                    if !r.is_finite() {
-                        return self.fail(NewtonError::NonFinite { unknown: k + 1 });
-                    }
-                    res_ok = false;
-                    wres.offer(r.abs(), tol, k + 1);
+                nbad += usize::from(!(r.abs() <= tol));
+                nonfin += usize::from(!(r.abs() < f64::INFINITY));
+            }
+            if nonfin > 0 {
+                let k = rhs.iter().position(|r| !r.is_finite()).unwrap_or(0);
+                return self.fail(NewtonError::NonFinite { unknown: k + 1 });
+            }
+            let res_ok = nbad == 0;
+            if !res_ok && it + 1 >= max_iter.max(1) {
+                // last iteration: name the worst row for the error message
+                let mut wres = Worst::new();
+                for k in 0..n {
+                    let h = if with_hist { hs[k] } else { 0.0 };
+                    wres.offer(rhs[k].abs(), rt[k] * (fs[k] + h.abs()) + ra[k], k + 1);
                 }
+                worst = wres.idx;
+            }
+            // x_k came from a correction within tolerance and its own residual
+            // is within tolerance: x_k is accepted as it is (SPICE's rule: small
+            // last update, consistent currents at the new point), without
+            // another factorization and solve. `ws` holds the evaluation at
+            // x_k itself, so the charges need no correction.
+            if prev_update_ok && res_ok && !ws.limited {
+                self.stats.iterations += it as u64 + 1;
+                self.jac_fresh_ok = it < 2;
+                return Ok(it + 1);
             }
             let t1 = self.now();
             // Chord step: in a transient solve, later iterations reuse the
@@ -233,30 +263,56 @@ impl Newton {
             }
             self.stats.solve_ns += self.since(t2);
             // Update test on this iteration's own correction, applying it:
-            // x_{k+1} = x_k + dx_k.
-            let mut update_ok = true;
-            let mut wupd = Worst::new();
+            // x_{k+1} = x_k + dx_k. Branch-free as the residual test; the
+            // largest |dx|/tol (the chord-step control's measure) is a
+            // max-reduction over lanes.
             let (dxs, xs) = (&self.rhs[..n], &mut x[1..=n]);
             let (rt, at, xr) = (&sys.rtol[1..=n], &sys.atol[1..=n], &sys.xref[1..=n]);
-            let mut nonfinite = None;
-            for k in 0..n {
-                let dx = dxs[k];
-                let xo = xs[k];
-                let xn = xo + dx;
-                let tol = rt[k] * xo.abs().max(xn.abs()).max(xr[k]) + at[k];
-                if !(dx.abs() <= tol) {
-                    if !xn.is_finite() {
-                        nonfinite = Some(k + 1);
+            let (mut nbad, mut nonfin) = (0usize, 0usize);
+            let mut lanes = [0.0f64; 4];
+            let mut k = 0;
+            while k < n {
+                let m = (n - k).min(4);
+                for (l, lane) in lanes.iter_mut().enumerate().take(m) {
+                    let i = k + l;
+                    let dx = dxs[i];
+                    let xo = xs[i];
+                    let xn = xo + dx;
+                    let tol = rt[i] * xo.abs().max(xn.abs()).max(xr[i]) + at[i];
+                    let q = dx.abs() / tol;
+                    nbad += usize::from(!(dx.abs() <= tol));
+                    nonfin += usize::from(!(xn.abs() < f64::INFINITY));
+                    // NaN (0/0 of an exact zero tolerance) never wins
+                    if q > *lane {
+                        *lane = q;
                     }
-                    update_ok = false;
-                    wupd.offer(dx.abs(), tol, k + 1);
+                    xs[i] = xn;
                 }
-                xs[k] = xn;
+                k += 4;
             }
-            if let Some(u) = nonfinite {
-                return self.fail(NewtonError::NonFinite { unknown: u });
+            if nonfin > 0 {
+                let k = xs.iter().position(|v| !v.is_finite()).unwrap_or(0);
+                return self.fail(NewtonError::NonFinite { unknown: k + 1 });
             }
-            let worst_ratio = wupd.ratio();
+            let update_ok = nbad == 0;
+            // the ratio of the worst row outside tolerance (0 when all are in)
+            let worst_ratio = if update_ok {
+                0.0
+            } else {
+                lanes[0].max(lanes[1]).max(lanes[2].max(lanes[3]))
+            };
+            if !update_ok && it + 1 >= max_iter.max(1) {
+                let mut wupd = Worst::new();
+                for i in 0..n {
+                    let (dx, xn) = (dxs[i], xs[i]);
+                    let xo = xn - dx;
+                    let tol = rt[i] * xo.abs().max(xn.abs()).max(xr[i]) + at[i];
+                    if !(dx.abs() <= tol) {
+                        wupd.offer(dx.abs(), tol, i + 1);
+                    }
+                }
+                worst = wupd.idx;
+            }
             if res_ok && !ws.limited {
                 // Converged; or stagnated: the residual is within tolerance and
                 // the correction stopped shrinking (Newton would have squared
@@ -285,7 +341,7 @@ impl Newton {
             refactor_next =
                 chord && (worst_ratio > 0.25 * prev_ratio || (reuse_prev && worst_ratio > 1e2));
             prev_ratio = worst_ratio;
-            worst = if !update_ok { wupd.idx } else { wres.idx };
+            prev_update_ok = update_ok;
         }
         self.stats.iterations += max_iter as u64;
         self.jac_fresh_ok = false;
@@ -335,13 +391,6 @@ impl Worst {
             self.num = v;
             self.den = tol;
             self.idx = idx;
-        }
-    }
-    fn ratio(&self) -> f64 {
-        if self.num == 0.0 {
-            0.0
-        } else {
-            self.num / self.den.max(f64::MIN_POSITIVE)
         }
     }
 }

@@ -425,6 +425,17 @@ pub struct System {
     /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
     jlin: Vec<f64>,
     jlin_a0: Option<f64>,
+    /// The linear residual's matrix by rows over the slots where G_lin or
+    /// C_lin is nonzero (CSR: `lin_ptr[r]..lin_ptr[r + 1]` for unknown row r,
+    /// 1-based columns in `lin_col`, the CSC slot in `lin_pos`), with the
+    /// values of G_lin and of the cached G_lin + a0·C_lin in that order.
+    /// A row-wise product gathers instead of scattering and starts each row
+    /// from −b, so F's initialisation and its linear part are one pass.
+    lin_ptr: Vec<u32>,
+    lin_col: Vec<u32>,
+    lin_pos: Vec<u32>,
+    lin_g: Vec<f64>,
+    lin_j: Vec<f64>,
     /// Slots where nonlinear devices have stamped ∂Q/∂x, and the column of
     /// every slot (for the charge correction over those slots only).
     c_seen: Vec<bool>,
@@ -597,6 +608,11 @@ impl System {
             c_lin_nz: Vec::new(),
             jlin: vec![0.0; nnz + 1],
             jlin_a0: None,
+            lin_ptr: Vec::new(),
+            lin_col: Vec::new(),
+            lin_pos: Vec::new(),
+            lin_g: Vec::new(),
+            lin_j: Vec::new(),
             c_seen: vec![false; nnz + 1],
             c_slots: Vec::with_capacity(nnz + 1),
             slot_col: Vec::new(),
@@ -635,14 +651,34 @@ impl System {
         self.jlin_a0 = None;
         mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
         self.c_lin_nz.clear();
+        let mut by_row: Vec<(u32, u32, u32)> = Vec::new();
         for col in 0..self.n {
             for k in self.pattern.col_ptr[col] as usize..self.pattern.col_ptr[col + 1] as usize {
+                let r = self.pattern.row_idx[k] as u32 + 1;
                 if self.c_lin[k] != 0.0 {
-                    let r = self.pattern.row_idx[k] as u32 + 1;
                     self.c_lin_nz.push((r, col as u32 + 1, self.c_lin[k]));
+                }
+                if self.g_lin[k] != 0.0 || self.c_lin[k] != 0.0 {
+                    by_row.push((r, col as u32 + 1, k as u32));
                 }
             }
         }
+        by_row.sort_unstable();
+        self.lin_ptr = vec![0u32; self.n + 2];
+        for &(r, _, _) in &by_row {
+            self.lin_ptr[r as usize + 1] += 1;
+        }
+        for r in 1..self.lin_ptr.len() {
+            self.lin_ptr[r] += self.lin_ptr[r - 1];
+        }
+        self.lin_col = by_row.iter().map(|e| e.1).collect();
+        self.lin_pos = by_row.iter().map(|e| e.2).collect();
+        self.lin_g = self
+            .lin_pos
+            .iter()
+            .map(|&k| self.g_lin[k as usize])
+            .collect();
+        self.lin_j = self.lin_g.clone();
     }
 
     /// Mark unknowns whose C column has a nonzero entry in `c` (e.g. the C of a
@@ -702,6 +738,9 @@ impl System {
             for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
                 *j = g + a0 * c;
             }
+            for (j, &k) in self.lin_j.iter_mut().zip(&self.lin_pos) {
+                *j = self.jlin[k as usize];
+            }
             self.jlin_a0 = Some(a0);
         }
         if fused && jac {
@@ -713,10 +752,18 @@ impl System {
             ws.g.copy_from_slice(&self.g_lin);
             ws.c.copy_from_slice(&self.c_lin);
         }
-        for ((f, s), &b) in ws.f.iter_mut().zip(ws.fscale.iter_mut()).zip(&ws.b) {
-            *f = -b;
-            *s = b.abs();
-        }
+        // F = −b + (G + a0·C)_lin·x (fused) or −b + G_lin·x, with the row
+        // sums of magnitudes; the nonlinear devices add to it below.
+        let lin = if fused { &self.lin_j } else { &self.lin_g };
+        lin_residual(
+            &self.lin_ptr,
+            &self.lin_col,
+            lin,
+            x,
+            &ws.b,
+            &mut ws.f,
+            &mut ws.fscale,
+        );
         ws.q.iter_mut().for_each(|q| *q = 0.0);
         let mut st = Stamp {
             f: &mut ws.f,
@@ -735,9 +782,7 @@ impl System {
             self.devices[k].load(cx, x, &mut st);
         }
         ws.limited = st.limited;
-        // Linear part: F += G_lin x, Q += C_lin x (fused: F += (G + a0 C)_lin x).
-        let lin = if fused { &self.jlin } else { &self.g_lin };
-        spmv_abs(&self.pattern, lin, x, &mut ws.f, &mut ws.fscale);
+        // Q += C_lin x (the fused load leaves Q's linear part out)
         if !fused {
             self.add_linear_q(x, &mut ws.q);
         }
@@ -792,33 +837,32 @@ impl System {
     }
 }
 
-/// y[r+1] += A[r, c]·x[c+1] over the CSC pattern (unknowns are 1-based),
-/// also accumulating |A[r, c]·x[c+1]| into `yabs`.
-fn spmv_abs(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [f64]) {
-    assert!(
-        x.len() > p.n
-            && y.len() > p.n
-            && yabs.len() > p.n
-            && vals.len() >= p.nnz()
-            && p.col_ptr.len() == p.n + 1
-    );
-    for col in 0..p.n {
-        let xc = x[col + 1];
-        if xc == 0.0 {
-            continue;
+/// f[r] = −b[r] + Σ_c A[r, c]·x[c] and fscale[r] = |b[r]| + Σ_c |A[r, c]·x[c]|
+/// for the rows r = 1..=n of the row-compressed `ptr`/`col`/`vals` (1-based
+/// unknowns; row 0, ground, is set to 0).
+fn lin_residual(
+    ptr: &[u32],
+    col: &[u32],
+    vals: &[f64],
+    x: &[f64],
+    b: &[f64],
+    f: &mut [f64],
+    fscale: &mut [f64],
+) {
+    let n = ptr.len().saturating_sub(2);
+    f[0] = 0.0;
+    fscale[0] = 0.0;
+    for r in 1..=n {
+        let (a, e) = (ptr[r] as usize, ptr[r + 1] as usize);
+        let mut s = -b[r];
+        let mut sa = b[r].abs();
+        for (&c, &v) in col[a..e].iter().zip(&vals[a..e]) {
+            let v = v * x[c as usize];
+            s += v;
+            sa += v.abs();
         }
-        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
-        for k in a..b {
-            // SAFETY: `System::build` creates row indices in 0..n and column
-            // pointers within 0..=nnz (checked by the assert above for the
-            // array lengths), so every index is in bounds.
-            unsafe {
-                let r = *p.row_idx.get_unchecked(k) as usize + 1;
-                let v = *vals.get_unchecked(k) * xc;
-                *y.get_unchecked_mut(r) += v;
-                *yabs.get_unchecked_mut(r) += v.abs();
-            }
-        }
+        f[r] = s;
+        fscale[r] = sa;
     }
 }
 
