@@ -8,10 +8,14 @@ docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_n
   rf_network.py example  -N 256 -M 128 -K 10 [--seed S] -o weights.txt
   rf_network.py netlist  weights.txt [--data H5 --sample n | --powers p1,p2,..] -o net.cir
   rf_network.py algebra  weights.txt [--data H5 --sample n | --powers ...]
+  rf_network.py netlist  ... --stage layer1 --chains a:b | --stage layer2 --v1 MEASURES
   rf_network.py run      weights.txt [--data H5 --sample n | --powers ...] [--tstop T]
-                         [--spinspice PATH] [--keep DIR]
+                         [--spinspice PATH] [--keep DIR] [--stages P [--jobs J]]
         writes the netlist, runs spinspice, compares the 10 (K) output chain voltages with the
         algebraic forward pass and prints the wall time and the per-output relative errors.
+        With --stages P the same circuit runs layer by layer: P layer-1 netlists (groups of
+        chains, J at a time in parallel) up to t2, then the layer-2 netlist with their held
+        chain voltages as DC sources (exact: see netlist(); the drone network runs this way).
 
 Weights file (text, one record per line, '#' starts a comment; frequencies in Hz):
   format rfnet 1
