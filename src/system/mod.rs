@@ -422,7 +422,13 @@ pub struct System {
     /// linear charges C_lin·x touch only these (a few capacitors and
     /// inductors among all the slots of the pattern).
     c_lin_nz: Vec<(u32, u32, f64)>,
-    /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
+    /// The slots where `g_lin` or `c_lin` is nonzero, in CSC order, as
+    /// (slot, row + 1, column + 1): the linear residual (G + a0·C)_lin·x and
+    /// the cached `jlin` touch only these (a fraction of the pattern when
+    /// nonlinear devices own most slots).
+    lin_nz: Vec<(u32, u32, u32)>,
+    /// Cached G_lin + a0·C_lin for the fused transient load, and its a0
+    /// (zero outside `lin_nz`).
     jlin: Vec<f64>,
     jlin_a0: Option<f64>,
     /// Slots where nonlinear devices have stamped ∂Q/∂x, and the column of
@@ -595,6 +601,7 @@ impl System {
             g_lin: vec![0.0; nnz + 1],
             c_lin: vec![0.0; nnz + 1],
             c_lin_nz: Vec::new(),
+            lin_nz: Vec::new(),
             jlin: vec![0.0; nnz + 1],
             jlin_a0: None,
             c_seen: vec![false; nnz + 1],
@@ -633,13 +640,18 @@ impl System {
         self.g_lin[nnz] = 0.0;
         self.c_lin[nnz] = 0.0;
         self.jlin_a0 = None;
+        self.jlin.iter_mut().for_each(|v| *v = 0.0);
         mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
         self.c_lin_nz.clear();
+        self.lin_nz.clear();
         for col in 0..self.n {
             for k in self.pattern.col_ptr[col] as usize..self.pattern.col_ptr[col + 1] as usize {
+                let r = self.pattern.row_idx[k] as u32 + 1;
                 if self.c_lin[k] != 0.0 {
-                    let r = self.pattern.row_idx[k] as u32 + 1;
                     self.c_lin_nz.push((r, col as u32 + 1, self.c_lin[k]));
+                }
+                if self.c_lin[k] != 0.0 || self.g_lin[k] != 0.0 {
+                    self.lin_nz.push((k as u32, r, col as u32 + 1));
                 }
             }
         }
@@ -699,8 +711,9 @@ impl System {
         let jac = jacobian || !fused;
         let a0 = a0.unwrap_or(0.0);
         if fused && self.jlin_a0 != Some(a0) {
-            for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
-                *j = g + a0 * c;
+            for &(k, _, _) in &self.lin_nz {
+                let k = k as usize;
+                self.jlin[k] = self.g_lin[k] + a0 * self.c_lin[k];
             }
             self.jlin_a0 = Some(a0);
         }
@@ -737,7 +750,7 @@ impl System {
         ws.limited = st.limited;
         // Linear part: F += G_lin x, Q += C_lin x (fused: F += (G + a0 C)_lin x).
         let lin = if fused { &self.jlin } else { &self.g_lin };
-        spmv_abs(&self.pattern, lin, x, &mut ws.f, &mut ws.fscale);
+        spmv_abs(&self.lin_nz, lin, x, &mut ws.f, &mut ws.fscale);
         if !fused {
             self.add_linear_q(x, &mut ws.q);
         }
@@ -792,33 +805,18 @@ impl System {
     }
 }
 
-/// y[r+1] += A[r, c]·x[c+1] over the CSC pattern (unknowns are 1-based),
-/// also accumulating |A[r, c]·x[c+1]| into `yabs`.
-fn spmv_abs(p: &CscPattern, vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [f64]) {
-    assert!(
-        x.len() > p.n
-            && y.len() > p.n
-            && yabs.len() > p.n
-            && vals.len() >= p.nnz()
-            && p.col_ptr.len() == p.n + 1
-    );
-    for col in 0..p.n {
-        let xc = x[col + 1];
+/// y[r] += A[k]·x[c] over the entries (k, r, c) of `nz` (unknowns 1-based,
+/// CSC order, so the sums are those of a CSC product), also accumulating
+/// |A[k]·x[c]| into `yabs`.
+fn spmv_abs(nz: &[(u32, u32, u32)], vals: &[f64], x: &[f64], y: &mut [f64], yabs: &mut [f64]) {
+    for &(k, r, c) in nz {
+        let xc = x[c as usize];
         if xc == 0.0 {
             continue;
         }
-        let (a, b) = (p.col_ptr[col] as usize, p.col_ptr[col + 1] as usize);
-        for k in a..b {
-            // SAFETY: `System::build` creates row indices in 0..n and column
-            // pointers within 0..=nnz (checked by the assert above for the
-            // array lengths), so every index is in bounds.
-            unsafe {
-                let r = *p.row_idx.get_unchecked(k) as usize + 1;
-                let v = *vals.get_unchecked(k) * xc;
-                *y.get_unchecked_mut(r) += v;
-                *yabs.get_unchecked_mut(r) += v.abs();
-            }
-        }
+        let v = vals[k as usize] * xc;
+        y[r as usize] += v;
+        yabs[r as usize] += v.abs();
     }
 }
 
