@@ -303,6 +303,41 @@ impl Llg {
         }
     }
 
+    /// ṁ = f(m, I, I_fl, h_th) alone, without the Jacobian (a residual-only
+    /// evaluation, e.g. a chord Newton iteration): the same expressions in
+    /// the same order as [`Llg::eval`], so the value is bit-identical.
+    #[inline]
+    pub fn eval_f(&self, m: &V3, i: f64, ifl: f64, hth: &V3) -> V3 {
+        let al = self.alpha;
+        let k = -self.g0 / (1.0 + al * al);
+        let (hk, ka, nd) = (self.hk, &self.kax, &self.nd);
+        let kdm = hk * dot(ka, m);
+        let mut h = [0.0; 3];
+        for a in 0..3 {
+            let km = kdm * ka[a] - nd[a] * m[a];
+            h[a] = self.hext[a] + km + self.k_i[a] * i + self.k_fl[a] * ifl + hth[a];
+        }
+        let mh = dot(m, &h);
+        let mm = dot(m, m);
+        let a1 = cross(m, &h);
+        let mut f = [0.0; 3];
+        for a in 0..3 {
+            f[a] = a1[a] + al * (m[a] * mh - h[a] * mm);
+        }
+        if let Some(s) = &self.stt {
+            let p = &s.p;
+            let c = dot(m, p);
+            let (g, _) = s.eff.eval(c, s.eta, s.lambda);
+            let mp = cross(m, p);
+            let (ad, af) = (s.cd * s.a1 * g * i, s.cf * s.a1 * g * i);
+            for r in 0..3 {
+                let mmp = m[r] * c - p[r] * mm;
+                f[r] += ad * mmp + af * mp[r];
+            }
+        }
+        [k * f[0], k * f[1], k * f[2]]
+    }
+
     /// Tangent-plane stiffness fields (H1, H2) of the energy at the
     /// equilibrium m0 (zero current) along the orthonormal tangent axes
     /// e1, e2: the diagonal of the Hessian of E/(μ0 Ms V) (oracles.md §a).
@@ -609,6 +644,8 @@ mod tests {
                     assert!((fd - an[rr]).abs() < 1e-6 * s, "{eff:?} {which} {rr}");
                 }
             }
+            // the residual-only evaluation is bit-identical
+            assert_eq!(l.eval_f(&m, i, ifl, &hth), r.f, "{eff:?} eval_f");
             // f ⟂ m for any m
             let fm = dot(&r.f, &m) / (norm(&r.f) * norm(&m));
             assert!(fm.abs() < 1e-14, "f·m = {fm}");

@@ -8,8 +8,10 @@
 //! path to the junction, whose current makes a field).
 //!
 //! DAE rows (ARCHITECTURE.md; `llg.rs` for f):
-//! - state rows, transient: Q = m (C = 1), F = −f(m, I, I_fl, h_th) with f the
-//!   explicit LLGS right-hand side (devices.md Eq. 1.2), so dm/dt = f;
+//! - state rows, transient: Q = m (C = 1, linear, so stamped once in
+//!   `stamp_linear`), F = −f(m, I, I_fl, h_th) with f the explicit LLGS
+//!   right-hand side (devices.md Eq. 1.2), so dm/dt = f; a residual-only load
+//!   (chord iteration) evaluates I and f without their derivatives;
 //! - state rows, DC/operating point (`dcop=eq`, default): the damped
 //!   equilibrium F = −f(m, I, I_fl) + κ (m − m/|m|): its tangent part is the
 //!   torque balance f = 0 and its radial part pins |m| = 1 (f ⟂ m, so the two
@@ -125,6 +127,25 @@ impl RLaw {
         }
     }
 
+    /// Junction current I(V, m) [A] alone: the value of [`RLaw::iv`]
+    /// (same expressions, bit-identical) without the derivatives.
+    #[inline]
+    pub fn current(&self, v: f64, m: &V3) -> f64 {
+        match *self {
+            RLaw::Angular {
+                rp,
+                tmr0,
+                vh2inv,
+                p,
+            } => {
+                let c = dot(m, &p);
+                let t = tmr(tmr0, vh2inv, v).0;
+                v * (1.0 / (rp * (1.0 + 0.5 * t * (1.0 - c))))
+            }
+            _ => self.iv(v, m).0,
+        }
+    }
+
     /// Resistance [Ω] at (V, m).
     pub fn resistance(&self, v: f64, m: &V3) -> f64 {
         match *self {
@@ -202,7 +223,6 @@ pub struct Macrospin {
     /// State rows × columns (n+, n−, fl+, fl−, mx, my, mz).
     s_st: [[Slot; 7]; 3],
     s_fl: [Slot; 4],
-    rhs: Rhs,
 }
 
 /// Output variables (`@name[var]`) besides the states mx, my, mz.
@@ -275,7 +295,6 @@ impl Macrospin {
             s_kcl: [[Slot::default(); 5]; 2],
             s_st: [[Slot::default(); 7]; 3],
             s_fl: [Slot::default(); 4],
-            rhs: Rhs::default(),
         }
     }
 
@@ -287,6 +306,18 @@ impl Macrospin {
     #[inline]
     fn ifl(&self, x: &[f64]) -> f64 {
         (x[self.flp] - x[self.fln]) * self.gfl
+    }
+
+    /// Thermal field of the present transient step [A/m] (zero without noise).
+    #[inline]
+    fn hth(&self, cx: &LoadCtx) -> V3 {
+        match &self.noise {
+            Some(nz) if cx.h > 0.0 => {
+                let s = (nz.d / cx.h).sqrt();
+                [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]]
+            }
+            _ => [0.0; 3],
+        }
     }
 }
 
@@ -323,9 +354,13 @@ impl Device for Macrospin {
         self.s_fl = super::slots4(s, self.flp, self.fln);
     }
 
-    fn stamp_linear(&self, g: &mut [f64], _c: &mut [f64]) {
+    fn stamp_linear(&self, g: &mut [f64], c: &mut [f64]) {
         if self.gfl > 0.0 {
             super::stamp4(g, &self.s_fl, self.gfl);
+        }
+        // Q = m is linear (C = 1 on the state rows): stamped once, not per load
+        for r in 0..3 {
+            c[self.s_st[r][4 + r].i()] += 1.0;
         }
     }
 
@@ -340,8 +375,21 @@ impl Device for Macrospin {
     fn load(&mut self, cx: &LoadCtx, x: &[f64], st: &mut Stamp) {
         let m = self.m(x);
         let v = x[self.np] - x[self.nn];
-        let (i, didv, didm) = self.law.iv(v, &m);
         let ifl = self.ifl(x);
+        let dc = cx.mode.is_dc();
+        if !st.wants_jacobian() && !dc {
+            // residual only (a chord iteration of the transient Newton): the
+            // same I and f as below, without their derivatives
+            let i = self.law.current(v, &m);
+            st.f(self.np, i);
+            st.f(self.nn, -i);
+            let f = self.core.eval_f(&m, i, ifl, &self.hth(cx));
+            for r in 0..3 {
+                st.f(self.im[r], -f[r]);
+            }
+            return;
+        }
+        let (i, didv, didm) = self.law.iv(v, &m);
         // junction KCL
         st.f(self.np, i);
         st.f(self.nn, -i);
@@ -350,12 +398,7 @@ impl Device for Macrospin {
             st.g(self.s_kcl[0][c], kcl[c]);
             st.g(self.s_kcl[1][c], -kcl[c]);
         }
-        // magnetization
-        let dc = cx.mode.is_dc();
-        for r in 0..3 {
-            st.q(self.im[r], m[r]);
-            st.c(self.s_st[r][4 + r], 1.0);
-        }
+        // magnetization (its charge Q = m is linear: `stamp_linear`)
         if dc && self.dcop == DcOp::Hold {
             for r in 0..3 {
                 st.f(self.im[r], m[r] - self.m0[r]);
@@ -363,15 +406,9 @@ impl Device for Macrospin {
             }
             return;
         }
-        let mut hth = [0.0; 3];
-        if let (Some(nz), false) = (&self.noise, dc) {
-            if cx.h > 0.0 {
-                let s = (nz.d / cx.h).sqrt();
-                hth = [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]];
-            }
-        }
-        self.core.eval(&m, i, ifl, &hth, &mut self.rhs);
-        let rh = &self.rhs;
+        let hth = if dc { [0.0; 3] } else { self.hth(cx) };
+        let mut rh = Rhs::default();
+        self.core.eval(&m, i, ifl, &hth, &mut rh);
         for r in 0..3 {
             let row = &self.s_st[r];
             st.f(self.im[r], -rh.f[r]);
@@ -736,4 +773,50 @@ fn thermal(
         2.0 * alpha * llg::KB * t / (g0 * mu0 * ms * vol),
         seed as u64,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value-only current equals the value of `iv`, bit for bit (the
+    /// chord iterations of the transient Newton use it).
+    #[test]
+    fn current_equals_iv_value() {
+        let p = [0.6, 0.0, -0.8];
+        let laws = [
+            RLaw::Angular {
+                rp: 640.0,
+                tmr0: 0.875,
+                vh2inv: 0.0,
+                p,
+            },
+            RLaw::Angular {
+                rp: 640.0,
+                tmr0: 0.875,
+                vh2inv: 4.0,
+                p,
+            },
+            RLaw::Conductance {
+                rp: 640.0,
+                tmr0: 0.875,
+                vh2inv: 4.0,
+                p,
+            },
+            RLaw::Amr {
+                r0: 100.0,
+                dr: 2.0,
+                j: [0.0, 1.0, 0.0],
+            },
+        ];
+        for law in laws {
+            for (v, m) in [
+                (0.3, [0.31, -0.52, 0.83]),
+                (-0.07, [-0.9, 0.1, 0.2]),
+                (0.0, [0.0, 0.0, 1.0]),
+            ] {
+                assert_eq!(law.current(v, &m), law.iv(v, &m).0, "{law:?} {v} {m:?}");
+            }
+        }
+    }
 }

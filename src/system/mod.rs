@@ -422,7 +422,8 @@ pub struct System {
     /// linear charges C_lin·x touch only these (a few capacitors and
     /// inductors among all the slots of the pattern).
     c_lin_nz: Vec<(u32, u32, f64)>,
-    /// Cached G_lin + a0·C_lin for the fused transient load, and its a0.
+    /// Cached G_lin + a0·C_lin for the fused transient load, and its a0
+    /// (zero outside the linear slots `lin_pos`).
     jlin: Vec<f64>,
     jlin_a0: Option<f64>,
     /// The linear residual's matrix by rows over the slots where G_lin or
@@ -649,6 +650,7 @@ impl System {
         self.g_lin[nnz] = 0.0;
         self.c_lin[nnz] = 0.0;
         self.jlin_a0 = None;
+        self.jlin.iter_mut().for_each(|v| *v = 0.0);
         mark_differential(&self.pattern, &self.c_lin, &mut self.differential);
         self.c_lin_nz.clear();
         let mut by_row: Vec<(u32, u32, u32)> = Vec::new();
@@ -735,8 +737,9 @@ impl System {
         let jac = jacobian || !fused;
         let a0 = a0.unwrap_or(0.0);
         if fused && self.jlin_a0 != Some(a0) {
-            for ((j, g), c) in self.jlin.iter_mut().zip(&self.g_lin).zip(&self.c_lin) {
-                *j = g + a0 * c;
+            for &k in &self.lin_pos {
+                let k = k as usize;
+                self.jlin[k] = self.g_lin[k] + a0 * self.c_lin[k];
             }
             for (j, &k) in self.lin_j.iter_mut().zip(&self.lin_pos) {
                 *j = self.jlin[k as usize];
@@ -778,7 +781,11 @@ impl System {
             c_slots: &mut self.c_slots,
             limited: false,
         };
-        for &k in &self.nonlinear {
+        let nl = &self.nonlinear;
+        for (j, &k) in nl.iter().enumerate() {
+            if let Some(&next) = nl.get(j + 1) {
+                prefetch_device(self.devices[next].as_ref());
+            }
             self.devices[k].load(cx, x, &mut st);
         }
         ws.limited = st.limited;
@@ -864,6 +871,29 @@ fn lin_residual(
         f[r] = s;
         fscale[r] = sa;
     }
+}
+
+/// Ask the cache for a device's state while the previous device loads: the
+/// devices are separate heap objects, which the hardware prefetcher cannot
+/// follow, and with many nonlinear devices they no longer stay in L1/L2.
+#[inline]
+fn prefetch_device(d: &dyn Device) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = d as *const dyn Device as *const u8;
+        let len = std::mem::size_of_val(d).min(1024);
+        for off in (0..len).step_by(64) {
+            // SAFETY: a prefetch is only a hint (it never faults), and the
+            // address lies inside the live device object.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    p.add(off) as *const i8
+                )
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = d;
 }
 
 fn mark_differential(p: &CscPattern, c: &[f64], differential: &mut [bool]) {
