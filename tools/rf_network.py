@@ -184,7 +184,7 @@ def timing(w):
     return t1, w1, t2, t3, t3 + w2
 
 
-def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None):
+def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -200,10 +200,11 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None):
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
     fmax = float(max(w["f_in"].max(), w["f_hid"].max()))
-    # 1/(800 f_max): the resonator's step budget (docs/stno_spindiode.md, Accuracy: 340 steps
-    # per period give 0.3-0.7 % of the peak of each resonator, 1250 give 0.1 %); the chain
-    # voltages are sums of contributions of both signs, so 1 % of the sum needs ~0.1 % each
-    tstep = 1 / (800 * fmax)
+    # 1/(spp f_max), spp = 800 by default: the resonator's step budget (docs/stno_spindiode.md,
+    # Accuracy: 340 steps per period give 0.3-0.7 % of the peak of each resonator, 1250 give
+    # 0.1 %); the chain voltages are sums of contributions of both signs, so 1 % of the sum
+    # needs ~0.1 % each. The error is the trapezoidal frequency warp, (w h)^2/12: ~ 1/spp^2.
+    tstep = 1 / (spp * fmax)
     g1 = 1e-3                                  # splitter transconductance [S] per chain
     r1 = n * r0                                # layer-1 chain resistance
     r2 = m * r0
@@ -346,6 +347,9 @@ def main():
     for name in ("netlist", "algebra", "run"):
         s = sub.add_parser(name)
         s.add_argument("weights")
+        if name != "algebra":
+            s.add_argument("--spp", type=float, default=800,
+                           help="time steps per period of the highest frequency (default 800)")
         s.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
@@ -398,14 +402,14 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             if not args.v1:
                 sys.exit("--stage layer2 needs --v1 FILE")
             v1 = read_v1(args.v1, w["hidden"])
-        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1)
+        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
     if args.stages:
         run_staged(args, w, p, title, label, ref, t_alg)
         return
-    text = netlist(w, p, title, getattr(args, "tstop", None))
+    text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp)
     import tempfile
     d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
     os.makedirs(d, exist_ok=True)
@@ -482,7 +486,8 @@ def run_staged(args, w, p, title, label, ref, t_alg):
     def start(i, chains):
         cir = os.path.join(d, f"layer1_{i}.cir")
         with open(cir, "w") as fh:
-            fh.write(netlist(w, p, title, args.tstop, stage="layer1", chains=chains))
+            fh.write(netlist(w, p, title, args.tstop, stage="layer1", chains=chains,
+                             spp=args.spp))
         log = open(os.path.join(d, f"layer1_{i}.out"), "w")
         cmd = [args.spinspice, "run", cir, "-o", os.path.join(d, f"layer1_{i}.h5"), "--stats"]
         return (i, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True), log)
@@ -510,7 +515,7 @@ def run_staged(args, w, p, title, label, ref, t_alg):
     v1 = np.array([meas[f"v1_{j}"] for j in range(m)])
     cir = os.path.join(d, "layer2.cir")
     with open(cir, "w") as fh:
-        fh.write(netlist(w, p, title, stage="layer2", v1=v1))
+        fh.write(netlist(w, p, title, stage="layer2", v1=v1, spp=args.spp))
     out = subprocess.run([args.spinspice, "run", cir, "-o", os.path.join(d, "layer2.h5"),
                           "--stats"], capture_output=True, text=True)
     with open(os.path.join(d, "layer2.out"), "w") as fh:
