@@ -75,6 +75,8 @@ pub const G_FORCE: f64 = 1e10;
 pub struct Newton {
     pub lu: Klu<f64>,
     rhs: Vec<f64>,
+    /// n zeros: the integration history of a DC solve.
+    zeros: Vec<f64>,
     /// Residual-tolerance absolute part per row.
     ratol: Vec<f64>,
     pub stats: NewtonStats,
@@ -102,6 +104,7 @@ impl Newton {
         Ok(Newton {
             lu,
             rhs: vec![0.0; sys.n],
+            zeros: vec![0.0; sys.n],
             ratol,
             stats: NewtonStats::default(),
             timing: sys.opts.acct,
@@ -190,27 +193,16 @@ impl Newton {
             // non-finite ones (branch-free, so rows failing in an irregular
             // pattern cost no mispredictions); which row is worst is found by
             // a second pass only when a message needs it.
-            let zero = [0.0f64];
+            // (DC: no history; the zero vector keeps one loop for both)
             let hs: &[f64] = match hist {
                 Some(h) => &h[1..=n],
-                None => &zero,
+                None => &self.zeros[..n],
             };
-            let with_hist = hist.is_some();
-            // equal-length slices let the compiler drop the bounds checks
             let (f, fs) = (&ws.f[1..=n], &ws.fscale[1..=n]);
             let (rt, ra) = (&sys.rtol[1..=n], &self.ratol[1..=n]);
             let rhs = &mut self.rhs[..n];
-            let hs = if with_hist { &hs[..n] } else { &hs[..1] };
-            let (mut nbad, mut nonfin) = (0usize, 0usize);
-            for k in 0..n {
-                let h = if with_hist { hs[k] } else { 0.0 };
-                let r = -(f[k] + h);
-                rhs[k] = r;
-                let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
-                nbad += usize::from(!(r.abs() <= tol));
-                nonfin += usize::from(!(r.abs() < f64::INFINITY));
-            }
-            if nonfin > 0 {
+            let (nbad, finite) = residual_test(f, fs, hs, rt, ra, rhs);
+            if !finite {
                 let k = rhs.iter().position(|r| !r.is_finite()).unwrap_or(0);
                 return self.fail(NewtonError::NonFinite { unknown: k + 1 });
             }
@@ -219,8 +211,7 @@ impl Newton {
                 // last iteration: name the worst row for the error message
                 let mut wres = Worst::new();
                 for k in 0..n {
-                    let h = if with_hist { hs[k] } else { 0.0 };
-                    wres.offer(rhs[k].abs(), rt[k] * (fs[k] + h.abs()) + ra[k], k + 1);
+                    wres.offer(rhs[k].abs(), rt[k] * (fs[k] + hs[k].abs()) + ra[k], k + 1);
                 }
                 worst = wres.idx;
             }
@@ -268,39 +259,14 @@ impl Newton {
             // max-reduction over lanes.
             let (dxs, xs) = (&self.rhs[..n], &mut x[1..=n]);
             let (rt, at, xr) = (&sys.rtol[1..=n], &sys.atol[1..=n], &sys.xref[1..=n]);
-            let (mut nbad, mut nonfin) = (0usize, 0usize);
-            let mut lanes = [0.0f64; 4];
-            let mut k = 0;
-            while k < n {
-                let m = (n - k).min(4);
-                for (l, lane) in lanes.iter_mut().enumerate().take(m) {
-                    let i = k + l;
-                    let dx = dxs[i];
-                    let xo = xs[i];
-                    let xn = xo + dx;
-                    let tol = rt[i] * xo.abs().max(xn.abs()).max(xr[i]) + at[i];
-                    let q = dx.abs() / tol;
-                    nbad += usize::from(!(dx.abs() <= tol));
-                    nonfin += usize::from(!(xn.abs() < f64::INFINITY));
-                    // NaN (0/0 of an exact zero tolerance) never wins
-                    if q > *lane {
-                        *lane = q;
-                    }
-                    xs[i] = xn;
-                }
-                k += 4;
-            }
-            if nonfin > 0 {
+            let (nbad, finite, max_ratio) = update_test(dxs, xs, rt, at, xr);
+            if !finite {
                 let k = xs.iter().position(|v| !v.is_finite()).unwrap_or(0);
                 return self.fail(NewtonError::NonFinite { unknown: k + 1 });
             }
             let update_ok = nbad == 0;
             // the ratio of the worst row outside tolerance (0 when all are in)
-            let worst_ratio = if update_ok {
-                0.0
-            } else {
-                lanes[0].max(lanes[1]).max(lanes[2].max(lanes[3]))
-            };
+            let worst_ratio = if update_ok { 0.0 } else { max_ratio };
             if !update_ok && it + 1 >= max_iter.max(1) {
                 let mut wupd = Worst::new();
                 for i in 0..n {
@@ -368,6 +334,88 @@ impl Newton {
     fn since(&self, t0: u64) -> u64 {
         self.now().saturating_sub(t0)
     }
+}
+
+/// The residual test: rhs = −(f + h) and, per row, |r| ≤ rt·(fs + |h|) + ra.
+/// Returns (rows outside tolerance, all finite). Written in lanes of four
+/// with no branch so the compiler vectorizes it; a NaN or infinity shows in
+/// the sum of |r|.
+fn residual_test(
+    f: &[f64],
+    fs: &[f64],
+    hs: &[f64],
+    rt: &[f64],
+    ra: &[f64],
+    rhs: &mut [f64],
+) -> (usize, bool) {
+    let n = rhs.len();
+    let (f, fs, hs, rt, ra) = (&f[..n], &fs[..n], &hs[..n], &rt[..n], &ra[..n]);
+    let mut bad = [0u64; 4];
+    let mut sum = [0.0f64; 4];
+    let mut row = |k: usize, l: usize| {
+        let h = hs[k];
+        let r = -(f[k] + h);
+        rhs[k] = r;
+        let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
+        bad[l] += u64::from(r.abs() > tol);
+        sum[l] += r.abs();
+    };
+    let full = n - n % 4;
+    for k in (0..full).step_by(4) {
+        for l in 0..4 {
+            row(k + l, l);
+        }
+    }
+    for k in full..n {
+        row(k, 0);
+    }
+    let s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    ((bad[0] + bad[1] + bad[2] + bad[3]) as usize, s.is_finite())
+}
+
+/// The update test, applying the correction: x += dx and, per unknown,
+/// |dx| ≤ rt·max(|x_old|, |x_new|, xr) + at. Returns (unknowns outside
+/// tolerance, all finite, the largest |dx|/tol). Lanes of four, no branch.
+fn update_test(
+    dxs: &[f64],
+    xs: &mut [f64],
+    rt: &[f64],
+    at: &[f64],
+    xr: &[f64],
+) -> (usize, bool, f64) {
+    let n = xs.len();
+    let (dxs, rt, at, xr) = (&dxs[..n], &rt[..n], &at[..n], &xr[..n]);
+    let mut bad = [0u64; 4];
+    let mut sum = [0.0f64; 4];
+    let mut mx = [0.0f64; 4];
+    let mut one = |i: usize, l: usize| {
+        let dx = dxs[i];
+        let xo = xs[i];
+        let xn = xo + dx;
+        let tol = rt[i] * xo.abs().max(xn.abs()).max(xr[i]) + at[i];
+        let a = dx.abs();
+        bad[l] += u64::from(a > tol);
+        sum[l] += xn.abs();
+        // NaN (0/0 of an exact zero tolerance) never wins
+        let q = a / tol;
+        mx[l] = if q > mx[l] { q } else { mx[l] };
+        xs[i] = xn;
+    };
+    let full = n - n % 4;
+    for k in (0..full).step_by(4) {
+        for l in 0..4 {
+            one(k + l, l);
+        }
+    }
+    for k in full..n {
+        one(k, 0);
+    }
+    let s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    (
+        (bad[0] + bad[1] + bad[2] + bad[3]) as usize,
+        s.is_finite(),
+        mx[0].max(mx[1]).max(mx[2].max(mx[3])),
+    )
 }
 
 /// The row with the largest |v|/tol, tracked without a division per row.

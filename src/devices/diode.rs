@@ -49,8 +49,12 @@ pub struct Diode {
     ap: usize,
     /// Temperature-adjusted values.
     vte: f64,
+    /// 1/vte and 1/vj, and vj·CJO/(1 − M) (the depletion charge's scale):
+    /// the per-iteration evaluation multiplies instead of dividing.
+    inv_vte: f64,
+    inv_vj: f64,
+    qdep: f64,
     csat: f64,
-    vj: f64,
     czero: f64,
     m: f64,
     tt: f64,
@@ -252,8 +256,10 @@ impl Diode {
             k: inst.nodes[1],
             ap: inst.nodes[0],
             vte,
+            inv_vte: 1.0 / vte,
+            inv_vj: 1.0 / vj,
+            qdep: vj * cj * area / (1.0 - p.m),
             csat,
-            vj,
             czero: cj * area,
             m: p.m,
             tt: p.tt,
@@ -274,8 +280,8 @@ impl Diode {
     /// Junction current and conductance at `vd` (with `gmin` in parallel).
     fn iv(&self, vd: f64, gmin: f64) -> (f64, f64) {
         let (cd, gd) = if vd >= -3.0 * self.vte {
-            let e = (vd / self.vte).exp();
-            (self.csat * (e - 1.0), self.csat * e / self.vte)
+            let e = (vd * self.inv_vte).exp();
+            (self.csat * (e - 1.0), self.csat * e * self.inv_vte)
         } else if self.bv.is_none_or(|bv| vd >= -bv) {
             let a = 3.0 * self.vte / (vd * std::f64::consts::E);
             let a3 = a * a * a;
@@ -294,25 +300,22 @@ impl Diode {
         let (qj, cj) = if self.czero == 0.0 {
             (0.0, 0.0)
         } else if vd < self.fc_vj {
-            let arg = 1.0 - vd / self.vj;
+            let arg = 1.0 - vd * self.inv_vj;
             // arg^(−M); the common abrupt junction M = 0.5 without ln/exp
             let sarg = if self.m == 0.5 {
                 1.0 / arg.sqrt()
             } else {
                 (-self.m * arg.ln()).exp()
             };
-            (
-                self.vj * self.czero * (1.0 - arg * sarg) / (1.0 - self.m),
-                self.czero * sarg,
-            )
+            (self.qdep * (1.0 - arg * sarg), self.czero * sarg)
         } else {
             let czof2 = self.czero / self.f2;
             (
                 self.czero * self.f1
                     + czof2
                         * (self.f3 * (vd - self.fc_vj)
-                            + self.m / (2.0 * self.vj) * (vd * vd - self.fc_vj * self.fc_vj)),
-                czof2 * (self.f3 + self.m * vd / self.vj),
+                            + 0.5 * self.m * self.inv_vj * (vd * vd - self.fc_vj * self.fc_vj)),
+                czof2 * (self.f3 + self.m * vd * self.inv_vj),
             )
         };
         (qj + self.tt * cd, cj + self.tt * gd)
