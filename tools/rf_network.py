@@ -184,6 +184,15 @@ def timing(w):
     return t1, w1, t2, t3, t3 + w2
 
 
+def chain(a, name, node, fres, signs):
+    """A series chain of `rres` resonators from node `<node>_0` to ground, resonator k named
+    YSD<name>_k with resonance fres[k] and orientation signs[k]."""
+    n = len(fres)
+    for i in range(n):
+        lo = "0" if i == n - 1 else f"{node}_{i + 1}"
+        a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={float(fres[i])!r} orient={int(signs[i])}")
+
+
 def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
@@ -257,10 +266,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         if do1:
             a(f"* layer-1 chain {j}")
             a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
-            for i in range(n):
-                lo = "0" if i == n - 1 else f"c{j}_{i + 1}"
-                a(f"YSD s{j}_{i} c{j}_{i} {lo} rres fres={float(w['fres1'][j, i])!r} "
-                  f"orient={int(w['sign1'][i])}")
+            chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"])
             # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
             a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
             a(f"Ch{j} h{j} 0 1")
@@ -288,10 +294,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             terms.append(f"{gj!r}*v(hp{j})")
         a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
         a(f"Vm{q} dm{q} d{q}_0 0")
-        for j in range(m):
-            lo = "0" if j == m - 1 else f"d{q}_{j + 1}"
-            a(f"YSD u{q}_{j} d{q}_{j} {lo} rres fres={float(w['fres2'][q, j])!r} "
-              f"orient={int(w['sign2'][j])}")
+        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"])
         a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q})}}")
         a(f"Re{q} e{q} 0 1meg")
     a(".options reltol=1e-3")
