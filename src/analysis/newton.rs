@@ -189,10 +189,10 @@ impl Newton {
                 }
             }
             // Residual r = F (+ a0 Q, fused) + hist into rhs as −r, and its test.
-            // The loop only counts the rows outside tolerance and the
-            // non-finite ones (branch-free, so rows failing in an irregular
-            // pattern cost no mispredictions); which row is worst is found by
-            // a second pass only when a message needs it.
+            // The loop only counts the rows outside tolerance and sums |r| (a
+            // NaN or infinity shows there), branch-free, so rows failing in an
+            // irregular pattern cost no mispredictions; which row is worst is
+            // found by a second pass only when a message needs it.
             // (DC: no history; the zero vector keeps one loop for both)
             let hs: &[f64] = match hist {
                 Some(h) => &h[1..=n],
