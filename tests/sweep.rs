@@ -6,10 +6,10 @@
 mod common;
 
 use hdf5_pure::{AttrValue, File};
-use spinspice::analysis::run::{run, simulate_str, NoProgress, RunConfig, RunSummary};
+use spinspice::analysis::run::{simulate_str, RunSummary};
 use spinspice::output::memory::MemorySink;
 use spinspice::output::{AnalysisKind, PointStatus};
-use spinspice::sweep::exec::{NoSweepProgress, SaveMode, SweepOptions};
+use spinspice::sweep::exec::{SaveMode, SweepOptions};
 use spinspice::sweep::grid::{parse_cli_step, CliStep};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,21 +66,7 @@ fn path_str(p: &Path) -> &str {
 fn run_mem(text: &str, steps: Vec<CliStep>, opts: SweepOptions) -> (MemorySink, RunSummary) {
     let mut sm = spinspice::diag::SourceMap::new();
     let parsed = spinspice::netlist::parse_str("<t>", text, Path::new("."), &mut sm).unwrap();
-    let mut sink = MemorySink::new();
-    let mut report = Vec::new();
-    let (mut np, mut nsp) = (NoProgress, NoSweepProgress);
-    let mut cfg = RunConfig {
-        overrides: Vec::new(),
-        report: &mut report,
-        progress: &mut np,
-        print_op: false,
-        acct: false,
-        steps,
-        sweep: opts,
-        sweep_progress: &mut nsp,
-    };
-    let summary = run(parsed.netlist, text, &mut cfg, &mut sink).unwrap();
-    (sink, summary)
+    common::run_in_memory(parsed.netlist, text, Vec::new(), steps, opts).unwrap()
 }
 
 #[test]

@@ -18,10 +18,10 @@
 //!   macrospin reference value 98.4 ± 0.5 % (docs/physics/systems.md item 4; [001] reports
 //!   99.93 % from micromagnetics, which a macrospin is not expected to reach).
 
-use spinspice::analysis::run::{run, NoProgress, RunConfig};
-use spinspice::output::memory::MemorySink;
+mod common;
+
 use spinspice::output::AnalysisKind;
-use spinspice::sweep::exec::{NoSweepProgress, SweepOptions};
+use spinspice::sweep::exec::SweepOptions;
 use std::path::Path;
 
 /// Drive frequency and amplitude of the netlist ([001] Fig. 2(a)).
@@ -73,23 +73,17 @@ fn run_netlist() -> Vec<Point> {
         &mut sm,
     )
     .unwrap_or_else(|e| panic!("parse: {e:?}"));
-    let mut sink = MemorySink::new();
-    let mut report = Vec::new();
-    let (mut np, mut nsp) = (NoProgress, NoSweepProgress);
-    let mut cfg = RunConfig {
-        overrides: Vec::new(),
-        report: &mut report,
-        progress: &mut np,
-        print_op: false,
-        acct: false,
-        steps: Vec::new(),
-        sweep: SweepOptions {
+    let (sink, summary) = common::run_in_memory(
+        parsed.netlist,
+        &text,
+        Vec::new(),
+        Vec::new(),
+        SweepOptions {
             jobs: 2,
             ..Default::default()
         },
-        sweep_progress: &mut nsp,
-    };
-    let summary = run(parsed.netlist, &text, &mut cfg, &mut sink).expect("run");
+    )
+    .expect("run");
     assert!(summary.sweep, "the netlist sweeps idc");
     assert!(
         summary.failures.is_empty(),

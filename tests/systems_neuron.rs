@@ -16,10 +16,11 @@
 //!
 //! Docs: docs/systems/stno_neurons.md; designs: docs/physics/systems.md.
 
-use spinspice::analysis::run::{run, NoProgress, RunConfig};
+mod common;
+
 use spinspice::output::memory::{MemAnalysis, MemorySink};
 use spinspice::output::AnalysisKind;
-use spinspice::sweep::exec::{NoSweepProgress, SaveMode, SweepOptions};
+use spinspice::sweep::exec::{SaveMode, SweepOptions};
 use spinspice::sweep::grid::parse_cli_step;
 use std::f64::consts::PI;
 use std::path::PathBuf;
@@ -38,25 +39,18 @@ fn run_file(name: &str, steps: &[&str], save: SaveMode) -> MemorySink {
     let mut sm = spinspice::diag::SourceMap::new();
     let parsed =
         spinspice::netlist::parse_file(&path, &mut sm).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    let mut sink = MemorySink::new();
-    let mut report = Vec::new();
-    let (mut np, mut nsp) = (NoProgress, NoSweepProgress);
-    let mut cfg = RunConfig {
-        overrides: Vec::new(),
-        report: &mut report,
-        progress: &mut np,
-        print_op: false,
-        acct: false,
-        steps: steps.iter().map(|s| parse_cli_step(s).unwrap()).collect(),
-        sweep: SweepOptions {
+    let (sink, summary) = common::run_in_memory(
+        parsed.netlist,
+        &text,
+        Vec::new(),
+        steps.iter().map(|s| parse_cli_step(s).unwrap()).collect(),
+        SweepOptions {
             jobs: 2,
             save,
             ..Default::default()
         },
-        sweep_progress: &mut nsp,
-    };
-    let summary =
-        run(parsed.netlist, &text, &mut cfg, &mut sink).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     sink
 }

@@ -18,11 +18,12 @@
 // Parallel arrays (tones, powers, detunings) read best indexed.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use num_complex::Complex64 as C;
-use spinspice::analysis::run::{run, NoProgress, RunConfig};
 use spinspice::output::memory::MemorySink;
 use spinspice::output::AnalysisKind;
-use spinspice::sweep::exec::{NoSweepProgress, SaveMode, SweepOptions};
+use spinspice::sweep::exec::{SaveMode, SweepOptions};
 use spinspice::sweep::grid::parse_cli_step;
 use std::f64::consts::PI;
 use std::path::Path;
@@ -46,24 +47,18 @@ fn run_netlist(file: &str, steps: &[&str], params: &[(&str, f64)], save: SaveMod
                     .join("\n")
             )
         });
-    let mut sink = MemorySink::new();
-    let mut report = Vec::new();
-    let (mut np, mut nsp) = (NoProgress, NoSweepProgress);
-    let mut cfg = RunConfig {
-        overrides: params.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
-        report: &mut report,
-        progress: &mut np,
-        print_op: false,
-        acct: false,
-        steps: steps.iter().map(|s| parse_cli_step(s).unwrap()).collect(),
-        sweep: SweepOptions {
+    let (sink, summary) = common::run_in_memory(
+        parsed.netlist,
+        &text,
+        params.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+        steps.iter().map(|s| parse_cli_step(s).unwrap()).collect(),
+        SweepOptions {
             jobs: 2,
             save,
             ..Default::default()
         },
-        sweep_progress: &mut nsp,
-    };
-    let summary = run(parsed.netlist, &text, &mut cfg, &mut sink).unwrap_or_else(|d| {
+    )
+    .unwrap_or_else(|d| {
         panic!(
             "{}",
             d.iter()

@@ -201,3 +201,37 @@ pub fn rel_rms_diff(
     }
     (num / den).sqrt()
 }
+
+/// Runs a parsed netlist through the library into memory: no progress bars,
+/// no operating-point report; `overrides` are `--param`s, `steps` the CLI
+/// `--step` axes, `sweep` the sweep options.
+pub fn run_in_memory(
+    netlist: spinspice::netlist::ast::Netlist,
+    text: &str,
+    overrides: Vec<(String, f64)>,
+    steps: Vec<spinspice::sweep::grid::CliStep>,
+    sweep: spinspice::sweep::exec::SweepOptions,
+) -> Result<
+    (
+        spinspice::output::memory::MemorySink,
+        spinspice::analysis::run::RunSummary,
+    ),
+    Vec<spinspice::diag::Diagnostic>,
+> {
+    use spinspice::analysis::run::{run, NoProgress, RunConfig};
+    let mut sink = spinspice::output::memory::MemorySink::new();
+    let mut report = Vec::new();
+    let (mut np, mut nsp) = (NoProgress, spinspice::sweep::exec::NoSweepProgress);
+    let mut cfg = RunConfig {
+        overrides,
+        report: &mut report,
+        progress: &mut np,
+        print_op: false,
+        acct: false,
+        steps,
+        sweep,
+        sweep_progress: &mut nsp,
+    };
+    let summary = run(netlist, text, &mut cfg, &mut sink)?;
+    Ok((sink, summary))
+}
