@@ -424,7 +424,11 @@ fn residual_test(
 
 /// The update test, applying the correction: x += dx and, per unknown,
 /// |dx| ≤ rt·max(|x_old|, |x_new|, xr) + at. Returns (unknowns outside
-/// tolerance, all finite, the largest |dx|/tol). Lanes of four, no branch.
+/// tolerance: 0 or 1, all finite, the largest |dx|/tol). Lanes of four, no
+/// branch. The test is the largest ratio ≤ 1: for tol > 0, |dx| > tol
+/// exactly when the rounded |dx|/tol > 1 (division rounds monotonically and
+/// 1 + 2⁻⁵² is representable); tol = 0 gives ∞ for dx ≠ 0 and NaN (ignored:
+/// within tolerance, as before) for dx = 0.
 fn update_test(
     dxs: &[f64],
     xs: &mut [f64],
@@ -434,7 +438,6 @@ fn update_test(
 ) -> (usize, bool, f64) {
     let n = xs.len();
     let (dxs, rt, at, xr) = (&dxs[..n], &rt[..n], &at[..n], &xr[..n]);
-    let mut bad = [0u64; 4];
     let mut sum = [0.0f64; 4];
     let mut mx = [0.0f64; 4];
     let mut one = |i: usize, l: usize| {
@@ -443,7 +446,6 @@ fn update_test(
         let xn = xo + dx;
         let tol = rt[i] * xo.abs().max(xn.abs()).max(xr[i]) + at[i];
         let a = dx.abs();
-        bad[l] += u64::from(a > tol);
         sum[l] += xn.abs();
         // NaN (0/0 of an exact zero tolerance) never wins
         let q = a / tol;
@@ -452,11 +454,8 @@ fn update_test(
     };
     in_lanes(n, &mut one);
     let s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-    (
-        (bad[0] + bad[1] + bad[2] + bad[3]) as usize,
-        s.is_finite(),
-        mx[0].max(mx[1]).max(mx[2].max(mx[3])),
-    )
+    let m = mx[0].max(mx[1]).max(mx[2].max(mx[3]));
+    (usize::from(m > 1.0), s.is_finite(), m)
 }
 
 /// The row with the largest |v|/tol, tracked without a division per row.
@@ -486,3 +485,53 @@ impl Worst {
 
 static PROFILE_EPOCH: std::sync::LazyLock<std::time::Instant> =
     std::sync::LazyLock::new(std::time::Instant::now);
+
+#[cfg(test)]
+mod tests {
+    use super::update_test;
+
+    /// The update test's verdict from the largest ratio is the per-unknown
+    /// comparison |dx| ≤ tol, including ties, the next float above, zero
+    /// tolerances and zero corrections.
+    #[test]
+    fn update_test_verdict_is_the_exact_comparison() {
+        let tols = [1e-12, 1e-6, 0.3e-3, 1.0, 7.5e3];
+        let mut state = 12345u64;
+        let mut rnd = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..2000 {
+            let n = 1 + case % 9;
+            let mut xs = vec![0.0; n];
+            let mut dxs = vec![0.0; n];
+            let (mut rt, mut at, xr) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut expect_bad = false;
+            for i in 0..n {
+                at[i] = if case % 5 == 0 {
+                    0.0
+                } else {
+                    tols[(case + i) % tols.len()]
+                };
+                rt[i] = if case % 3 == 0 { 0.0 } else { 1e-3 };
+                xs[i] = (rnd() - 0.5) * 2.0;
+                let x = xs[i];
+                // a correction at, just above, below or far from its tolerance
+                let probe = (x.abs() * rt[i] + at[i]).max(0.0);
+                dxs[i] = match (case + 3 * i) % 5 {
+                    0 => 0.0,
+                    1 => probe * rnd(),
+                    2 => f64::from_bits(probe.to_bits() + 1) * 10.0,
+                    3 => probe * 0.5,
+                    _ => (rnd() - 0.5) * 1e-2,
+                };
+                let xn = x + dxs[i];
+                let tol = rt[i] * x.abs().max(xn.abs()).max(xr[i]) + at[i];
+                expect_bad |= dxs[i].abs() > tol;
+            }
+            let (nbad, finite, m) = update_test(&dxs, &mut xs, &rt, &at, &xr);
+            assert!(finite);
+            assert_eq!(nbad > 0, expect_bad, "case {case}: ratio {m}");
+        }
+    }
+}

@@ -354,6 +354,19 @@ impl Stamp<'_> {
             self.fscale[row] += d.abs();
         }
     }
+    /// A two-terminal branch from `a` to `b` carrying current `i` and charge
+    /// `q`: the same as `f(a, i)`, `f(b, −i)`, `q(a, q)`, `q(b, −q)` (same
+    /// values, same rounding when a ≠ b), with each row read and written
+    /// once.
+    #[inline]
+    pub fn branch(&mut self, a: usize, b: usize, i: f64, q: f64) {
+        let d = if self.fused { self.a0 * q } else { 0.0 };
+        for (row, s) in [(a, 1.0), (b, -1.0)] {
+            self.f[row] = (self.f[row] + s * i) + s * d;
+            self.fscale[row] = (self.fscale[row] + i.abs()) + d.abs();
+            self.q[row] += s * q;
+        }
+    }
     /// Add `v` to ∂F/∂x at slot `s`.
     #[inline]
     pub fn g(&mut self, s: Slot, v: f64) {
@@ -442,6 +455,10 @@ pub struct System {
     c_seen: Vec<bool>,
     c_slots: Vec<u32>,
     slot_col: Vec<u32>,
+    /// (slot, row, column) of `c_slots[..c_rc_len]`, for the charge
+    /// correction.
+    c_rc: Vec<(u32, u32, u32)>,
+    c_rc_len: usize,
     /// Unknown has a nonzero column in C (a differential variable; enters LTE).
     pub differential: Vec<bool>,
     /// Per-unknown absolute and relative tolerances (index 0 unused).
@@ -616,6 +633,8 @@ impl System {
             lin_j: Vec::new(),
             c_seen: vec![false; nnz + 1],
             c_slots: Vec::with_capacity(nnz + 1),
+            c_rc: Vec::with_capacity(nnz + 1),
+            c_rc_len: 0,
             slot_col: Vec::new(),
             differential: vec![false; n + 1],
             atol,
@@ -817,15 +836,20 @@ impl System {
 
     /// Move the nonlinear charges of a fused load along a Newton correction:
     /// `q += C_nl·dx` (0-based `dx`), over the slots nonlinear devices stamp.
-    pub fn correct_charges(&self, ws: &mut Workspace, dx: &[f64]) {
+    pub fn correct_charges(&mut self, ws: &mut Workspace, dx: &[f64]) {
+        // (slot, row, column) of the slots recorded since the last call
         let nnz = self.nnz();
-        for &k in &self.c_slots {
+        for &k in &self.c_slots[self.c_rc_len..] {
             let k = k as usize;
-            if k >= nnz {
-                continue; // the trash slot (ground)
+            if k < nnz {
+                // (not the trash slot of ground)
+                let r = self.pattern.row_idx[k] as u32 + 1;
+                self.c_rc.push((k as u32, r, self.slot_col[k]));
             }
-            let r = self.pattern.row_idx[k] as usize + 1;
-            ws.q[r] += ws.c[k] * dx[self.slot_col[k] as usize];
+        }
+        self.c_rc_len = self.c_slots.len();
+        for &(k, r, c) in &self.c_rc {
+            ws.q[r as usize] += ws.c[k as usize] * dx[c as usize];
         }
         ws.q[0] = 0.0;
     }
