@@ -83,7 +83,7 @@ pub fn ac(
     // Linearization at the operating point (ws holds the last load at x).
     let cx = dc_ctx(sys, Mode::Dc);
     sys.sources(&cx, &mut ws);
-    sys.load(&cx, &x, &mut ws, None, true);
+    sys.load(&cx, &x, &mut ws, None, true, false);
     let nnz = sys.nnz();
     let mut lu = Klu::<Complex64>::new(sys.pattern.clone()).map_err(|_| AcError::Singular {
         freq: 0.0,

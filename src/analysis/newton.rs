@@ -152,6 +152,15 @@ impl Newton {
         };
         self.lu.track_reuse = sys.nonlinear.is_empty();
         sys.sources(cx, ws);
+        // Transient solves work on the nonlinear rows only (SPICE's way):
+        // the first iteration solves J·x_new = J·x − r(x), whose linear rows
+        // need no residual (`System::spice_rhs`), and every solve leaves the
+        // linear rows satisfied exactly (their Jacobian rows are exact), so
+        // later iterations and the tests see only the nonlinear rows.
+        let nl_only = hist.is_some()
+            && terms.gshunt == 0.0
+            && terms.force.is_empty()
+            && sys.nl_rows.is_some();
         let mut worst = 0usize;
         let mut prev_ratio = f64::INFINITY;
         let mut refactor_next = false;
@@ -179,7 +188,7 @@ impl Newton {
             let chord = reuse_prev
                 || (hist.is_some() && it > 0 && prev_ratio < f64::INFINITY && !refactor_next);
             let t0 = self.now();
-            sys.load(cx, x, ws, a0, !chord);
+            sys.load(cx, x, ws, a0, !chord, nl_only);
             self.stats.loads += 1;
             self.stats.load_ns += self.since(t0);
             // Shunts and held nodes enter F (and its scale) directly.
@@ -213,7 +222,11 @@ impl Newton {
             let (f, fs) = (&ws.f[1..=n], &ws.fscale[1..=n]);
             let (rt, ra) = (&sys.rtol[1..=n], &self.ratol[1..=n]);
             let rhs = &mut self.rhs[..n];
-            let (nbad, finite) = residual_test(f, fs, hs, rt, ra, rhs);
+            let rows = sys.nl_rows.as_deref().filter(|_| nl_only);
+            let (nbad, finite) = match rows {
+                Some(rows) => residual_test_rows(rows, f, fs, hs, rt, ra, rhs),
+                None => residual_test(f, fs, hs, rt, ra, rhs),
+            };
             if !finite {
                 let k = rhs.iter().position(|r| !r.is_finite()).unwrap_or(0);
                 return self.fail(NewtonError::NonFinite { unknown: k + 1 });
@@ -224,11 +237,14 @@ impl Newton {
             // there (below); that needs the largest |r|/tol (second pass, only
             // then).
             let res_ratio = if !res_ok && it > 0 && hist.is_some() {
-                let mut m = 0.0f64;
-                for k in 0..n {
-                    m = m.max(rhs[k].abs() / (rt[k] * (fs[k] + hs[k].abs()) + ra[k]));
+                let ratio = |k: usize| rhs[k].abs() / (rt[k] * (fs[k] + hs[k].abs()) + ra[k]);
+                match rows {
+                    Some(rows) => rows
+                        .iter()
+                        .map(|&r| ratio(r as usize - 1))
+                        .fold(0.0, f64::max),
+                    None => (0..n).map(ratio).fold(0.0, f64::max),
                 }
-                m
             } else {
                 f64::INFINITY
             };
@@ -274,8 +290,23 @@ impl Newton {
             }
             let t2 = self.now();
             self.stats.factor_ns += t2.saturating_sub(t1);
+            // first iteration: the right-hand side in SPICE's form, for
+            // the factored Jacobian (the linear rows' residual at x_0 was
+            // never formed)
+            let xform = nl_only && it == 0;
+            if xform {
+                if let Some(h) = hist {
+                    sys.spice_rhs(ws, x, h, &mut self.rhs);
+                }
+            }
             if self.lu.solve(&mut self.rhs).is_err() {
                 return self.fail(NewtonError::Singular { unknown: None });
+            }
+            if xform {
+                // x_new → dx
+                for (d, &xi) in self.rhs[..n].iter_mut().zip(&x[1..=n]) {
+                    *d -= xi;
+                }
             }
             self.stats.solve_ns += self.since(t2);
             // Update test on this iteration's own correction, applying it:
@@ -410,16 +441,45 @@ fn residual_test(
     let mut bad = [0u64; 4];
     let mut sum = [0.0f64; 4];
     let mut row = |k: usize, l: usize| {
-        let h = hs[k];
-        let r = -(f[k] + h);
+        let (r, tol) = residual_row(f[k], fs[k], hs[k], rt[k], ra[k]);
         rhs[k] = r;
-        let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
         bad[l] += u64::from(r.abs() > tol);
         sum[l] += r.abs();
     };
     in_lanes(n, &mut row);
     let s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
     ((bad[0] + bad[1] + bad[2] + bad[3]) as usize, s.is_finite())
+}
+
+/// One row of the residual test: (r = −(f + h), its tolerance
+/// rt·(fs + |h|) + ra).
+#[inline(always)]
+fn residual_row(f: f64, fs: f64, h: f64, rt: f64, ra: f64) -> (f64, f64) {
+    (-(f + h), rt * (fs + h.abs()) + ra)
+}
+
+/// The residual test over the (1-based) `rows` only, the other entries of
+/// `rhs` set to 0 (linear rows: see [`Newton::solve`]).
+fn residual_test_rows(
+    rows: &[u32],
+    f: &[f64],
+    fs: &[f64],
+    hs: &[f64],
+    rt: &[f64],
+    ra: &[f64],
+    rhs: &mut [f64],
+) -> (usize, bool) {
+    rhs.fill(0.0);
+    let mut bad = 0usize;
+    let mut sum = 0.0f64;
+    for &r in rows {
+        let k = r as usize - 1;
+        let (r, tol) = residual_row(f[k], fs[k], hs[k], rt[k], ra[k]);
+        rhs[k] = r;
+        bad += usize::from(r.abs() > tol);
+        sum += r.abs();
+    }
+    (bad, sum.is_finite())
 }
 
 /// The update test, applying the correction: x += dx and, per unknown,

@@ -144,7 +144,7 @@ pub fn transient(
     let mut cx = dc_ctx(sys, Mode::Tran);
     cx.time = 0.0;
     sys.sources(&cx, &mut ws);
-    sys.load(&cx, &x, &mut ws, None, true);
+    sys.load(&cx, &x, &mut ws, None, true, false);
     sys.mark_from_c(&ws.c);
     let mut q_n = ws.q.clone();
     if spec.uic {

@@ -456,14 +456,14 @@ mod tests {
                 sys.sources(&cx, &mut chord);
                 // settle the limiting state at x, so both loads start from it
                 for _ in 0..100 {
-                    sys.load(&cx, &x, &mut full, a0, true);
+                    sys.load(&cx, &x, &mut full, a0, true, false);
                     if !full.limited {
                         break;
                     }
                 }
                 assert!(!full.limited);
-                sys.load(&cx, &x, &mut full, a0, true);
-                sys.load(&cx, &x, &mut chord, a0, a0.is_none());
+                sys.load(&cx, &x, &mut full, a0, true, false);
+                sys.load(&cx, &x, &mut chord, a0, a0.is_none(), false);
                 for i in 0..n1 {
                     assert_eq!(full.f[i].to_bits(), chord.f[i].to_bits(), "f[{i}] {a0:?}");
                     assert_eq!(full.q[i].to_bits(), chord.q[i].to_bits(), "q[{i}] {a0:?}");

@@ -332,6 +332,8 @@ pub struct Stamp<'a> {
     /// Slots where nonlinear devices stamp ∂Q/∂x (recorded on first use).
     c_seen: &'a mut [bool],
     c_slots: &'a mut Vec<u32>,
+    /// Probe load: record the rows devices stamp F or Q into.
+    row_seen: Option<&'a mut [bool]>,
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -343,11 +345,17 @@ impl Stamp<'_> {
     pub fn f(&mut self, row: usize, v: f64) {
         self.f[row] += v;
         self.fscale[row] += v.abs();
+        if let Some(seen) = self.row_seen.as_deref_mut() {
+            seen[row] = true;
+        }
     }
     /// Add `v` to Q at `row` (charge, flux, or state under d/dt).
     #[inline]
     pub fn q(&mut self, row: usize, v: f64) {
         self.q[row] += v;
+        if let Some(seen) = self.row_seen.as_deref_mut() {
+            seen[row] = true;
+        }
         if self.fused {
             let d = self.a0 * v;
             self.f[row] += d;
@@ -362,6 +370,9 @@ impl Stamp<'_> {
     pub fn branch(&mut self, a: usize, b: usize, i: f64, q: f64) {
         let d = if self.fused { self.a0 * q } else { 0.0 };
         for (row, s) in [(a, 1.0), (b, -1.0)] {
+            if let Some(seen) = self.row_seen.as_deref_mut() {
+                seen[row] = true;
+            }
             self.f[row] = (self.f[row] + s * i) + s * d;
             self.fscale[row] = (self.fscale[row] + i.abs()) + d.abs();
             self.q[row] += s * q;
@@ -459,6 +470,14 @@ pub struct System {
     /// correction.
     c_rc: Vec<(u32, u32, u32)>,
     c_rc_len: usize,
+    /// Rows (1-based) where nonlinear devices stamp F or Q, found by the
+    /// first load (None before it); every other row is *linear*. And the
+    /// full pattern of those rows (CSR: `nl_ptr` over `nl_rows`, CSC slot
+    /// `nl_slot`, 1-based column `nl_col`) for [`System::spice_rhs`].
+    pub nl_rows: Option<Vec<u32>>,
+    nl_ptr: Vec<u32>,
+    nl_slot: Vec<u32>,
+    nl_col: Vec<u32>,
     /// Unknown has a nonzero column in C (a differential variable; enters LTE).
     pub differential: Vec<bool>,
     /// Per-unknown absolute and relative tolerances (index 0 unused).
@@ -635,6 +654,10 @@ impl System {
             c_slots: Vec::with_capacity(nnz + 1),
             c_rc: Vec::with_capacity(nnz + 1),
             c_rc_len: 0,
+            nl_rows: None,
+            nl_ptr: Vec::new(),
+            nl_slot: Vec::new(),
+            nl_col: Vec::new(),
             slot_col: Vec::new(),
             differential: vec![false; n + 1],
             atol,
@@ -743,6 +766,11 @@ impl System {
     /// With `jacobian = false` (fused mode only: a chord iteration) `ws.g` and
     /// `ws.c` are left as they were: the residual is computed, no Jacobian.
     ///
+    /// With `nl_only` (once [`System::nl_rows`] is known) F and its scale
+    /// are evaluated on the nonlinear rows only and set to 0 on the linear
+    /// ones, whose residual the transient Newton never needs (see
+    /// `Newton::solve`).
+    ///
     /// Sets `ws.limited` when a device limited its voltages.
     pub fn load(
         &mut self,
@@ -751,6 +779,7 @@ impl System {
         ws: &mut Workspace,
         a0: Option<f64>,
         jacobian: bool,
+        nl_only: bool,
     ) {
         let fused = a0.is_some();
         let jac = jacobian || !fused;
@@ -777,15 +806,27 @@ impl System {
         // F = −b + (G + a0·C)_lin·x (fused) or −b + G_lin·x, with the row
         // sums of magnitudes; the nonlinear devices add to it below.
         let lin = if fused { &self.lin_j } else { &self.lin_g };
-        lin_residual(
-            &self.lin_ptr,
-            &self.lin_col,
-            lin,
-            x,
-            &ws.b,
-            &mut ws.f,
-            &mut ws.fscale,
-        );
+        match &self.nl_rows {
+            Some(rows) if nl_only => {
+                ws.f.fill(0.0);
+                ws.fscale.fill(0.0);
+                for &r in rows {
+                    lin_residual_row(r as usize, &self.lin_ptr, &self.lin_col, lin, x, ws);
+                }
+            }
+            _ => {
+                for r in 1..self.lin_ptr.len().saturating_sub(1) {
+                    lin_residual_row(r, &self.lin_ptr, &self.lin_col, lin, x, ws);
+                }
+                ws.f[0] = 0.0;
+                ws.fscale[0] = 0.0;
+            }
+        }
+        // the first load finds the rows nonlinear devices stamp
+        let mut row_seen = match self.nl_rows {
+            None => Some(vec![false; self.n + 1]),
+            Some(_) => None,
+        };
         ws.q.iter_mut().for_each(|q| *q = 0.0);
         let mut st = Stamp {
             f: &mut ws.f,
@@ -798,6 +839,7 @@ impl System {
             jac,
             c_seen: &mut self.c_seen,
             c_slots: &mut self.c_slots,
+            row_seen: row_seen.as_deref_mut(),
             limited: false,
         };
         let nl = &self.nonlinear;
@@ -808,12 +850,78 @@ impl System {
             self.devices[k].load(cx, x, &mut st);
         }
         ws.limited = st.limited;
+        if let Some(seen) = row_seen {
+            self.set_nl_rows(&seen);
+        }
+        // (tests: no device stamps outside the rows the first load found)
+        #[cfg(debug_assertions)]
+        if let (true, Some(rows)) = (nl_only, &self.nl_rows) {
+            let mut nl = vec![false; self.n + 1];
+            rows.iter().for_each(|&r| nl[r as usize] = true);
+            for r in 1..=self.n {
+                assert!(
+                    nl[r] || (ws.f[r] == 0.0 && ws.q[r] == 0.0),
+                    "a nonlinear device stamped row {r} outside the rows of its first load"
+                );
+            }
+        }
         // Q += C_lin x (the fused load leaves Q's linear part out)
         if !fused {
             self.add_linear_q(x, &mut ws.q);
         }
         ws.f[0] = 0.0;
         ws.q[0] = 0.0;
+    }
+
+    /// Record the nonlinear rows and the full pattern of those rows.
+    fn set_nl_rows(&mut self, seen: &[bool]) {
+        let rows: Vec<u32> = (1..=self.n as u32).filter(|&r| seen[r as usize]).collect();
+        let mut pos = vec![u32::MAX; self.n + 1];
+        for (k, &r) in rows.iter().enumerate() {
+            pos[r as usize] = k as u32;
+        }
+        let mut e: Vec<(u32, u32, u32)> = Vec::new();
+        for c in 0..self.pattern.n {
+            for k in self.pattern.col_ptr[c] as usize..self.pattern.col_ptr[c + 1] as usize {
+                let p = pos[self.pattern.row_idx[k] as usize + 1];
+                if p != u32::MAX {
+                    e.push((p, k as u32, c as u32 + 1));
+                }
+            }
+        }
+        e.sort_unstable();
+        self.nl_ptr = vec![0u32; rows.len() + 1];
+        for &(p, _, _) in &e {
+            self.nl_ptr[p as usize + 1] += 1;
+        }
+        for k in 0..rows.len() {
+            self.nl_ptr[k + 1] += self.nl_ptr[k];
+        }
+        self.nl_slot = e.iter().map(|t| t.1).collect();
+        self.nl_col = e.iter().map(|t| t.2).collect();
+        self.nl_rows = Some(rows);
+    }
+
+    /// The right-hand side of the Newton step in SPICE's form, J·x_new =
+    /// J·x − r(x), for the Jacobian `ws.g` (the factored one) at `x`, with
+    /// `ws` from a transient load with `nl_only` and `hist` the integration
+    /// history (0-based `out`). A linear row's entries are all in J, so its
+    /// J·x − r(x) is b − hist without any product; a nonlinear row takes
+    /// its row of J·x. The solution is x_new itself.
+    pub fn spice_rhs(&self, ws: &Workspace, x: &[f64], hist: &[f64], out: &mut [f64]) {
+        let n = self.n;
+        for i in 0..n {
+            out[i] = ws.b[i + 1] - hist[i + 1];
+        }
+        let Some(rows) = &self.nl_rows else { return };
+        for (k, &r) in rows.iter().enumerate() {
+            let r = r as usize;
+            let mut jx = 0.0;
+            for m in self.nl_ptr[k] as usize..self.nl_ptr[k + 1] as usize {
+                jx += ws.g[self.nl_slot[m] as usize] * x[self.nl_col[m] as usize];
+            }
+            out[r - 1] = jx - (ws.f[r] + hist[r]);
+        }
     }
 
     /// Add the linear devices' charges C_lin·x to `q` (completes the Q of a
@@ -868,33 +976,29 @@ impl System {
     }
 }
 
-/// f[r] = −b[r] + Σ_c A[r, c]·x[c] and fscale[r] = |b[r]| + Σ_c |A[r, c]·x[c]|
-/// for the rows r = 1..=n of the row-compressed `ptr`/`col`/`vals` (1-based
-/// unknowns; row 0, ground, is set to 0).
-fn lin_residual(
+/// Row r of the linear residual: f[r] = −b[r] + Σ_c A[r, c]·x[c] and
+/// fscale[r] = |b[r]| + Σ_c |A[r, c]·x[c]|, over the row-compressed
+/// `ptr`/`col`/`vals` (1-based unknowns). Assigns, so it also initialises F.
+#[inline(always)]
+fn lin_residual_row(
+    r: usize,
     ptr: &[u32],
     col: &[u32],
     vals: &[f64],
     x: &[f64],
-    b: &[f64],
-    f: &mut [f64],
-    fscale: &mut [f64],
+    ws: &mut Workspace,
 ) {
-    let n = ptr.len().saturating_sub(2);
-    f[0] = 0.0;
-    fscale[0] = 0.0;
-    for r in 1..=n {
-        let (a, e) = (ptr[r] as usize, ptr[r + 1] as usize);
-        let mut s = -b[r];
-        let mut sa = b[r].abs();
-        for (&c, &v) in col[a..e].iter().zip(&vals[a..e]) {
-            let v = v * x[c as usize];
-            s += v;
-            sa += v.abs();
-        }
-        f[r] = s;
-        fscale[r] = sa;
+    let (a, e) = (ptr[r] as usize, ptr[r + 1] as usize);
+    let b = ws.b[r];
+    let mut s = -b;
+    let mut sa = b.abs();
+    for (&c, &v) in col[a..e].iter().zip(&vals[a..e]) {
+        let v = v * x[c as usize];
+        s += v;
+        sa += v.abs();
     }
+    ws.f[r] = s;
+    ws.fscale[r] = sa;
 }
 
 /// Ask the cache for a device's state while the previous device loads: the
