@@ -157,10 +157,8 @@ impl Newton {
         // need no residual (`System::spice_rhs`), and every solve leaves the
         // linear rows satisfied exactly (their Jacobian rows are exact), so
         // later iterations and the tests see only the nonlinear rows.
-        let nl_only = hist.is_some()
-            && terms.gshunt == 0.0
-            && terms.force.is_empty()
-            && sys.nl_rows.is_some();
+        let nl_only =
+            hist.is_some() && terms.gshunt == 0.0 && terms.force.is_empty() && sys.nl_rows_fused();
         let mut worst = 0usize;
         let mut prev_ratio = f64::INFINITY;
         let mut refactor_next = false;

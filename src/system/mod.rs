@@ -332,8 +332,10 @@ pub struct Stamp<'a> {
     /// Slots where nonlinear devices stamp ∂Q/∂x (recorded on first use).
     c_seen: &'a mut [bool],
     c_slots: &'a mut Vec<u32>,
-    /// Probe load: record the rows devices stamp F or Q into.
+    /// Probe load: record the rows devices stamp F, Q or Jacobian entries
+    /// into (`slot_row`: the 0-based row of each slot).
     row_seen: Option<&'a mut [bool]>,
+    slot_row: &'a [i32],
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -384,10 +386,20 @@ impl Stamp<'_> {
         if self.jac {
             self.g[s.i()] += v;
         }
+        self.mark_slot(s);
+    }
+    #[inline]
+    fn mark_slot(&mut self, s: Slot) {
+        if let Some(seen) = self.row_seen.as_deref_mut() {
+            if let Some(&r) = self.slot_row.get(s.i()) {
+                seen[r as usize + 1] = true;
+            }
+        }
     }
     /// Add `v` to ∂Q/∂x at slot `s`.
     #[inline]
     pub fn c(&mut self, s: Slot, v: f64) {
+        self.mark_slot(s);
         if self.jac {
             if self.fused {
                 self.g[s.i()] += self.a0 * v;
@@ -475,6 +487,9 @@ pub struct System {
     /// full pattern of those rows (CSR: `nl_ptr` over `nl_rows`, CSC slot
     /// `nl_slot`, 1-based column `nl_col`) for [`System::spice_rhs`].
     pub nl_rows: Option<Vec<u32>>,
+    /// Whether a separate (DC/AC) and a fused (transient) load have probed
+    /// the rows: devices may stamp other rows in the two modes.
+    probed: [bool; 2],
     nl_ptr: Vec<u32>,
     nl_slot: Vec<u32>,
     nl_col: Vec<u32>,
@@ -655,6 +670,7 @@ impl System {
             c_rc: Vec::with_capacity(nnz + 1),
             c_rc_len: 0,
             nl_rows: None,
+            probed: [false; 2],
             nl_ptr: Vec::new(),
             nl_slot: Vec::new(),
             nl_col: Vec::new(),
@@ -822,11 +838,15 @@ impl System {
                 ws.fscale[0] = 0.0;
             }
         }
-        // the first load finds the rows nonlinear devices stamp
-        let mut row_seen = match self.nl_rows {
-            None => Some(vec![false; self.n + 1]),
-            Some(_) => None,
-        };
+        // the first load of each mode finds the rows nonlinear devices stamp
+        let mode = usize::from(fused);
+        let mut row_seen = (!self.probed[mode]).then(|| {
+            let mut seen = vec![false; self.n + 1];
+            for &r in self.nl_rows.iter().flatten() {
+                seen[r as usize] = true;
+            }
+            seen
+        });
         ws.q.iter_mut().for_each(|q| *q = 0.0);
         let mut st = Stamp {
             f: &mut ws.f,
@@ -840,6 +860,7 @@ impl System {
             c_seen: &mut self.c_seen,
             c_slots: &mut self.c_slots,
             row_seen: row_seen.as_deref_mut(),
+            slot_row: &self.pattern.row_idx,
             limited: false,
         };
         let nl = &self.nonlinear;
@@ -852,6 +873,7 @@ impl System {
         ws.limited = st.limited;
         if let Some(seen) = row_seen {
             self.set_nl_rows(&seen);
+            self.probed[mode] = true;
         }
         // (tests: no device stamps outside the rows the first load found)
         #[cfg(debug_assertions)]
@@ -871,6 +893,11 @@ impl System {
         }
         ws.f[0] = 0.0;
         ws.q[0] = 0.0;
+    }
+
+    /// Whether [`System::nl_rows`] covers the transient (fused) loads.
+    pub fn nl_rows_fused(&self) -> bool {
+        self.probed[1]
     }
 
     /// Record the nonlinear rows and the full pattern of those rows.
