@@ -336,11 +336,23 @@ fn injection_locked_diode_and_dor_multiplier() {
     }
 
     // ---- locking ------------------------------------------------------------------------
-    // Above the edge of the locking range (|I_dc| ≤ 0.155 mA) the junction free-runs far from
-    // 800 MHz ([001] Fig. 2(c): the locked band starts above |I_th| and φ = 0 lies at its edge).
+    // Above the edge of the locking range (|I_dc| ≤ 0.155 mA) the junction is not locked
+    // ([001] Fig. 2(c): the locked band starts above |I_th| and φ = 0 lies at its edge): its
+    // phase runs away from the drive's by whole turns. Outside the band (−0.150 mA) it
+    // free-runs far from 800 MHz. At the edge itself (−0.155 mA) it slips intermittently, and
+    // the strongest tone of m_x is not a converged quantity: 570, 553, 558 MHz at mreltol =
+    // 1e-7, 3e-8, 1e-8 with one build, 800.3, 573, 801 MHz with another that differs only in
+    // rounding (BENCHMARKS.md, issue 2) — so there only the phase slip is asserted.
     for p in pts.iter().filter(|p| p.idc >= -0.1551e-3) {
         assert!(
-            !p.locked() && (p.fmx - FAC).abs() > 50e6,
+            !p.locked() && p.slip > 1.0,
+            "not locked at {:.4} mA: {p:?}",
+            p.idc * 1e3
+        );
+    }
+    for p in pts.iter().filter(|p| p.idc >= -0.1501e-3) {
+        assert!(
+            (p.fmx - FAC).abs() > 50e6,
             "free-running at {:.4} mA: {p:?}",
             p.idc * 1e3
         );
