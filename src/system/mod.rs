@@ -332,10 +332,8 @@ pub struct Stamp<'a> {
     /// Slots where nonlinear devices stamp ∂Q/∂x (recorded on first use).
     c_seen: &'a mut [bool],
     c_slots: &'a mut Vec<u32>,
-    /// Probe load: record the rows devices stamp F, Q or Jacobian entries
-    /// into (`slot_row`: the 0-based row of each slot).
+    /// Probe load: record the rows devices stamp F or Q into.
     row_seen: Option<&'a mut [bool]>,
-    slot_row: &'a [i32],
     /// Set by a device that limited its controlling voltages this iteration
     /// (the iteration cannot be the converged one).
     pub limited: bool,
@@ -386,20 +384,10 @@ impl Stamp<'_> {
         if self.jac {
             self.g[s.i()] += v;
         }
-        self.mark_slot(s);
-    }
-    #[inline]
-    fn mark_slot(&mut self, s: Slot) {
-        if let Some(seen) = self.row_seen.as_deref_mut() {
-            if let Some(&r) = self.slot_row.get(s.i()) {
-                seen[r as usize + 1] = true;
-            }
-        }
     }
     /// Add `v` to ∂Q/∂x at slot `s`.
     #[inline]
     pub fn c(&mut self, s: Slot, v: f64) {
-        self.mark_slot(s);
         if self.jac {
             if self.fused {
                 self.g[s.i()] += self.a0 * v;
@@ -860,7 +848,6 @@ impl System {
             c_seen: &mut self.c_seen,
             c_slots: &mut self.c_slots,
             row_seen: row_seen.as_deref_mut(),
-            slot_row: &self.pattern.row_idx,
             limited: false,
         };
         let nl = &self.nonlinear;
@@ -885,6 +872,19 @@ impl System {
                     nl[r] || (ws.f[r] == 0.0 && ws.q[r] == 0.0),
                     "a nonlinear device stamped row {r} outside the rows of its first load"
                 );
+            }
+            // and the Jacobian's linear rows are the linear part exactly
+            if fused && jac {
+                for c in 0..self.pattern.n {
+                    for k in self.pattern.col_ptr[c] as usize..self.pattern.col_ptr[c + 1] as usize
+                    {
+                        let r = self.pattern.row_idx[k] as usize + 1;
+                        assert!(
+                            nl[r] || ws.g[k] == self.jlin[k],
+                            "a nonlinear device stamped the Jacobian of linear row {r}"
+                        );
+                    }
+                }
             }
         }
         // Q += C_lin x (the fused load leaves Q's linear part out)
