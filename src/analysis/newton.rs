@@ -18,6 +18,12 @@
 //! DASSL's rate-based test), is below a quarter of tolerance: that saves the
 //! evaluation at x_{k+1} that would only confirm it.
 //!
+//! A transient solve evaluates and tests only the rows nonlinear devices
+//! stamp (`System::nl_rows`): its first step is formed as J·x_new = J·x −
+//! r(x), in which a linear row is b − hist, and every solve leaves the
+//! linear rows satisfied exactly (ARCHITECTURE.md, *Linear rows are solved,
+//! not tested*).
+//!
 //! Each iteration: one load, one factorization (a fixed-pivot KLU refactor, or
 //! nothing when a linear circuit's matrix is unchanged), one solve. Nothing is
 //! allocated.
@@ -221,10 +227,7 @@ impl Newton {
             let (rt, ra) = (&sys.rtol[1..=n], &self.ratol[1..=n]);
             let rhs = &mut self.rhs[..n];
             let rows = sys.nl_rows.as_deref().filter(|_| nl_only);
-            let (nbad, finite) = match rows {
-                Some(rows) => residual_test_rows(rows, f, fs, hs, rt, ra, rhs),
-                None => residual_test(f, fs, hs, rt, ra, rhs),
-            };
+            let (nbad, finite) = residual_test(rows, f, fs, hs, rt, ra, rhs);
             if !finite {
                 let k = rhs.iter().position(|r| !r.is_finite()).unwrap_or(0);
                 return self.fail(NewtonError::NonFinite { unknown: k + 1 });
@@ -422,11 +425,14 @@ fn in_lanes(n: usize, f: &mut impl FnMut(usize, usize)) {
     }
 }
 
-/// The residual test: rhs = −(f + h) and, per row, |r| ≤ rt·(fs + |h|) + ra.
-/// Returns (rows outside tolerance, all finite). Written in lanes of four
-/// with no branch so the compiler vectorizes it; a NaN or infinity shows in
-/// the sum of |r|.
+/// The residual test: rhs = −(f + h) and, per row, |r| ≤ rt·(fs + |h|) + ra,
+/// over all rows, or over the (1-based) `rows` only with the other entries
+/// of `rhs` set to 0 (linear rows: see [`Newton::solve`]). Returns (rows
+/// outside tolerance, all finite). All rows: in lanes of four with no
+/// branch, so the compiler vectorizes it; a NaN or infinity shows in the
+/// sum of |r|.
 fn residual_test(
+    rows: Option<&[u32]>,
     f: &[f64],
     fs: &[f64],
     hs: &[f64],
@@ -436,48 +442,29 @@ fn residual_test(
 ) -> (usize, bool) {
     let n = rhs.len();
     let (f, fs, hs, rt, ra) = (&f[..n], &fs[..n], &hs[..n], &rt[..n], &ra[..n]);
+    if rows.is_some() {
+        rhs.fill(0.0);
+    }
     let mut bad = [0u64; 4];
     let mut sum = [0.0f64; 4];
     let mut row = |k: usize, l: usize| {
-        let (r, tol) = residual_row(f[k], fs[k], hs[k], rt[k], ra[k]);
+        let h = hs[k];
+        let r = -(f[k] + h);
         rhs[k] = r;
+        let tol = rt[k] * (fs[k] + h.abs()) + ra[k];
         bad[l] += u64::from(r.abs() > tol);
         sum[l] += r.abs();
     };
-    in_lanes(n, &mut row);
+    match rows {
+        Some(rows) => {
+            for &r in rows {
+                row(r as usize - 1, 0);
+            }
+        }
+        None => in_lanes(n, &mut row),
+    }
     let s = (sum[0] + sum[1]) + (sum[2] + sum[3]);
     ((bad[0] + bad[1] + bad[2] + bad[3]) as usize, s.is_finite())
-}
-
-/// One row of the residual test: (r = −(f + h), its tolerance
-/// rt·(fs + |h|) + ra).
-#[inline(always)]
-fn residual_row(f: f64, fs: f64, h: f64, rt: f64, ra: f64) -> (f64, f64) {
-    (-(f + h), rt * (fs + h.abs()) + ra)
-}
-
-/// The residual test over the (1-based) `rows` only, the other entries of
-/// `rhs` set to 0 (linear rows: see [`Newton::solve`]).
-fn residual_test_rows(
-    rows: &[u32],
-    f: &[f64],
-    fs: &[f64],
-    hs: &[f64],
-    rt: &[f64],
-    ra: &[f64],
-    rhs: &mut [f64],
-) -> (usize, bool) {
-    rhs.fill(0.0);
-    let mut bad = 0usize;
-    let mut sum = 0.0f64;
-    for &r in rows {
-        let k = r as usize - 1;
-        let (r, tol) = residual_row(f[k], fs[k], hs[k], rt[k], ra[k]);
-        rhs[k] = r;
-        bad += usize::from(r.abs() > tol);
-        sum += r.abs();
-    }
-    (bad, sum.is_finite())
 }
 
 /// The update test, applying the correction: x += dx and, per unknown,
