@@ -328,6 +328,17 @@ struct Weights {
     fres2: Vec<Vec<f64>>,
 }
 
+/// The value of measure `name` from the `name = value` lines a run printed
+/// (`what` names the run in the failure message).
+fn measure(text: &str, name: &str, what: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} = ")))
+        .unwrap_or_else(|| panic!("{what}: no measure {name}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 fn read_weights(path: &Path) -> Weights {
     let mut w = Weights::default();
     for line in std::fs::read_to_string(path).unwrap().lines() {
@@ -469,15 +480,7 @@ fn generator_small_network_matches_forward_pass() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    let meas = |name: &str| -> f64 {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
-            .unwrap_or_else(|| panic!("no measure {name}"))
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let meas = |name: &str| measure(&stdout, name, "one netlist");
     let bias = w.scalars["bias1"];
     for j in 0..8 {
         let (v, va) = (meas(&format!("v1_{j}")), v1[j] - bias);
@@ -538,15 +541,7 @@ fn generator_small_network_matches_forward_pass() {
     for f in ["layer1_0.out", "layer1_1.out", "layer1_2.out", "layer2.out"] {
         smeas += &std::fs::read_to_string(staged.join(f)).unwrap();
     }
-    let sm = |name: &str| -> f64 {
-        smeas
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
-            .unwrap_or_else(|| panic!("staged run: no measure {name}"))
-            .trim()
-            .parse()
-            .unwrap()
-    };
+    let sm = |name: &str| measure(&smeas, name, "staged run");
     for j in 0..8 {
         let (a, b) = (sm(&format!("v1_{j}")), meas(&format!("v1_{j}")));
         // 1e-6 relative plus 2 nV (1e-7 of the largest chain voltage): the two runs take
