@@ -176,7 +176,8 @@ pub fn evaluate(measures: &[&Measure], data: &dyn MeasData, params: &dyn Env) ->
 
 type MResult<T> = Result<T, String>;
 
-fn analysis_kind(a: MeasAnalysis) -> AnalysisKind {
+/// The output analysis kind of a `.meas` analysis word.
+pub fn analysis_kind(a: MeasAnalysis) -> AnalysisKind {
     match a {
         MeasAnalysis::Tran => AnalysisKind::Tran,
         MeasAnalysis::Dc => AnalysisKind::Dc,

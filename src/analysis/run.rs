@@ -134,10 +134,13 @@ pub fn run(
     let warnings = base.warnings.clone();
     if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
         // A sweep (.step / --step): the points run in parallel.
-        let measure_names: Vec<(String, String)> = base
+        let measure_names: Vec<(String, String, AnalysisKind)> = base
             .measures
             .iter()
-            .map(|m| (m.name.name.clone(), meas::unit_of(m)))
+            .map(|m| {
+                let kind = meas::analysis_kind(m.analysis);
+                (m.name.name.clone(), meas::unit_of(m), kind)
+            })
             .collect();
         drop(base);
         let mut summary =

@@ -3,8 +3,101 @@
 
 use super::{AnalysisInfo, AnalysisKind};
 use std::fmt::Display;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::path::Path;
+
+/// Opens the output `path` for reading and writing, without truncating it,
+/// and takes an exclusive advisory lock on it (`flock`), held until the
+/// returned file is dropped: the run *owns* the file. Only then is it
+/// truncated. A file that another process holds locked (a spinspice run
+/// writing it, an HDF5 reader with file locking on) is left untouched and
+/// the error says so: a second writer is refused, it never damages the file
+/// of the first. The lock is released by the kernel when the process ends,
+/// however it ends (SIGKILL included), so no stale lock remains. On a file
+/// system without locks (some network mounts) the file is used unlocked.
+///
+/// `before_truncate` runs once the lock is held and before the truncation
+/// (the CSV and raw writers put their incompleteness marker there, so that
+/// no moment exists where the data is cut and the marker absent).
+pub(crate) fn claim_output(
+    path: &Path,
+    before_truncate: impl FnOnce() -> io::Result<()>,
+) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| with_path(path, "cannot create", e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(io::Error::new(
+                io::ErrorKind::ResourceBusy,
+                format!(
+                    "'{}' is in use by another process (another spinspice run writing it, or a \
+                     program reading it with an HDF5 file lock); it was left untouched. Wait \
+                     until that run ends or choose another output file (a sweep split over \
+                     several jobs writes one file per job: `--shard K/N`, then `spinspice merge`)",
+                    path.display()
+                ),
+            ))
+        }
+        // No locking on this file system: proceed without (nothing to protect with).
+        Err(TryLockError::Error(_)) => {}
+    }
+    before_truncate()?;
+    file.set_len(0)
+        .map_err(|e| with_path(path, "cannot truncate", e))?;
+    Ok(file)
+}
+
+/// The sidecar `OUT.incomplete` (the output's full name plus `.incomplete`)
+/// of the formats that have no completeness flag of their own (CSV, raw):
+/// it exists from the start of a run until the run has finished every
+/// analysis, so a run that failed, was interrupted or was killed (even by
+/// SIGKILL) leaves it beside its partial files. It holds one line saying why.
+pub(crate) struct IncompleteMarker {
+    path: std::path::PathBuf,
+}
+
+impl IncompleteMarker {
+    pub(crate) fn path_for(out: &Path) -> std::path::PathBuf {
+        let mut name = out.file_name().unwrap_or_default().to_os_string();
+        name.push(".incomplete");
+        out.with_file_name(name)
+    }
+
+    /// Writes the marker ("run in progress, or killed").
+    pub(crate) fn create(out: &Path) -> io::Result<IncompleteMarker> {
+        let m = IncompleteMarker {
+            path: Self::path_for(out),
+        };
+        m.say(&format!(
+            "spinspice run (pid {}) in progress, or killed: '{}' may be incomplete\n",
+            std::process::id(),
+            out.display()
+        ))?;
+        Ok(m)
+    }
+
+    /// Replaces the marker's text.
+    pub(crate) fn say(&self, text: &str) -> io::Result<()> {
+        std::fs::write(&self.path, text).map_err(|e| with_path(&self.path, "cannot write", e))
+    }
+
+    /// The run finished every analysis: the marker goes.
+    pub(crate) fn remove(&self) -> io::Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(with_path(&self.path, "cannot remove", e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
 
 /// Adds the path (and what was being done) to an `io::Error`, keeping its kind.
 pub(crate) fn with_path(path: &Path, doing: &str, e: io::Error) -> io::Error {

@@ -23,9 +23,18 @@
 //! containing `,`, `"` or line breaks are quoted RFC 4180 style.
 //!
 //! Rows are streamed through buffered writers (nothing is held per point);
-//! each file is flushed at the end of every analysis and step point. CSV has no
-//! completeness marker: a run that stops early leaves the rows written so far.
-use super::common::{check_point, misuse, with_path, GroupNamer};
+//! each file is flushed at the end of every analysis and step point.
+//!
+//! **Completeness.** CSV has no place for a flag that readers would tolerate,
+//! so the marker is a sidecar: `OUT.csv.incomplete` is written before any
+//! data file is touched and removed only when the run has finished every
+//! analysis. A run that failed, was interrupted or was killed (SIGKILL
+//! included) leaves it beside the rows written so far; it holds one line
+//! saying why.
+//!
+//! **Ownership.** `OUT.csv` is locked for the whole run ([`super::common::claim_output`]):
+//! a second run on the same output is refused and touches none of the files.
+use super::common::{check_point, claim_output, misuse, with_path, GroupNamer, IncompleteMarker};
 use super::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -52,6 +61,8 @@ pub struct CsvSink {
     line: String,
     /// The measures table of a sweep (`OUT.sweep.csv`).
     table: Option<Table>,
+    /// `OUT.csv.incomplete`, removed by `finish(true)`.
+    marker: IncompleteMarker,
 }
 
 struct Table {
@@ -117,9 +128,15 @@ fn push_num(line: &mut String, v: f64) {
 }
 
 impl CsvSink {
-    /// Creates (truncates) `path`; the other files are created when needed.
+    /// Claims (locks, then truncates) `path` and writes the incompleteness
+    /// marker; the other files are created when needed.
     pub fn create(path: &Path) -> io::Result<CsvSink> {
-        let f = File::create(path).map_err(|e| with_path(path, "cannot create", e))?;
+        let mut marker = None;
+        let f = claim_output(path, || {
+            marker = Some(IncompleteMarker::create(path)?);
+            Ok(())
+        })?;
+        let marker = marker.ok_or_else(|| misuse(path, "no incompleteness marker"))?;
         Ok(CsvSink {
             path: path.to_path_buf(),
             first: Some(BufWriter::with_capacity(1 << 16, f)),
@@ -134,6 +151,7 @@ impl CsvSink {
             finished: false,
             line: String::new(),
             table: None,
+            marker,
         })
     }
 
@@ -500,7 +518,7 @@ impl Sink for CsvSink {
         self.flush_all()
     }
 
-    fn finish(&mut self, _complete: bool) -> io::Result<()> {
+    fn finish(&mut self, complete: bool) -> io::Result<()> {
         if self.finished {
             return Ok(());
         }
@@ -518,6 +536,13 @@ impl Sink for CsvSink {
         }
         self.flush_all()?;
         self.finished = true;
-        Ok(())
+        if complete {
+            self.marker.remove()
+        } else {
+            self.marker.say(&format!(
+                "the run ended before every analysis finished: '{}' holds the results computed so far\n",
+                self.path.display()
+            ))
+        }
     }
 }

@@ -61,9 +61,10 @@
 //!                       @analysis, @unit (fixed string: "V", "Hz", "dBm", "" …)
 //! ```
 //!
-//! `/sweep` and its axes are written when the sweep starts; `point`,
-//! `status` and `measures/` at the end of the run (`finish`), so a killed
-//! sweep has only the per-point arrays of `/steps` and `/measures`.
+//! `/sweep` is written whole when the sweep starts (`status` −1 and the
+//! measures NaN everywhere); `status` and `measures/` are rewritten by every
+//! commit that changes them (see "Checkpoints" below), so the file of a
+//! killed sweep has them, current up to its last commit.
 //!
 //! Waveform datasets are 1-D. Those of an analysis longer than one block (see
 //! below) are chunked, with an unlimited maximum shape, and grow while the run
@@ -118,29 +119,47 @@
 //!
 //! Every change reaches the file through a commit (`write` calls, the
 //! superblock repointed last), which rewrites each group on the path to the
-//! root, the root included. So that a `.step` run of many small points does
-//! not rewrite its (growing) root for every analysis and measure, the small
-//! edits of step points (analyses that fit in one block, measures, the
-//! status) are gathered and committed at the end of a point once a second
-//! ([`Hdf5Sink::set_checkpoint_interval`]) has passed since the last commit,
-//! or the gathered data exceed the buffer budget or 4096 datasets, and always
-//! at `finish`: a killed `.step` run loses at most about a
-//! second of points. Analyses longer than a block are written as they
-//! stream, block by block (an append needs no commit).
+//! root, the root included. **Every commit carries the results**: the step
+//! status and errors, the measures and the `/sweep` arrays changed since the
+//! last commit are staged into it, so a point's group never becomes visible
+//! in the file without the status and measures of the points before it.
+//!
+//! **Checkpoints** (`.step` runs). At the end of a point, its edits (the
+//! analyses that fit in one block, its measures, its status) are committed:
+//! - always when the point already committed something (an analysis longer
+//!   than a block: its group is in the file, so its status follows at once);
+//! - else when the time since the last commit is at least 20 times what the
+//!   last checkpoint cost (commits then take at most about 5 % of the run),
+//!   or a second ([`Hdf5Sink::set_checkpoint_interval`]), whichever is less;
+//!   or when the gathered data exceed the buffer budget or 4096 datasets;
+//! - and always at `finish`.
+//!
+//! So a point whose results took longer to compute than ~20 commits (every
+//! point of a real sweep) is on disk, status, error and measures included,
+//! when the next one starts; a run of many tiny points commits every few of
+//! them and a kill loses at most the last ~5 % of the elapsed time (1 s at
+//! most). Points not (fully) committed keep status −1: "not run". Analyses
+//! longer than a block are written as they stream, block by block (an append
+//! needs no commit).
 //!
 //! The file is opened with `SyncPolicy::OnClose`: no `fsync` per block or
 //! commit, one at `finish`. A killed *process* loses nothing that was written;
 //! durability against *power loss* is only guaranteed for a finished run.
 //!
-//! While a run writes the file, it holds an exclusive advisory lock on it (as
-//! `hdf5-pure` does for every read-write session); the HDF5 C library and h5py
-//! can read it meanwhile with `HDF5_USE_FILE_LOCKING=FALSE`.
-use super::common::{check_point, misuse, GroupNamer};
+//! **Ownership.** The run holds an exclusive advisory lock on the file from
+//! [`Hdf5Sink::create`] to the drop of the sink, taken *before* the file is
+//! truncated ([`super::common::claim_output`]; the `hdf5-pure` sessions,
+//! opened and closed several times in a run, take none of their own). A
+//! second run on the same output is refused with a message and leaves the
+//! file, and the first run, untouched. The HDF5 C library and h5py can read
+//! the file meanwhile with `HDF5_USE_FILE_LOCKING=FALSE`.
+use super::common::{check_point, claim_output, misuse, GroupNamer};
 use super::*;
 use hdf5_pure::{
-    AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, MaxExtent,
-    Object, SyncPolicy,
+    AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, FileLocking,
+    MaxExtent, Object, SyncPolicy,
 };
+use std::io::{Seek, SeekFrom};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -161,10 +180,15 @@ const MAX_BLOCK: usize = 4096;
 const MAX_PENDING_DATASETS: usize = 4096;
 /// Step points' small edits are committed at least this often.
 const CHECKPOINT: Duration = Duration::from_secs(1);
+/// ... and as soon as this many times the cost of the last checkpoint has
+/// elapsed since the last commit (commits ≤ ~5 % of the run).
+const CHECKPOINT_COST_RATIO: u32 = 20;
 
 /// Streams results into an HDF5 file (layout in the module documentation).
 pub struct Hdf5Sink {
     path: PathBuf,
+    /// The output, locked for the whole run (see "Ownership").
+    lock: std::fs::File,
     /// The read-write session, open from `begin_run` to `finish`.
     file: Option<File>,
     budget: usize,
@@ -181,7 +205,11 @@ pub struct Hdf5Sink {
     /// Datasets among them (each staged dataset costs some kB of memory).
     pending_datasets: usize,
     last_commit: Instant,
+    /// Wall time of the last checkpoint's commit(s).
+    last_checkpoint_cost: Duration,
     checkpoint_interval: Duration,
+    /// A commit happened during the current point (its group is in the file).
+    point_visible: bool,
     finished: bool,
     /// The grid of a sweep run.
     sweep: Option<SweepInfo>,
@@ -256,6 +284,16 @@ pub fn dataset_name(name: &str) -> String {
 
 fn h5err(path: &Path, doing: &str, e: hdf5_pure::Error) -> io::Error {
     io::Error::other(format!("{}: {doing}: {e}", path.display()))
+}
+
+/// Replaces the content of the claimed output with the file `b` builds,
+/// through the locked handle (same inode: the lock keeps covering it).
+fn write_image(path: &Path, lock: &std::fs::File, b: FileBuilder) -> io::Result<()> {
+    let mut f = lock;
+    f.set_len(0)
+        .and_then(|_| f.seek(SeekFrom::Start(0)))
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot truncate: {e}", path.display())))?;
+    b.finish_to(f).map_err(|e| h5err(path, "cannot write", e))
 }
 
 /// A variable-length string attribute (h5py: `str`).
@@ -356,13 +394,15 @@ impl Stream {
 }
 
 impl Hdf5Sink {
-    /// Creates (truncates) `path` as a valid HDF5 file with `complete = 0`.
+    /// Claims `path` (lock, then truncation) and writes it as a valid HDF5
+    /// file with `complete = 0`.
     pub fn create(path: &Path) -> io::Result<Hdf5Sink> {
+        let lock = claim_output(path, || Ok(()))?;
         let mut b = FileBuilder::new();
         b.set_attr("generator", text("spinspice"));
         b.set_attr("version", text(env!("CARGO_PKG_VERSION")));
         b.set_attr("complete", AttrValue::I32(0));
-        b.write(path).map_err(|e| h5err(path, "cannot create", e))?;
+        write_image(path, &lock, b)?;
         let budget = std::env::var("SPINSPICE_HDF5_BUFFER_MIB")
             .ok()
             .and_then(|s| s.trim().parse::<usize>().ok())
@@ -371,6 +411,7 @@ impl Hdf5Sink {
             .unwrap_or(DEFAULT_BUFFER_BUDGET);
         Ok(Hdf5Sink {
             path: path.to_path_buf(),
+            lock,
             file: None,
             budget,
             steps: None,
@@ -382,7 +423,9 @@ impl Hdf5Sink {
             pending_bytes: 0,
             pending_datasets: 0,
             last_commit: Instant::now(),
+            last_checkpoint_cost: Duration::ZERO,
             checkpoint_interval: CHECKPOINT,
+            point_visible: false,
             finished: false,
             sweep: None,
         })
@@ -409,16 +452,38 @@ impl Hdf5Sink {
         }
     }
 
-    /// Commits everything staged.
+    /// Commits everything staged, with the changed results (step status,
+    /// measures, `/sweep` arrays) staged into the same commit.
     fn commit(&mut self, doing: &str) -> io::Result<()> {
+        let attrs = self.stage_results()?;
         self.session()?
             .commit()
             .map_err(|e| h5err(&self.path, doing, e))?;
+        if attrs {
+            // hdf5-pure takes one edit per dataset and commit: the measures'
+            // `error` attributes go in a second one.
+            self.stage_measure_errors()?;
+            self.session()?
+                .commit()
+                .map_err(|e| h5err(&self.path, "cannot write measure errors", e))?;
+        }
         self.pending = false;
         self.pending_bytes = 0;
         self.pending_datasets = 0;
         self.last_commit = Instant::now();
+        if self.point.is_some() {
+            self.point_visible = true;
+        }
         Ok(())
+    }
+
+    /// Stages the results changed since the last commit; true when an
+    /// `error` attribute of an existing measure must change (which needs a
+    /// commit of its own).
+    fn stage_results(&mut self) -> io::Result<bool> {
+        self.stage_sweep_arrays()?;
+        self.stage_status()?;
+        self.stage_measures()
     }
 
     /// Writes the buffered points of the current analysis. `last` marks the
@@ -620,9 +685,19 @@ impl Hdf5Sink {
             file.close()
                 .map_err(|e| h5err(&self.path, "cannot close", e))?;
         }
-        let access = FileAccessProperties::new().with_sync_policy(SyncPolicy::OnClose);
-        let file = File::open_rw_with_options(&self.path, access)
-            .map_err(|e| h5err(&self.path, "cannot open for writing", e))?;
+        // The run holds its own lock on the file (`claim_output`).
+        let access = FileAccessProperties::new()
+            .with_sync_policy(SyncPolicy::OnClose)
+            .with_locking(FileLocking::Disabled);
+        let file = File::open_rw_with_options(&self.path, access).map_err(|e| {
+            let why = if matches!(e, hdf5_pure::Error::FileLocked(_)) {
+                "cannot open for writing (HDF5_USE_FILE_LOCKING=TRUE in the environment makes \
+                 the writer lock the file a second time: unset it)"
+            } else {
+                "cannot open for writing"
+            };
+            h5err(&self.path, why, e)
+        })?;
         self.file = Some(file);
         Ok(())
     }
@@ -657,7 +732,8 @@ impl Hdf5Sink {
     }
 
     /// Commits the gathered edits of step points, the step status and the
-    /// measures when `force`, or when a checkpoint is due.
+    /// measures when `force`, or when a checkpoint is due (see "Checkpoints"
+    /// in the module documentation).
     fn checkpoint(&mut self, force: bool) -> io::Result<()> {
         let dirty = self.pending
             || self
@@ -665,28 +741,27 @@ impl Hdf5Sink {
                 .as_ref()
                 .is_some_and(|s| s.dirty || s.errors_dirty)
             || self.measures.iter().any(|m| m.dirty);
+        let gap = self
+            .checkpoint_interval
+            .min(self.last_checkpoint_cost * CHECKPOINT_COST_RATIO);
         if !dirty
             || (!force
-                && self.last_commit.elapsed() < self.checkpoint_interval
+                && self.last_commit.elapsed() < gap
                 && self.pending_bytes < self.budget
                 && self.pending_datasets < MAX_PENDING_DATASETS)
         {
             return Ok(());
         }
-        self.stage_status()?;
-        let attrs = self.stage_measures()?;
+        let t0 = Instant::now();
         self.commit("cannot write step status and measures")?;
-        if attrs {
-            // hdf5-pure takes one edit per dataset and commit: the measures'
-            // `error` attributes go in a second one.
-            self.stage_measure_errors()?;
-            self.commit("cannot write measure errors")?;
-        }
+        self.last_checkpoint_cost = t0.elapsed();
         Ok(())
     }
 
-    /// Stages `/sweep/point`, `/sweep/status` and `/sweep/measures/*` (the
-    /// arrays over the grid) from the per-point state.
+    /// Stages `/sweep/status` and the changed `/sweep/measures/*` (the
+    /// arrays over the grid, created by [`Sink::sweep`]) from the per-point
+    /// state. Reads the dirty flags that `stage_status` and
+    /// `stage_measures` clear, so it runs before them.
     fn stage_sweep_arrays(&mut self) -> io::Result<()> {
         let (Some(info), Some(steps), Some(file)) = (&self.sweep, &self.steps, &self.file) else {
             return Ok(());
@@ -700,50 +775,30 @@ impl Hdf5Sink {
             ));
         }
         let shape: Vec<u64> = info.grid.shape().iter().map(|&n| n as u64).collect();
-        let point: Vec<i64> = order.iter().map(|&k| k as i64).collect();
-        let status: Vec<i32> = order.iter().map(|&k| steps.status[k]).collect();
-        let unit = |name: &str| -> String {
-            info.measures
-                .iter()
-                .position(|n| n == name)
-                .and_then(|j| info.measure_units.get(j))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let measures: Vec<(String, &'static str, String, Vec<f64>)> = self
-            .measures
-            .iter()
-            .map(|m| {
-                (
-                    m.name.clone(),
-                    m.analysis.name(),
-                    unit(&m.original),
-                    order.iter().map(|&k| m.values[k]).collect(),
-                )
-            })
-            .collect();
-        let g = file
-            .group("sweep")
-            .map_err(|e| h5err(path, "cannot open /sweep", e))?;
-        g.create_dataset("point", |b| {
-            b.with_i64_data(&point).with_shape(&shape);
-        })
-        .map_err(|e| h5err(path, "cannot write /sweep/point", e))?;
-        g.create_dataset("status", |b| {
-            b.with_i32_data(&status).with_shape(&shape);
-        })
-        .map_err(|e| h5err(path, "cannot write /sweep/status", e))?;
-        g.create_group_with("measures", |mg| {
-            for (name, analysis, unit, values) in &measures {
-                mg.create_dataset(name, |b| {
-                    b.with_f64_data(values).with_shape(&shape);
-                    b.set_attr("analysis", fixed(analysis));
-                    b.set_attr("unit", fixed(unit));
-                });
+        if steps.dirty {
+            let status: Vec<i32> = order.iter().map(|&k| steps.status[k]).collect();
+            file.dataset("sweep/status")
+                .and_then(|mut d| {
+                    d.write_staged(|b| {
+                        b.with_i32_data(&status).with_shape(&shape);
+                    })
+                })
+                .map_err(|e| h5err(path, "cannot write /sweep/status", e))?;
+        }
+        for m in self.measures.iter().filter(|m| m.dirty) {
+            if !info.measures.contains(&m.original) {
+                continue;
             }
-        })
-        .map_err(|e| h5err(path, "cannot write /sweep/measures", e))?;
-        self.pending = true;
+            let values: Vec<f64> = order.iter().map(|&k| m.values[k]).collect();
+            let dpath = format!("sweep/measures/{}", m.name);
+            file.dataset(&dpath)
+                .and_then(|mut d| {
+                    d.write_staged(|b| {
+                        b.with_f64_data(&values).with_shape(&shape);
+                    })
+                })
+                .map_err(|e| h5err(path, &format!("cannot write /{dpath}"), e))?;
+        }
         Ok(())
     }
 
@@ -920,8 +975,7 @@ impl Sink for Hdf5Sink {
                 errors_dirty: false,
             });
         }
-        b.write(&self.path)
-            .map_err(|e| h5err(&self.path, "cannot write", e))?;
+        write_image(&self.path, &self.lock, b)?;
         self.reopen()
     }
 
@@ -945,6 +999,14 @@ impl Sink for Hdf5Sink {
         let path = self.path.clone();
         let names: Vec<String> = info.grid.axes.iter().map(|a| a.name.clone()).collect();
         let shape: Vec<i64> = info.grid.shape().iter().map(|&n| n as i64).collect();
+        let dims: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+        let point: Vec<i64> = info
+            .grid
+            .c_order_points()
+            .iter()
+            .map(|&k| k as i64)
+            .collect();
+        let n = point.len();
         self.session()?
             .root()
             .create_group_with("sweep", |g| {
@@ -970,6 +1032,26 @@ impl Sink for Hdf5Sink {
                             if dataset_name(&a.name) != a.name {
                                 b.set_attr("name", fixed(&a.name));
                             }
+                        });
+                    }
+                });
+                // The arrays over the grid, rewritten by every commit that
+                // changes them: a killed sweep has them too.
+                g.create_dataset("point", |b| {
+                    b.with_i64_data(&point).with_shape(&dims);
+                });
+                g.create_dataset("status", |b| {
+                    b.with_i32_data(&vec![-1; n]).with_shape(&dims);
+                });
+                g.create_group_with("measures", |mg| {
+                    let nan = vec![f64::NAN; n];
+                    for (j, name) in info.measures.iter().enumerate() {
+                        let analysis = info.measure_analyses.get(j).map_or("", |a| a.name());
+                        let unit = info.measure_units.get(j).map_or("", String::as_str);
+                        mg.create_dataset(&dataset_name(name), |b| {
+                            b.with_f64_data(&nan).with_shape(&dims);
+                            b.set_attr("analysis", fixed(analysis));
+                            b.set_attr("unit", fixed(unit));
                         });
                     }
                 });
@@ -1168,7 +1250,8 @@ impl Sink for Hdf5Sink {
             }
         }
         self.point = None;
-        self.checkpoint(false)
+        let visible = std::mem::take(&mut self.point_visible);
+        self.checkpoint(visible)
     }
 
     fn finish(&mut self, complete: bool) -> io::Result<()> {
@@ -1194,9 +1277,6 @@ impl Sink for Hdf5Sink {
                 steps.dirty = true;
                 steps.errors_dirty = true;
             }
-        }
-        if let Err(e) = self.stage_sweep_arrays() {
-            first_err.get_or_insert(e);
         }
         if let Err(e) = self.checkpoint(true) {
             first_err.get_or_insert(e);

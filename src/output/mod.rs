@@ -90,6 +90,8 @@ pub struct SweepInfo {
     pub measures: Vec<String>,
     /// Their units ("" when unknown), same order.
     pub measure_units: Vec<String>,
+    /// The analysis each belongs to, same order.
+    pub measure_analyses: Vec<AnalysisKind>,
 }
 
 /// Final state of one step point (or of the single run).

@@ -44,7 +44,10 @@
 //!   `grid=3` hint for logarithmic AC sweeps is not written (the sweep kind is
 //!   not known to the writer); both are cosmetic.
 //! - Measures have no place in a rawfile and are not written.
-use super::common::{check_point, civil_from_days, misuse, with_path};
+//! - Completeness: as for CSV, the sidecar `OUT.raw.incomplete` exists from
+//!   the start of the run until every analysis has finished; the file is
+//!   locked for the whole run, so a second run on it is refused.
+use super::common::{check_point, civil_from_days, claim_output, misuse, with_path, IncompleteMarker};
 use super::*;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -69,6 +72,7 @@ pub struct RawSink {
     point: Option<usize>,
     plot: Option<Plot>,
     finished: bool,
+    marker: IncompleteMarker,
 }
 
 struct Plot {
@@ -148,9 +152,15 @@ pub(crate) fn ngspice_date(t: SystemTime) -> String {
 }
 
 impl RawSink {
-    /// Creates (truncates) the rawfile.
+    /// Claims (locks, then truncates) the rawfile and writes the
+    /// incompleteness marker.
     pub fn create(path: &Path) -> io::Result<RawSink> {
-        let file = File::create(path).map_err(|e| with_path(path, "cannot create", e))?;
+        let mut marker = None;
+        let file = claim_output(path, || {
+            marker = Some(IncompleteMarker::create(path)?);
+            Ok(())
+        })?;
+        let marker = marker.ok_or_else(|| misuse(path, "no incompleteness marker"))?;
         Ok(RawSink {
             path: path.to_path_buf(),
             file,
@@ -162,6 +172,7 @@ impl RawSink {
             point: None,
             plot: None,
             finished: false,
+            marker,
         })
     }
 
@@ -361,7 +372,7 @@ impl Sink for RawSink {
         Ok(())
     }
 
-    fn finish(&mut self, _complete: bool) -> io::Result<()> {
+    fn finish(&mut self, complete: bool) -> io::Result<()> {
         if self.finished {
             return Ok(());
         }
@@ -369,7 +380,15 @@ impl Sink for RawSink {
         self.close_plot()?;
         self.file
             .sync_all()
-            .map_err(|e| with_path(&self.path, "cannot sync", e))
+            .map_err(|e| with_path(&self.path, "cannot sync", e))?;
+        if complete {
+            self.marker.remove()
+        } else {
+            self.marker.say(&format!(
+                "the run ended before every analysis finished: '{}' holds the results computed so far\n",
+                self.path.display()
+            ))
+        }
     }
 }
 

@@ -89,6 +89,7 @@ pub(crate) struct Header {
     pub grid: Grid,
     pub measures: Vec<String>,
     pub measure_units: Vec<String>,
+    pub measure_analyses: Vec<AnalysisKind>,
 }
 
 /// Reads the header of a sweep file.
@@ -104,6 +105,10 @@ pub(crate) fn read_header(path: &Path, f: &File) -> Result<Header, String> {
     let names = attr_strings(sa.get("axes")).ok_or_else(|| err(path, "/sweep has no 'axes'"))?;
     let measures = attr_strings(sa.get("measures")).unwrap_or_default();
     let measure_units = attr_strings(sa.get("measure_units")).unwrap_or_default();
+    let measure_analyses = measures
+        .iter()
+        .map(|m| measure_analysis(f, m))
+        .collect();
     let mut axes = Vec::new();
     for n in &names {
         let dpath = format!("sweep/axes/{}", crate::output::hdf5::dataset_name(n));
@@ -130,7 +135,21 @@ pub(crate) fn read_header(path: &Path, f: &File) -> Result<Header, String> {
         grid: Grid { axes },
         measures,
         measure_units,
+        measure_analyses,
     })
+}
+
+/// The analysis of a measure: `@analysis` of `/sweep/measures/<name>`, else of
+/// `/measures/<name>` (files written before the former existed), else `tran`.
+fn measure_analysis(f: &File, name: &str) -> AnalysisKind {
+    let d = crate::output::hdf5::dataset_name(name);
+    [format!("sweep/measures/{d}"), format!("measures/{d}")]
+        .iter()
+        .find_map(|p| {
+            let a = f.dataset(p).ok()?.attrs().ok()?;
+            kind_of(attr_string(a.get("analysis"))?.as_str())
+        })
+        .unwrap_or(AnalysisKind::Tran)
 }
 
 fn open_input(path: &Path, n: usize) -> Result<(Input, Header), String> {
@@ -409,6 +428,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, String> {
         shard: None,
         measures: h.measures.clone(),
         measure_units: h.measure_units.clone(),
+        measure_analyses: h.measure_analyses.clone(),
     })
     .map_err(io)?;
     for (k, o) in owner.iter().enumerate() {

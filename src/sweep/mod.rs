@@ -184,7 +184,7 @@ pub fn run_sweep(
     cfg: &mut RunConfig,
     grid: Grid,
     targets: Vec<Target>,
-    measures: Vec<(String, String)>,
+    measures: Vec<(String, String, crate::output::AnalysisKind)>,
     sink: &mut dyn Sink,
 ) -> Result<RunSummary, Vec<Diagnostic>> {
     let total = grid.len();
@@ -205,6 +205,7 @@ pub fn run_sweep(
         shard,
         measures: measures.iter().map(|m| m.0.clone()).collect(),
         measure_units: measures.iter().map(|m| m.1.clone()).collect(),
+        measure_analyses: measures.iter().map(|m| m.2).collect(),
     })
     .map_err(io_diag)?;
     let mut summary = RunSummary {
