@@ -2,7 +2,7 @@
 //!
 //! Every piece of parsed text keeps a [`Span`] (file id + byte range) so that any
 //! later stage (elaboration, device setup, analyses) can report an error as
-//! `file:line:column` with the offending text. Rendering uses miette.
+//! `file:line:column` with the offending text ([`Diagnostic::render`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,11 @@ impl SourceFile {
         (line + 1, col + 1)
     }
 
+    /// Number of lines (a final line without a newline counts).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     /// The text of 1-based line `line` without its newline.
     pub fn line_text(&self, line: usize) -> &str {
         if line == 0 || line > self.line_starts.len() {
@@ -161,14 +166,14 @@ impl fmt::Display for Location {
 }
 
 /// Severity of a diagnostic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// A user-facing message, optionally attached to a source span.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
@@ -231,98 +236,100 @@ impl Diagnostic {
         }
     }
 
-    /// Full report with the source excerpt, rendered by miette (no colour when
-    /// `color` is false).
+    /// Full report: the one-line form, then an excerpt of the source (the
+    /// line before, the line, the line after) with the span underlined and
+    /// the label, then the help. Lines longer than [`EXCERPT_WIDTH`]
+    /// characters are cut to a window around the span (`…` marks the cuts),
+    /// so the report stays short whatever the length of the line. With
+    /// `color`, the severity and the underline are coloured (ANSI).
     pub fn render(&self, sm: &SourceMap, color: bool) -> String {
-        use miette::{GraphicalReportHandler, GraphicalTheme};
-        let report = MietteDiag::new(self, sm);
-        let theme = if color {
-            GraphicalTheme::unicode()
+        let (red, yellow, bold, reset) = if color {
+            ("\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m")
         } else {
-            GraphicalTheme::unicode_nocolor()
+            ("", "", "", "")
         };
-        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
-        let mut out = String::new();
-        if handler.render_report(&mut out, &report).is_err() {
-            return self.short(sm);
+        let paint = if self.is_error() { red } else { yellow };
+        let mut out = match self.span {
+            Some(sp) => format!("{bold}{}{reset}: ", sm.location(sp)),
+            None => String::new(),
+        };
+        let sev = if self.is_error() { "error" } else { "warning" };
+        out.push_str(&format!(
+            "{bold}{paint}{sev}{reset}{bold}: {}{reset}\n",
+            self.message
+        ));
+        if let Some(sp) = self.span {
+            let f = sm.file(sp.file);
+            let (line, col) = f.line_col(sp.start as usize);
+            let (end_line, end_col) = f.line_col(sp.end as usize);
+            let width = (line + 1).to_string().len();
+            for l in line.saturating_sub(1).max(1)..=line + 1 {
+                if l > f.line_count() || (l != line && f.line_text(l).trim().is_empty()) {
+                    continue;
+                }
+                let text: Vec<char> = f.line_text(l).chars().collect();
+                let ulen = if end_line == line {
+                    end_col.saturating_sub(col)
+                } else {
+                    text.len() + 1 - col.min(text.len() + 1)
+                };
+                let (shown, at) = excerpt(&text, col - 1, ulen.max(1));
+                out.push_str(&format!(" {l:>width$} │ {shown}\n"));
+                if l == line {
+                    let marks = "^".repeat(ulen.max(1).min(EXCERPT_WIDTH));
+                    let label = self
+                        .label
+                        .as_deref()
+                        .map(|t| format!(" {t}"))
+                        .unwrap_or_default();
+                    out.push_str(&format!(
+                        " {:width$} │ {}{paint}{marks}{label}{reset}\n",
+                        "",
+                        " ".repeat(at)
+                    ));
+                }
+            }
         }
-        // miette prints the location as [path:line:col]; also lead with the plain
-        // form so that grep-able `file:line:col` is always on the first line.
-        format!("{}\n{}", self.short(sm), out)
+        if let Some(h) = &self.help {
+            out.push_str(&format!("  help: {h}\n"));
+        }
+        out
     }
+}
+
+/// Widest excerpt line of [`Diagnostic::render`], in characters.
+pub const EXCERPT_WIDTH: usize = 100;
+
+/// The part of a line shown in an excerpt, tabs as spaces: the whole line
+/// when it is short, else a window of [`EXCERPT_WIDTH`] characters starting
+/// a little before column `col` (0-based), with `…` at the cuts. Returns the
+/// text and where column `col` is in it.
+fn excerpt(text: &[char], col: usize, len: usize) -> (String, usize) {
+    let clean = |c: &char| if *c == '\t' { ' ' } else { *c };
+    if text.len() <= EXCERPT_WIDTH {
+        return (text.iter().map(clean).collect(), col.min(text.len()));
+    }
+    let lead = if len < EXCERPT_WIDTH / 2 {
+        EXCERPT_WIDTH / 3
+    } else {
+        8
+    };
+    let start = col.saturating_sub(lead).min(text.len());
+    let end = (start + EXCERPT_WIDTH).min(text.len());
+    let mut s = String::new();
+    if start > 0 {
+        s.push('…');
+    }
+    s.extend(text[start..end].iter().map(clean));
+    if end < text.len() {
+        s.push('…');
+    }
+    (s, col - start + usize::from(start > 0))
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
-    }
-}
-
-/// Adapter from [`Diagnostic`] to miette's `Diagnostic` trait.
-struct MietteDiag {
-    message: String,
-    help: Option<String>,
-    severity: Severity,
-    source: Option<miette::NamedSource<String>>,
-    label: Option<miette::LabeledSpan>,
-}
-
-impl MietteDiag {
-    fn new(d: &Diagnostic, sm: &SourceMap) -> MietteDiag {
-        let (source, label) = match d.span {
-            Some(sp) => {
-                let f = sm.file(sp.file);
-                let src = miette::NamedSource::new(f.path.display().to_string(), f.text.clone());
-                let len = sp
-                    .len()
-                    .max(1)
-                    .min(f.text.len().saturating_sub(sp.start as usize));
-                let lab = miette::LabeledSpan::new(d.label.clone(), sp.start as usize, len);
-                (Some(src), Some(lab))
-            }
-            None => (None, None),
-        };
-        MietteDiag {
-            message: d.message.clone(),
-            help: d.help.clone(),
-            severity: d.severity,
-            source,
-            label,
-        }
-    }
-}
-
-impl fmt::Debug for MietteDiag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-impl fmt::Display for MietteDiag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-impl std::error::Error for MietteDiag {}
-
-impl miette::Diagnostic for MietteDiag {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.label
-            .as_ref()
-            .map(|l| Box::new(std::iter::once(l.clone())) as Box<dyn Iterator<Item = _>>)
     }
 }
 

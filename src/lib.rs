@@ -11,6 +11,8 @@ pub mod devices;
 pub mod diag;
 pub mod elab;
 pub mod expr;
+pub mod interrupt;
+pub mod limits;
 pub mod netlist;
 pub mod output;
 pub mod plot;

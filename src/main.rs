@@ -11,10 +11,25 @@ use spinspice::netlist::parse_file;
 use spinspice::output::{open_sink, NullSink, Sink};
 use spinspice::sweep::exec::{SaveMode, SweepOptions, SweepProgress};
 use spinspice::sweep::grid::{CliStep, Shard};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// `eprintln!` that never panics: a closed stderr (`… 2>&1 | head -1`) is
+/// not an error of the run.
+macro_rules! err {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// `println!` that never panics on a closed stdout.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +76,13 @@ enum Cmd {
         /// of a cluster array; combine the files with `spinspice merge`.
         #[arg(long, value_name = "K/N", value_parser = parse_shard)]
         shard: Option<Shard>,
+        /// Print at most N errors and warnings (then their count); 0 prints all.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        max_errors: usize,
+        /// Raise (or lower) a bound on the sizes a netlist may ask for:
+        /// points, timepoints, sweep, devices, input (MiB), depth, hierarchy. Repeatable.
+        #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+        limits: Vec<(String, f64)>,
     },
     /// Combine the shard files of a sweep (`run --shard K/N`) into one file, as one run
     /// of the whole sweep would have written it.
@@ -76,8 +98,24 @@ enum Cmd {
         #[command(subcommand)]
         what: PlotCmd,
     },
-    /// Parse and elaborate only; report errors and a summary.
-    Check { netlist: PathBuf },
+    /// Everything a run does before its first analysis (parse, elaborate,
+    /// sweep grid, signals of .save and .meas); report errors and a summary.
+    Check {
+        netlist: PathBuf,
+        /// As for run: overrides of .param values.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, f64)>,
+        /// As for run: sweeps from the command line.
+        #[arg(long = "step", value_name = "SPEC", value_parser = parse_step)]
+        steps: Vec<CliStep>,
+        /// Print at most N errors and warnings (then their count); 0 prints all.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        max_errors: usize,
+        /// Raise (or lower) a bound on the sizes a netlist may ask for:
+        /// points, timepoints, sweep, devices, input (MiB), depth, hierarchy. Repeatable.
+        #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+        limits: Vec<(String, f64)>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +180,30 @@ enum PlotCmd {
         #[arg(long, default_value = "960x720", value_parser = parse_size)]
         size: (u32, u32),
     },
+}
+
+fn parse_limit(s: &str) -> Result<(String, f64), String> {
+    let (name, v) = parse_param(s)?;
+    spinspice::limits::Limits::default().set_named(&name, v)?;
+    Ok((name, v))
+}
+
+/// Sets the `--limit`s before clap parses the rest (the `--step` values are
+/// built, and checked against the `points` limit, while clap parses).
+fn preset_limits() {
+    let args: Vec<String> = std::env::args().collect();
+    let mut l = spinspice::limits::Limits::default();
+    for (k, a) in args.iter().enumerate() {
+        let spec = match a.strip_prefix("--limit=") {
+            Some(v) => Some(v),
+            None if a == "--limit" => args.get(k + 1).map(String::as_str),
+            None => None,
+        };
+        if let Some(Ok((name, v))) = spec.map(parse_limit) {
+            let _ = l.set_named(&name, v);
+        }
+    }
+    spinspice::limits::set(l);
 }
 
 fn parse_step(s: &str) -> Result<CliStep, String> {
@@ -270,52 +332,92 @@ impl Progress for Bar {
     }
 }
 
-fn print_diags(diags: &[Diagnostic], sm: &SourceMap) {
+/// Prints diagnostics on stderr: the first `max` (all when `max` is 0),
+/// then how many more there were. Returns how many were not shown.
+fn print_diags(diags: &[Diagnostic], sm: &SourceMap, max: usize) -> usize {
     let color = std::io::stderr().is_terminal();
-    for d in diags {
-        eprintln!("{}", d.render(sm, color));
+    let shown = if max == 0 {
+        diags.len()
+    } else {
+        max.min(diags.len())
+    };
+    let mut e = std::io::stderr().lock();
+    for d in &diags[..shown] {
+        let _ = writeln!(e, "{}", d.render(sm, color));
     }
+    let rest = &diags[shown..];
+    if !rest.is_empty() {
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let _ = writeln!(
+            e,
+            "… and {} more ({errors} errors, {} warnings) not shown; --max-errors 0 shows all",
+            rest.len(),
+            rest.len() - errors
+        );
+    }
+    rest.len()
 }
 
 fn main() -> ExitCode {
+    preset_limits();
     let cli = Cli::parse();
-    match cli.cmd {
-        Cmd::Check { netlist } => {
+    // Parsing and elaboration recurse with the nesting of the netlist: a
+    // thread with room for `--limit depth` levels does the work.
+    let worker = std::thread::Builder::new()
+        .name("spinspice".into())
+        .stack_size(spinspice::limits::stack_bytes())
+        .spawn(move || command(cli.cmd));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => ExitCode::from(101), // a panic, already reported
+        Err(e) => {
+            err!("error: cannot start the main thread: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn command(cmd: Cmd) -> ExitCode {
+    match cmd {
+        Cmd::Check {
+            netlist,
+            params,
+            steps,
+            max_errors,
+            limits: _,
+        } => {
             let mut sm = SourceMap::new();
             let parsed = match parse_file(&netlist, &mut sm) {
                 Ok(p) => p,
                 Err(d) => {
-                    print_diags(&d, &sm);
+                    print_diags(&d, &sm, max_errors);
                     return ExitCode::from(1);
                 }
             };
-            print_diags(&parsed.warnings, &sm);
-            match spinspice::elab::elaborate(&parsed.netlist, &[]) {
+            let mut warnings = parsed.warnings;
+            match spinspice::analysis::run::check(&parsed.netlist, &params, &steps) {
                 Ok(c) => {
-                    print_diags(&c.warnings, &sm);
-                    println!(
-                        "{}: ok — {} nodes, {} devices, {} analyses{}",
-                        netlist.display(),
-                        c.node_names.len() - 1,
-                        c.devices.len(),
-                        c.analyses.len(),
-                        if c.steps.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                ", .step over {}",
-                                c.steps
-                                    .iter()
-                                    .map(|s| s.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
+                    warnings.extend(c.warnings);
+                    print_diags(&warnings, &sm, max_errors);
+                    let sweep = match &c.sweep {
+                        None => String::new(),
+                        Some((names, n)) => {
+                            format!(", .step over {} ({n} points)", names.join(", "))
                         }
+                    };
+                    out!(
+                        "{}: ok — {} nodes, {} devices, {} unknowns, {} analyses{sweep}",
+                        netlist.display(),
+                        c.nodes,
+                        c.devices,
+                        c.unknowns,
+                        c.analyses,
                     );
                     ExitCode::SUCCESS
                 }
                 Err(d) => {
-                    print_diags(&d, &sm);
+                    warnings.extend(d);
+                    print_diags(&warnings, &sm, max_errors);
                     ExitCode::from(1)
                 }
             }
@@ -323,13 +425,13 @@ fn main() -> ExitCode {
         Cmd::Merge { output, inputs } => match spinspice::sweep::merge::merge(&output, &inputs) {
             Ok(r) => {
                 if !r.duplicates.is_empty() {
-                    eprintln!(
+                    err!(
                         "warning: {} point(s) found in several inputs; the first input's were used",
                         r.duplicates.len()
                     );
                 }
                 if !r.missing.is_empty() {
-                    eprintln!(
+                    err!(
                         "warning: {} point(s) are in no input (first: {}); '{}' is marked incomplete",
                         r.missing.len(),
                         r.missing[0],
@@ -338,20 +440,20 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
                 if r.failed > 0 {
-                    eprintln!("{} of {} points had failed", r.failed, r.points);
+                    err!("{} of {} points had failed", r.failed, r.points);
                     return ExitCode::from(3);
                 }
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                err!("error: {e}");
                 ExitCode::from(1)
             }
         },
         Cmd::Plot { what } => match plot_cmd(what) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                err!("error: {e}");
                 ExitCode::from(1)
             }
         },
@@ -365,93 +467,138 @@ fn main() -> ExitCode {
             jobs,
             save,
             shard,
+            max_errors,
+            limits: _,
         } => {
-            let mut sm = SourceMap::new();
-            let parsed = match parse_file(&netlist, &mut sm) {
-                Ok(p) => p,
-                Err(d) => {
-                    print_diags(&d, &sm);
-                    return ExitCode::from(1);
-                }
+            let opts = RunOpts {
+                quiet,
+                stats,
+                max_errors,
             };
-            print_diags(&parsed.warnings, &sm);
-            let text = sm
-                .files()
-                .first()
-                .map(|f| f.text.clone())
-                .unwrap_or_default();
-            let mut sink: Box<dyn Sink> = match &output {
-                Some(p) => match open_sink(p) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("error: cannot create '{}': {e}", p.display());
-                        return ExitCode::from(1);
-                    }
-                },
-                None => Box::new(NullSink),
-            };
-            let show = !quiet && std::io::stderr().is_terminal();
-            let mut bar = Bar::new(show);
-            let mut sweep_bar = SweepBar {
-                enabled: show,
-                bar: None,
-            };
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            let mut cfg = RunConfig {
-                overrides: params,
-                report: &mut lock,
-                progress: &mut bar,
-                print_op: !quiet,
-                acct: stats,
-                steps,
-                sweep: SweepOptions { jobs, save, shard },
-                sweep_progress: &mut sweep_bar,
-            };
-            let res = run(parsed.netlist, &text, &mut cfg, sink.as_mut());
-            bar.done();
-            match res {
-                Err(d) => {
-                    print_diags(&d, &sm);
-                    ExitCode::from(1)
-                }
-                Ok(summary) => {
-                    print_diags(&summary.warnings, &sm);
-                    if stats || summary.acct {
-                        for s in &summary.stats {
-                            for l in s.lines() {
-                                eprintln!("{l}");
-                            }
-                        }
-                        if let Some(s) = &summary.sweep_stats {
-                            for l in s.lines() {
-                                eprintln!("{l}");
-                            }
-                        }
-                    }
-                    if summary.failures.is_empty() {
-                        return ExitCode::SUCCESS;
-                    }
-                    for (k, d) in &summary.failures {
-                        if summary.points > 1 {
-                            eprintln!("step point {}:", k + 1);
-                        }
-                        print_diags(std::slice::from_ref(d), &sm);
-                    }
-                    if let Some(p) = &output {
-                        eprintln!(
-                            "results computed so far are in '{}' (marked incomplete)",
-                            p.display()
-                        );
-                    }
-                    if summary.sweep && summary.failures.len() < summary.points {
-                        ExitCode::from(3)
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-            }
+            let cfg = (params, steps, SweepOptions { jobs, save, shard });
+            cmd_run(&netlist, output.as_deref(), cfg, &opts)
         }
+    }
+}
+
+/// Display options of `run`.
+struct RunOpts {
+    quiet: bool,
+    stats: bool,
+    max_errors: usize,
+}
+
+fn cmd_run(
+    netlist: &std::path::Path,
+    output: Option<&std::path::Path>,
+    (params, steps, sweep): (Vec<(String, f64)>, Vec<CliStep>, SweepOptions),
+    opts: &RunOpts,
+) -> ExitCode {
+    if let Err(e) = spinspice::interrupt::install() {
+        err!("warning: cannot catch SIGINT/SIGTERM ({e}): an interrupted run will not finish its output file");
+    }
+    let mut sm = SourceMap::new();
+    let parsed = match parse_file(netlist, &mut sm) {
+        Ok(p) => p,
+        Err(d) => {
+            print_diags(&d, &sm, opts.max_errors);
+            return ExitCode::from(1);
+        }
+    };
+    print_diags(&parsed.warnings, &sm, opts.max_errors);
+    let text = sm
+        .files()
+        .first()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    let mut sink: Box<dyn Sink> = match output {
+        Some(p) => match open_sink(p) {
+            Ok(s) => s,
+            Err(e) => {
+                err!("error: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        None => Box::new(NullSink),
+    };
+    let show = !opts.quiet && std::io::stderr().is_terminal();
+    let mut bar = Bar::new(show);
+    let mut sweep_bar = SweepBar {
+        enabled: show,
+        bar: None,
+    };
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let mut cfg = RunConfig {
+        overrides: params,
+        report: &mut lock,
+        progress: &mut bar,
+        print_op: !opts.quiet,
+        acct: opts.stats,
+        steps,
+        sweep,
+        sweep_progress: &mut sweep_bar,
+    };
+    let res = run(parsed.netlist, &text, &mut cfg, sink.as_mut());
+    bar.done();
+    let kept = || {
+        if let Some(p) = output {
+            err!(
+                "results computed so far are in '{}' (marked incomplete)",
+                p.display()
+            );
+        }
+    };
+    if spinspice::interrupt::requested() {
+        err!("interrupted by a signal");
+        kept();
+        return ExitCode::from(spinspice::interrupt::EXIT_STATUS);
+    }
+    let summary = match res {
+        Err(d) => {
+            print_diags(&d, &sm, opts.max_errors);
+            return ExitCode::from(1);
+        }
+        Ok(summary) => summary,
+    };
+    print_diags(&summary.warnings, &sm, opts.max_errors);
+    if opts.stats || summary.acct {
+        let sweep = summary.sweep_stats.iter().flat_map(|s| s.lines());
+        for l in summary.stats.iter().flat_map(|s| s.lines()).chain(sweep) {
+            err!("{l}");
+        }
+    }
+    if summary.failures.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    let shown = if opts.max_errors == 0 {
+        summary.failures.len()
+    } else {
+        opts.max_errors.min(summary.failures.len())
+    };
+    for (k, d) in &summary.failures[..shown] {
+        if summary.points > 1 {
+            err!("step point {}:", k + 1);
+        }
+        print_diags(std::slice::from_ref(d), &sm, 0);
+    }
+    if summary.sweep {
+        err!(
+            "{} of {} points failed{}",
+            summary.failures.len(),
+            summary.points,
+            if shown < summary.failures.len() {
+                format!(" (the first {shown} shown; every point's error is in the output file, --max-errors 0 prints all)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    kept();
+    if summary.sweep && summary.failures.len() < summary.points {
+        ExitCode::from(3)
+    } else {
+        ExitCode::from(1)
     }
 }
 

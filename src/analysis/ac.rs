@@ -19,6 +19,17 @@ pub struct AcSpec {
 }
 
 impl AcSpec {
+    /// How many frequencies [`AcSpec::frequencies`] gives (within one),
+    /// computed without building them (to check the size first).
+    pub fn count(&self) -> f64 {
+        let n = self.points.max(1) as f64;
+        match self.scale {
+            AcScale::Lin => n,
+            AcScale::Dec => n * (self.fstop / self.fstart).log10().max(0.0) + 1.0,
+            AcScale::Oct => n * (self.fstop / self.fstart).log2().max(0.0) + 1.0,
+        }
+    }
+
     /// The frequency list (SPICE rules: dec/oct = points per decade/octave
     /// from fstart up to fstop inclusive within rounding; lin = total points).
     pub fn frequencies(&self) -> Vec<f64> {

@@ -95,6 +95,29 @@ pub fn required_probes(measures: &[Measure]) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// Every probe a measure reads, as written (`vdb`, args, span), for the
+/// checks made before a run (see [`probe_base`]).
+pub fn probes_of(m: &Measure) -> Vec<(String, Vec<String>, crate::diag::Span)> {
+    let mut out = Vec::new();
+    for e in measure_exprs(m) {
+        e.for_each_probe(&mut |func, args, span| out.push((func.to_string(), args.to_vec(), span)));
+    }
+    out
+}
+
+/// The base probe of a probe function (`vdb` → `v`, `@` → `@`) and whether
+/// it has the right number of arguments; None for a function that is not a
+/// probe.
+pub fn probe_base(func: &str, args: usize) -> Option<(&'static str, bool)> {
+    let (base, _) = split_probe(func)?;
+    let arity = match base {
+        "v" => args == 1 || args == 2,
+        "i" => args == 1,
+        _ => args == 2,
+    };
+    Some((base, arity))
+}
+
 /// The unit of a measure's value, when it follows from its form: a voltage
 /// probe's statistics are in V, a current's in A, `TONEFREQ` in Hz,
 /// `TONEPOWER` in W, `TONEDBM` in dBm, `WHEN`/`TRIG…TARG` in the axis unit

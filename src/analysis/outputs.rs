@@ -104,6 +104,54 @@ pub fn device_var_source(sys: &System, dev: &str, var: &str) -> Option<(Source, 
         .map(|i| (Source::Unknown(i), sys.unknowns[i].unit.clone()))
 }
 
+/// The names `@dev[var]` accepts for device `d`: its derived outputs and
+/// its internal states.
+pub fn device_var_names(sys: &System, d: usize) -> Vec<String> {
+    let dev = sys.devices[d].name();
+    let prefix = format!("{dev}#");
+    let mut names: Vec<String> = sys.devices[d]
+        .outputs()
+        .iter()
+        .map(|o| o.var.clone())
+        .collect();
+    for u in &sys.unknowns {
+        if let Some(v) = u.name.strip_prefix(&prefix) {
+            if !names.iter().any(|n| n == v) {
+                names.push(v.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The message for an `@dev[var]` that does not resolve: no such device, or
+/// the variables the device has.
+pub fn device_var_error(sys: &System, dev: &str, var: &str) -> String {
+    match sys.by_name.get(dev) {
+        None => format!("no device '{dev}' (in @{dev}[{var}])"),
+        Some(&d) => {
+            let names = device_var_names(sys, d);
+            if names.is_empty() {
+                format!("device '{dev}' has no variable '{var}' (it has none to probe)")
+            } else {
+                format!(
+                    "device '{dev}' has no variable '{var}'; its variables: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// The message for an `i(dev)` that does not resolve.
+pub fn current_error(sys: &System, dev: &str) -> String {
+    if sys.by_name.contains_key(dev) {
+        format!("device '{dev}' has no current to probe (i({dev}))")
+    } else {
+        format!("no device '{dev}' (in i({dev}))")
+    }
+}
+
 fn probe_ctx(sys: &System) -> LoadCtx {
     super::op::dc_ctx(sys, crate::system::Mode::Dc)
 }
@@ -144,9 +192,8 @@ pub fn select(sys: &System, saves: &[SaveItem]) -> DResult<OutputSet> {
                 device,
                 span,
             } => {
-                let src = current_source(sys, device).ok_or_else(|| {
-                    Diagnostic::error(*span, format!("no device '{device}' with a current"))
-                })?;
+                let src = current_source(sys, device)
+                    .ok_or_else(|| Diagnostic::error(*span, current_error(sys, device)))?;
                 set.ensure(src, SignalInfo::new(label.clone(), "A"));
             }
             SaveItem::DeviceVar {
@@ -155,9 +202,8 @@ pub fn select(sys: &System, saves: &[SaveItem]) -> DResult<OutputSet> {
                 var,
                 span,
             } => {
-                let (src, unit) = device_var_source(sys, device, var).ok_or_else(|| {
-                    Diagnostic::error(*span, format!("device '{device}' has no variable '{var}'"))
-                })?;
+                let (src, unit) = device_var_source(sys, device, var)
+                    .ok_or_else(|| Diagnostic::error(*span, device_var_error(sys, device, var)))?;
                 set.ensure(src, SignalInfo::new(label.clone(), unit));
             }
         }

@@ -130,9 +130,11 @@ pub fn run(
 ) -> Result<RunSummary, Vec<Diagnostic>> {
     check_overrides(&nl, &cfg.overrides)?;
     let mut base = elaborate(&nl, &cfg.overrides)?;
+    require_analysis(&base)?;
     base.options.acct |= cfg.acct;
     let warnings = base.warnings.clone();
-    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
+    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, &cfg.overrides, &cfg.steps)?
+    {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String, AnalysisKind)> = base
             .measures
@@ -245,6 +247,105 @@ fn newton_msg(sys: &System, e: &NewtonError) -> String {
     }
 }
 
+/// The output columns of `.save`, after checking every signal the
+/// measures read: a misspelt node, device or variable is an error with its
+/// place now, not a failed measure at the end of the run.
+fn setup_outputs(
+    sys: &System,
+    saves: &[crate::elab::SaveItem],
+    measures: &[Measure],
+) -> Result<outputs::OutputSet, Diagnostic> {
+    let outs = outputs::select(sys, saves)?;
+    for m in measures {
+        for (func, args, span) in meas::probes_of(m) {
+            let what = format!("measure '{}'", m.name.name);
+            let Some((base, arity)) = meas::probe_base(&func, args.len()) else {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{what}: '{func}' is not a probe function (v, i, @dev[var] and the AC forms vm, vdb, vp, vr, vi)"),
+                ));
+            };
+            if !arity {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{what}: malformed signal {func}({})", args.join(",")),
+                ));
+            }
+            let missing = match base {
+                "v" => args
+                    .iter()
+                    .find(|n| !sys.nodes.contains_key(n.as_str()))
+                    .map(|n| format!("no node '{n}'")),
+                "i" => outputs::current_source(sys, &args[0])
+                    .is_none()
+                    .then(|| outputs::current_error(sys, &args[0])),
+                _ => outputs::device_var_source(sys, &args[0], &args[1])
+                    .is_none()
+                    .then(|| outputs::device_var_error(sys, &args[0], &args[1])),
+            };
+            if let Some(why) = missing {
+                return Err(Diagnostic::error(span, format!("{what}: {why}")));
+            }
+        }
+    }
+    Ok(outs)
+}
+
+/// What `spinspice check` reports of a netlist that passed.
+#[derive(Debug, Default)]
+pub struct CheckSummary {
+    pub nodes: usize,
+    pub devices: usize,
+    pub unknowns: usize,
+    pub analyses: usize,
+    /// Swept names and the number of points, for a sweep.
+    pub sweep: Option<(Vec<String>, usize)>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Everything a run does before its first analysis, for the nominal point
+/// (`spinspice check`): the `--param` names, elaboration, the analyses and
+/// their sizes, the sweep grid, the DAE system, the saved signals and every
+/// signal a measure reads. So a netlist that checks can only fail in `run`
+/// by the numerics (or at a sweep point whose values break it).
+pub fn check(
+    nl: &Netlist,
+    overrides: &[(String, f64)],
+    steps: &[CliStep],
+) -> Result<CheckSummary, Vec<Diagnostic>> {
+    check_overrides(nl, overrides)?;
+    let c = elaborate(nl, overrides)?;
+    require_analysis(&c)?;
+    let sweep = crate::sweep::sweep_grid(nl, &c, overrides, steps)?
+        .map(|(g, _)| (g.axes.iter().map(|a| a.name.clone()).collect(), g.len()));
+    let mut summary = CheckSummary {
+        nodes: c.node_names.len().saturating_sub(1),
+        devices: c.devices.len(),
+        analyses: c.analyses.len(),
+        sweep,
+        warnings: c.warnings.clone(),
+        ..Default::default()
+    };
+    let sys = System::build(&c.node_names, c.devices, &c.options).map_err(|d| vec![d])?;
+    summary.unknowns = sys.n;
+    setup_outputs(&sys, &c.saves, &c.measures).map_err(|d| vec![d])?;
+    Ok(summary)
+}
+
+/// A netlist without `.op`, `.dc`, `.ac` or `.tran` has nothing to run: an
+/// error, not an empty output file and exit 0.
+fn require_analysis(c: &Circuit) -> Result<(), Vec<Diagnostic>> {
+    if c.analyses.is_empty() {
+        let top = crate::diag::Span::new(crate::diag::FileId(0), 0, 0);
+        return Err(vec![Diagnostic::error(
+            top,
+            "the netlist has no analysis: nothing to simulate",
+        )
+        .with_help("add .op, .dc, .ac or .tran")]);
+    }
+    Ok(())
+}
+
 /// Columns recorded in memory for measures.
 struct Recorded {
     kind: MeasAnalysis,
@@ -354,7 +455,7 @@ pub fn run_circuit(
         ..
     } = c;
     let mut sys = System::build(&node_names, devices, &options)?;
-    let outs = outputs::select(&sys, &saves)?;
+    let outs = setup_outputs(&sys, &saves, &measures)?;
     let nsig = outs.signals.len();
     let mut vals = vec![0.0; nsig];
     let mut imag = vec![0.0; nsig];

@@ -14,6 +14,7 @@
 
 mod checks;
 mod params;
+mod size;
 
 use crate::analysis::ac::AcSpec;
 use crate::analysis::dc::sweep_values;
@@ -177,6 +178,10 @@ struct Elab<'a> {
     /// Flattened names of subcircuit instances (`x1`, `x1.x2`).
     instances: HashSet<String>,
     errors: Vec<Diagnostic>,
+    /// The same errors, to drop repeats in constant time.
+    error_set: std::collections::HashSet<Diagnostic>,
+    /// Sizes of subcircuit instances before flattening (`devices` limit).
+    sizer: size::Sizer,
     warnings: Vec<Diagnostic>,
     options: Options,
     tran_defaults: TranDefaults,
@@ -242,6 +247,8 @@ impl<'a> Elab<'a> {
             pending_refs: Vec::new(),
             instances: HashSet::new(),
             errors: Vec::new(),
+            error_set: Default::default(),
+            sizer: Default::default(),
             warnings,
             options: Options::default(),
             tran_defaults: TranDefaults {
@@ -344,11 +351,8 @@ impl<'a> Elab<'a> {
             );
             self.errors.append(&mut errs);
         }
-        let errs = self.globals.take_errors();
-        for e in errs {
-            if !self.errors.contains(&e) {
-                self.errors.push(e);
-            }
+        for e in self.globals.take_errors() {
+            self.push_err(e);
         }
     }
 
@@ -420,7 +424,7 @@ impl<'a> Elab<'a> {
     }
 
     fn push_err(&mut self, d: Diagnostic) {
-        if !self.errors.contains(&d) {
+        if self.error_set.insert(d.clone()) {
             self.errors.push(d);
         }
     }
@@ -885,6 +889,60 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// Bounds on the flattening (`crate::limits`): instances nested at most
+    /// `depth` deep, and a top-level instance refused before it is built if
+    /// it would bring the devices over `devices`.
+    fn instance_size_ok(&mut self, el: &Element, def: &'a SubcktDef, scope: &Scope<'a>) -> bool {
+        let lim = crate::limits::get();
+        if scope.chain.len() >= lim.hierarchy {
+            self.push_err(Diagnostic::error(
+                el.span,
+                format!(
+                    "subcircuit instances nested more than {} deep (from '{}' down to '{}'); {}",
+                    lim.hierarchy,
+                    scope.chain[0],
+                    def.name.name,
+                    crate::limits::lift("hierarchy", lim.hierarchy as f64)
+                ),
+            ));
+            return false;
+        }
+        if !scope.chain.is_empty() {
+            return true; // counted with its top-level instance
+        }
+        let subs = &scope.subckts;
+        let size = self
+            .sizer
+            .size(def, &|n: &str| subs.get(n).copied(), lim.hierarchy);
+        if size.is_infinite() {
+            self.push_err(Diagnostic::error(
+                el.span,
+                format!(
+                    "'{}': subcircuit instances nested more than {} deep below '{}'; {}",
+                    el.name.name,
+                    lim.hierarchy,
+                    def.name.name,
+                    crate::limits::lift("hierarchy", lim.hierarchy as f64)
+                ),
+            ));
+            return false;
+        }
+        let total = self.devices.len() as f64 + size;
+        if total > lim.devices {
+            self.push_err(Diagnostic::error(
+                el.span,
+                format!(
+                    "'{}' expands into {size:.3e} devices (subcircuit '{}' with the instances inside it); {}",
+                    el.name.name,
+                    def.name.name,
+                    crate::limits::lift("devices", lim.devices)
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
     fn instance(
         &mut self,
         el: &'a Element,
@@ -916,6 +974,9 @@ impl<'a> Elab<'a> {
                 subckt.span,
                 format!("recursive subcircuit instantiation: {}", chain.join(" → ")),
             ));
+            return;
+        }
+        if !self.instance_size_ok(el, def, scope) {
             return;
         }
         if nodes.len() != def.ports.len() {
@@ -1333,6 +1394,21 @@ impl<'a> Elab<'a> {
                         return;
                     }
                 }
+                // At least tstop/tmax steps (tmax defaults to tstep, or a
+                // 50th of tstop − tstart, as in the transient).
+                let lim = crate::limits::get().timepoints;
+                let hmax = max.unwrap_or(step.min((stop - start) / 50.0)).min(stop);
+                let least = stop / hmax;
+                if least > lim {
+                    self.push_err(Diagnostic::error(
+                        *span,
+                        format!(
+                            ".tran asks for at least {least:.3e} time points ({stop:e} s in steps of at most {hmax:e} s); {}",
+                            crate::limits::lift("timepoints", lim)
+                        ),
+                    ));
+                    return;
+                }
                 self.analyses.push((
                     AnalysisSpec::Tran(TranSpec {
                         tstep: step,
@@ -1377,15 +1453,25 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 }
-                self.analyses.push((
-                    AnalysisSpec::Ac(AcSpec {
-                        scale: *scale,
-                        points: n as usize,
-                        fstart: f1,
-                        fstop: f2,
-                    }),
-                    *span,
-                ));
+                let spec = AcSpec {
+                    scale: *scale,
+                    points: n.min(usize::MAX as f64) as usize,
+                    fstart: f1,
+                    fstop: f2,
+                };
+                let lim = crate::limits::get().points;
+                if spec.count() > lim {
+                    self.push_err(Diagnostic::error(
+                        *span,
+                        format!(
+                            ".ac asks for {:.3e} frequency points; {}",
+                            spec.count(),
+                            crate::limits::lift("points", lim)
+                        ),
+                    ));
+                    return;
+                }
+                self.analyses.push((AnalysisSpec::Ac(spec), *span));
             }
             Analysis::Dc { sweeps, span } => {
                 let mut specs = Vec::new();
@@ -1404,10 +1490,19 @@ impl<'a> Elab<'a> {
                         ));
                         return;
                     }
-                    if (b - a) / c > 1e7 {
+                    let lim = crate::limits::get().points;
+                    let n = (b - a) / c + 1.0;
+                    let total = n * specs
+                        .iter()
+                        .map(|d: &DcSpec| d.values.len() as f64)
+                        .product::<f64>();
+                    if total > lim {
                         self.push_err(Diagnostic::error(
                             s.step.span,
-                            "more than 10^7 sweep points",
+                            format!(
+                                ".dc asks for {total:.3e} points; {}",
+                                crate::limits::lift("points", lim)
+                            ),
                         ));
                         return;
                     }
@@ -1519,6 +1614,23 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// A `.step` axis of `n` values is within the `points` limit (checked
+    /// before the values are built); else an error at `span`.
+    fn step_size_ok(&mut self, n: f64, span: Span) -> bool {
+        let lim = crate::limits::get().points;
+        if n.is_nan() || n > lim {
+            self.push_err(Diagnostic::error(
+                span,
+                format!(
+                    ".step asks for {n:.3e} values; {}",
+                    crate::limits::lift("points", lim)
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
     fn step(&mut self, s: &StepStmt, top: &Scope<'a>) {
         let mut vals = Vec::new();
         let ev = |me: &mut Self, e: &Expr| me.eval(e, top);
@@ -1533,11 +1645,14 @@ impl<'a> Elab<'a> {
                 let (Some(a), Some(b), Some(c)) = (ev(self, a), ev(self, b), ev(self, c)) else {
                     return;
                 };
-                if c == 0.0 || (b - a) / c < 0.0 || (b - a) / c > 1e7 {
+                if c == 0.0 || !((b - a) / c >= 0.0) {
                     self.push_err(Diagnostic::error(
                         s.span,
                         format!("step {c} does not lead from {a} to {b}"),
                     ));
+                    return;
+                }
+                if !self.step_size_ok((b - a) / c + 1.0, s.span) {
                     return;
                 }
                 vals = sweep_values(a, b, c);
@@ -1558,13 +1673,16 @@ impl<'a> Elab<'a> {
                 } else {
                     AcScale::Oct
                 };
-                vals = AcSpec {
+                let spec = AcSpec {
                     scale,
-                    points: n as usize,
+                    points: n.min(usize::MAX as f64) as usize,
                     fstart: a,
                     fstop: b,
+                };
+                if !self.step_size_ok(spec.count(), s.span) {
+                    return;
                 }
-                .frequencies();
+                vals = spec.frequencies();
             }
         }
         let name = &s.var.name;

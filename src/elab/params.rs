@@ -82,6 +82,19 @@ impl<'a> Globals<'a> {
             }
             None => {}
         }
+        let depth = crate::limits::get().depth;
+        if self.stack.borrow().len() >= depth {
+            let stack = self.stack.borrow();
+            self.errors.borrow_mut().push(Diagnostic::error(
+                e.span,
+                format!(
+                    "parameters defined through more than {depth} others ('{}' → … → '{name}'); {}",
+                    stack[0],
+                    crate::limits::lift("depth", depth as f64)
+                ),
+            ));
+            return None;
+        }
         self.memo.borrow_mut().insert(name.to_string(), Memo::Busy);
         self.stack.borrow_mut().push(name.to_string());
         let env = ScopeEnv {
@@ -135,6 +148,9 @@ impl<'a> Globals<'a> {
             if let Some(v) = self.get(&n) {
                 out.insert(n, v);
             }
+            // errors of parameters never used by the circuit are not
+            // reported (cleared at once: the list is searched per error)
+            self.errors.borrow_mut().clear();
         }
         for (k, v) in &self.overrides {
             out.insert(k.clone(), *v);

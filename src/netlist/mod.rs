@@ -89,17 +89,80 @@ pub struct Parsed {
 /// Read `path` (and its `.include`/`.lib` files) into `sm` and parse it.
 /// All errors found are returned (at least one), each with its span.
 pub fn parse_file(path: &Path, sm: &mut SourceMap) -> Result<Parsed, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let text = read_text(path, false).map_err(|e| {
         vec![Diagnostic::plain(format!(
             "cannot read netlist '{}': {e}",
             path.display()
         ))]
     })?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
     let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let id = sm.add(path.to_path_buf(), text);
     parse_loaded(sm, id, canon, &base)
+}
+
+/// Reads a netlist file as text, within the `input` limit
+/// ([`crate::limits`]): refuses a file larger than the limit (reading at most
+/// one byte more, so `/dev/zero` ends at once), binary content (a NUL byte:
+/// `/dev/urandom`), and with `regular_only` anything but a regular file (an
+/// `.include` of a device or a FIFO, which could block forever). Invalid
+/// UTF-8 is replaced (U+FFFD), as before.
+pub(crate) fn read_text(path: &Path, regular_only: bool) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    if meta.is_dir() {
+        return Err(Error::new(ErrorKind::InvalidInput, "it is a directory"));
+    }
+    if regular_only && !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or socket cannot be included)",
+        ));
+    }
+    let lim = crate::limits::get();
+    let max = lim.input_bytes();
+    let too_big = |n: u64| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} is larger than {} MiB of netlist text; {}",
+                if n > max {
+                    format!("{:.1} MiB", n as f64 / 1048576.0)
+                } else {
+                    "it".into()
+                },
+                lim.input,
+                crate::limits::lift("input", lim.input)
+            ),
+        )
+    };
+    if meta.is_file() && meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut r = f.take(max.saturating_add(1));
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(k) = chunk[..n].iter().position(|&b| b == 0) {
+            return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!("not a text file (a NUL byte at offset {})", bytes.len() + k),
+            ));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// Parse netlist text given in memory; `name` is used as its path in messages;

@@ -122,6 +122,8 @@ struct Reader<'a> {
     /// Directory against which each file's relative includes are resolved.
     base: HashMap<FileId, PathBuf>,
     stack: Vec<Frame>,
+    /// Bytes of text spliced in so far (the same file included twice counts twice).
+    spliced: u64,
 }
 
 /// Strip an inline comment (`;` anywhere, `$` surrounded by whitespace).
@@ -279,13 +281,32 @@ impl Reader<'_> {
         if let Some(&id) = self.loaded.get(&canon) {
             return Ok((id, canon));
         }
-        let bytes = std::fs::read(&canon)?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = super::read_text(&canon, true)?;
         let id = self.sm.add(path.to_path_buf(), text);
         self.loaded.insert(canon.clone(), id);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         self.base.insert(id, dir);
         Ok((id, canon))
+    }
+
+    /// Counts file `id` against the `input` limit on all the text spliced
+    /// in (a file included many times counts each time); else an error at
+    /// the including line.
+    fn within_input_limit(&mut self, l: &LogicalLine, id: FileId) -> bool {
+        let lim = crate::limits::get();
+        self.spliced += self.sm.file(id).text.len() as u64;
+        if self.spliced > lim.input_bytes() {
+            self.out.errors.push(Diagnostic::error(
+                l.full_span(),
+                format!(
+                    "the included files add up to more than {} MiB of netlist text; {}",
+                    lim.input,
+                    crate::limits::lift("input", lim.input)
+                ),
+            ));
+            return false;
+        }
+        true
     }
 
     fn resolve(&self, file: FileId, arg: &str) -> PathBuf {
@@ -450,6 +471,9 @@ impl Reader<'_> {
             ));
             return;
         }
+        if !self.within_input_limit(l, id) {
+            return;
+        }
         let lines = split_lines(self.sm, id, false, &mut self.out.errors);
         self.stack.push(Frame {
             canon,
@@ -484,6 +508,9 @@ impl Reader<'_> {
                 l.full_span(),
                 format!("recursive .lib: {chain}"),
             ));
+            return;
+        }
+        if !self.within_input_limit(l, id) {
             return;
         }
         let lines = split_lines(self.sm, id, false, &mut self.out.errors);
@@ -567,6 +594,7 @@ pub(crate) fn read(sm: &mut SourceMap, top: FileId, canon: PathBuf, base_dir: &P
         loaded: HashMap::new(),
         base: HashMap::new(),
         stack: Vec::new(),
+        spliced: 0,
     };
     r.loaded.insert(canon.clone(), top);
     r.base.insert(top, base_dir.to_path_buf());

@@ -159,8 +159,8 @@ use hdf5_pure::{
     AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, FileLocking,
     MaxExtent, Object, SyncPolicy,
 };
-use std::io::{Seek, SeekFrom};
 use std::collections::{HashMap, HashSet};
+use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -292,7 +292,12 @@ fn write_image(path: &Path, lock: &std::fs::File, b: FileBuilder) -> io::Result<
     let mut f = lock;
     f.set_len(0)
         .and_then(|_| f.seek(SeekFrom::Start(0)))
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot truncate: {e}", path.display())))?;
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("{}: cannot truncate: {e}", path.display()),
+            )
+        })?;
     b.finish_to(f).map_err(|e| h5err(path, "cannot write", e))
 }
 

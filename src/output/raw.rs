@@ -47,7 +47,9 @@
 //! - Completeness: as for CSV, the sidecar `OUT.raw.incomplete` exists from
 //!   the start of the run until every analysis has finished; the file is
 //!   locked for the whole run, so a second run on it is refused.
-use super::common::{check_point, civil_from_days, claim_output, misuse, with_path, IncompleteMarker};
+use super::common::{
+    check_point, civil_from_days, claim_output, misuse, with_path, IncompleteMarker,
+};
 use super::*;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};

@@ -189,6 +189,7 @@ impl Sink for Recorder {
         Ok(())
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
+        crate::interrupt::check()?;
         if self.dropping {
             return Ok(());
         }
@@ -434,7 +435,7 @@ pub fn execute<'n>(
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
-        .stack_size(16 << 20)
+        .stack_size(crate::limits::stack_bytes())
         .thread_name(|i| format!("sweep-{i}"))
         .build()
         .map_err(|e| io::Error::other(format!("cannot start the worker threads: {e}")))?;
@@ -498,6 +499,11 @@ pub fn execute<'n>(
             }
             progress.point_done(done, failed);
             pending.insert(pos, rec);
+            // A signal: stop before the next point (the ones written are committed).
+            if let Err(e) = crate::interrupt::check() {
+                result = Err(e);
+                break;
+            }
             while let Some(rec) = pending.remove(&written) {
                 if let Err(e) = on_written(points[written], rec) {
                     result = Err(e);
@@ -560,6 +566,7 @@ impl Sink for DropWaveforms<'_> {
         }
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
+        crate::interrupt::check()?;
         if self.keep {
             self.inner.point(sweep, values, imag)
         } else {

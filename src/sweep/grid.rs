@@ -189,9 +189,16 @@ pub fn parse_cli_step(s: &str) -> Result<CliStep, String> {
                 return Err(format!("--step \"{s}\": {form}"));
             }
             let (a, b, n) = (num(words[2])?, num(words[3])?, num(words[4])?);
-            if n < 1.0 || n.fract() != 0.0 || n > 1e7 {
+            if n < 1.0 || n.fract() != 0.0 {
                 return Err(format!(
                     "--step \"{s}\": the number of points must be a whole number ≥ 1, got {n}"
+                ));
+            }
+            let lim = crate::limits::get().points;
+            if n > lim {
+                return Err(format!(
+                    "--step \"{s}\": {n:e} points; {}",
+                    crate::limits::lift("points", lim)
                 ));
             }
             let n = n as usize;
@@ -205,8 +212,11 @@ pub fn parse_cli_step(s: &str) -> Result<CliStep, String> {
                     }
                     let per = if kind == "dec" { 10f64 } else { 2f64 };
                     let count = (b / a).ln() / per.ln() * n as f64;
-                    if count > 1e7 {
-                        return Err(format!("--step \"{s}\": more than 10⁷ points"));
+                    if count > lim {
+                        return Err(format!(
+                            "--step \"{s}\": {count:.3e} points; {}",
+                            crate::limits::lift("points", lim)
+                        ));
                     }
                     logspace(a, b, n, per)
                 }

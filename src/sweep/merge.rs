@@ -105,10 +105,7 @@ pub(crate) fn read_header(path: &Path, f: &File) -> Result<Header, String> {
     let names = attr_strings(sa.get("axes")).ok_or_else(|| err(path, "/sweep has no 'axes'"))?;
     let measures = attr_strings(sa.get("measures")).unwrap_or_default();
     let measure_units = attr_strings(sa.get("measure_units")).unwrap_or_default();
-    let measure_analyses = measures
-        .iter()
-        .map(|m| measure_analysis(f, m))
-        .collect();
+    let measure_analyses = measures.iter().map(|m| measure_analysis(f, m)).collect();
     let mut axes = Vec::new();
     for n in &names {
         let dpath = format!("sweep/axes/{}", crate::output::hdf5::dataset_name(n));

@@ -134,20 +134,21 @@ fn plan(
         }
         targets.push(target);
     }
-    let total = axes
-        .iter()
-        .try_fold(1usize, |n, (a, _)| n.checked_mul(a.values.len()));
-    match total {
-        Some(n) if n <= MAX_POINTS => {}
-        _ => {
-            return Err(vec![Diagnostic::plain(format!(
-                "the sweep has more than {MAX_POINTS} points ({}): split it",
-                axes.iter()
-                    .map(|(a, _)| format!("{} × {}", a.name, a.values.len()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))])
-        }
+    let total: f64 = axes.iter().map(|(a, _)| a.values.len() as f64).product();
+    let lim = crate::limits::get().sweep;
+    if total > lim {
+        let msg = format!(
+            "the sweep has {total:.3e} points ({}); {}",
+            axes.iter()
+                .map(|(a, _)| format!("{} × {}", a.name, a.values.len()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::limits::lift("sweep", lim)
+        );
+        return Err(vec![match axes.iter().find_map(|(_, sp)| *sp) {
+            Some(sp) => Diagnostic::error(sp, msg),
+            None => Diagnostic::plain(msg),
+        }]);
     }
     Ok((
         Grid {
@@ -157,16 +158,14 @@ fn plan(
     ))
 }
 
-/// Largest sweep (the per-point tables are held in memory: ~100 bytes a point).
-pub const MAX_POINTS: usize = 10_000_000;
-
 /// The grid of the run, None when it is not a sweep.
 pub fn sweep_grid(
     nl: &Netlist,
     base: &Circuit,
-    cfg: &RunConfig,
+    overrides: &[(String, f64)],
+    steps: &[CliStep],
 ) -> Result<Option<(Grid, Vec<Target>)>, Vec<Diagnostic>> {
-    let (g, t) = plan(nl, base, &cfg.overrides, &cfg.steps)?;
+    let (g, t) = plan(nl, base, overrides, steps)?;
     Ok((!g.axes.is_empty()).then_some((g, t)))
 }
 
