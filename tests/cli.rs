@@ -352,7 +352,7 @@ fn check_prints_a_summary_or_located_errors() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         stdout(&o).trim(),
-        "ok.cir: ok — 2 nodes, 3 devices, 1 analyses, .step over r"
+        "ok.cir: ok — 2 nodes, 3 devices, 3 unknowns, 1 analyses, .step over r (2 points)"
     );
     // an elaboration error: exit 1, `file:line:col` on stderr, nothing run
     write(&dir, "bad.cir", "bad\nV1 a 0 1\nR1 a 0 {rr}\n.op\n.end\n");
@@ -386,6 +386,71 @@ fn check_prints_a_summary_or_located_errors() {
         "{}",
         stderr(&o)
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check` finds what a run finds before its first analysis (issue 12):
+/// each of these netlists failed in `run` after `check` said ok. `run`
+/// reports the same error, before simulating anything.
+#[test]
+fn check_finds_every_error_a_run_finds_before_simulating() {
+    let dir = common::scratch("cli-check-all");
+    let mtj = format!(
+        ".include {}/models/mazza_hybrid.model\nR1 a j 50\nYMTJ m1 j 0 mazza_hybrid\n",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cases: [(&str, String, &str); 5] = [
+        (
+            "devvar",
+            format!("dv\nV1 a 0 1m\n{mtj}.save @m1[mxx]\n.op\n.end\n"),
+            "device 'm1' has no variable 'mxx'; its variables: ",
+        ),
+        (
+            "measnode",
+            "mn\nV1 a 0 1\nR1 a 0 1k\n.meas tran x avg v(nowhere)\n.tran 1n 10n\n.end\n".into(),
+            "measure 'x': no node 'nowhere'",
+        ),
+        (
+            "measdev",
+            "md\nV1 a 0 1\nR1 a 0 1k\n.meas tran y max i(vnone)\n.tran 1n 10n\n.end\n".into(),
+            "measure 'y': no device 'vnone' (in i(vnone))",
+        ),
+        (
+            "noanalysis",
+            "na\nV1 a 0 1\nR1 a 0 1k\n.end\n".into(),
+            "the netlist has no analysis: nothing to simulate",
+        ),
+        (
+            "sweepname",
+            "sw\nV1 a 0 1\nR1 a 0 1k\n.op\n.end\n".into(),
+            "cannot sweep 'zz'",
+        ),
+    ];
+    for (name, text, want) in &cases {
+        let file = format!("{name}.cir");
+        write(&dir, &file, text);
+        let extra: &[&str] = if *name == "sweepname" {
+            &["--step", "zz list 1 2"]
+        } else {
+            &[]
+        };
+        for cmd in ["check", "run"] {
+            let mut args = vec![cmd, file.as_str()];
+            args.extend_from_slice(extra);
+            let o = spin(&dir, &args);
+            assert_eq!(code(&o), 1, "{cmd} {name}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert!(err.contains(want), "{cmd} {name}: {err}");
+            // reported once: the message is not repeated under the excerpt
+            assert_eq!(err.matches(want).count(), 1, "{cmd} {name}: {err}");
+        }
+    }
+    // the valid names of the device are listed
+    let o = spin(&dir, &["check", "devvar.cir"]);
+    let err = stderr(&o);
+    for v in ["theta", "r", "mx", "my", "mz"] {
+        assert!(err.contains(&format!(" {v},")) || err.contains(&format!(" {v}\n")), "{err}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

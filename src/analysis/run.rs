@@ -160,16 +160,8 @@ pub fn run(
         ..Default::default()
     };
     drop(nl);
-    // --save measures / none: fewer (or no) waveforms.
-    let mut keep = true;
-    match cfg.sweep.save {
-        SaveMode::All => {}
-        SaveMode::None => keep = false,
-        SaveMode::Measures => match crate::sweep::exec::measure_saves(&base) {
-            Some(s) => base.saves = s,
-            None => keep = false,
-        },
-    }
+    // --save measures / none: no waveforms, the measures only.
+    let keep = cfg.sweep.save == SaveMode::All;
     let mut filter = crate::sweep::exec::DropWaveforms::new(sink, keep);
     let sink: &mut dyn Sink = &mut filter;
     sink.begin_run(&base.title, text, None).map_err(io_diag)?;

@@ -11,16 +11,16 @@
 //! Memory stays bounded: a worker only starts point `i` when `i` is less than
 //! `written + window`, so at most `window` finished but unwritten points are
 //! held, whatever the size of the sweep. The window is 4 × workers when the
-//! points keep their waveforms (`--save all`), 16 × workers with `--save
-//! measures`, and 1024 points with `--save none`, where a record holds only
-//! the measures: a writer thread that the OS leaves waiting on a busy machine
-//! then does not stall the workers.
+//! points keep their waveforms (`--save all`), and 1024 points with `--save
+//! measures` (or `none`), where a record holds only the measures: a writer
+//! thread that the OS leaves waiting on a busy machine then does not stall the
+//! workers.
 
 use super::grid::Shard;
 use crate::analysis::run::{run_circuit, AnalysisStats};
 use crate::diag::Diagnostic;
-use crate::elab::{elaborate, Circuit, SaveItem};
-use crate::netlist::ast::{Measure, Netlist};
+use crate::elab::elaborate;
+use crate::netlist::ast::Netlist;
 use crate::output::{AnalysisInfo, MeasureValue, PointStatus, Sink, StepInfo};
 use std::collections::BTreeMap;
 use std::io;
@@ -34,9 +34,11 @@ pub enum SaveMode {
     /// measures and the status.
     #[default]
     All,
-    /// Only the waveforms the `.meas` statements read, the measures and the status.
+    /// No waveforms: only the measures (evaluated from the stream of
+    /// points, which is not written) and the status. A few kB per point
+    /// whatever the length of the transients.
     Measures,
-    /// No waveforms: the measures and the status.
+    /// The same as `Measures` (`--save none`).
     None,
 }
 
@@ -258,57 +260,6 @@ pub fn replay_events(sink: &mut dyn Sink, events: &[Event]) -> io::Result<()> {
     Ok(())
 }
 
-/// The saves that keep only what the measures read (`--save measures`);
-/// None when they read no signal.
-pub fn measure_saves(c: &Circuit) -> Option<Vec<SaveItem>> {
-    let measures: Vec<Measure> = c.measures.clone();
-    let node = |n: &str| c.node_names.iter().position(|x| x == n);
-    let mut out = Vec::new();
-    for (f, a) in crate::analysis::meas::required_probes(&measures) {
-        let item = match (f.as_str(), a.as_slice()) {
-            ("v", [n]) => node(n).map(|i| SaveItem::Voltage {
-                label: format!("v({n})"),
-                a: i,
-                b: 0,
-            }),
-            ("v", [p, n]) => match (node(p), node(n)) {
-                (Some(a), Some(b)) => Some(SaveItem::Voltage {
-                    label: format!("v({p},{n})"),
-                    a,
-                    b,
-                }),
-                _ => None,
-            },
-            ("i", [d]) => Some(SaveItem::Current {
-                label: format!("i({d})"),
-                device: d.clone(),
-                span: Default::default(),
-            }),
-            ("@", [d, v]) => Some(SaveItem::DeviceVar {
-                label: format!("@{d}[{v}]"),
-                device: d.clone(),
-                var: v.clone(),
-                span: Default::default(),
-            }),
-            _ => None,
-        };
-        // Only probes the circuit has: a misspelt one fails in its measure.
-        let known = match &item {
-            Some(SaveItem::Current { device, .. }) | Some(SaveItem::DeviceVar { device, .. }) => {
-                c.devices.iter().any(|d| d.name() == device)
-            }
-            Some(_) => true,
-            None => false,
-        };
-        if known && !out.contains(item.as_ref().unwrap_or(&SaveItem::All)) {
-            if let Some(i) = item {
-                out.push(i);
-            }
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 /// Elaborates and runs one point; never panics (a panic inside the engine
 /// becomes a failed point).
 pub fn run_point(job: &PointJob, label: &str) -> PointRecord {
@@ -360,17 +311,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
             }
         }
     }
-    let keep = match job.save {
-        SaveMode::All => true,
-        SaveMode::None => false,
-        SaveMode::Measures => match measure_saves(&c) {
-            Some(s) => {
-                c.saves = s;
-                true
-            }
-            None => false,
-        },
-    };
+    let keep = job.save == SaveMode::All;
     let mut recorder = Recorder {
         events: Vec::new(),
         keep_waveforms: keep,
@@ -430,8 +371,7 @@ pub fn execute<'n>(
     let mut busy = 0.0;
     let window = match save {
         SaveMode::All => (4 * workers).max(8),
-        SaveMode::Measures => (16 * workers).max(32),
-        SaveMode::None => 1024,
+        SaveMode::Measures | SaveMode::None => 1024,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
