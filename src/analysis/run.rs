@@ -144,7 +144,10 @@ pub fn run(
                 (m.name.name.clone(), meas::unit_of(m), kind)
             })
             .collect();
-        drop(base);
+        // What would fail every point before its first analysis fails once, here.
+        let sys = System::build(&base.node_names, base.devices, &base.options).map_err(|d| vec![d])?;
+        setup_outputs(&sys, &base.saves, &base.measures).map_err(|d| vec![d])?;
+        drop(sys);
         let mut summary =
             crate::sweep::run_sweep(&nl, text, cfg, grid, targets, measure_names, sink)?;
         summary.warnings = warnings;
