@@ -449,7 +449,10 @@ fn check_finds_every_error_a_run_finds_before_simulating() {
     let o = spin(&dir, &["check", "devvar.cir"]);
     let err = stderr(&o);
     for v in ["theta", "r", "mx", "my", "mz"] {
-        assert!(err.contains(&format!(" {v},")) || err.contains(&format!(" {v}\n")), "{err}");
+        assert!(
+            err.contains(&format!(" {v},")) || err.contains(&format!(" {v}\n")),
+            "{err}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

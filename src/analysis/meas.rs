@@ -57,6 +57,8 @@ use crate::netlist::ast::{
 };
 use crate::output::{AnalysisKind, MeasureValue};
 
+pub mod stream;
+
 /// A recorded signal column.
 pub enum Column<'a> {
     Real(&'a [f64]),
@@ -72,6 +74,34 @@ pub trait MeasData {
     /// Column of a base probe: `v(a)`, `v(a,b)`, `i(dev)`, `@dev[var]`
     /// (func = "v" | "i" | "@"). None = not recorded / unknown.
     fn column(&self, func: &str, args: &[String]) -> Option<Column<'_>>;
+    /// What is wrong with the axis, if anything (the stream of points tells
+    /// without keeping the axis: [`stream`]).
+    fn axis_fault(&self) -> Option<AxisFault> {
+        AxisFault::of(self.axis())
+    }
+}
+
+/// Why an axis cannot carry measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AxisFault {
+    Empty,
+    NonFinite,
+    Decreasing,
+}
+
+impl AxisFault {
+    /// The fault of a whole axis (the first that applies, in this order).
+    pub fn of(a: &[f64]) -> Option<AxisFault> {
+        if a.is_empty() {
+            Some(AxisFault::Empty)
+        } else if a.iter().any(|x| !x.is_finite()) {
+            Some(AxisFault::NonFinite)
+        } else if a.windows(2).any(|w| w[1] < w[0]) {
+            Some(AxisFault::Decreasing)
+        } else {
+            None
+        }
+    }
 }
 
 /// The base probes the given measures read (so the analysis keeps them), in
@@ -167,6 +197,19 @@ pub fn unit_of(m: &Measure) -> String {
 /// analyses are skipped). `params` resolves parameters; PARAM measures (and
 /// any scalar argument) may also use earlier measure results by name.
 pub fn evaluate(measures: &[&Measure], data: &dyn MeasData, params: &dyn Env) -> Vec<MeasureValue> {
+    evaluate_with(measures, data, params, &|_| None)
+}
+
+/// [`evaluate`], with the results of some measures already known:
+/// `known(k)` for the k-th measure of `data.analysis()` (the streamed ones,
+/// [`stream`]); they take their place in the order, so later `PARAM`
+/// measures and arguments see them by name.
+pub fn evaluate_with(
+    measures: &[&Measure],
+    data: &dyn MeasData,
+    params: &dyn Env,
+    known: &dyn Fn(usize) -> Option<MResult<f64>>,
+) -> Vec<MeasureValue> {
     let kind = data.analysis();
     let mut ctx = Ctx {
         data,
@@ -179,8 +222,12 @@ pub fn evaluate(measures: &[&Measure], data: &dyn MeasData, params: &dyn Env) ->
         },
     };
     let mut out = Vec::new();
-    for m in measures.iter().filter(|m| m.analysis == kind) {
-        let value = ctx.measure(&m.kind).and_then(|v| finite(v, "the result"));
+    for (k, m) in measures.iter().filter(|m| m.analysis == kind).enumerate() {
+        let value = match known(k) {
+            Some(v) => v,
+            None => ctx.measure(&m.kind),
+        }
+        .and_then(|v| finite(v, "the result"));
         let name = m.name.name.clone();
         match value {
             Ok(v) => ctx.scalars.done.push((name.clone(), v)),
@@ -274,6 +321,27 @@ enum Part {
     Phase,
     Re,
     Im,
+}
+
+/// The part of a probe value that `part` reads: of a real value `re`
+/// (`im` None), or of a complex one.
+fn part_value(part: Part, re: f64, im: Option<f64>) -> f64 {
+    match im {
+        None => match part {
+            Part::Plain | Part::Re => re,
+            Part::Mag => re.abs(),
+            Part::Db => 20.0 * re.abs().log10(),
+            Part::Phase => 0f64.atan2(re),
+            Part::Im => 0.0,
+        },
+        Some(i) => match part {
+            Part::Plain | Part::Mag => re.hypot(i),
+            Part::Db => 20.0 * re.hypot(i).log10(),
+            Part::Phase => i.atan2(re),
+            Part::Re => re,
+            Part::Im => i,
+        },
+    }
 }
 
 /// `vdb` → ("v", Db) …; None for a function that is not a probe we know.
@@ -419,23 +487,20 @@ impl Ctx<'_> {
 
     /// The axis, checked: non-empty, finite, non-decreasing.
     fn checked_axis(&self) -> MResult<&[f64]> {
-        let a = self.axis;
-        if a.is_empty() {
-            return Err(format!(
-                "the {} analysis has no data points",
-                self.analysis_word()
-            ));
+        match self.data.axis_fault() {
+            Some(f) => Err(self.fault_message(f)),
+            None => Ok(self.axis),
         }
-        if a.iter().any(|x| !x.is_finite()) {
-            return Err(format!(
-                "the {} axis holds a non-finite value",
-                self.axis_word()
-            ));
+    }
+
+    fn fault_message(&self, f: AxisFault) -> String {
+        match f {
+            AxisFault::Empty => format!("the {} analysis has no data points", self.analysis_word()),
+            AxisFault::NonFinite => {
+                format!("the {} axis holds a non-finite value", self.axis_word())
+            }
+            AxisFault::Decreasing => format!("the {} axis is not increasing", self.axis_word()),
         }
-        if a.windows(2).any(|w| w[1] < w[0]) {
-            return Err(format!("the {} axis is not increasing", self.axis_word()));
-        }
-        Ok(a)
     }
 
     fn analysis_word(&self) -> &'static str {
@@ -727,15 +792,7 @@ impl Ctx<'_> {
                 if x.len() != n {
                     return Err(length_error(&text, x.len(), n));
                 }
-                x.iter()
-                    .map(|&x| match part {
-                        Part::Plain | Part::Re => x,
-                        Part::Mag => x.abs(),
-                        Part::Db => 20.0 * x.abs().log10(),
-                        Part::Phase => 0f64.atan2(x),
-                        Part::Im => 0.0,
-                    })
-                    .collect()
+                x.iter().map(|&x| part_value(part, x, None)).collect()
             }
             Column::Complex(re, im) => {
                 if re.len() != n || im.len() != n {
@@ -743,13 +800,7 @@ impl Ctx<'_> {
                 }
                 re.iter()
                     .zip(im)
-                    .map(|(&r, &i)| match part {
-                        Part::Plain | Part::Mag => r.hypot(i),
-                        Part::Db => 20.0 * r.hypot(i).log10(),
-                        Part::Phase => i.atan2(r),
-                        Part::Re => r,
-                        Part::Im => i,
-                    })
+                    .map(|(&r, &i)| part_value(part, r, Some(i)))
                     .collect()
             }
         };
@@ -758,17 +809,16 @@ impl Ctx<'_> {
 
     // ------------------------------------------------------------ windows
 
-    /// Tolerance for window limits just outside the data (rounding of the
-    /// last time point): 1e-9 of the axis scale.
-    fn slack(axis: &[f64]) -> f64 {
-        let (a, b) = (axis[0], axis[axis.len() - 1]);
-        1e-9 * (b - a).abs().max(a.abs()).max(b.abs())
+    /// `x` must lie in the data range, within a tolerance for limits just
+    /// outside it (rounding of the last time point) of 1e-9 of the axis
+    /// scale `max(|b − a|, |a|, |b|)`; clamped into it.
+    fn inside(&self, axis: &[f64], x: f64, what: &str) -> MResult<f64> {
+        self.inside_ab(axis[0], axis[axis.len() - 1], x, what)
     }
 
-    /// `x` must lie in the data range (within [`Ctx::slack`]); clamped into it.
-    fn inside(&self, axis: &[f64], x: f64, what: &str) -> MResult<f64> {
-        let (a, b) = (axis[0], axis[axis.len() - 1]);
-        let s = Self::slack(axis);
+    /// [`Ctx::inside`] for data from `a` to `b`.
+    fn inside_ab(&self, a: f64, b: f64, x: f64, what: &str) -> MResult<f64> {
+        let s = 1e-9 * (b - a).abs().max(a.abs()).max(b.abs());
         if x < a - s || x > b + s {
             return Err(format!(
                 "{what}={x:e} is outside the data ({} from {a:e} to {b:e})",
@@ -917,35 +967,83 @@ fn window_points(axis: &[f64], y: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
 
 /// AVG, RMS, INTEG, MIN, MAX, PP over window points.
 fn stat(func: StatFn, pts: &[(f64, f64)], lo: f64, hi: f64) -> MResult<f64> {
-    let integral = |sq: bool| -> f64 {
-        pts.windows(2)
-            .map(|w| {
-                let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-                let (a, b) = if sq { (y0 * y0, y1 * y1) } else { (y0, y1) };
-                0.5 * (a + b) * (x1 - x0)
-            })
-            .sum()
-    };
-    let width = hi - lo;
-    let need_width = |name: &str| {
-        if width > 0.0 {
-            Ok(width)
-        } else {
-            Err(format!(
-                "{name} needs a window of non-zero width (FROM = TO = {lo:e})"
-            ))
+    let mut acc = Acc::new();
+    for &(x, y) in pts {
+        acc.pt(x, y);
+    }
+    acc.stat(func, lo, hi)
+}
+
+/// Running statistics of window points fed in order: the trapezoidal
+/// integrals of y and y² (summed in order, from −0.0 as `Iterator::sum`),
+/// min, max, and the first point whose value is NaN / not finite. The batch
+/// [`stat`] and the stream ([`stream`]) both reduce through it, so they agree
+/// to the bit.
+#[derive(Debug, Clone, Copy)]
+struct Acc {
+    n: usize,
+    last: (f64, f64),
+    int: f64,
+    int2: f64,
+    min: f64,
+    max: f64,
+    nan: Option<f64>,
+    nonfinite: Option<f64>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            n: 0,
+            last: (0.0, 0.0),
+            int: -0.0,
+            int2: -0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            nan: None,
+            nonfinite: None,
         }
-    };
-    let min = || pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let max = || pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    Ok(match func {
-        StatFn::Integ => integral(false),
-        StatFn::Avg => integral(false) / need_width("AVG")?,
-        StatFn::Rms => (integral(true) / need_width("RMS")?).sqrt(),
-        StatFn::Min => min(),
-        StatFn::Max => max(),
-        StatFn::Pp => max() - min(),
-    })
+    }
+
+    fn pt(&mut self, x: f64, y: f64) {
+        if self.n > 0 {
+            let (x0, y0) = self.last;
+            self.int += 0.5 * (y0 + y) * (x - x0);
+            self.int2 += 0.5 * (y0 * y0 + y * y) * (x - x0);
+        }
+        self.min = self.min.min(y);
+        self.max = self.max.max(y);
+        if self.nan.is_none() && y.is_nan() {
+            self.nan = Some(x);
+        }
+        if self.nonfinite.is_none() && !y.is_finite() {
+            self.nonfinite = Some(x);
+        }
+        self.last = (x, y);
+        self.n += 1;
+    }
+
+    /// The statistic over the window `[lo, hi]` the points covered.
+    fn stat(&self, func: StatFn, lo: f64, hi: f64) -> MResult<f64> {
+        let width = hi - lo;
+        let need_width = |name: &str| {
+            if width > 0.0 {
+                Ok(width)
+            } else {
+                Err(format!(
+                    "{name} needs a window of non-zero width (FROM = TO = {lo:e})"
+                ))
+            }
+        };
+        Ok(match func {
+            StatFn::Integ => self.int,
+            StatFn::Avg => self.int / need_width("AVG")?,
+            StatFn::Rms => (self.int2 / need_width("RMS")?).sqrt(),
+            StatFn::Min => self.min,
+            StatFn::Max => self.max,
+            StatFn::Pp => self.max - self.min,
+        })
+    }
 }
 
 // ------------------------------------------------------------ spectra

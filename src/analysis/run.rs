@@ -7,7 +7,7 @@
 
 use super::ac::{ac, AcError};
 use super::dc::{dc_sweep, DcError, DcVar};
-use super::meas::{self, Column, MeasData};
+use super::meas;
 use super::newton::NewtonError;
 use super::op::{dc_ctx, operating_point, OpReport};
 use super::outputs::{self, Source};
@@ -145,7 +145,8 @@ pub fn run(
             })
             .collect();
         // What would fail every point before its first analysis fails once, here.
-        let sys = System::build(&base.node_names, base.devices, &base.options).map_err(|d| vec![d])?;
+        let sys =
+            System::build(&base.node_names, base.devices, &base.options).map_err(|d| vec![d])?;
         setup_outputs(&sys, &base.saves, &base.measures).map_err(|d| vec![d])?;
         drop(sys);
         let mut summary =
@@ -341,65 +342,71 @@ fn require_analysis(c: &Circuit) -> Result<(), Vec<Diagnostic>> {
     Ok(())
 }
 
-/// Columns recorded in memory for measures.
-struct Recorded {
-    kind: MeasAnalysis,
-    axis: Vec<f64>,
-    keys: Vec<(String, Vec<String>)>,
-    sources: Vec<Source>,
-    re: Vec<Vec<f64>>,
-    im: Option<Vec<Vec<f64>>>,
+/// The measures of one analysis, fed with every output point: the
+/// probe values they read, computed from the solution ([`meas::stream`]).
+struct MeasFeed<'m> {
+    stream: meas::stream::MeasStream<'m>,
+    sources: Vec<Option<Source>>,
+    re: Vec<f64>,
+    im: Vec<f64>,
 }
 
-impl MeasData for Recorded {
-    fn analysis(&self) -> MeasAnalysis {
-        self.kind
+/// The output column a base probe reads, if the circuit has it.
+fn probe_source(sys: &System, f: &str, a: &[String]) -> Option<Source> {
+    match (f, a) {
+        ("v", [n]) => sys.nodes.get(n).map(|&i| Source::Unknown(i)),
+        ("v", [p, n]) => match (sys.nodes.get(p), sys.nodes.get(n)) {
+            (Some(&p), Some(&n)) => Some(Source::Diff(p, n)),
+            _ => None,
+        },
+        ("i", [d]) => outputs::current_source(sys, d),
+        ("@", [d, v]) => outputs::device_var_source(sys, d, v).map(|x| x.0),
+        _ => None,
     }
-    fn axis(&self) -> &[f64] {
-        &self.axis
-    }
-    fn column(&self, func: &str, args: &[String]) -> Option<Column<'_>> {
-        let k = self
-            .keys
+}
+
+impl<'m> MeasFeed<'m> {
+    fn new(
+        sys: &System,
+        kind: MeasAnalysis,
+        measures: &[&'m Measure],
+        env: &'m dyn Env,
+        complex: bool,
+    ) -> MeasFeed<'m> {
+        let known = |f: &str, a: &[String]| probe_source(sys, f, a).is_some();
+        let stream = meas::stream::MeasStream::new(kind, measures, env, complex, &known);
+        let sources: Vec<Option<Source>> = stream
+            .probes()
             .iter()
-            .position(|(f, a)| f == func && a.as_slice() == args)?;
-        Some(match &self.im {
-            Some(im) => Column::Complex(&self.re[k], &im[k]),
-            None => Column::Real(&self.re[k]),
-        })
-    }
-}
-
-impl Recorded {
-    fn new(sys: &System, kind: MeasAnalysis, measures: &[&Measure], complex: bool) -> Recorded {
-        let owned: Vec<Measure> = measures.iter().map(|m| (*m).clone()).collect();
-        let mut keys = Vec::new();
-        let mut sources = Vec::new();
-        for (f, a) in meas::required_probes(&owned) {
-            let src = match (f.as_str(), a.len()) {
-                ("v", 1) => sys.nodes.get(&a[0]).map(|&i| Source::Unknown(i)),
-                ("v", 2) => match (sys.nodes.get(&a[0]), sys.nodes.get(&a[1])) {
-                    (Some(&p), Some(&n)) => Some(Source::Diff(p, n)),
-                    _ => None,
-                },
-                ("i", 1) => outputs::current_source(sys, &a[0]),
-                ("@", 2) => outputs::device_var_source(sys, &a[0], &a[1]).map(|x| x.0),
-                _ => None,
-            };
-            if let Some(s) = src {
-                keys.push((f, a));
-                sources.push(s);
-            }
-        }
+            .map(|(f, a)| probe_source(sys, f, a))
+            .collect();
         let n = sources.len();
-        Recorded {
-            kind,
-            axis: Vec::new(),
-            keys,
+        MeasFeed {
+            stream,
             sources,
-            re: vec![Vec::new(); n],
-            im: complex.then(|| vec![Vec::new(); n]),
+            re: vec![0.0; n],
+            im: vec![0.0; n],
         }
+    }
+
+    fn real(&mut self, sys: &System, t: f64, x: &[f64], cx: &crate::system::LoadCtx) {
+        for (v, s) in self.re.iter_mut().zip(&self.sources) {
+            *v = s.map_or(f64::NAN, |s| outputs::eval_source(sys, s, x, cx));
+        }
+        self.stream.push(t, &self.re, None);
+    }
+
+    fn complex(&mut self, f: f64, xc: &[num_complex::Complex64]) {
+        for k in 0..self.sources.len() {
+            let v = match self.sources[k] {
+                Some(Source::Unknown(i)) => xc[i],
+                Some(Source::Diff(a, b)) => xc[a] - xc[b],
+                _ => num_complex::Complex64::new(f64::NAN, f64::NAN),
+            };
+            self.re[k] = v.re;
+            self.im[k] = v.im;
+        }
+        self.stream.push(f, &self.re, Some(&self.im));
     }
 }
 
@@ -471,7 +478,7 @@ pub fn run_circuit(
         let these: Vec<&Measure> = measures.iter().filter(|m| Some(m.analysis) == mk).collect();
         let mut rec = mk
             .filter(|_| !these.is_empty())
-            .map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
+            .map(|k| MeasFeed::new(&sys, k, &these, &env, kind == AnalysisKind::Ac));
         let fail = |msg: String| Diagnostic::error(*span, msg);
         match an {
             AnalysisSpec::Op => {
@@ -552,10 +559,7 @@ pub fn run_circuit(
                     }
                     outs.eval(sys, x, &cx, &mut row[off..]);
                     if let Some(r) = rec.as_mut() {
-                        r.axis.push(sw[0]);
-                        for (k, s) in r.sources.iter().enumerate() {
-                            r.re[k].push(outputs::eval_source(sys, *s, x, &cx));
-                        }
+                        r.real(sys, sw[0], x, &cx);
                     }
                     count += 1;
                     progress(frac0 + count as f64 / total as f64 / n_an as f64);
@@ -598,18 +602,7 @@ pub fn run_circuit(
                 let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
                     outs.eval_complex(xc, &mut vals, &mut imag);
                     if let Some(r) = rec.as_mut() {
-                        r.axis.push(f);
-                        for (k, s) in r.sources.iter().enumerate() {
-                            let v = match *s {
-                                Source::Unknown(i) => xc[i],
-                                Source::Diff(a, b) => xc[a] - xc[b],
-                                _ => num_complex::Complex64::new(f64::NAN, f64::NAN),
-                            };
-                            r.re[k].push(v.re);
-                            if let Some(im) = r.im.as_mut() {
-                                im[k].push(v.im);
-                            }
-                        }
+                        r.complex(f, xc);
                     }
                     count += 1;
                     progress(frac0 + count as f64 / total as f64 / n_an as f64);
@@ -650,10 +643,7 @@ pub fn run_circuit(
                  -> std::io::Result<()> {
                     outs.eval(s, x, cx, &mut vals);
                     if let Some(r) = rec.as_mut() {
-                        r.axis.push(t);
-                        for (k, src) in r.sources.iter().enumerate() {
-                            r.re[k].push(outputs::eval_source(s, *src, x, cx));
-                        }
+                        r.real(s, t, x, cx);
                     }
                     sink.point(t, &vals, None)
                 };
@@ -686,7 +676,7 @@ pub fn run_circuit(
         }
         if let Some(r) = rec {
             if !these.is_empty() {
-                let res = meas::evaluate(&these, &r, &env);
+                let res = r.stream.finish();
                 for m in &res {
                     match &m.value {
                         Ok(v) => {
