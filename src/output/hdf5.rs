@@ -94,14 +94,20 @@
 //! # Streaming and crash safety
 //!
 //! Points are buffered per analysis, column by column, in blocks: a block holds
-//! `budget / (8 × columns)` points, clamped to 64…4096 (`budget` = 64 MiB by
+//! `budget / (8 × columns)` points, at most 4096 (`budget` = 16 MiB by
 //! default, see [`Hdf5Sink::set_buffer_budget`] or the environment variable
 //! `SPINSPICE_HDF5_BUFFER_MIB`), so memory does not grow with the number of
-//! points. An analysis that ends within its first block is written whole, as
-//! contiguous datasets, when it ends. A longer one gets its group and its
-//! datasets (chunked, one block per chunk, unlimited) holding the first block
-//! in one commit; each later block is appended in place to every dataset
-//! (`hdf5_pure::Dataset::append`). The last, partly filled chunk of each
+//! points, nor beyond the budget with the number of signals (a very wide
+//! analysis gets short blocks). The chunked datasets of a long analysis are
+//! created empty and every block, the first included, is appended, so no
+//! block is copied into hdf5-pure's builders: resident memory is about one
+//! budget above the engine's (measured in BENCHMARKS.md, "HDF5 writer
+//! memory").
+//! An analysis that ends within its first block (and is at most 4 MiB) is
+//! written whole, as contiguous datasets, when it ends. A longer one gets its
+//! group and its datasets (chunked, one block per chunk, unlimited), created
+//! empty in one commit; each block, the first included, is appended in place
+//! to every dataset (`hdf5_pure::Dataset::append`). The last, partly filled chunk of each
 //! dataset is allocated whole, so at most about one budget's worth of the
 //! file is unused space.
 //!
@@ -165,7 +171,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Default total size of the per-analysis point buffers.
-pub const DEFAULT_BUFFER_BUDGET: usize = 64 << 20;
+pub const DEFAULT_BUFFER_BUDGET: usize = 16 << 20;
 /// Analyses with more columns than this append through handles reached by
 /// object reference (see [`COLUMNS`]).
 const REFERENCE_HANDLES_ABOVE: usize = 256;
@@ -173,9 +179,11 @@ const REFERENCE_HANDLES_ABOVE: usize = 256;
 /// datasets in column order. `%` is always escaped in signal names, so no
 /// signal can have this name.
 pub const COLUMNS: &str = "%columns";
-/// Bounds on the points per block (= chunk length).
-const MIN_BLOCK: usize = 64;
+/// Most points per block (= chunk length).
 const MAX_BLOCK: usize = 4096;
+/// An analysis ending within its first block is written whole (contiguous)
+/// only up to this size; a larger one is created chunked and appended.
+const WHOLE_MAX: usize = 4 << 20;
 /// A checkpoint is due when this many datasets are staged.
 const MAX_PENDING_DATASETS: usize = 4096;
 /// Step points' small edits are committed at least this often.
@@ -363,16 +371,16 @@ impl Stream {
         8 * n * (1 + self.width * self.info.signals.len())
     }
 
-    /// Configures the dataset of column `k` (0: the sweep) with the buffered
-    /// points and its attributes.
+    /// Configures the dataset of column `k` (0: the sweep) with the first
+    /// `n` buffered points and its attributes.
     fn column(
         &self,
         k: usize,
+        n: usize,
         ctype: &hdf5_pure::Datatype,
         bytes: &mut Vec<u8>,
         b: &mut hdf5_pure::DatasetBuilder,
     ) {
-        let n = self.len;
         let stride = self.block * self.width;
         let sig = if k == 0 {
             &self.info.sweep
@@ -514,11 +522,12 @@ impl Hdf5Sink {
     /// group and chunked, growable datasets holding the first block, committed,
     /// and handles for the appends to come.
     fn create_analysis(&mut self, st: &mut Stream, last: bool, complete: bool) -> io::Result<()> {
-        if last {
+        // Written whole, an analysis is copied twice (builders, image):
+        // only for small ones.
+        if last && st.bytes_for(st.len) <= WHOLE_MAX {
             return self.write_whole(st, complete);
         }
         let path = self.path.clone();
-        let n = st.len;
         let by_reference = st.names.len() > REFERENCE_HANDLES_ABOVE;
         let ctype = complex_type()?;
         {
@@ -547,7 +556,9 @@ impl Hdf5Sink {
                     }
                     for k in 0..stream.names.len() {
                         g.create_dataset(&stream.names[k], |b| {
-                            stream.column(k, &ctype, &mut bytes, b);
+                            // Created empty; the first block is appended
+                            // below like the others (no copy of it).
+                            stream.column(k, 0, &ctype, &mut bytes, b);
                             b.with_maxshape(&[MaxExtent::Unlimited])
                                 .with_chunks(&[chunk]);
                         });
@@ -561,7 +572,6 @@ impl Hdf5Sink {
                 .map_err(|e| h5err(&path, &format!("cannot create group '{}'", st.group), e))?;
             st.bytes = bytes;
         }
-        self.pending_bytes += st.bytes_for(n);
         self.pending_datasets += st.names.len();
         self.pending = true;
         self.commit(&format!("cannot write group '{}'", st.group))?;
@@ -610,7 +620,7 @@ impl Hdf5Sink {
         match handles {
             Some(h) if h.len() == st.names.len() => {
                 st.handles = Some(h);
-                Ok(())
+                self.append_block(st)
             }
             _ => Err(h5err(
                 &path,
@@ -635,7 +645,13 @@ impl Hdf5Sink {
         }
         let mut bytes = std::mem::take(&mut st.bytes);
         for k in 0..st.names.len() {
-            st.column(k, &ctype, &mut bytes, g.create_dataset(&st.names[k]));
+            st.column(
+                k,
+                st.len,
+                &ctype,
+                &mut bytes,
+                g.create_dataset(&st.names[k]),
+            );
         }
         st.bytes = bytes;
         fb.add_group(g.finish());
@@ -1132,7 +1148,7 @@ impl Sink for Hdf5Sink {
         }
         let width = if info.complex { 2 } else { 1 };
         let per_point = 8 * (1 + info.signals.len() * width);
-        let block = (self.budget / per_point).clamp(MIN_BLOCK, MAX_BLOCK);
+        let block = (self.budget / per_point).clamp(1, MAX_BLOCK);
         self.stream = Some(Stream {
             group,
             info: info.clone(),
