@@ -53,6 +53,10 @@ import time
 
 import numpy as np
 
+# The drone data set in the shared directory beside the repository (../shared).
+DRONE_DATA = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "shared",
+                          "data", "drone_rf_fingerprints.h5")
+
 KEYS1 = ("alpha", "ksd", "r0", "bias1", "gm", "ith", "q", "iclamp", "rosc", "amp", "gammag",
          "window1", "window2")
 
@@ -343,7 +347,7 @@ def main():
     e.add_argument("--spread", type=float, default=1.0, help="offsets in line widths")
     e.add_argument("--center", type=float, default=25e-6,
                    help="bias1 is set so that the median hidden current on --sample is this [A]")
-    e.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+    e.add_argument("--data", default=DRONE_DATA)
     e.add_argument("--sample", type=int, default=0)
     e.add_argument("--powers")
     e.add_argument("-o", required=True)
@@ -353,7 +357,7 @@ def main():
         if name != "algebra":
             s.add_argument("--spp", type=float, default=800,
                            help="time steps per period of the highest frequency (default 800)")
-        s.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+        s.add_argument("--data", default=DRONE_DATA)
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
         if name == "netlist":
