@@ -556,6 +556,8 @@ fn cmd_run(
     }
     let summary = match res {
         Err(d) => {
+            // Nothing ran (or the output failed): the file says incomplete.
+            let _ = sink.finish(false);
             print_diags(&d, &sm, opts.max_errors);
             return ExitCode::from(1);
         }
