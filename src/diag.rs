@@ -276,7 +276,7 @@ impl Diagnostic {
                 let (shown, at) = excerpt(&text, col - 1, ulen.max(1));
                 out.push_str(&format!(" {l:>width$} │ {shown}\n"));
                 if l == line {
-                    let marks = "^".repeat(ulen.max(1).min(EXCERPT_WIDTH));
+                    let marks = "^".repeat(ulen.clamp(1, EXCERPT_WIDTH));
                     let label = self
                         .label
                         .as_deref()

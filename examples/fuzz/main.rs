@@ -8,10 +8,10 @@
 //! Each mutant (see `engine.rs`) is written to a scratch directory beside
 //! links to the bundled netlists and models (so its includes resolve) and
 //! given to the `spinspice` binary of `target/release`: `check` for every
-//! mutant, `run -o out.h5` for the first `--runs` (a sweep cut to at most 4
-//! points with `--shard`), under small `--limit`s,
-//! each with a 5 s limit (`--timeout`) after which it is killed and counted
-//! as a hang. A panic is an exit code 101, a death by signal or "panicked"
+//! mutant, `run -o out.h5` for the first `--runs` (a sweep cut to one or
+//! two points with `--shard`), under small `--limit`s, each with 5 s of CPU
+//! time (`--timeout`; CPU, not wall time: the machine may be busy) after
+//! which it is killed and counted as a hang. A panic is an exit code 101, a death by signal or "panicked"
 //! on stderr. Panics and hangs are minimized (with the same test) and saved
 //! in `tests/fuzz_regressions/`, which `tests/fuzz.rs` checks every time.
 //! The summary: mutants, outcomes by exit code, panics, hangs, the slowest
@@ -30,7 +30,7 @@ const LIMITS: &[&str] = &[
     "--limit",
     "points=2e4",
     "--limit",
-    "timepoints=2e5",
+    "timepoints=5e4",
     "--limit",
     "devices=2e4",
     "--limit",
@@ -41,9 +41,9 @@ const LIMITS: &[&str] = &[
     "hierarchy=50",
 ];
 
-/// The `--shard` that runs at most 4 points of a sweep of `n`.
+/// The `--shard` that runs one point of a sweep of `n` (two when `n` is odd).
 fn shard_for(n: usize) -> Option<String> {
-    (n > 4).then(|| format!("1/{}", n.div_ceil(4)))
+    (n > 2).then(|| format!("1/{}", n.div_ceil(2)))
 }
 
 /// The number of sweep points `check` printed ("… (N points)").
@@ -100,6 +100,16 @@ struct Proc {
     stderr_len: usize,
 }
 
+/// CPU time (user + system) of a running process [s], from /proc (clock
+/// ticks of 1/100 s).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = s.rsplit_once(')')?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 fn vm_hwm(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -128,7 +138,10 @@ fn exec(bin: &Path, dir: &Path, args: &[&str], timeout: Duration) -> Proc {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        if t0.elapsed() > timeout {
+        // A hang: the CPU time over the limit (the machine may be busy, so
+        // not the wall time), or a process blocked 12 times that long.
+        let cpu = cpu_secs(child.id()).unwrap_or(0.0);
+        if cpu > timeout.as_secs_f64() || t0.elapsed() > 12 * timeout {
             hang = true;
             let _ = child.kill();
             break child.wait().expect("wait");
@@ -288,7 +301,9 @@ fn main() {
     // minimize and keep the failures
     let dir = scratch(9999);
     for (kind, list) in [("panic", &t.panics), ("hang", &t.hangs)] {
-        for case in list.iter().take(20) {
+        // (a hang costs a timeout per minimization step: the first few)
+        let take = if kind == "hang" { 3 } else { 20 };
+        for case in list.iter().take(take) {
             let (what, text) = case.split_once(":\n").unwrap_or(("check", case));
             let bad = |s: &str| {
                 let _ = std::fs::write(dir.join("netlists/mutant.cir"), s);

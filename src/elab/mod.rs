@@ -1645,7 +1645,8 @@ impl<'a> Elab<'a> {
                 let (Some(a), Some(b), Some(c)) = (ev(self, a), ev(self, b), ev(self, c)) else {
                     return;
                 };
-                if c == 0.0 || !((b - a) / c >= 0.0) {
+                let n = (b - a) / c;
+                if c == 0.0 || n.is_nan() || n < 0.0 {
                     self.push_err(Diagnostic::error(
                         s.span,
                         format!("step {c} does not lead from {a} to {b}"),
