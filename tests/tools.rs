@@ -9,15 +9,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn runs(cmd: &str, args: &[&str]) -> bool {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
+use common::runs;
 
 #[test]
 #[cfg_attr(

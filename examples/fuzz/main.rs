@@ -46,6 +46,19 @@ fn shard_for(n: usize) -> Option<String> {
     (n > 2).then(|| format!("1/{}", n.div_ceil(2)))
 }
 
+/// The arguments of `spinspice check|run` on the mutant.
+fn argv<'a>(what: &'a str, shard: Option<&'a str>) -> Vec<&'a str> {
+    let mut v = vec![what, "netlists/mutant.cir"];
+    if what == "run" {
+        v.extend(["-o", "out.h5", "-q", "--jobs", "1"]);
+    }
+    if let Some(sh) = shard {
+        v.extend(["--shard", sh]);
+    }
+    v.extend_from_slice(LIMITS);
+    v
+}
+
 /// The number of sweep points `check` printed ("… (N points)").
 fn sweep_points(stdout: &str) -> Option<usize> {
     let (_, tail) = stdout.rsplit_once(" (")?;
@@ -239,28 +252,14 @@ fn main() {
                     let text = engine::mutate(&mut rng, &base, corpus);
                     let file = dir.join("netlists/mutant.cir");
                     std::fs::write(&file, &text).expect("write mutant");
-                    let mut argv = vec!["check", "netlists/mutant.cir"];
-                    argv.extend_from_slice(LIMITS);
-                    let p = exec(&a.bin, &dir, &argv, a.timeout);
+                    let p = exec(&a.bin, &dir, &argv("check", None), a.timeout);
                     record(tally, "check", &text, &p);
                     tally.lock().expect("tally").checks += 1;
                     if k < a.runs {
                         let out =
                             std::fs::read_to_string(dir.join("stdout.txt")).unwrap_or_default();
                         let shard = sweep_points(&out).and_then(shard_for);
-                        let mut argv = vec![
-                            "run",
-                            "netlists/mutant.cir",
-                            "-o",
-                            "out.h5",
-                            "-q",
-                            "--jobs",
-                            "1",
-                        ];
-                        if let Some(sh) = &shard {
-                            argv.extend(["--shard", sh.as_str()]);
-                        }
-                        argv.extend_from_slice(LIMITS);
+                        let argv = argv("run", shard.as_deref());
                         let p = exec(&a.bin, &dir, &argv, a.timeout);
                         record(tally, "run", &text, &p);
                         tally.lock().expect("tally").runs += 1;
@@ -307,21 +306,13 @@ fn main() {
             let (what, text) = case.split_once(":\n").unwrap_or(("check", case));
             let bad = |s: &str| {
                 let _ = std::fs::write(dir.join("netlists/mutant.cir"), s);
-                let mut argv: Vec<&str> = if what == "run" {
-                    vec![
-                        "run",
-                        "netlists/mutant.cir",
-                        "-o",
-                        "out.h5",
-                        "-q",
-                        "--jobs",
-                        "1",
-                    ]
-                } else {
-                    vec!["check", "netlists/mutant.cir"]
-                };
-                argv.extend_from_slice(LIMITS);
-                let p = exec(&a.bin, &dir, &argv, a.timeout);
+                let mut shard = None;
+                if what == "run" {
+                    exec(&a.bin, &dir, &argv("check", None), a.timeout);
+                    let out = std::fs::read_to_string(dir.join("stdout.txt")).unwrap_or_default();
+                    shard = sweep_points(&out).and_then(shard_for);
+                }
+                let p = exec(&a.bin, &dir, &argv(what, shard.as_deref()), a.timeout);
                 if kind == "panic" {
                     p.panic
                 } else {

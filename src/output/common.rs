@@ -54,6 +54,18 @@ pub(crate) fn claim_output(
     Ok(file)
 }
 
+/// [`claim_output`] with the incompleteness marker written before the
+/// truncation (CSV, raw).
+pub(crate) fn claim_with_marker(path: &Path) -> io::Result<(File, IncompleteMarker)> {
+    let mut marker = None;
+    let f = claim_output(path, || {
+        marker = Some(IncompleteMarker::create(path)?);
+        Ok(())
+    })?;
+    let marker = marker.ok_or_else(|| misuse(path, "no incompleteness marker"))?;
+    Ok((f, marker))
+}
+
 /// The sidecar `OUT.incomplete` (the output's full name plus `.incomplete`)
 /// of the formats that have no completeness flag of their own (CSV, raw):
 /// it exists from the start of a run until the run has finished every

@@ -34,7 +34,9 @@
 //!
 //! **Ownership.** `OUT.csv` is locked for the whole run ([`super::common::claim_output`]):
 //! a second run on the same output is refused and touches none of the files.
-use super::common::{check_point, claim_output, misuse, with_path, GroupNamer, IncompleteMarker};
+use super::common::{
+    check_point, claim_with_marker, misuse, with_path, GroupNamer, IncompleteMarker,
+};
 use super::*;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -131,12 +133,7 @@ impl CsvSink {
     /// Claims (locks, then truncates) `path` and writes the incompleteness
     /// marker; the other files are created when needed.
     pub fn create(path: &Path) -> io::Result<CsvSink> {
-        let mut marker = None;
-        let f = claim_output(path, || {
-            marker = Some(IncompleteMarker::create(path)?);
-            Ok(())
-        })?;
-        let marker = marker.ok_or_else(|| misuse(path, "no incompleteness marker"))?;
+        let (f, marker) = claim_with_marker(path)?;
         Ok(CsvSink {
             path: path.to_path_buf(),
             first: Some(BufWriter::with_capacity(1 << 16, f)),

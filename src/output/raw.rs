@@ -48,7 +48,7 @@
 //!   the start of the run until every analysis has finished; the file is
 //!   locked for the whole run, so a second run on it is refused.
 use super::common::{
-    check_point, civil_from_days, claim_output, misuse, with_path, IncompleteMarker,
+    check_point, civil_from_days, claim_with_marker, misuse, with_path, IncompleteMarker,
 };
 use super::*;
 use std::fs::File;
@@ -157,12 +157,7 @@ impl RawSink {
     /// Claims (locks, then truncates) the rawfile and writes the
     /// incompleteness marker.
     pub fn create(path: &Path) -> io::Result<RawSink> {
-        let mut marker = None;
-        let file = claim_output(path, || {
-            marker = Some(IncompleteMarker::create(path)?);
-            Ok(())
-        })?;
-        let marker = marker.ok_or_else(|| misuse(path, "no incompleteness marker"))?;
+        let (file, marker) = claim_with_marker(path)?;
         Ok(RawSink {
             path: path.to_path_buf(),
             file,

@@ -29,6 +29,36 @@ pub fn have_ngspice() -> bool {
     ok
 }
 
+/// The command runs and exits 0.
+pub fn runs(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// `spinspice args…` run in `dir`.
+pub fn spin(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_spinspice"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run spinspice")
+}
+
+/// Standard error of a finished command, as text.
+pub fn stderr_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes `text` to `dir/name`.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
 /// Python interpreter with numpy/h5py: `$SPINSPICE_PYTHON` or `python3`.
 pub fn python() -> String {
     std::env::var("SPINSPICE_PYTHON").unwrap_or_else(|_| "python3".into())
