@@ -100,6 +100,19 @@ impl IncompleteMarker {
         std::fs::write(&self.path, text).map_err(|e| with_path(&self.path, "cannot write", e))
     }
 
+    /// At the end of the run: the marker goes if every analysis finished,
+    /// else says so.
+    pub(crate) fn finish(&self, complete: bool, out: &Path) -> io::Result<()> {
+        if complete {
+            self.remove()
+        } else {
+            self.say(&format!(
+                "the run ended before every analysis finished: '{}' holds the results computed so far\n",
+                out.display()
+            ))
+        }
+    }
+
     /// The run finished every analysis: the marker goes.
     pub(crate) fn remove(&self) -> io::Result<()> {
         match std::fs::remove_file(&self.path) {

@@ -533,13 +533,6 @@ impl Sink for CsvSink {
         }
         self.flush_all()?;
         self.finished = true;
-        if complete {
-            self.marker.remove()
-        } else {
-            self.marker.say(&format!(
-                "the run ended before every analysis finished: '{}' holds the results computed so far\n",
-                self.path.display()
-            ))
-        }
+        self.marker.finish(complete, &self.path)
     }
 }

@@ -378,14 +378,7 @@ impl Sink for RawSink {
         self.file
             .sync_all()
             .map_err(|e| with_path(&self.path, "cannot sync", e))?;
-        if complete {
-            self.marker.remove()
-        } else {
-            self.marker.say(&format!(
-                "the run ended before every analysis finished: '{}' holds the results computed so far\n",
-                self.path.display()
-            ))
-        }
+        self.marker.finish(complete, &self.path)
     }
 }
 
