@@ -6,7 +6,7 @@
 //! | name | default | bounds |
 //! |---|---|---|
 //! | `points` | 10⁷ | points of one `.dc` or `.ac` analysis, values of one `.step` axis |
-//! | `timepoints` | 10⁸ | time points of one `.tran` at least, (tstop − tstart) / tmax (tmax defaults to tstep) |
+//! | `timepoints` | 10⁸ | time points of one `.tran`: refused when tstop/tmax is more (tmax defaults to tstep), stopped when the steps taken are more |
 //! | `sweep` | 10⁶ | points of a sweep (the product of the `.step`/`--step` axes) |
 //! | `devices` | 10⁷ | device instances after flattening the subcircuits |
 //! | `input` | 256 | MiB of netlist text: one file, and all files spliced in by `.include`/`.lib` |
@@ -15,7 +15,9 @@
 //!
 //! Fixed bounds (not options): expressions nest at most
 //! [`crate::expr::parse::MAX_NESTING`] levels, `.subckt` definitions 100,
-//! `.include` files 64.
+//! `.include` files 64; `.options itl1 itl2 itl4 gminsteps srcsteps` are at
+//! most 10⁵ (iteration counts multiply into the time a circuit that does not
+//! converge takes to fail).
 //!
 //! The limits are process-wide (the CLI sets them once, before parsing);
 //! library users may call [`set`].

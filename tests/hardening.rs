@@ -47,6 +47,7 @@ fn absurd_requests_are_refused_before_the_work() {
         ("zero", format!("{base}.include /dev/zero\n.op\n.end\n"), "5:10: error: cannot read included file '/dev/zero': not a regular file"),
         ("urandom", format!("{base}.include /dev/urandom\n.op\n.end\n"), "cannot read included file '/dev/urandom': not a regular file"),
         ("noanalysis", "na\nV1 a 0 1\nR1 a 0 1\n.end\n".into(), "1:1: error: the netlist has no analysis: nothing to simulate"),
+        ("itl", format!("{base}.options itl1=1e18\n.op\n.end\n"), "5:10: error: option 'itl1' = 1e18 is more than 1e5"),
     ];
     for (name, text, want) in &cases {
         let f = format!("{name}.cir");
@@ -66,6 +67,19 @@ fn absurd_requests_are_refused_before_the_work() {
             );
         }
     }
+    // a transient that takes more steps than the limit stops with its place
+    write(
+        &dir,
+        "crawl.cir",
+        "c\nV1 a 0 sin(0 1 1g)\nR1 a b 1\nC1 b 0 1p\n.tran 1p 10n\n.end\n",
+    );
+    let o = spin(&dir, &["run", "crawl.cir", "--limit", "timepoints=1e4"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("crawl.cir:5:1: error: more than 10001 time steps by t = "),
+        "{}",
+        stderr(&o)
+    );
     // a limit is lifted by its option
     write(&dir, "lift.cir", &format!("{base}.ac lin 2e7 1 2\n.end\n"));
     let o = spin(&dir, &["check", "lift.cir", "--limit", "points=3e7"]);

@@ -668,6 +668,10 @@ pub fn run_circuit(
                             newton_msg(&sys, &newton)
                         ),
                         TranError::Output(e) => format!("output: {e}"),
+                        TranError::TooManySteps { time, steps } => format!(
+                            "more than {steps} time steps by t = {time:e} s; {}",
+                            crate::limits::lift("timepoints", crate::limits::get().timepoints)
+                        ),
                     }));
                 }
                 sink.end_analysis()

@@ -62,6 +62,9 @@ pub enum TranError {
     },
     /// The output writer failed.
     Output(std::io::Error),
+    /// More accepted steps than the `timepoints` limit ([`crate::limits`]):
+    /// a run crawling at tiny steps is stopped, not left to run for days.
+    TooManySteps { time: f64, steps: usize },
 }
 
 /// Receives each output point: the system (for derived outputs), time,
@@ -111,6 +114,7 @@ pub fn transient(
     let mut nt =
         Newton::new(sys).map_err(|_| TranError::Op(NewtonError::Singular { unknown: None }))?;
     let mut stats = TranStats::default();
+    let max_steps = crate::limits::get().timepoints;
     let opts = sys.opts.clone();
     let tstop = spec.tstop;
     let span = tstop - spec.tstart.min(tstop);
@@ -344,6 +348,12 @@ pub fn transient(
 
         // --- accept
         stats.accepted += 1;
+        if stats.accepted as f64 > max_steps {
+            return Err(TranError::TooManySteps {
+                time: t,
+                steps: stats.accepted,
+            });
+        }
         let mut q_acc = std::mem::take(&mut q_nm1);
         q_acc.copy_from_slice(&ws.q);
         sys.add_linear_q(&x_new, &mut q_acc);

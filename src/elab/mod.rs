@@ -1290,6 +1290,15 @@ impl<'a> Elab<'a> {
                         ));
                         continue;
                     }
+                    // Iteration and step counts multiply into the run time
+                    // of a circuit that does not converge: bounded.
+                    if v > 1e5 {
+                        self.push_err(Diagnostic::error(
+                            it.name.span,
+                            format!("option '{name}' = {v:e} is more than 1e5"),
+                        ));
+                        continue;
+                    }
                     let v = v as usize;
                     let o = &mut self.options;
                     match name {
