@@ -1207,6 +1207,9 @@ fn save_and_print() {
                 id("all"),
                 probe("v", &["out"]),
             ],
+            print: false,
+            file: None,
+            csv: false,
             span: Span::default()
         })
     );
@@ -1215,6 +1218,9 @@ fn save_and_print() {
         Stmt::Save(SaveStmt {
             analysis: Some(ident("tran")),
             items: vec![probe("v", &["out"]), probe("vdb", &["x"])],
+            print: true,
+            file: None,
+            csv: false,
             span: Span::default()
         })
     );

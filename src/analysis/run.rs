@@ -132,6 +132,9 @@ pub fn run(
     let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
     let warnings = base.warnings.clone();
+    // `.print` tables are printed from the stream of points, in point order.
+    let mut printer = crate::output::print::PrintSink::new(sink, std::mem::take(&mut base.prints));
+    let sink: &mut dyn Sink = &mut printer;
     if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String)> = base

@@ -13,6 +13,7 @@
 //!   sources/inductors.
 
 mod checks;
+mod print;
 mod params;
 
 use crate::analysis::ac::AcSpec;
@@ -71,6 +72,17 @@ pub enum SaveItem {
     },
 }
 
+/// `.print`: the analysis it belongs to (`tran`, `ac`, `dc`, `op`; None =
+/// every analysis) and its columns (label, expression of probes with the
+/// parameters substituted). Printed by `output::print::PrintSink`.
+#[derive(Debug, Clone)]
+pub struct PrintSpec {
+    pub analysis: Option<String>,
+    pub cols: Vec<(String, Expr)>,
+    pub file: Option<String>,
+    pub csv: bool,
+}
+
 /// `.step`: one swept name and its values.
 #[derive(Debug, Clone)]
 pub struct StepSpec {
@@ -93,6 +105,8 @@ pub struct Circuit {
     pub nodeset: Vec<(usize, f64)>,
     /// Empty = default (all nodes and branch currents).
     pub saves: Vec<SaveItem>,
+    /// `.print` tables.
+    pub prints: Vec<PrintSpec>,
     pub measures: Vec<Measure>,
     pub steps: Vec<StepSpec>,
     /// Evaluated top-level parameters (for measures).
@@ -184,6 +198,9 @@ struct Elab<'a> {
     ic: Vec<(usize, f64)>,
     nodeset: Vec<(usize, f64)>,
     saves: Vec<SaveItem>,
+    prints: Vec<PrintSpec>,
+    /// What the `.print` lines need saved (added to the saves at the end).
+    print_saves: Vec<SaveItem>,
     measures: Vec<Measure>,
     steps: Vec<StepSpec>,
 }
@@ -252,6 +269,8 @@ impl<'a> Elab<'a> {
             ic: Vec::new(),
             nodeset: Vec::new(),
             saves: Vec::new(),
+            prints: Vec::new(),
+            print_saves: Vec::new(),
             measures: Vec::new(),
             steps: Vec::new(),
         }
@@ -289,13 +308,7 @@ impl<'a> Elab<'a> {
         for st in &self.nl.statements {
             match st {
                 Stmt::Options(items, _) => self.options_stmt(items, &top),
-                Stmt::Temp(v, _) => {
-                    if let Some(e) = v.first() {
-                        if let Some(t) = self.eval(e, &top) {
-                            self.options.temp = t;
-                        }
-                    }
-                }
+                Stmt::Temp(v, span) => self.temp_stmt(v, *span, &top),
                 Stmt::Analysis(a) if matches!(**a, Analysis::Tran { .. }) => {
                     let Analysis::Tran { tstep, tstop, .. } = &**a else {
                         continue;
@@ -325,6 +338,7 @@ impl<'a> Elab<'a> {
                     let v = self.node_values(list, &top);
                     self.nodeset.extend(v);
                 }
+                Stmt::Save(s) if s.print => self.print_stmt(s, &top),
                 Stmt::Save(s) => self.save(s),
                 Stmt::Meas(m) => self.measures.push((**m).clone()),
                 Stmt::Step(s) => self.step(s, &top),
@@ -334,6 +348,14 @@ impl<'a> Elab<'a> {
                 )),
                 _ => {}
             }
+        }
+        if !self.print_saves.is_empty() {
+            // `.print` adds to what is saved; without a `.save` everything
+            // is still saved (the default).
+            if self.saves.is_empty() {
+                self.saves.push(SaveItem::All);
+            }
+            self.saves.append(&mut self.print_saves);
         }
         if self.errors.is_empty() {
             let mut errs = checks::topology(
@@ -365,6 +387,7 @@ impl<'a> Elab<'a> {
             ic: self.ic,
             nodeset: self.nodeset,
             saves: self.saves,
+            prints: self.prints,
             measures: self.measures,
             steps: self.steps,
             params,
@@ -1516,6 +1539,28 @@ impl<'a> Elab<'a> {
                     "cannot save this: use v(node), v(a,b), i(device), @device[var] or all",
                 )),
             }
+        }
+    }
+
+    /// `.temp T` sets the circuit temperature; `.temp T1 T2 …` runs every
+    /// analysis at each temperature in turn (SPICE2/HSPICE; ngspice-39 warns
+    /// and runs at 27 °C only): a `temp` sweep axis, as `.step temp list …`
+    /// would give (the first value is the default until a point sets it).
+    fn temp_stmt(&mut self, v: &[Expr], span: Span, top: &Scope<'a>) {
+        let mut vals = Vec::with_capacity(v.len());
+        for e in v {
+            let Some(t) = self.eval(e, top) else { return };
+            vals.push(t);
+        }
+        if let Some(&t) = vals.first() {
+            self.options.temp = t;
+        }
+        if vals.len() > 1 {
+            self.steps.push(StepSpec {
+                name: "temp".into(),
+                values: vals,
+                span,
+            });
         }
     }
 

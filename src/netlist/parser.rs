@@ -21,6 +21,9 @@ const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 
 /// Analysis words accepted after `.print`.
 const PRINT_ANALYSES: [&str; 4] = ["tran", "ac", "dc", "op"];
+/// Analyses a `.print` may name that are not run here (the line is ignored
+/// with a warning).
+const PRINT_OTHER: [&str; 8] = ["noise", "hb", "es", "pce", "sens", "tf", "disto", "homotopy"];
 
 /// Dot-commands accepted and ignored (with a warning).
 const IGNORED_CMDS: [&str; 7] = [
@@ -494,7 +497,7 @@ impl StmtParser {
             }
             ".save" | ".print" => {
                 not_in_subckt(c)?;
-                Stmt::Save(save(c, kw == ".print", line_span)?)
+                Stmt::Save(save(c, kw == ".print", line_span, &mut self.warnings)?)
             }
             ".op" => {
                 not_in_subckt(c)?;
@@ -1374,7 +1377,12 @@ fn node_values(c: &mut Cur, cmd: &str) -> DResult<Vec<NodeValue>> {
     Ok(v)
 }
 
-fn save(c: &mut Cur, print: bool, span: Span) -> DResult<SaveStmt> {
+/// `.save items…` or `.print [analysis] items… [FILE=path] [FORMAT=csv|std|…]`.
+///
+/// Output lines never abort a run: an item that cannot be read (an
+/// unsupported Xyce form, a stray token) or an option without a meaning here
+/// is dropped with a warning naming it (returned in `warn`).
+fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DResult<SaveStmt> {
     let mut analysis = None;
     if print {
         if let Some(t) = c.peek() {
@@ -1382,45 +1390,112 @@ fn save(c: &mut Cur, print: bool, span: Span) -> DResult<SaveStmt> {
                 if PRINT_ANALYSES.contains(&w.as_str()) {
                     c.pos += 1;
                     analysis = Some(c.ident(t));
+                } else if PRINT_OTHER.contains(&w.as_str()) {
+                    warn.push(c.err_at(t, format!("'.print {w}': no such analysis here; line ignored")).into_warning());
+                    return Ok(SaveStmt { analysis: None, items: Vec::new(), print, file: None, csv: false, span });
                 }
             }
         }
     }
+    let what = if print { ".print" } else { ".save" };
     let mut items = Vec::new();
+    let (mut file, mut csv) = (None, false);
     while let Some(t) = c.next() {
-        let e = match t.kind {
-            TokKind::Word => {
-                let w = c.text(t).to_lowercase();
-                if w == "all" || w.starts_with('@') {
-                    c.value_of(t)?
-                } else {
-                    // A bare node name means its voltage (ngspice).
-                    Expr {
-                        kind: ExprKind::Probe {
-                            func: "v".to_string(),
-                            args: vec![w],
-                        },
-                        span: c.span(t),
-                    }
-                }
+        // Xyce options: FORMAT=, FILE=, WIDTH=, PRECISION=, DELIMITER=, …
+        if t.kind == TokKind::Word && matches!(c.peek(), Some(e) if e.kind == TokKind::Eq) {
+            c.pos += 1;
+            let key = c.text(t).to_lowercase();
+            let Some(v) = c.next() else {
+                warn.push(c.err_at(t, format!("'{what}': '{key}=' without a value; ignored")).into_warning());
+                break;
+            };
+            let val = match v.kind {
+                TokKind::Str | TokKind::Quote | TokKind::Brace => c.range_text(v.inner.0, v.inner.1),
+                _ => c.text(v),
+            };
+            match key.as_str() {
+                "file" if print => file = Some((val.to_string(), c.span(v))),
+                "format" if print => match val.to_lowercase().as_str() {
+                    "csv" => csv = true,
+                    "std" | "noindex" => {}
+                    f => warn.push(c.err_at(v, format!(
+                        "'.print FORMAT={f}' is not supported; the table is printed in the standard format"
+                    )).into_warning()),
+                },
+                _ => warn.push(c.err_at(t, format!("'{what}' option '{key}' is not supported and is ignored")).into_warning()),
             }
-            TokKind::Group { .. } | TokKind::Brace | TokKind::Quote => c.value_of(t)?,
-            _ => {
-                return Err(
-                    c.unexpected(Some(t), "an output (v(node), i(source), @dev[var] or all)")
-                )
-            }
-        };
-        items.push(e);
+            continue;
+        }
+        match save_item(c, t) {
+            Ok(Some(e)) => items.push(e),
+            Ok(None) => {}
+            Err(d) => warn.push(
+                d.into_warning()
+                    .with_help(format!("the {what} item is left out; the analysis runs without it")),
+            ),
+        }
     }
-    if items.is_empty() {
+    if items.is_empty() && !print && warn.is_empty() {
         return Err(c.unexpected(None, "an output (v(node), i(source), @dev[var] or all)"));
     }
     Ok(SaveStmt {
         analysis,
         items,
+        print,
+        file,
+        csv,
         span,
     })
+}
+
+/// One output item of `.save`/`.print`: `v(a)`, `v(a,b)`, `vdb(a)`, `i(v1)`,
+/// `@dev[var]`, `{expr}`, `all`, a bare node name (its voltage), the sweep
+/// words Xyce prints (`INDEX TIME FREQ`: None, the sweep is always printed),
+/// Xyce's `X1:N1` (node `n1` of `x1`: `v(x1.n1)`) and `V(*)`/`I(*)`.
+fn save_item(c: &Cur, t: Tok) -> DResult<Option<Expr>> {
+    let probe = |func: &str, args: Vec<String>| Expr {
+        kind: ExprKind::Probe {
+            func: func.to_string(),
+            args,
+        },
+        span: c.span(t),
+    };
+    match t.kind {
+        TokKind::Word => {
+            let w = c.text(t).to_lowercase();
+            if matches!(w.as_str(), "index" | "time" | "freq" | "frequency" | "sweep") {
+                return Ok(None);
+            }
+            if w == "all" || w.starts_with('@') {
+                return c.value_of(t).map(Some);
+            }
+            if w.contains(':') {
+                // Xyce hierarchical node X1:N1 → x1.n1; a device parameter
+                // (R1:R) has no voltage and is reported later as missing.
+                return Ok(Some(probe("v", vec![w.replace(':', ".")])));
+            }
+            // A bare node name means its voltage (ngspice).
+            Ok(Some(probe("v", vec![w])))
+        }
+        TokKind::Group { head_end } if head_end > t.start => {
+            let head = c.range_text(t.start, head_end).to_lowercase();
+            let inner = c.range_text(t.inner.0, t.inner.1).trim();
+            if inner == "*" && matches!(head.as_str(), "v" | "i") {
+                return Ok(Some(probe(&head, vec!["*".into()])));
+            }
+            if matches!(head.as_str(), "p" | "w") && !inner.contains(',') {
+                // device power (Xyce P(dev), W(dev))
+                return Ok(Some(probe(&head, vec![inner.to_lowercase()])));
+            }
+            let args: Vec<String> = inner.split(',').map(|a| a.trim().to_lowercase()).collect();
+            if args.iter().all(|a| !a.is_empty()) && args.iter().any(|a| a.contains(':')) {
+                return Ok(Some(probe(&head, args.iter().map(|a| a.replace(':', ".")).collect())));
+            }
+            c.value_of(t).map(Some)
+        }
+        TokKind::Group { .. } | TokKind::Brace | TokKind::Quote => c.value_of(t).map(Some),
+        _ => Err(c.unexpected(Some(t), "an output (v(node), i(source), @dev[var] or all)")),
+    }
 }
 
 fn dc(c: &mut Cur, span: Span) -> DResult<Analysis> {
