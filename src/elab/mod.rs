@@ -72,6 +72,12 @@ pub enum SaveItem {
     },
 }
 
+/// Option groups of Xyce (`.options TIMEINT method=gear`).
+const XYCE_OPTION_GROUPS: [&str; 16] = [
+    "timeint", "device", "nonlin", "nonlin-tran", "nonlin-hb", "output", "linsol", "restart",
+    "diagnostic", "homotopy", "parser", "measure", "sensitivity", "loca", "circuit", "conparam",
+];
+
 /// `.print`: the analysis it belongs to (`tran`, `ac`, `dc`, `op`; None =
 /// every analysis) and its columns (label, expression of probes with the
 /// parameters substituted). Printed by `output::print::PrintSink`.
@@ -1205,6 +1211,11 @@ impl<'a> Elab<'a> {
     }
 
     fn options_stmt(&mut self, items: &[OptionItem], scope: &Scope<'a>) {
+        if let Some(first) = items.first().filter(|f| f.value.is_none()) {
+            if XYCE_OPTION_GROUPS.contains(&first.name.name.as_str()) {
+                return self.xyce_options(&first.name, &items[1..], scope);
+            }
+        }
         for it in items {
             let name = it.name.name.as_str();
             let num = |me: &mut Self| -> Option<f64> {
@@ -1294,6 +1305,57 @@ impl<'a> Elab<'a> {
                     format!("option '{name}' is not used by spinspice and was ignored"),
                 )),
             }
+        }
+    }
+
+    /// Xyce's `.options GROUP name=value …`: what has the same meaning here
+    /// is mapped (TIMEINT `method`, `reltol`, `abstol`, `maxord`; DEVICE
+    /// `gmin`, `temp`, `tnom`; NONLIN `maxstep` → `itl1`), the rest named in one
+    /// warning. Never an error: these lines only tune the run.
+    fn xyce_options(&mut self, group: &Ident, items: &[OptionItem], scope: &Scope<'a>) {
+        let g = group.name.as_str();
+        let mut unused = Vec::new();
+        for it in items {
+            let name = it.name.name.as_str();
+            let num = match &it.value {
+                Some(OptionValue::Expr(e)) => eval(e, &self.env(scope)).ok(),
+                _ => None,
+            };
+            let word = match &it.value {
+                Some(OptionValue::Word(w)) => Some(w.name.as_str()),
+                _ => None,
+            };
+            let o = &mut self.options;
+            match (g, name, num, word) {
+                ("timeint", "method", _, Some("trap" | "trapezoid" | "trapezoidal")) => o.method = Method::Trap,
+                ("timeint", "method", _, Some("gear" | "bdf")) => o.method = Method::Gear,
+                // Xyce's numbers: 1 backward Euler, 7 trapezoidal, 8 Gear
+                ("timeint", "method", Some(v), _) if v == 7.0 => o.method = Method::Trap,
+                ("timeint", "method", Some(v), _) if v == 8.0 => o.method = Method::Gear,
+                ("timeint", "method", Some(v), _) if v == 1.0 => o.maxord = 1,
+                ("timeint", "reltol", Some(v), _) if v > 0.0 => o.reltol = v,
+                ("timeint", "abstol", Some(v), _) if v > 0.0 => o.abstol = v,
+                ("timeint", "maxord", Some(v), _) if v >= 1.0 => o.maxord = (v as usize).min(2),
+                ("device", "gmin", Some(v), _) if v > 0.0 => o.gmin = v,
+                ("device", "temp", Some(v), _) => o.temp = v,
+                ("device", "tnom", Some(v), _) => o.tnom = v,
+                ("nonlin", "maxstep", Some(v), _) if v >= 1.0 => o.itl1 = v as usize,
+                _ => unused.push(name.to_string()),
+            }
+        }
+        if !unused.is_empty() || items.is_empty() {
+            self.warnings.push(Diagnostic::warning(
+                group.span,
+                format!(
+                    "Xyce '.options {}' {}: not used by spinspice, ignored",
+                    g.to_uppercase(),
+                    if items.is_empty() {
+                        "(no settings)".to_string()
+                    } else {
+                        unused.join(", ")
+                    }
+                ),
+            ));
         }
     }
 

@@ -334,16 +334,7 @@ impl StmtParser {
     ) -> (Vec<Stmt>, Vec<Diagnostic>, Vec<Diagnostic>, Option<String>) {
         for it in items {
             match it {
-                Item::Control(span) => {
-                    self.warnings.push(Diagnostic::warning(
-                        *span,
-                        "'.control' … '.endc' block ignored (ngspice control language is not supported)",
-                    ));
-                    self.push(Stmt::Ignored {
-                        what: ".control".to_string(),
-                        span: *span,
-                    });
-                }
+                Item::Control(span, body) => self.control(*span, body),
                 Item::Line(l) => {
                     if let Err(e) = self.line(l) {
                         self.errors.push(e);
@@ -361,6 +352,65 @@ impl StmtParser {
             ));
         }
         (self.top, self.errors, self.warnings, self.title)
+    }
+
+    /// A `.control` block, the batch use of it: analysis commands (`tran`,
+    /// `ac`, `dc`, `op`), `save`, `print`, `meas` and `option(s)` are read as
+    /// the dot commands of the same name (a `print` belongs to the analysis
+    /// before it), `run` and the commands without effect on results (`set`,
+    /// `echo`, `quit`, …) need nothing; everything else is named in one
+    /// warning as not run.
+    fn control(&mut self, span: Span, body: &[LogicalLine]) {
+        let mut not_run: Vec<String> = Vec::new();
+        let mut last: Option<String> = None;
+        for l in body {
+            let w = l.first_word();
+            match w.as_str() {
+                "" | "run" | "quit" | "exit" | "echo" | "rusage" | "destroy" | "reset"
+                | "version" | "set" | "unset" | "setplot" | "display" | "listing" | "status"
+                | "remcirc" | "*" => {}
+                "tran" | "ac" | "dc" | "op" | "meas" | "measure" | "save" | "option"
+                | "options" => {
+                    if matches!(w.as_str(), "tran" | "ac" | "dc" | "op") {
+                        last = Some(w.clone());
+                    }
+                    if let Err(e) = self.line(&l.dotted()) {
+                        self.errors.push(e);
+                    }
+                }
+                "print" => {
+                    let n = self.top.len();
+                    if let Err(e) = self.line(&l.dotted()) {
+                        self.errors.push(e);
+                    }
+                    if let (Some(Stmt::Save(sv)), Some(a)) = (self.top.get_mut(n), &last) {
+                        if sv.analysis.is_none() {
+                            sv.analysis = Some(Ident {
+                                name: a.clone(),
+                                span: sv.span,
+                            });
+                        }
+                    }
+                }
+                _ => {
+                    if !not_run.contains(&w) {
+                        not_run.push(w);
+                    }
+                }
+            }
+        }
+        if !not_run.is_empty() {
+            self.warnings.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "'.control' block: not run: {} (only analyses, run, save, print, meas and options are)",
+                        not_run.join(", ")
+                    ),
+                )
+                .with_help("write the results with -o FILE.raw|.csv|.h5 instead of 'write'"),
+            );
+        }
     }
 
     fn line(&mut self, l: &LogicalLine) -> DResult<()> {
@@ -1332,6 +1382,14 @@ fn options(c: &mut Cur) -> DResult<Vec<OptionItem>> {
                 Some(w) if w.kind == TokKind::Word && is_ident(c.text(w)) => {
                     c.pos += 1;
                     Some(OptionValue::Word(c.ident(w)))
+                }
+                // a file name or other text (`diagfilename="d.txt"`)
+                Some(w) if w.kind == TokKind::Str => {
+                    c.pos += 1;
+                    Some(OptionValue::Word(Ident {
+                        name: c.range_text(w.inner.0, w.inner.1).to_string(),
+                        span: c.span(w),
+                    }))
                 }
                 _ => Some(OptionValue::Expr(
                     c.value(&format!("a value for option '{}'", name.name))?,
