@@ -577,6 +577,68 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// A B element (also an R whose value depends on `time` or on circuit
+    /// quantities: I = v(n+, n−)/R(…), as ngspice turns it into one).
+    #[allow(clippy::too_many_arguments)]
+    fn behavioural(
+        &mut self,
+        name: String,
+        line: Span,
+        nodes: &[Node; 2],
+        output: BOutput,
+        expr: &Expr,
+        params: &[ParamAssign],
+        scope: &Scope<'a>,
+    ) {
+                let ns = [
+                    self.node(&nodes[0], scope, line),
+                    self.node(&nodes[1], scope, line),
+                ];
+                let Some(ps) = self.pvalues(params, scope, false) else {
+                    return;
+                };
+                let env = self.env(scope);
+                let sub = substitute(expr, &env, &["time", "temper"]);
+                let sub = match sub {
+                    Ok(s) => s,
+                    Err(d) => {
+                        self.report(d, scope);
+                        return;
+                    }
+                };
+                let mapped = self.map_probes(&sub, scope);
+                let mut ctrl = Vec::new();
+                let mut refs = Vec::new();
+                mapped.for_each_probe(&mut |f, args, span| {
+                    if f == "v" {
+                        ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                        refs.extend(args.iter().map(|a| PendingRef::Node {
+                            owner: name.clone(),
+                            node: a.clone(),
+                            span,
+                        }));
+                    } else if f == "i" && args.len() == 1 {
+                        refs.push(PendingRef::Current {
+                            owner: name.clone(),
+                            device: args[0].clone(),
+                            span,
+                        });
+                    }
+                });
+                self.pending_refs.append(&mut refs);
+                let dev = devices::behavioural::Behavioural::new(
+                    name, line, ns, output, mapped, ps, ctrl,
+                )
+                .map(|d| Box::new(d) as Box<dyn Device>);
+                self.add_device(dev, line);
+                }
+
+    /// Whether a value depends on `time` or a circuit quantity (`v(…)`,
+    /// `i(…)`): not a constant once the parameters are substituted.
+    fn depends_on_circuit(&self, e: &Expr, scope: &Scope<'a>) -> bool {
+        matches!(substitute(e, &self.env(scope), &["time"]), Ok(s) if s.as_num().is_none())
+    }
+
     fn element(&mut self, el: &'a Element, scope: &Scope<'a>) {
         let name = format!("{}{}", scope.prefix, el.name.name);
         let line = el.span;
@@ -600,6 +662,12 @@ impl<'a> Elab<'a> {
                 model,
                 params,
             } => {
+                if let (ElementKind::Resistor { .. }, Some(e)) = (&el.kind, value) {
+                    if model.is_none() && self.depends_on_circuit(e, scope) {
+                        let b = resistor_as_current(nodes, e);
+                        return self.behavioural(name, line, nodes, BOutput::Current, &b, params, scope);
+                    }
+                }
                 let ns = vec![
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
@@ -767,49 +835,7 @@ impl<'a> Elab<'a> {
                 output,
                 expr,
                 params,
-            } => {
-                let ns = [
-                    self.node(&nodes[0], scope, line),
-                    self.node(&nodes[1], scope, line),
-                ];
-                let Some(ps) = self.pvalues(params, scope, false) else {
-                    return;
-                };
-                let env = self.env(scope);
-                let sub = substitute(expr, &env, &["time", "temper"]);
-                let sub = match sub {
-                    Ok(s) => s,
-                    Err(d) => {
-                        self.report(d, scope);
-                        return;
-                    }
-                };
-                let mapped = self.map_probes(&sub, scope);
-                let mut ctrl = Vec::new();
-                let mut refs = Vec::new();
-                mapped.for_each_probe(&mut |f, args, span| {
-                    if f == "v" {
-                        ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
-                        refs.extend(args.iter().map(|a| PendingRef::Node {
-                            owner: name.clone(),
-                            node: a.clone(),
-                            span,
-                        }));
-                    } else if f == "i" && args.len() == 1 {
-                        refs.push(PendingRef::Current {
-                            owner: name.clone(),
-                            device: args[0].clone(),
-                            span,
-                        });
-                    }
-                });
-                self.pending_refs.append(&mut refs);
-                let dev = devices::behavioural::Behavioural::new(
-                    name, line, ns, *output, mapped, ps, ctrl,
-                )
-                .map(|d| Box::new(d) as Box<dyn Device>);
-                self.add_device(dev, line);
-            }
+            } => self.behavioural(name, line, nodes, *output, expr, params, scope),
             ElementKind::Diode {
                 nodes,
                 model,
@@ -1712,5 +1738,21 @@ fn stmt_span(s: &Stmt) -> Span {
         Stmt::Meas(m) => m.span,
         Stmt::Step(s) => s.span,
         Stmt::Ignored { span, .. } => *span,
+    }
+}
+
+/// `v(n+, n−)/(R)`: the current of a resistor whose value is an expression.
+fn resistor_as_current(nodes: &[Node; 2], r: &Expr) -> Expr {
+    let span = r.span;
+    let v = Expr {
+        kind: ExprKind::Probe {
+            func: "v".into(),
+            args: vec![nodes[0].name.clone(), nodes[1].name.clone()],
+        },
+        span,
+    };
+    Expr {
+        kind: ExprKind::Binary(crate::expr::BinOp::Div, Box::new(v), Box::new(r.clone())),
+        span,
     }
 }
