@@ -78,6 +78,14 @@ impl Device for Resistor {
     fn current(&self, x: &[f64], _cx: &crate::system::LoadCtx) -> Option<f64> {
         Some((x[self.a] - x[self.b]) * self.g)
     }
+    fn sweep_saved(&self) -> Option<f64> {
+        Some(1.0 / (self.g * self.factor))
+    }
+    fn sweep_restore(&mut self, saved: Option<f64>) {
+        if let Some(r) = saved {
+            self.set_sweep_value(r);
+        }
+    }
     fn set_sweep_value(&mut self, v: f64) -> bool {
         if v == 0.0 || !v.is_finite() {
             return false;

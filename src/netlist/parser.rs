@@ -178,6 +178,42 @@ impl<'l> Cur<'l> {
             )),
         }
     }
+    /// `2.0e+{p}`: a mantissa whose exponent is an expression written right
+    /// after it (ngspice splices the text): mantissa·10^(±p).
+    fn spliced_exponent(&mut self, t: Tok) -> DResult<Option<Expr>> {
+        let w = self.text(t);
+        let Some(b) = self.peek().filter(|b| b.kind == TokKind::Brace && b.start == t.end) else {
+            return Ok(None);
+        };
+        let lw = w.to_ascii_lowercase();
+        let (mant, neg) = match (lw.strip_suffix("e+"), lw.strip_suffix("e-"), lw.strip_suffix('e')) {
+            (Some(m), _, _) => (m, false),
+            (_, Some(m), _) => (m, true),
+            (_, _, Some(m)) => (m, false),
+            _ => return Ok(None),
+        };
+        let Some((m, n)) = crate::expr::number::parse_number(mant).filter(|(_, n)| *n == mant.len())
+        else {
+            return Ok(None);
+        };
+        let _ = n;
+        self.pos += 1;
+        let p = self.value_of(b)?;
+        let span = self.span(t).to(self.span(b));
+        let exp = if neg {
+            Expr { kind: ExprKind::Unary(crate::expr::UnOp::Neg, Box::new(p)), span }
+        } else {
+            p
+        };
+        let pow = Expr {
+            kind: ExprKind::Call("pow".into(), vec![Expr::num(10.0, span), exp]),
+            span,
+        };
+        Ok(Some(Expr {
+            kind: ExprKind::Binary(crate::expr::BinOp::Mul, Box::new(Expr::num(m, span)), Box::new(pow)),
+            span,
+        }))
+    }
     fn is_value_tok(t: Option<Tok>) -> bool {
         matches!(t, Some(t) if !matches!(t.kind, TokKind::Eq | TokKind::Str))
     }
@@ -187,6 +223,9 @@ impl<'l> Cur<'l> {
         match t {
             Some(t) if Self::is_value_tok(Some(t)) => {
                 self.pos += 1;
+                if let Some(e) = self.spliced_exponent(t)? {
+                    return Ok(e);
+                }
                 self.value_of(t)
             }
             _ => Err(self.unexpected(t, what)),
@@ -1049,7 +1088,11 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         match t {
             Some(t) if t.kind == TokKind::Word => {
                 let w = c.text(t).to_lowercase();
-                w == "dc" || w == "ac" || TRAN_FNS.contains(&w.as_str())
+                w == "dc"
+                    || w == "ac"
+                    || w == "distof1"
+                    || w == "distof2"
+                    || TRAN_FNS.contains(&w.as_str())
             }
             Some(t) if t.has_head() => {
                 let h = c.range_text(t.head().0, t.head().1).to_lowercase();
@@ -1090,6 +1133,23 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
                 return Err(c.err_at(t, "more than one transient function"));
             }
             spec.tran = Some(tran_fn(c, &is_kw)?);
+        } else if w == "distof1" || w == "distof2" {
+            // distortion inputs (ngspice `.disto`, not run here): accepted
+            // with their magnitude and optional phase, no effect
+            c.pos += 1;
+            c.skip_eq();
+            c.value("a distortion magnitude")?;
+            if Cur::is_value_tok(c.peek()) && !is_kw(c, c.peek()) && !c.at_assign() {
+                c.value("a distortion phase")?;
+            }
+        } else if let Some(mut inner) = spice2_group(c, t)? {
+            // SPICE2 form `V1 a b 0.7 (PWL 0 0 1u 1)`: the function inside
+            // the parentheses
+            c.pos += 1;
+            if spec.tran.is_some() {
+                return Err(c.err_at(t, "more than one transient function"));
+            }
+            spec.tran = Some(tran_fn(&mut inner, &is_kw)?);
         } else if t.kind == TokKind::Eq {
             return Err(c.err_at(t, "unexpected '='"));
         } else if Cur::is_value_tok(Some(t)) && !c.at_assign() {
@@ -1109,6 +1169,17 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         }
     }
     Ok(spec)
+}
+
+/// `(PWL …)`, `(SIN …)`: a group without a head whose first word is a
+/// transient function; its cursor.
+fn spice2_group<'l>(c: &Cur<'l>, t: Tok) -> DResult<Option<Cur<'l>>> {
+    if !matches!(t.kind, TokKind::Group { .. }) || t.has_head() {
+        return Ok(None);
+    }
+    let inner = c.sub(t)?;
+    let first = inner.peek().and_then(|f| inner.word(f)).unwrap_or_default();
+    Ok(TRAN_FNS.contains(&first.as_str()).then_some(inner))
 }
 
 /// A transient function starting at the current token.
