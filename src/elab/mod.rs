@@ -146,6 +146,9 @@ struct Scope<'a> {
     chain: Vec<String>,
     /// Local parameters whose definition failed (already reported).
     failed: HashSet<String>,
+    /// Multiplicity of this instance (`X1 … m=2`, product over the
+    /// hierarchy): parallel copies, applied to the R, C, L and D inside.
+    mult: f64,
 }
 
 /// A name used by an element that must exist once the whole circuit is
@@ -292,6 +295,7 @@ impl<'a> Elab<'a> {
             funcs: HashMap::new(),
             chain: Vec::new(),
             failed: HashSet::new(),
+            mult: 1.0,
         };
         for st in &self.nl.statements {
             match st {
@@ -633,6 +637,30 @@ impl<'a> Elab<'a> {
                 self.add_device(dev, line);
                 }
 
+    /// What a resistor line asks that is done differently here (ngspice's
+    /// behaviour, said once per element).
+    fn resistor_warnings(&mut self, inst: &Instance) {
+        if let Some((r, span)) = inst.value.filter(|(r, _)| *r == 0.0) {
+            self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "resistance of '{}' is {r}: set to {} Ω (as ngspice does)",
+                    inst.name,
+                    devices::resistor::ZERO_R
+                ),
+            ));
+        }
+        if inst.instance_param("ac").is_some() {
+            self.warnings.push(Diagnostic::warning(
+                inst.param_span("ac"),
+                format!(
+                    "'ac=' of '{}' (ngspice: the resistance in .ac only) is not supported: the DC value is used in every analysis",
+                    inst.name
+                ),
+            ));
+        }
+    }
+
     /// Whether a value depends on `time` or a circuit quantity (`v(…)`,
     /// `i(…)`): not a constant once the parameters are substituted.
     fn depends_on_circuit(&self, e: &Expr, scope: &Scope<'a>) -> bool {
@@ -672,16 +700,32 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let v = match value {
+                let mut v = match value {
                     Some(e) => match self.eval(e, scope) {
                         Some(v) => Some((v, e.span)),
                         None => return,
                     },
                     None => None,
                 };
-                let Some(ps) = self.pvalues(params, scope, false) else {
+                // `R1 a b rval` with `.param rval=2k` and no model `rval`: the
+                // word is the value (ngspice reads a bare parameter name so)
+                let mut model = model.as_ref();
+                if let (None, Some(m)) = (v, model) {
+                    if self.lookup_model(&m.name, scope).is_none() {
+                        let e = Expr {
+                            kind: ExprKind::Ident(m.name.clone()),
+                            span: m.span,
+                        };
+                        if let Ok(x) = eval(&e, &self.env(scope)) {
+                            v = Some((x, m.span));
+                            model = None;
+                        }
+                    }
+                }
+                let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
+                apply_mult(&mut ps, scope.mult, line);
                 let (what, letter, kinds): (&str, &str, &[&str]) = match &el.kind {
                     ElementKind::Resistor { .. } => ("resistor", "R", &["r", "res"]),
                     ElementKind::Capacitor { .. } => ("capacitor", "C", &["c"]),
@@ -723,6 +767,9 @@ impl<'a> Elab<'a> {
                     temp,
                     tnom,
                 };
+                if let ElementKind::Resistor { .. } = &el.kind {
+                    self.resistor_warnings(&inst);
+                }
                 let dev: Result<Box<dyn Device>, Diagnostic> = match &el.kind {
                     ElementKind::Resistor { .. } => {
                         devices::resistor::Resistor::from_instance(&inst)
@@ -857,6 +904,7 @@ impl<'a> Elab<'a> {
                 let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
+                apply_mult(&mut ps, scope.mult, line);
                 if *off {
                     ps.push(PValue {
                         name: "off".into(),
@@ -1006,6 +1054,7 @@ impl<'a> Elab<'a> {
             funcs: scope.funcs.clone(),
             chain: scope.chain.clone(),
             failed: HashSet::new(),
+            mult: scope.mult,
         };
         inner.chain.push(def.name.name.clone());
         for (port, n) in def.ports.iter().zip(nodes) {
@@ -1013,14 +1062,36 @@ impl<'a> Elab<'a> {
             self.intern(flat.clone(), el.span);
             inner.ports.insert(port.name.clone(), flat);
         }
-        // Instance values, evaluated in the parent scope.
+        // Instance values, evaluated in the parent scope: the declared
+        // parameters, a `.param` of the body (overridden, as in ngspice), or
+        // `m` (parallel copies).
         let mut given = HashMap::new();
+        let body_param = |n: &str| {
+            def.body.iter().any(|st| {
+                matches!(st, Stmt::Param(list, _) if list.iter().any(|p| p.name.name == n))
+            })
+        };
         for p in params {
-            if !def.params.iter().any(|d| d.name.name == p.name.name) {
-                self.push_err(Diagnostic::error(
+            let declared = def.params.iter().any(|d| d.name.name == p.name.name);
+            if p.name.name == "m" && !declared && !body_param("m") {
+                if let Some(m) = self.eval(&p.value, scope) {
+                    if m > 0.0 && m.is_finite() {
+                        inner.mult *= m;
+                        self.mult_warning(def, el.span, name);
+                    } else {
+                        self.push_err(Diagnostic::error(
+                            p.value.span,
+                            format!("m of '{name}' must be positive (got {m})"),
+                        ));
+                    }
+                }
+                continue;
+            }
+            if !declared && !body_param(&p.name.name) {
+                self.warnings.push(Diagnostic::warning(
                     p.name.span,
                     format!(
-                        "subcircuit '{}' has no parameter '{}'",
+                        "subcircuit '{}' has no parameter '{}': ignored",
                         def.name.name, p.name.name
                     ),
                 ));
@@ -1063,6 +1134,10 @@ impl<'a> Elab<'a> {
         for st in &def.body {
             if let Stmt::Param(list, _) = st {
                 for p in list {
+                    if let Some(&v) = given.get(&p.name.name) {
+                        inner.params.insert(p.name.name.clone(), v);
+                        continue;
+                    }
                     match self.eval(&p.value, &inner) {
                         Some(v) => {
                             inner.params.insert(p.name.name.clone(), v);
@@ -1087,6 +1162,36 @@ impl<'a> Elab<'a> {
                     "this statement is not allowed inside a subcircuit",
                 )),
             }
+        }
+    }
+
+    /// `m=` on an instance applies to the R, C, L and D inside (and nested
+    /// instances); other elements are named once as not multiplied.
+    fn mult_warning(&mut self, def: &SubcktDef, span: Span, name: &str) {
+        let mut other: Vec<String> = Vec::new();
+        for st in &def.body {
+            if let Stmt::Element(e) = st {
+                let ok = matches!(
+                    e.kind,
+                    ElementKind::Resistor { .. }
+                        | ElementKind::Capacitor { .. }
+                        | ElementKind::Inductor { .. }
+                        | ElementKind::Diode { .. }
+                        | ElementKind::Subckt { .. }
+                );
+                if !ok {
+                    other.push(e.name.name.clone());
+                }
+            }
+        }
+        if !other.is_empty() {
+            self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "m= of '{name}' is applied to its R, C, L and D only, not to: {}",
+                    other.join(", ")
+                ),
+            ));
         }
     }
 
@@ -1754,5 +1859,21 @@ fn resistor_as_current(nodes: &[Node; 2], r: &Expr) -> Expr {
     Expr {
         kind: ExprKind::Binary(crate::expr::BinOp::Div, Box::new(v), Box::new(r.clone())),
         span,
+    }
+}
+
+/// Multiply (or set) the `m` of an element inside an `m=` instance.
+fn apply_mult(ps: &mut Vec<PValue>, mult: f64, span: Span) {
+    if mult == 1.0 {
+        return;
+    }
+    match ps.iter_mut().rev().find(|p| p.name == "m") {
+        Some(p) => p.value *= mult,
+        None => ps.push(PValue {
+            name: "m".into(),
+            value: mult,
+            span,
+            word: None,
+        }),
     }
 }
