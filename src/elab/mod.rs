@@ -1157,6 +1157,15 @@ impl<'a> Elab<'a> {
                 | Stmt::Model(_)
                 | Stmt::Func(_)
                 | Stmt::Param(..) => {}
+                // node names local to the instance (`x1.mid`), as ngspice
+                Stmt::Ic(list, _) => {
+                    let v = self.node_values(list, &inner);
+                    self.ic.extend(v);
+                }
+                Stmt::Nodeset(list, _) => {
+                    let v = self.node_values(list, &inner);
+                    self.nodeset.extend(v);
+                }
                 other => self.push_err(Diagnostic::error(
                     stmt_span(other),
                     "this statement is not allowed inside a subcircuit",

@@ -499,7 +499,12 @@ impl StmtParser {
                 if c.at_end() {
                     return Err(c.unexpected(None, "'name=value' after .param"));
                 }
-                Stmt::Param(c.assigns()?, line_span)
+                // `.param f(x)={2*x}`: a function (HSPICE, Xyce)
+                if c.peek().is_some_and(|t| t.has_head()) {
+                    Stmt::Func(func(c, line_span)?)
+                } else {
+                    Stmt::Param(c.assigns()?, line_span)
+                }
             }
             ".func" => Stmt::Func(func(c, line_span)?),
             ".subckt" => {
@@ -607,7 +612,17 @@ impl StmtParser {
             }
             ".meas" | ".measure" => {
                 not_in_subckt(c)?;
-                Stmt::Meas(Box::new(meas(c, line_span)?))
+                // an output-only line: a form not supported here is skipped
+                // with a warning, the analyses still run
+                match meas(c, line_span) {
+                    Ok(m) => Stmt::Meas(Box::new(m)),
+                    Err(d) => {
+                        self.warnings.push(d.into_warning().with_help(
+                            "this .meas is skipped; the analyses run without it",
+                        ));
+                        return Ok(());
+                    }
+                }
             }
             ".step" => {
                 not_in_subckt(c)?;
@@ -1454,7 +1469,15 @@ fn options(c: &mut Cur) -> DResult<Vec<OptionItem>> {
                     c.pos += 1;
                     Some(OptionValue::Word(c.ident(w)))
                 }
-                // a file name or other text (`diagfilename="d.txt"`)
+                // a file name or other text (`diagfilename="d.txt"`,
+                // `diagfilename=x.dia`, `conparam=vtest:dcv0`)
+                Some(w)
+                    if w.kind == TokKind::Word
+                        && c.value_of(w).is_err() =>
+                {
+                    c.pos += 1;
+                    Some(OptionValue::Word(c.ident(w)))
+                }
                 Some(w) if w.kind == TokKind::Str => {
                     c.pos += 1;
                     Some(OptionValue::Word(Ident {
@@ -2086,7 +2109,30 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
                 window,
             }
         }
-        "deriv" | "derivative" | "integ_abs" => {
+        "deriv" | "derivative" => {
+            // DERIV signal AT=x | WHEN cond: FIND of the signal's derivative
+            // with respect to the sweep (time, frequency, the .dc source)
+            let inner = signal(c, "a signal after DERIV")?;
+            let span = inner.span;
+            let signal = Expr {
+                kind: ExprKind::Call("deriv".into(), vec![inner]),
+                span,
+            };
+            let t = c.peek();
+            if c.is_kw(t, "at") {
+                c.pos += 1;
+                let at = eq_value(c, "AT")?;
+                c.finish(".meas … DERIV signal AT=value")?;
+                MeasKind::FindAt { signal, at }
+            } else if c.is_kw(t, "when") {
+                c.pos += 1;
+                let when = when_condition(c, &[])?;
+                MeasKind::FindWhen { signal, when }
+            } else {
+                return Err(c.unexpected(t, "AT= or WHEN after DERIV signal"));
+            }
+        }
+        "integ_abs" => {
             return Err(c.err_at(kt, format!("unsupported .meas function '{kw}'")))
         }
         _ => {
