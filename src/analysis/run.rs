@@ -348,13 +348,19 @@ pub fn run_circuit(
         ic,
         nodeset,
         saves,
+        print_saves,
         measures,
         params,
         funcs,
         ..
     } = c;
     let mut sys = System::build(&node_names, devices, &options)?;
-    let outs = outputs::select(&sys, &saves)?;
+    let mut outs = outputs::select(&sys, &saves)?;
+    for it in &print_saves {
+        if let Err(e) = outs.add(&sys, it) {
+            eprintln!("warning: .print: {}; that column prints NaN", e.message);
+        }
+    }
     let nsig = outs.signals.len();
     let mut vals = vec![0.0; nsig];
     let mut imag = vec![0.0; nsig];

@@ -113,6 +113,9 @@ pub struct Circuit {
     pub saves: Vec<SaveItem>,
     /// `.print` tables.
     pub prints: Vec<PrintSpec>,
+    /// What the `.print` lines need saved beyond `saves`: added when the
+    /// system can give it, else the column prints NaN (with a warning).
+    pub print_saves: Vec<SaveItem>,
     pub measures: Vec<Measure>,
     pub steps: Vec<StepSpec>,
     /// Evaluated top-level parameters (for measures).
@@ -359,13 +362,10 @@ impl<'a> Elab<'a> {
                 _ => {}
             }
         }
-        if !self.print_saves.is_empty() {
-            // `.print` adds to what is saved; without a `.save` everything
-            // is still saved (the default).
-            if self.saves.is_empty() {
-                self.saves.push(SaveItem::All);
-            }
-            self.saves.append(&mut self.print_saves);
+        if !self.print_saves.is_empty() && self.saves.is_empty() {
+            // `.print` adds to what is saved (`print_saves`); without a
+            // `.save` everything is still saved (the default).
+            self.saves.push(SaveItem::All);
         }
         if self.errors.is_empty() {
             let mut errs = checks::topology(
@@ -398,6 +398,7 @@ impl<'a> Elab<'a> {
             nodeset: self.nodeset,
             saves: self.saves,
             prints: self.prints,
+            print_saves: self.print_saves,
             measures: self.measures,
             steps: self.steps,
             params,
