@@ -934,6 +934,15 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 }
+                if let Some(pv) = card.params.iter().find(|p| p.name == "isr" || p.name == "nr") {
+                    let msg = format!(
+                        "model '{}': ISR/NR (recombination current) is not modelled, as in ngspice",
+                        card.name
+                    );
+                    if !self.warnings.iter().any(|w| w.message == msg) {
+                        self.warnings.push(Diagnostic::warning(pv.span, msg));
+                    }
+                }
                 let inst = Instance {
                     name: name.clone(),
                     span: line,

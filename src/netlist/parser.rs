@@ -495,7 +495,7 @@ impl StmtParser {
             }
         };
         let stmt = match kw.as_str() {
-            ".param" | ".params" => {
+            ".param" | ".params" | ".global_param" => {
                 if c.at_end() {
                     return Err(c.unexpected(None, "'name=value' after .param"));
                 }
@@ -1001,8 +1001,7 @@ fn rcl(c: &mut Cur, letter: char) -> DResult<ElementKind> {
             continue;
         }
         if Cur::is_value_tok(Some(t)) && value.is_none() {
-            c.pos += 1;
-            value = Some(c.value_of(t)?);
+            value = Some(c.value("a value")?);
             continue;
         }
         return Err(c
@@ -1126,9 +1125,7 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         if w == "dc" {
             c.pos += 1;
             c.skip_eq();
-            if spec.dc.is_some() {
-                return Err(c.err_at(t, "DC value given twice"));
-            }
+            // `dc 1.0 dc 0.0`: the last one counts (ngspice)
             spec.dc = Some(c.value("a DC value")?);
         } else if w == "ac" {
             c.pos += 1;
@@ -1158,13 +1155,16 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
                 c.value("a distortion phase")?;
             }
         } else if let Some(mut inner) = spice2_group(c, t)? {
-            // SPICE2 form `V1 a b 0.7 (PWL 0 0 1u 1)`: the function inside
-            // the parentheses
+            // SPICE2 form `V1 a b 0.7 (PWL 0 0 1u 1)`, `(AC 1)`: the
+            // specification inside the parentheses
             c.pos += 1;
-            if spec.tran.is_some() {
+            let sub = source_spec(&mut inner)?;
+            if sub.tran.is_some() && spec.tran.is_some() {
                 return Err(c.err_at(t, "more than one transient function"));
             }
-            spec.tran = Some(tran_fn(&mut inner, &is_kw)?);
+            spec.tran = spec.tran.take().or(sub.tran);
+            spec.ac = sub.ac.or(spec.ac.take());
+            spec.dc = sub.dc.or(spec.dc.take());
         } else if t.kind == TokKind::Eq {
             return Err(c.err_at(t, "unexpected '='"));
         } else if Cur::is_value_tok(Some(t)) && !c.at_assign() {
@@ -1174,8 +1174,7 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
                     format!("unexpected {}: DC value already given", c.describe(t)),
                 ));
             }
-            c.pos += 1;
-            spec.dc = Some(c.value_of(t)?);
+            spec.dc = Some(c.value("a DC value")?);
         } else {
             return Err(c.err_at(
                 t,
@@ -1194,7 +1193,7 @@ fn spice2_group<'l>(c: &Cur<'l>, t: Tok) -> DResult<Option<Cur<'l>>> {
     }
     let inner = c.sub(t)?;
     let first = inner.peek().and_then(|f| inner.word(f)).unwrap_or_default();
-    Ok(TRAN_FNS.contains(&first.as_str()).then_some(inner))
+    Ok((TRAN_FNS.contains(&first.as_str()) || first == "ac" || first == "dc").then_some(inner))
 }
 
 /// A transient function starting at the current token.
