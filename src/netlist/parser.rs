@@ -736,13 +736,18 @@ fn element(c: &mut Cur) -> DResult<Element> {
                 "Hname n+ n- vcontrol transresistance"
             };
             let nodes = two_nodes(c, form)?;
+            if c.peek().is_some_and(|t| c.is_kw(Some(t), "poly") || t.has_head()) {
+                let kind = poly(c, letter, nodes)?;
+                return Ok(Element {
+                    name,
+                    kind,
+                    span: line,
+                });
+            }
             let ctrl = match c.peek() {
                 Some(t) if t.kind == TokKind::Word && !c.is_kw(Some(t), "poly") => {
                     c.pos += 1;
                     c.ident(t)
-                }
-                Some(t) if c.is_kw(Some(t), "poly") || t.has_head() => {
-                    return Err(c.err_at(t, "POLY controlled sources are not supported"))
                 }
                 t => {
                     return Err(c
@@ -1037,6 +1042,113 @@ fn rcl(c: &mut Cur, letter: char) -> DResult<ElementKind> {
 }
 
 /// E and G: linear `n+ n- nc+ nc- gain`, or `VALUE={expr}` / `vol=` / `cur=`.
+/// `E|G n+ n- POLY(n) c1+ c1- … cn+ cn- p0 p1 …` and `F|H n+ n- POLY(n)
+/// v1 … vn p0 p1 …` (SPICE2 polynomial sources) as the B element of the
+/// same polynomial: p0 + p1·x1 + … + pn·xn + p(n+1)·x1² + p(n+2)·x1·x2 + …
+/// (terms by total degree, SPICE's order within a degree), x = controlling
+/// voltages (E, G) or currents of the named voltage sources (F, H).
+fn poly(c: &mut Cur, letter: char, nodes: [Node; 2]) -> DResult<ElementKind> {
+    let form = if matches!(letter, 'e' | 'g') {
+        "Ename n+ n- POLY(n) nc1+ nc1- … p0 p1 …"
+    } else {
+        "Fname n+ n- POLY(n) vcontrol1 … p0 p1 …"
+    };
+    let Some(t) = c.next() else {
+        return Err(c.unexpected(None, "POLY(n)"));
+    };
+    let dims_tok = if t.has_head() {
+        t
+    } else {
+        match c.next() {
+            Some(g) if matches!(g.kind, TokKind::Group { .. }) => g,
+            other => return Err(c.unexpected(other, "'(n)' after POLY")),
+        }
+    };
+    let inner = c.range_text(dims_tok.inner.0, dims_tok.inner.1).trim();
+    let n = match inner.parse::<usize>() {
+        Ok(n) if (1..=8).contains(&n) => n,
+        _ => return Err(c.err_at(dims_tok, "POLY dimension must be an integer from 1 to 8")),
+    };
+    let span = c.span(t);
+    let mut xs: Vec<Expr> = Vec::with_capacity(n);
+    for k in 0..n {
+        let probe = if matches!(letter, 'e' | 'g') {
+            let a = node(c, &format!("nc{}+", k + 1), form)?;
+            let b = node(c, &format!("nc{}-", k + 1), form)?;
+            ExprKind::Probe { func: "v".into(), args: vec![a.name, b.name] }
+        } else {
+            let v = c.name("the name of a controlling voltage source")?;
+            ExprKind::Probe { func: "i".into(), args: vec![v.name] }
+        };
+        xs.push(Expr { kind: probe, span });
+    }
+    let mut coef = Vec::new();
+    while !c.at_end() {
+        if c.at_assign() {
+            // ic=… of the controlling values: no effect on the polynomial
+            c.assign()?;
+            continue;
+        }
+        coef.push(c.value("a polynomial coefficient")?);
+    }
+    if coef.is_empty() {
+        return Err(Diagnostic::error(c.eol(), format!("missing coefficients: expected '{form}'")));
+    }
+    let bin = |op, a: Expr, b: Expr| Expr {
+        kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+        span,
+    };
+    let mut expr: Option<Expr> = None;
+    for (p, exps) in coef.into_iter().zip(poly_terms(n)) {
+        let mut term = p;
+        for (x, &e) in xs.iter().zip(&exps) {
+            for _ in 0..e {
+                term = bin(crate::expr::BinOp::Mul, term, x.clone());
+            }
+        }
+        expr = Some(match expr {
+            None => term,
+            Some(s) => bin(crate::expr::BinOp::Add, s, term),
+        });
+    }
+    let expr = expr.unwrap_or_else(|| Expr::num(0.0, span));
+    Ok(ElementKind::Behavioural {
+        nodes,
+        output: if matches!(letter, 'e' | 'h') {
+            BOutput::Voltage
+        } else {
+            BOutput::Current
+        },
+        expr,
+        params: Vec::new(),
+    })
+}
+
+/// Exponent vectors of the terms of an n-variable polynomial in SPICE's
+/// order: by total degree, and within a degree x1 first (x1², x1·x2, x2²).
+fn poly_terms(n: usize) -> impl Iterator<Item = Vec<u32>> {
+    fn rec(n: usize, d: u32, out: &mut Vec<Vec<u32>>, cur: &mut Vec<u32>) {
+        if cur.len() == n - 1 {
+            let used: u32 = cur.iter().sum();
+            let mut v = cur.clone();
+            v.push(d - used);
+            out.push(v);
+            return;
+        }
+        let used: u32 = cur.iter().sum();
+        for e in (0..=d - used).rev() {
+            cur.push(e);
+            rec(n, d, out, cur);
+            cur.pop();
+        }
+    }
+    (0u32..).flat_map(move |d| {
+        let mut out = Vec::new();
+        rec(n, d, &mut out, &mut Vec::new());
+        out
+    })
+}
+
 fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     let (form, kw) = if letter == 'e' {
         ("Ename n+ n- nc+ nc- gain | Ename n+ n- VALUE={expr}", "vol")
@@ -1063,7 +1175,10 @@ fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     if let Some(t) = t {
         let w = c.text(t).to_lowercase();
         let head = c.range_text(t.head().0, t.head().1).to_lowercase();
-        for unsup in ["poly", "table", "laplace", "freq", "chebyshev"] {
+        if w == "poly" || head == "poly" {
+            return poly(c, letter, nodes);
+        }
+        for unsup in ["table", "laplace", "freq", "chebyshev"] {
             if w == unsup || head == unsup {
                 return Err(c.err_at(
                     t,
