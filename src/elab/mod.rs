@@ -599,8 +599,35 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let Some(ps) = self.pvalues(params, scope, false) else {
+                let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
+                };
+                // `m=` (parallel copies) multiplies a current output
+                let mut mult = scope.mult;
+                if let Some(k) = ps.iter().position(|p| p.name == "m") {
+                    let p = ps.remove(k);
+                    if output == BOutput::Voltage {
+                        self.warnings.push(Diagnostic::warning(
+                            p.span,
+                            format!("m= of '{name}' (a voltage output) has no meaning and is ignored"),
+                        ));
+                    } else {
+                        mult *= p.value;
+                    }
+                }
+                let scaled;
+                let expr = if mult != 1.0 && output == BOutput::Current {
+                    scaled = Expr {
+                        kind: ExprKind::Binary(
+                            crate::expr::BinOp::Mul,
+                            Box::new(Expr::num(mult, expr.span)),
+                            Box::new(expr.clone()),
+                        ),
+                        span: expr.span,
+                    };
+                    &scaled
+                } else {
+                    expr
                 };
                 let env = self.env(scope);
                 let sub = substitute(expr, &env, &["time", "temper"]);

@@ -755,7 +755,10 @@ fn element(c: &mut Cur) -> DResult<Element> {
                         .with_help(format!("expected form: {form}")))
                 }
             };
-            let gain = value_or_missing(c, "gain", form)?;
+            let mut gain = value_or_missing(c, "gain", form)?;
+            if letter == 'f' {
+                gain = times_m(c, gain)?;
+            }
             c.finish(form)?;
             if letter == 'f' {
                 ElementKind::Cccs { nodes, ctrl, gain }
@@ -1149,6 +1152,20 @@ fn poly_terms(n: usize) -> impl Iterator<Item = Vec<u32>> {
     })
 }
 
+/// A trailing `m=` of a current-output source (G, F): parallel copies,
+/// folded into the gain.
+fn times_m(c: &mut Cur, gain: Expr) -> DResult<Expr> {
+    if !(c.at_assign() && c.peek().is_some_and(|t| c.text(t).eq_ignore_ascii_case("m"))) {
+        return Ok(gain);
+    }
+    let m = c.assign()?.value;
+    let span = gain.span;
+    Ok(Expr {
+        kind: ExprKind::Binary(crate::expr::BinOp::Mul, Box::new(gain), Box::new(m)),
+        span,
+    })
+}
+
 fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     let (form, kw) = if letter == 'e' {
         ("Ename n+ n- nc+ nc- gain | Ename n+ n- VALUE={expr}", "vol")
@@ -1192,7 +1209,10 @@ fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     }
     let a = node(c, "nc+", form)?;
     let b = node(c, "nc-", form)?;
-    let gain = value_or_missing(c, "gain", form)?;
+    let mut gain = value_or_missing(c, "gain", form)?;
+    if letter == 'g' {
+        gain = times_m(c, gain)?;
+    }
     c.finish(form)?;
     Ok(if letter == 'e' {
         ElementKind::Vcvs {
