@@ -1134,7 +1134,27 @@ impl<'a> Elab<'a> {
                 ));
                 continue;
             }
-            if let Some(v) = self.eval(&p.value, scope) {
+            // evaluated in the parent scope, where the values given before
+            // on the same line are also visible (`a=2 b='a+1'`, Xyce)
+            let v = if given.is_empty() {
+                self.eval(&p.value, scope)
+            } else {
+                let mut local = scope.params.clone();
+                local.extend(given.iter().map(|(k, v): (&String, &f64)| (k.clone(), *v)));
+                let env = ScopeEnv {
+                    params: &local,
+                    funcs: &scope.funcs,
+                    globals: &self.globals,
+                };
+                match eval(&p.value, &env) {
+                    Ok(v) => Some(v),
+                    Err(d) => {
+                        self.report(d, scope);
+                        None
+                    }
+                }
+            };
+            if let Some(v) = v {
                 given.insert(p.name.name.clone(), v);
             }
         }
