@@ -306,7 +306,9 @@ impl<'a> Elab<'a> {
                     s.subckts.insert(d.name.name.clone(), d);
                 }
                 Stmt::Model(m) => {
-                    s.models.insert(m.name.name.clone(), m);
+                    // a second `.model` of the same name: the first counts
+                    // (ngspice), warned in `run`
+                    s.models.entry(m.name.name.clone()).or_insert(m);
                 }
                 _ => {}
             }
@@ -316,6 +318,19 @@ impl<'a> Elab<'a> {
 
     fn run(&mut self) {
         let top = self.top_scope();
+        for st in &self.nl.statements {
+            if let Stmt::Model(m) = st {
+                if !std::ptr::eq(top.models[&m.name.name], m) {
+                    self.warnings.push(Diagnostic::warning(
+                        m.name.span,
+                        format!(
+                            "model '{}' is defined again: the first definition is used (as ngspice)",
+                            m.name.name
+                        ),
+                    ));
+                }
+            }
+        }
         // Options and temperature first (devices depend on them), and the
         // .tran arguments (source defaults).
         for st in &self.nl.statements {
@@ -1180,7 +1195,13 @@ impl<'a> Elab<'a> {
                     inner.subckts.insert(s.name.name.clone(), s);
                 }
                 Stmt::Model(m) => {
-                    inner.models.insert(m.name.name.clone(), m);
+                    if !def.body.iter().any(|o| {
+                        matches!(o, Stmt::Model(f) if f.name.name == m.name.name && !std::ptr::eq(f, m))
+                    }) || !inner.models.get(&m.name.name).is_some_and(|f| {
+                        def.body.iter().any(|o| matches!(o, Stmt::Model(x) if std::ptr::eq(x, *f)))
+                    }) {
+                        inner.models.insert(m.name.name.clone(), m);
+                    }
                 }
                 Stmt::Func(f) => {
                     inner.funcs.insert(f.name.name.clone(), f);
