@@ -285,3 +285,13 @@ fn xyce_option_groups_and_small_forms() {
     close(-op(&s, "i(v1)"), 2e3 / 3.0, 1e-12, "2.0e+{p} over max(p)");
     close(op(&s, "v(2)"), 1.0, 1e-12, "SPICE2 (PWL …) keeps the DC value");
 }
+
+#[test]
+fn node_without_dc_path_gets_gmin_to_ground() {
+    // ngspice's answer: the capacitive divider's middle node at 0 V in DC
+    // (gmin to ground), and a current into gmin alone: I/gmin
+    let (s, sum) = sim("t\nV1 a 0 1\nC1 a b 1n\nC2 b 0 1n\nI1 0 c 1p\nC3 c 0 1n\n.op\n.end\n");
+    assert!(warned(&sum, "node 'b' has no DC path to ground"), "{:?}", sum.warnings);
+    assert!(op(&s, "v(b)").abs() < 1e-9);
+    close(op(&s, "v(c)"), 1e-12 / 1e-12, 1e-6, "v(c) = I/gmin");
+}

@@ -255,27 +255,6 @@ fn elaboration_errors_table() {
         ),
         // ---- topology
         row(
-            "t\nV1 a 0 1\nR1 a 0 1k\nC1 a b 1n\nC2 b 0 1n\n.op\n",
-            4,
-            1,
-            "node 'b' has no DC path to ground",
-            1,
-        ),
-        row(
-            "t\nV1 a 0 1\nR1 a 0 1k\nI1 0 b 1m\n.op\n",
-            4,
-            1,
-            "node 'b' has no DC path to ground",
-            1,
-        ),
-        row(
-            "t\n.subckt s a b\nC1 a b 1n\n.ends\nV1 a 0 1\nR1 a 0 1k\nX1 a n s\n.op\n",
-            7,
-            1,
-            "node 'n' has no DC path to ground",
-            1,
-        ),
-        row(
             "t\nV1 a 0 1\nV2 a 0 2\nR1 a 0 1k\n.op\n",
             3,
             1,

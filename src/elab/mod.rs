@@ -383,13 +383,15 @@ impl<'a> Elab<'a> {
             self.saves.push(SaveItem::All);
         }
         if self.errors.is_empty() {
+            let mut floating = Vec::new();
             let mut errs = checks::topology(
                 &self.node_names,
-                &self.node_first,
                 &self.devices,
                 &self.device_spans,
+                &mut floating,
             );
             self.errors.append(&mut errs);
+            self.gmin_to_ground(&floating);
         }
         let errs = self.globals.take_errors();
         for e in errs {
@@ -679,6 +681,40 @@ impl<'a> Elab<'a> {
                 .map(|d| Box::new(d) as Box<dyn Device>);
                 self.add_device(dev, line);
                 }
+
+    /// A node with no DC path to ground (joined only by capacitors or
+    /// current sources) gets gmin to ground, as ngspice's matrix does, with a
+    /// warning: the DC solution then defines its voltage (0 for a node fed by
+    /// nothing, else what gmin makes of the current into it).
+    fn gmin_to_ground(&mut self, floating: &[usize]) {
+        let gmin = self.options.gmin;
+        for &i in floating {
+            let span = self.node_first[i];
+            self.warnings.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "node '{}' has no DC path to ground: joined to ground by gmin ({gmin:e} S)",
+                        self.node_names[i]
+                    ),
+                )
+                .with_help("a node joined only by capacitors or current sources floats in DC"),
+            );
+            let inst = Instance {
+                name: format!("gmin#{}", self.node_names[i]),
+                span,
+                nodes: vec![i, 0],
+                value: Some((1.0 / gmin, span)),
+                params: Vec::new(),
+                model: None,
+                temp: self.options.temp,
+                tnom: self.options.tnom,
+            };
+            let dev = devices::resistor::Resistor::from_instance(&inst)
+                .map(|d| Box::new(d) as Box<dyn Device>);
+            self.add_device(dev, span);
+        }
+    }
 
     /// What a resistor line asks that is done differently here (ngspice's
     /// behaviour, said once per element).
