@@ -48,6 +48,9 @@ fn compat_sample_matches_ngspice() {
         "corpus sample: not every netlist matches ngspice\n{text}\n{err}"
     );
     let last = text.lines().last().unwrap_or("");
-    assert!(last.starts_with("match "), "unexpected output: {text}\n{err}");
+    assert!(
+        last.starts_with("match "),
+        "unexpected output: {text}\n{err}"
+    );
     eprintln!("{last}");
 }

@@ -162,7 +162,12 @@ fn print_prints_the_table_and_never_aborts() {
     let csv = std::fs::read_to_string(dir.join("op.csv")).unwrap();
     let mut l = csv.lines();
     assert_eq!(l.next(), Some("Index,index,v(2)"));
-    let v: Vec<f64> = l.next().unwrap().split(',').map(|x| x.parse().unwrap()).collect();
+    let v: Vec<f64> = l
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
     close(v[2], 0.5, 1e-9, "op.csv v(2)");
 }
 
@@ -250,7 +255,12 @@ fn poly_sources_match_ngspice() {
         "G POLY(2)",
     );
     close(op(&s, "v(5)"), 1e3 * 2.0 * -1e-3, 1e-9, "F POLY(1)");
-    close(op(&s, "v(6)"), 1.0 - 1.0 - 4.0 + 3e5 * 1e-6, 1e-9, "H POLY(2)");
+    close(
+        op(&s, "v(6)"),
+        1.0 - 1.0 - 4.0 + 3e5 * 1e-6,
+        1e-9,
+        "H POLY(2)",
+    );
     for n in ["v(2)", "v(4)", "v(5)", "v(6)"] {
         if let Some(ng) = ngspice_op(nl, n) {
             close(op(&s, n), ng, 1e-6, n);
@@ -283,7 +293,12 @@ fn xyce_option_groups_and_small_forms() {
     assert!(sum.failures.is_empty());
     assert!(warned(&sum, "TIMEINT' newlte"), "{:?}", sum.warnings);
     close(-op(&s, "i(v1)"), 2e3 / 3.0, 1e-12, "2.0e+{p} over max(p)");
-    close(op(&s, "v(2)"), 1.0, 1e-12, "SPICE2 (PWL …) keeps the DC value");
+    close(
+        op(&s, "v(2)"),
+        1.0,
+        1e-12,
+        "SPICE2 (PWL …) keeps the DC value",
+    );
 }
 
 #[test]
@@ -291,7 +306,11 @@ fn node_without_dc_path_gets_gmin_to_ground() {
     // ngspice's answer: the capacitive divider's middle node at 0 V in DC
     // (gmin to ground), and a current into gmin alone: I/gmin
     let (s, sum) = sim("t\nV1 a 0 1\nC1 a b 1n\nC2 b 0 1n\nI1 0 c 1p\nC3 c 0 1n\n.op\n.end\n");
-    assert!(warned(&sum, "node 'b' has no DC path to ground"), "{:?}", sum.warnings);
+    assert!(
+        warned(&sum, "node 'b' has no DC path to ground"),
+        "{:?}",
+        sum.warnings
+    );
     assert!(op(&s, "v(b)").abs() < 1e-9);
     close(op(&s, "v(c)"), 1e-12 / 1e-12, 1e-6, "v(c) = I/gmin");
 }

@@ -170,6 +170,6 @@ impl OutputSet {
                 set.ensure(src, SignalInfo::new(label.clone(), unit));
             }
         }
-            Ok(())
+        Ok(())
     }
 }

@@ -26,7 +26,17 @@ pub struct Capacitor {
 impl Capacitor {
     pub fn from_instance(inst: &Instance) -> DResult<Capacitor> {
         const P: &[&str] = &[
-            "c", "capacitance", "ic", "m", "temp", "dtemp", "tc1", "tc2", "l", "w", "scale",
+            "c",
+            "capacitance",
+            "ic",
+            "m",
+            "temp",
+            "dtemp",
+            "tc1",
+            "tc2",
+            "l",
+            "w",
+            "scale",
         ];
         const M: &[&str] = &[
             "c", "cap", "tc1", "tc2", "tnom", "cj", "cjsw", "defw", "narrow", "short", "di",

@@ -176,7 +176,11 @@ fn extra(inst: &Instance, p: &Params, area: f64, vt: f64, ratio: f64) -> DResult
         match inst.model_param(n) {
             Some(v) if !(v >= 0.0 && v.is_finite()) => Err(Diagnostic::error(
                 inst.param_span(n),
-                format!("{} must be ≥ 0 (diode '{}', got {v})", n.to_uppercase(), inst.name),
+                format!(
+                    "{} must be ≥ 0 (diode '{}', got {v})",
+                    n.to_uppercase(),
+                    inst.name
+                ),
             )),
             v => Ok(v.unwrap_or(0.0)),
         }
@@ -202,7 +206,10 @@ fn extra(inst: &Instance, p: &Params, area: f64, vt: f64, ratio: f64) -> DResult
         if !(x.vjsw > 0.0 && x.msw > 0.0 && x.msw < 1.0 && x.fcsw >= 0.0 && x.fcsw < 1.0) {
             return Err(Diagnostic::error(
                 inst.span,
-                format!("diode '{}': PHP must be > 0, MJSW in (0, 1), FCS in [0, 1)", inst.name),
+                format!(
+                    "diode '{}': PHP must be > 0, MJSW in (0, 1), FCS in [0, 1)",
+                    inst.name
+                ),
             ));
         }
     }
@@ -219,8 +226,8 @@ impl Diode {
         const P: &[&str] = &["area", "m", "off", "ic", "temp", "dtemp", "pj"];
         const M: &[&str] = &[
             "is", "js", "n", "rs", "cjo", "cj0", "cj", "vj", "pb", "m", "mj", "tt", "bv", "vb",
-            "ibv", "eg", "xti", "fc", "tnom", "kf", "af", "level", "ikf", "ik", "ikr", "jsw",
-            "ns", "cjsw", "php", "mjsw", "fcs", "pj", "nbv", "isr", "nr",
+            "ibv", "eg", "xti", "fc", "tnom", "kf", "af", "level", "ikf", "ik", "ikr", "jsw", "ns",
+            "cjsw", "php", "mjsw", "fcs", "pj", "nbv", "isr", "nr",
         ];
         inst.check_params(P, M)?;
         let mp = |names: &[&str]| names.iter().find_map(|n| inst.model_param(n));
@@ -420,7 +427,11 @@ impl Diode {
             cd += c;
             gd += g;
         }
-        let ik = if vd >= -3.0 * self.vte { self.x.ikf } else { -self.x.ikr };
+        let ik = if vd >= -3.0 * self.vte {
+            self.x.ikf
+        } else {
+            -self.x.ikr
+        };
         if ik != 0.0 && cd / ik > 1e-18 / ik.abs() {
             // high injection (ngspice dioload.c): cd/(1 + √(cd/ik))
             let s = (cd / ik).sqrt();

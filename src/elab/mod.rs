@@ -13,8 +13,8 @@
 //!   sources/inductors.
 
 mod checks;
-mod print;
 mod params;
+mod print;
 
 use crate::analysis::ac::AcSpec;
 use crate::analysis::dc::sweep_values;
@@ -74,8 +74,22 @@ pub enum SaveItem {
 
 /// Option groups of Xyce (`.options TIMEINT method=gear`).
 const XYCE_OPTION_GROUPS: [&str; 16] = [
-    "timeint", "device", "nonlin", "nonlin-tran", "nonlin-hb", "output", "linsol", "restart",
-    "diagnostic", "homotopy", "parser", "measure", "sensitivity", "loca", "circuit", "conparam",
+    "timeint",
+    "device",
+    "nonlin",
+    "nonlin-tran",
+    "nonlin-hb",
+    "output",
+    "linsol",
+    "restart",
+    "diagnostic",
+    "homotopy",
+    "parser",
+    "measure",
+    "sensitivity",
+    "loca",
+    "circuit",
+    "conparam",
 ];
 
 /// `.print`: the analysis it belongs to (`tran`, `ac`, `dc`, `op`; None =
@@ -612,75 +626,73 @@ impl<'a> Elab<'a> {
         params: &[ParamAssign],
         scope: &Scope<'a>,
     ) {
-                let ns = [
-                    self.node(&nodes[0], scope, line),
-                    self.node(&nodes[1], scope, line),
-                ];
-                let Some(mut ps) = self.pvalues(params, scope, false) else {
-                    return;
-                };
-                // `m=` (parallel copies) multiplies a current output
-                let mut mult = scope.mult;
-                if let Some(k) = ps.iter().position(|p| p.name == "m") {
-                    let p = ps.remove(k);
-                    if output == BOutput::Voltage {
-                        self.warnings.push(Diagnostic::warning(
-                            p.span,
-                            format!("m= of '{name}' (a voltage output) has no meaning and is ignored"),
-                        ));
-                    } else {
-                        mult *= p.value;
-                    }
-                }
-                let scaled;
-                let expr = if mult != 1.0 && output == BOutput::Current {
-                    scaled = Expr {
-                        kind: ExprKind::Binary(
-                            crate::expr::BinOp::Mul,
-                            Box::new(Expr::num(mult, expr.span)),
-                            Box::new(expr.clone()),
-                        ),
-                        span: expr.span,
-                    };
-                    &scaled
-                } else {
-                    expr
-                };
-                let env = self.env(scope);
-                let sub = substitute(expr, &env, &["time", "temper"]);
-                let sub = match sub {
-                    Ok(s) => s,
-                    Err(d) => {
-                        self.report(d, scope);
-                        return;
-                    }
-                };
-                let mapped = self.map_probes(&sub, scope);
-                let mut ctrl = Vec::new();
-                let mut refs = Vec::new();
-                mapped.for_each_probe(&mut |f, args, span| {
-                    if f == "v" {
-                        ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
-                        refs.extend(args.iter().map(|a| PendingRef::Node {
-                            owner: name.clone(),
-                            node: a.clone(),
-                            span,
-                        }));
-                    } else if f == "i" && args.len() == 1 {
-                        refs.push(PendingRef::Current {
-                            owner: name.clone(),
-                            device: args[0].clone(),
-                            span,
-                        });
-                    }
+        let ns = [
+            self.node(&nodes[0], scope, line),
+            self.node(&nodes[1], scope, line),
+        ];
+        let Some(mut ps) = self.pvalues(params, scope, false) else {
+            return;
+        };
+        // `m=` (parallel copies) multiplies a current output
+        let mut mult = scope.mult;
+        if let Some(k) = ps.iter().position(|p| p.name == "m") {
+            let p = ps.remove(k);
+            if output == BOutput::Voltage {
+                self.warnings.push(Diagnostic::warning(
+                    p.span,
+                    format!("m= of '{name}' (a voltage output) has no meaning and is ignored"),
+                ));
+            } else {
+                mult *= p.value;
+            }
+        }
+        let scaled;
+        let expr = if mult != 1.0 && output == BOutput::Current {
+            scaled = Expr {
+                kind: ExprKind::Binary(
+                    crate::expr::BinOp::Mul,
+                    Box::new(Expr::num(mult, expr.span)),
+                    Box::new(expr.clone()),
+                ),
+                span: expr.span,
+            };
+            &scaled
+        } else {
+            expr
+        };
+        let env = self.env(scope);
+        let sub = substitute(expr, &env, &["time", "temper"]);
+        let sub = match sub {
+            Ok(s) => s,
+            Err(d) => {
+                self.report(d, scope);
+                return;
+            }
+        };
+        let mapped = self.map_probes(&sub, scope);
+        let mut ctrl = Vec::new();
+        let mut refs = Vec::new();
+        mapped.for_each_probe(&mut |f, args, span| {
+            if f == "v" {
+                ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                refs.extend(args.iter().map(|a| PendingRef::Node {
+                    owner: name.clone(),
+                    node: a.clone(),
+                    span,
+                }));
+            } else if f == "i" && args.len() == 1 {
+                refs.push(PendingRef::Current {
+                    owner: name.clone(),
+                    device: args[0].clone(),
+                    span,
                 });
-                self.pending_refs.append(&mut refs);
-                let dev = devices::behavioural::Behavioural::new(
-                    name, line, ns, output, mapped, ps, ctrl,
-                )
-                .map(|d| Box::new(d) as Box<dyn Device>);
-                self.add_device(dev, line);
-                }
+            }
+        });
+        self.pending_refs.append(&mut refs);
+        let dev = devices::behavioural::Behavioural::new(name, line, ns, output, mapped, ps, ctrl)
+            .map(|d| Box::new(d) as Box<dyn Device>);
+        self.add_device(dev, line);
+    }
 
     /// A node with no DC path to ground (joined only by capacitors or
     /// current sources) gets gmin to ground, as ngspice's matrix does, with a
@@ -772,7 +784,15 @@ impl<'a> Elab<'a> {
                 if let (ElementKind::Resistor { .. }, Some(e)) = (&el.kind, value) {
                     if model.is_none() && self.depends_on_circuit(e, scope) {
                         let b = resistor_as_current(nodes, e);
-                        return self.behavioural(name, line, nodes, BOutput::Current, &b, params, scope);
+                        return self.behavioural(
+                            name,
+                            line,
+                            nodes,
+                            BOutput::Current,
+                            &b,
+                            params,
+                            scope,
+                        );
                     }
                 }
                 let ns = vec![
@@ -1012,7 +1032,11 @@ impl<'a> Elab<'a> {
                     ));
                     return;
                 }
-                if let Some(pv) = card.params.iter().find(|p| p.name == "isr" || p.name == "nr") {
+                if let Some(pv) = card
+                    .params
+                    .iter()
+                    .find(|p| p.name == "isr" || p.name == "nr")
+                {
                     let msg = format!(
                         "model '{}': ISR/NR (recombination current) is not modelled, as in ngspice",
                         card.name
@@ -1155,9 +1179,9 @@ impl<'a> Elab<'a> {
         // `m` (parallel copies).
         let mut given = HashMap::new();
         let body_param = |n: &str| {
-            def.body.iter().any(|st| {
-                matches!(st, Stmt::Param(list, _) if list.iter().any(|p| p.name.name == n))
-            })
+            def.body.iter().any(
+                |st| matches!(st, Stmt::Param(list, _) if list.iter().any(|p| p.name.name == n)),
+            )
         };
         for p in params {
             let declared = def.params.iter().any(|d| d.name.name == p.name.name);
@@ -1581,7 +1605,9 @@ impl<'a> Elab<'a> {
             };
             let o = &mut self.options;
             match (g, name, num, word) {
-                ("timeint", "method", _, Some("trap" | "trapezoid" | "trapezoidal")) => o.method = Method::Trap,
+                ("timeint", "method", _, Some("trap" | "trapezoid" | "trapezoidal")) => {
+                    o.method = Method::Trap
+                }
                 ("timeint", "method", _, Some("gear" | "bdf")) => o.method = Method::Gear,
                 // Xyce's numbers: 1 backward Euler, 7 trapezoidal, 8 Gear
                 ("timeint", "method", Some(v), _) if v == 7.0 => o.method = Method::Trap,

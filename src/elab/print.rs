@@ -23,7 +23,9 @@ impl<'a> Elab<'a> {
                 ExprKind::Probe { func, .. } if func == "p" || func == "w" => {
                     self.warnings.push(Diagnostic::warning(
                         it.span,
-                        format!("'.print {func}(…)' (device power) is not supported; column left out"),
+                        format!(
+                            "'.print {func}(…)' (device power) is not supported; column left out"
+                        ),
                     ));
                 }
                 _ => {
@@ -107,7 +109,8 @@ impl<'a> Elab<'a> {
                 Some(e)
             }
             Err(d) => {
-                self.warnings.push(d.into_warning().with_help("'.print' column left out"));
+                self.warnings
+                    .push(d.into_warning().with_help("'.print' column left out"));
                 None
             }
         }

@@ -23,7 +23,9 @@ const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 const PRINT_ANALYSES: [&str; 4] = ["tran", "ac", "dc", "op"];
 /// Analyses a `.print` may name that are not run here (the line is ignored
 /// with a warning).
-const PRINT_OTHER: [&str; 8] = ["noise", "hb", "es", "pce", "sens", "tf", "disto", "homotopy"];
+const PRINT_OTHER: [&str; 8] = [
+    "noise", "hb", "es", "pce", "sens", "tf", "disto", "homotopy",
+];
 
 /// Dot-commands accepted and ignored (with a warning).
 const IGNORED_CMDS: [&str; 7] = [
@@ -182,17 +184,25 @@ impl<'l> Cur<'l> {
     /// after it (ngspice splices the text): mantissa·10^(±p).
     fn spliced_exponent(&mut self, t: Tok) -> DResult<Option<Expr>> {
         let w = self.text(t);
-        let Some(b) = self.peek().filter(|b| b.kind == TokKind::Brace && b.start == t.end) else {
+        let Some(b) = self
+            .peek()
+            .filter(|b| b.kind == TokKind::Brace && b.start == t.end)
+        else {
             return Ok(None);
         };
         let lw = w.to_ascii_lowercase();
-        let (mant, neg) = match (lw.strip_suffix("e+"), lw.strip_suffix("e-"), lw.strip_suffix('e')) {
+        let (mant, neg) = match (
+            lw.strip_suffix("e+"),
+            lw.strip_suffix("e-"),
+            lw.strip_suffix('e'),
+        ) {
             (Some(m), _, _) => (m, false),
             (_, Some(m), _) => (m, true),
             (_, _, Some(m)) => (m, false),
             _ => return Ok(None),
         };
-        let Some((m, n)) = crate::expr::number::parse_number(mant).filter(|(_, n)| *n == mant.len())
+        let Some((m, n)) =
+            crate::expr::number::parse_number(mant).filter(|(_, n)| *n == mant.len())
         else {
             return Ok(None);
         };
@@ -201,7 +211,10 @@ impl<'l> Cur<'l> {
         let p = self.value_of(b)?;
         let span = self.span(t).to(self.span(b));
         let exp = if neg {
-            Expr { kind: ExprKind::Unary(crate::expr::UnOp::Neg, Box::new(p)), span }
+            Expr {
+                kind: ExprKind::Unary(crate::expr::UnOp::Neg, Box::new(p)),
+                span,
+            }
         } else {
             p
         };
@@ -210,7 +223,11 @@ impl<'l> Cur<'l> {
             span,
         };
         Ok(Some(Expr {
-            kind: ExprKind::Binary(crate::expr::BinOp::Mul, Box::new(Expr::num(m, span)), Box::new(pow)),
+            kind: ExprKind::Binary(
+                crate::expr::BinOp::Mul,
+                Box::new(Expr::num(m, span)),
+                Box::new(pow),
+            ),
             span,
         }))
     }
@@ -617,9 +634,10 @@ impl StmtParser {
                 match meas(c, line_span) {
                     Ok(m) => Stmt::Meas(Box::new(m)),
                     Err(d) => {
-                        self.warnings.push(d.into_warning().with_help(
-                            "this .meas is skipped; the analyses run without it",
-                        ));
+                        self.warnings.push(
+                            d.into_warning()
+                                .with_help("this .meas is skipped; the analyses run without it"),
+                        );
                         return Ok(());
                     }
                 }
@@ -736,7 +754,9 @@ fn element(c: &mut Cur) -> DResult<Element> {
                 "Hname n+ n- vcontrol transresistance"
             };
             let nodes = two_nodes(c, form)?;
-            if c.peek().is_some_and(|t| c.is_kw(Some(t), "poly") || t.has_head()) {
+            if c.peek()
+                .is_some_and(|t| c.is_kw(Some(t), "poly") || t.has_head())
+            {
                 let kind = poly(c, letter, nodes)?;
                 return Ok(Element {
                     name,
@@ -1078,10 +1098,16 @@ fn poly(c: &mut Cur, letter: char, nodes: [Node; 2]) -> DResult<ElementKind> {
         let probe = if matches!(letter, 'e' | 'g') {
             let a = node(c, &format!("nc{}+", k + 1), form)?;
             let b = node(c, &format!("nc{}-", k + 1), form)?;
-            ExprKind::Probe { func: "v".into(), args: vec![a.name, b.name] }
+            ExprKind::Probe {
+                func: "v".into(),
+                args: vec![a.name, b.name],
+            }
         } else {
             let v = c.name("the name of a controlling voltage source")?;
-            ExprKind::Probe { func: "i".into(), args: vec![v.name] }
+            ExprKind::Probe {
+                func: "i".into(),
+                args: vec![v.name],
+            }
         };
         xs.push(Expr { kind: probe, span });
     }
@@ -1095,7 +1121,10 @@ fn poly(c: &mut Cur, letter: char, nodes: [Node; 2]) -> DResult<ElementKind> {
         coef.push(c.value("a polynomial coefficient")?);
     }
     if coef.is_empty() {
-        return Err(Diagnostic::error(c.eol(), format!("missing coefficients: expected '{form}'")));
+        return Err(Diagnostic::error(
+            c.eol(),
+            format!("missing coefficients: expected '{form}'"),
+        ));
     }
     let bin = |op, a: Expr, b: Expr| Expr {
         kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
@@ -1155,7 +1184,10 @@ fn poly_terms(n: usize) -> impl Iterator<Item = Vec<u32>> {
 /// A trailing `m=` of a current-output source (G, F): parallel copies,
 /// folded into the gain.
 fn times_m(c: &mut Cur, gain: Expr) -> DResult<Expr> {
-    if !(c.at_assign() && c.peek().is_some_and(|t| c.text(t).eq_ignore_ascii_case("m"))) {
+    if !(c.at_assign()
+        && c.peek()
+            .is_some_and(|t| c.text(t).eq_ignore_ascii_case("m")))
+    {
         return Ok(gain);
     }
     let m = c.assign()?.value;
@@ -1605,10 +1637,7 @@ fn options(c: &mut Cur) -> DResult<Vec<OptionItem>> {
                 }
                 // a file name or other text (`diagfilename="d.txt"`,
                 // `diagfilename=x.dia`, `conparam=vtest:dcv0`)
-                Some(w)
-                    if w.kind == TokKind::Word
-                        && c.value_of(w).is_err() =>
-                {
+                Some(w) if w.kind == TokKind::Word && c.value_of(w).is_err() => {
                     c.pos += 1;
                     Some(OptionValue::Word(c.ident(w)))
                 }
@@ -1677,8 +1706,21 @@ fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DRe
                     c.pos += 1;
                     analysis = Some(c.ident(t));
                 } else if PRINT_OTHER.contains(&w.as_str()) {
-                    warn.push(c.err_at(t, format!("'.print {w}': no such analysis here; line ignored")).into_warning());
-                    return Ok(SaveStmt { analysis: None, items: Vec::new(), print, file: None, csv: false, span });
+                    warn.push(
+                        c.err_at(
+                            t,
+                            format!("'.print {w}': no such analysis here; line ignored"),
+                        )
+                        .into_warning(),
+                    );
+                    return Ok(SaveStmt {
+                        analysis: None,
+                        items: Vec::new(),
+                        print,
+                        file: None,
+                        csv: false,
+                        span,
+                    });
                 }
             }
         }
@@ -1692,11 +1734,16 @@ fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DRe
             c.pos += 1;
             let key = c.text(t).to_lowercase();
             let Some(v) = c.next() else {
-                warn.push(c.err_at(t, format!("'{what}': '{key}=' without a value; ignored")).into_warning());
+                warn.push(
+                    c.err_at(t, format!("'{what}': '{key}=' without a value; ignored"))
+                        .into_warning(),
+                );
                 break;
             };
             let val = match v.kind {
-                TokKind::Str | TokKind::Quote | TokKind::Brace => c.range_text(v.inner.0, v.inner.1),
+                TokKind::Str | TokKind::Quote | TokKind::Brace => {
+                    c.range_text(v.inner.0, v.inner.1)
+                }
                 _ => c.text(v),
             };
             match key.as_str() {
@@ -1715,10 +1762,9 @@ fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DRe
         match save_item(c, t) {
             Ok(Some(e)) => items.push(e),
             Ok(None) => {}
-            Err(d) => warn.push(
-                d.into_warning()
-                    .with_help(format!("the {what} item is left out; the analysis runs without it")),
-            ),
+            Err(d) => warn.push(d.into_warning().with_help(format!(
+                "the {what} item is left out; the analysis runs without it"
+            ))),
         }
     }
     if items.is_empty() && !print && warn.is_empty() {
@@ -1749,7 +1795,10 @@ fn save_item(c: &Cur, t: Tok) -> DResult<Option<Expr>> {
     match t.kind {
         TokKind::Word => {
             let w = c.text(t).to_lowercase();
-            if matches!(w.as_str(), "index" | "time" | "freq" | "frequency" | "sweep") {
+            if matches!(
+                w.as_str(),
+                "index" | "time" | "freq" | "frequency" | "sweep"
+            ) {
                 return Ok(None);
             }
             if w == "all" || w.starts_with('@') {
@@ -1775,7 +1824,10 @@ fn save_item(c: &Cur, t: Tok) -> DResult<Option<Expr>> {
             }
             let args: Vec<String> = inner.split(',').map(|a| a.trim().to_lowercase()).collect();
             if args.iter().all(|a| !a.is_empty()) && args.iter().any(|a| a.contains(':')) {
-                return Ok(Some(probe(&head, args.iter().map(|a| a.replace(':', ".")).collect())));
+                return Ok(Some(probe(
+                    &head,
+                    args.iter().map(|a| a.replace(':', ".")).collect(),
+                )));
             }
             c.value_of(t).map(Some)
         }
