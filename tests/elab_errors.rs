@@ -363,35 +363,8 @@ fn elaboration_errors_table() {
             "'b1' uses i(vz), which does not exist",
             1,
         ),
-        // ---- statements naming nodes
-        row(
-            "t\nV1 a 0 1\nR1 a 0 1k\n.ic v(zz)=1\n.op\n",
-            4,
-            7,
-            "no node 'zz' in the circuit",
-            1,
-        ),
-        row(
-            "t\nV1 a 0 1\nR1 a 0 1k\n.nodeset v(zz)=1\n.op\n",
-            4,
-            12,
-            "no node 'zz' in the circuit",
-            1,
-        ),
-        row(
-            "t\nV1 a 0 1\nR1 a 0 1k\n.save v(zz)\n.op\n",
-            4,
-            7,
-            "no node 'zz' in the circuit",
-            1,
-        ),
-        row(
-            "t\nV1 a 0 1\nR1 a 0 1k\n.save v(a) i(zz)\n.op\n",
-            4,
-            12,
-            "no device 'zz' in the circuit",
-            1,
-        ),
+        // ---- statements naming nodes (.ic/.nodeset/.save of a missing
+        // node or device: warnings, tests/compat_features.rs)
         row(
             "t\nV1 a 0 1\nR1 a 0 1k\n.step param zz list 1 2\n.op\n",
             4,

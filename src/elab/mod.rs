@@ -1802,9 +1802,11 @@ impl<'a> Elab<'a> {
         for nv in list {
             let flat = self.node_name(&nv.node.name, top);
             let Some(&i) = self.node_index.get(&flat) else {
-                self.push_err(Diagnostic::error(
+                // an initial value or a hint for a node that is not there:
+                // nothing to set (ngspice warns too)
+                self.warnings.push(Diagnostic::warning(
                     nv.node.span,
-                    format!("no node '{}' in the circuit", nv.node.name),
+                    format!("no node '{}' in the circuit: value ignored", nv.node.name),
                 ));
                 continue;
             };
@@ -1838,9 +1840,10 @@ impl<'a> Elab<'a> {
                         match self.node_index.get(&flat) {
                             Some(&i) => idx[k] = i,
                             None => {
-                                self.push_err(Diagnostic::error(
+                                // an output-only line: left out, warned
+                                self.warnings.push(Diagnostic::warning(
                                     it.span,
-                                    format!("no node '{a}' in the circuit"),
+                                    format!("'.save': no node '{a}' in the circuit; left out"),
                                 ));
                                 ok = false;
                             }
@@ -1856,9 +1859,9 @@ impl<'a> Elab<'a> {
                 }
                 ExprKind::Probe { func, args } if func == "i" && args.len() == 1 => {
                     if !self.device_index.contains_key(&args[0]) {
-                        self.push_err(Diagnostic::error(
+                        self.warnings.push(Diagnostic::warning(
                             it.span,
-                            format!("no device '{}' in the circuit", args[0]),
+                            format!("'.save': no device '{}' in the circuit; left out", args[0]),
                         ));
                         continue;
                     }
