@@ -422,8 +422,9 @@ fn exit_codes() {
     assert_eq!(code(&spin(&dir, &["run"])), 2);
     assert_eq!(code(&spin(&dir, &["run", "ok.cir", "--bogus"])), 2);
     assert_eq!(code(&spin(&dir, &["frobnicate", "ok.cir"])), 2);
-    // 3: a .step run where some points failed (r = 0 at the second point)
-    let step = "step\n.param r=1k\nV1 a 0 1\nR1 a b {r}\nR2 b 0 1k\n.step param r list 1k 0 3k\n.op\n.end\n";
+    // 3: a .step run where some points failed (an infinite r at the second
+    // point; a zero one is 1 mΩ, as in ngspice)
+    let step = "step\n.param r=1k\nV1 a 0 1\nR1 a b {r}\nR2 b 0 1k\n.step param r list 1k 1e999 3k\n.op\n.end\n";
     write(&dir, "step.cir", step);
     let o = spin(&dir, &["run", "step.cir", "-o", "step.csv", "-q"]);
     assert_eq!(code(&o), 3, "{}", stderr(&o));
@@ -434,7 +435,7 @@ fn exit_codes() {
     write(
         &dir,
         "allfail.cir",
-        &step.replace("list 1k 0 3k", "list 0 0"),
+        &step.replace("list 1k 1e999 3k", "list 1e999 1e999"),
     );
     assert_eq!(code(&spin(&dir, &["run", "allfail.cir", "-q"])), 1);
     let _ = std::fs::remove_dir_all(&dir);

@@ -635,8 +635,11 @@ fn top_stmt() -> impl Strategy<Value = Stmt> {
             vec(save_item, 1..4)
         )
             .prop_map(|(a, items)| Stmt::Save(SaveStmt {
+                print: a.is_some(),
                 analysis: a.map(ident),
                 items,
+                file: None,
+                csv: false,
                 span: sp()
             })),
         2 => analysis().prop_map(|a| Stmt::Analysis(Box::new(a))),
