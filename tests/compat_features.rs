@@ -319,7 +319,12 @@ fn node_without_dc_path_gets_gmin_to_ground() {
 fn missing_nodes_in_ic_nodeset_save_are_warnings() {
     let (s, sum) = sim("t\nV1 a 0 1\nR1 a 0 1k\n.ic v(zz)=1\n.nodeset v(zy)=1\n\
                         .save v(a) v(zx) i(zw)\n.op\n.end\n");
-    for w in ["no node 'zz'", "no node 'zy'", "no node 'zx'", "no device 'zw'"] {
+    for w in [
+        "no node 'zz'",
+        "no node 'zy'",
+        "no node 'zx'",
+        "no device 'zw'",
+    ] {
         assert!(warned(&sum, w), "{w}: {:?}", sum.warnings);
     }
     close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");

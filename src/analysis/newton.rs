@@ -367,9 +367,8 @@ impl Newton {
                 // capacitor at a small step, amperes against a mA diode) or
                 // tiny (a DC node held by nothing but a diode: v = −0.078 V
                 // instead of 0); accepting it left a diode clipper ringing
-                // until the step collapsed. In DC there is no such noise.
-                let stagnated = hist.is_some()
-                    && it > 0
+                // until the step collapsed.
+                let stagnated = it > 0
                     && !chord
                     && worst_ratio > 0.25 * prev_ratio
                     && worst_ratio <= STAGNATION_MAX_RATIO;

@@ -384,6 +384,9 @@ impl<'a> Elab<'a> {
                 Stmt::Save(s) => self.save(s),
                 Stmt::Meas(m) => self.measures.push((**m).clone()),
                 Stmt::Step(s) => self.step(s, &top),
+                // (a .control block was already warned about by the parser,
+                // naming what it did not run)
+                Stmt::Ignored { what, .. } if what == ".control" => {}
                 Stmt::Ignored { what, span } => self.warnings.push(Diagnostic::warning(
                     *span,
                     format!("'{what}' is not supported and was ignored"),

@@ -466,6 +466,10 @@ impl StmtParser {
                 )
                 .with_help("write the results with -o FILE.raw|.csv|.h5 instead of 'write'"),
             );
+            self.push(Stmt::Ignored {
+                what: ".control".to_string(),
+                span,
+            });
         }
     }
 
@@ -2059,6 +2063,23 @@ fn condition_opts(c: &mut Cur, lhs: Expr, rhs: Expr, stop: &[&str]) -> DResult<C
     })
 }
 
+/// `… AT=x` or `… WHEN cond` after the signal of FIND (or DERIV).
+fn find_at_or_when(c: &mut Cur, signal: Expr, kw: &str) -> DResult<MeasKind> {
+    let t = c.peek();
+    if c.is_kw(t, "at") {
+        c.pos += 1;
+        let at = eq_value(c, "AT")?;
+        c.finish(&format!(".meas … {kw} signal AT=value"))?;
+        Ok(MeasKind::FindAt { signal, at })
+    } else if c.is_kw(t, "when") {
+        c.pos += 1;
+        let when = when_condition(c, &[])?;
+        Ok(MeasKind::FindWhen { signal, when })
+    } else {
+        Err(c.unexpected(t, &format!("AT= or WHEN after {kw} signal")))
+    }
+}
+
 /// `lhs = rhs [options]` (WHEN form).
 fn when_condition(c: &mut Cur, stop: &[&str]) -> DResult<Condition> {
     let lhs = signal(c, "a signal after WHEN")?;
@@ -2211,19 +2232,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
         }
         "find" => {
             let signal = signal(c, "a signal after FIND")?;
-            let t = c.peek();
-            if c.is_kw(t, "at") {
-                c.pos += 1;
-                let at = eq_value(c, "AT")?;
-                c.finish(".meas … FIND signal AT=value")?;
-                MeasKind::FindAt { signal, at }
-            } else if c.is_kw(t, "when") {
-                c.pos += 1;
-                let when = when_condition(c, &[])?;
-                MeasKind::FindWhen { signal, when }
-            } else {
-                return Err(c.unexpected(t, "AT= or WHEN after FIND signal"));
-            }
+            find_at_or_when(c, signal, "FIND")?
         }
         "when" => MeasKind::When(when_condition(c, &[])?),
         "trig" => {
@@ -2304,19 +2313,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
                 kind: ExprKind::Call("deriv".into(), vec![inner]),
                 span,
             };
-            let t = c.peek();
-            if c.is_kw(t, "at") {
-                c.pos += 1;
-                let at = eq_value(c, "AT")?;
-                c.finish(".meas … DERIV signal AT=value")?;
-                MeasKind::FindAt { signal, at }
-            } else if c.is_kw(t, "when") {
-                c.pos += 1;
-                let when = when_condition(c, &[])?;
-                MeasKind::FindWhen { signal, when }
-            } else {
-                return Err(c.unexpected(t, "AT= or WHEN after DERIV signal"));
-            }
+            find_at_or_when(c, signal, "DERIV")?
         }
         "integ_abs" => {
             return Err(c.err_at(kt, format!("unsupported .meas function '{kw}'")))
