@@ -631,7 +631,7 @@ impl Ctx<'_> {
         }
         if let ExprKind::Call(f, a) = &e.kind {
             if f == "deriv" && a.len() == 1 {
-                return Ok(derivative(&self.axis, &self.signal(&a[0])?));
+                return Ok(derivative(self.axis, &self.signal(&a[0])?));
             }
         }
         let axis_name = self.axis_name();

@@ -77,7 +77,7 @@ fn semiconductor_c(inst: &Instance) -> Option<f64> {
         let thick = inst.model_param("thick")?;
         Some(EPS0 * inst.model_param("di").unwrap_or(3.9) / thick)
     });
-    let geometry = inst.instance_param("l").and_then(|l| {
+    let geometry = inst.instance_param("l").map(|l| {
         let w = inst
             .instance_param("w")
             .or(inst.model_param("defw"))
@@ -85,7 +85,7 @@ fn semiconductor_c(inst: &Instance) -> Option<f64> {
         let le = l - inst.model_param("short").unwrap_or(0.0);
         let we = w - inst.model_param("narrow").unwrap_or(0.0);
         let cjsw = inst.model_param("cjsw").unwrap_or(0.0);
-        Some(cj.unwrap_or(0.0) * le * we + 2.0 * cjsw * (le + we))
+        cj.unwrap_or(0.0) * le * we + 2.0 * cjsw * (le + we)
     });
     geometry.or(inst.model_param("cap").or(inst.model_param("c")))
 }

@@ -1251,20 +1251,16 @@ impl<'a> Elab<'a> {
                 }
             }
         }
-        // Local definitions.
+        // Local definitions (of two local models of one name the first
+        // counts, as at the top level; a local one hides the parent's).
+        let mut local_models: HashMap<String, &'a ModelDef> = HashMap::new();
         for st in &def.body {
             match st {
                 Stmt::Subckt(s) => {
                     inner.subckts.insert(s.name.name.clone(), s);
                 }
                 Stmt::Model(m) => {
-                    if !def.body.iter().any(|o| {
-                        matches!(o, Stmt::Model(f) if f.name.name == m.name.name && !std::ptr::eq(f, m))
-                    }) || !inner.models.get(&m.name.name).is_some_and(|f| {
-                        def.body.iter().any(|o| matches!(o, Stmt::Model(x) if std::ptr::eq(x, *f)))
-                    }) {
-                        inner.models.insert(m.name.name.clone(), m);
-                    }
+                    local_models.entry(m.name.name.clone()).or_insert(m);
                 }
                 Stmt::Func(f) => {
                     inner.funcs.insert(f.name.name.clone(), f);
@@ -1272,6 +1268,7 @@ impl<'a> Elab<'a> {
                 _ => {}
             }
         }
+        inner.models.extend(local_models);
         for st in &def.body {
             if let Stmt::Param(list, _) = st {
                 for p in list {
@@ -1613,9 +1610,9 @@ impl<'a> Elab<'a> {
                 }
                 ("timeint", "method", _, Some("gear" | "bdf")) => o.method = Method::Gear,
                 // Xyce's numbers: 1 backward Euler, 7 trapezoidal, 8 Gear
-                ("timeint", "method", Some(v), _) if v == 7.0 => o.method = Method::Trap,
-                ("timeint", "method", Some(v), _) if v == 8.0 => o.method = Method::Gear,
-                ("timeint", "method", Some(v), _) if v == 1.0 => o.maxord = 1,
+                ("timeint", "method", Some(7.0), _) => o.method = Method::Trap,
+                ("timeint", "method", Some(8.0), _) => o.method = Method::Gear,
+                ("timeint", "method", Some(1.0), _) => o.maxord = 1,
                 ("timeint", "reltol", Some(v), _) if v > 0.0 => o.reltol = v,
                 ("timeint", "abstol", Some(v), _) if v > 0.0 => o.abstol = v,
                 ("timeint", "maxord", Some(v), _) if v >= 1.0 => o.maxord = (v as usize).min(2),

@@ -227,7 +227,11 @@ impl Sink for PrintSink<'_> {
             .collect();
         self.sweep_name = info.sweep.name.clone();
         for spec in &self.specs {
-            if spec.cols.is_empty() || !spec.analysis.as_ref().is_none_or(|a| a == info.kind.name())
+            if spec.cols.is_empty()
+                || spec
+                    .analysis
+                    .as_ref()
+                    .is_some_and(|a| a != info.kind.name())
             {
                 continue;
             }
