@@ -35,14 +35,16 @@ Weights file (text, one record per line, '#' starts a comment; frequencies in Hz
   sign2 s_1 ... s_M        orientation of resonator k in every layer-2 chain
   fres1 f_1 ... f_N        M lines: resonance frequencies of layer-1 chain j
   fres2 f_1 ... f_M        K lines: resonance frequencies of layer-2 chain m
+  b1 b_1 ... b_M           optional: V, trained bias of each layer-1 chain (added to bias1)
+  b2 b_1 ... b_K           optional: V, trained bias of each output (added to its voltage)
 Inputs: powers in uW (1.0 = 1 uW absorbed by every layer-1 resonator), as the data set.
 
 Algebraic model ([004-code], with the kernel the device realises, systems.md item 7):
   G(f; fr)   = 2 alpha fr (f - fr)/((alpha fr)^2 + (f - fr)^2) K_SD,   G_dev = G(f) + G(-f)
-  V1_j       = sum_i P_i sum_k s_k G_dev(f_i; fres1_jk) + bias1
+  V1_j       = sum_i P_i sum_k s_k G_dev(f_i; fres1_jk) + bias1 + b1_j
   I_j        = clamp(gm V1_j, ith, iclamp),   p_j = (xi - 1)/(xi + Q),  xi = I_j/ith
   Pn_j       = amp p_j I_j^2 rosc
-  V2_m       = sum_j Pn_j sum_k s_k G_dev(f_hid_j; fres2_mk)
+  V2_m       = sum_j Pn_j sum_k s_k G_dev(f_hid_j; fres2_mk) + b2_m
 """
 import argparse
 import math
@@ -76,7 +78,7 @@ def read_weights(path):
                     w[key] = int(vals[0])
                 elif key in KEYS1:
                     w[key] = float(vals[0])
-                elif key in ("f_in", "f_hid", "sign1", "sign2"):
+                elif key in ("f_in", "f_hid", "sign1", "sign2", "b1", "b2"):
                     w[key] = np.array([float(v) for v in vals])
                 elif key in ("fres1", "fres2"):
                     w[key].append([float(v) for v in vals])
@@ -89,8 +91,10 @@ def read_weights(path):
         if key not in w:
             sys.exit(f"{path}: missing '{key}'")
     w["fres1"], w["fres2"] = np.array(w["fres1"]), np.array(w["fres2"])
+    w.setdefault("b1", np.zeros(m))
+    w.setdefault("b2", np.zeros(k))
     shapes = {"f_in": (n,), "f_hid": (m,), "sign1": (n,), "sign2": (m,), "fres1": (m, n),
-              "fres2": (k, m)}
+              "fres2": (k, m), "b1": (m,), "b2": (k,)}
     for key, shp in shapes.items():
         if w[key].shape != shp:
             sys.exit(f"{path}: '{key}' has shape {w[key].shape}, expected {shp}")
@@ -110,6 +114,9 @@ def write_weights(path, w, comment):
         for key in ("fres1", "fres2"):
             for row in w[key]:
                 fh.write(key + " " + " ".join(f"{v:.10g}" for v in row) + "\n")
+        for key in ("b1", "b2"):
+            if key in w:
+                fh.write(key + " " + " ".join(f"{v!r}" for v in map(float, w[key])) + "\n")
 
 
 def example(n, m, k, seed, spread):
@@ -155,14 +162,14 @@ def forward(w, p_uw):
     # W1[j, i] = sum_k s_k G_dev(f_i; fres1[j, k]): every tone on every resonator of chain j
     w1 = np.sum(kernel(w["f_in"][None, :, None], w["fres1"][:, None, :], w["alpha"], w["ksd"])
                 * w["sign1"][None, None, :], axis=2)
-    v1 = w1 @ p + w["bias1"]
+    v1 = w1 @ p + w["bias1"] + w.get("b1", 0.0)
     i = np.clip(w["gm"] * v1, w["ith"], w["iclamp"])
     xi = i / w["ith"]
     pn = (xi - 1) / (xi + w["q"])
     pout = w["amp"] * pn * i ** 2 * w["rosc"]
     w2 = np.sum(kernel(w["f_hid"][None, :, None], w["fres2"][:, None, :], w["alpha"], w["ksd"])
                 * w["sign2"][None, None, :], axis=2)
-    v2 = w2 @ pout
+    v2 = w2 @ pout + w.get("b2", 0.0)
     return dict(v1=v1, i=i, p=pn, pout=pout, v2=v2)
 
 
@@ -280,7 +287,8 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             # its seed survives the layer-1 phase instead of decaying to 0 (which would never
             # restart)
             a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
+            bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
+            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{bias!r}), "
               f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
             a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
             a(f"Cp{j} n{j} hp{j} {chp!r}")
@@ -295,7 +303,8 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
         a(f"Vm{q} dm{q} d{q}_0 0")
         chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"])
-        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q})}}")
+        b2 = f"+{float(w['b2'][q])!r}" if "b2" in w and w["b2"][q] != 0 else ""
+        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
         a(f"Re{q} e{q} 0 1meg")
     a(".options reltol=1e-3")
     if stage == "layer1":
@@ -458,7 +467,8 @@ def compare(w, meas, ref, label):
     v1 = np.array([meas[f"v1_{j}"] for j in range(w["hidden"])])
     pn = np.array([meas[f"p_{j}"] for j in range(w["hidden"])])
     v2 = np.array([meas[f"v2_{q}"] for q in range(w["outputs"])])
-    e1 = np.max(np.abs(v1 - (ref["v1"] - w["bias1"])) / np.abs(ref["v1"] - w["bias1"]))
+    chain = ref["v1"] - w["bias1"] - w.get("b1", 0.0)
+    e1 = np.max(np.abs(v1 - chain) / np.abs(chain))
     print(f"label {label}; layer-1 chain voltages: max rel. error {e1 * 100:.3f} %")
     print(f"neuron p: max abs. error {np.max(np.abs(pn - ref['p'])):.2e}")
     print("output  circuit [V]      algebra [V]     rel. error")

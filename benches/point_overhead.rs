@@ -1,0 +1,86 @@
+//! Per-point overhead of a sweep: what each point pays before its analysis
+//! starts (the sweep shares the parsed netlist; every point elaborates it and
+//! builds its own `System`, whose first factorization does the symbolic
+//! analysis).
+//!
+//! ```text
+//! cargo bench --bench point_overhead -- NETLIST [REPEATS]
+//! ```
+//!
+//! Prints the median wall time of: parsing (once per run, not per point),
+//! elaboration, `System::build` and the KLU symbolic analysis + first
+//! pivoting factorization (`Newton::new` + one factorization at x = 0), and
+//! the unknowns / nonzeros of the circuit.
+use spinspice::analysis::newton::Newton;
+use spinspice::diag::SourceMap;
+use spinspice::elab::elaborate;
+use spinspice::system::System;
+use std::path::Path;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let Some(path) = args.first() else {
+        eprintln!("usage: cargo bench --bench point_overhead -- NETLIST [REPEATS]");
+        std::process::exit(2);
+    };
+    let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let (mut tp, mut te, mut tb, mut tf) = (vec![], vec![], vec![], vec![]);
+    let mut size = (0, 0);
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        let mut sm = SourceMap::new();
+        let parsed = match spinspice::netlist::parse_file(Path::new(path), &mut sm) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{path}: {} parse errors", e.len());
+                std::process::exit(1);
+            }
+        };
+        tp.push(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        let c = match elaborate(&parsed.netlist, &[]) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{path}: {} elaboration errors", e.len());
+                std::process::exit(1);
+            }
+        };
+        te.push(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        let sys = match System::build(&c.node_names, c.devices, &c.options) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{path}: {}", e.message);
+                std::process::exit(1);
+            }
+        };
+        tb.push(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        match Newton::new(&sys) {
+            Ok(_) => {}
+            Err(_) => {
+                eprintln!("{path}: KLU analysis failed");
+                std::process::exit(1);
+            }
+        }
+        tf.push(t0.elapsed().as_secs_f64());
+        size = (sys.n, sys.pattern.nnz());
+    }
+    println!(
+        "{path}: {} unknowns, {} nonzeros; median of {reps}:",
+        size.0, size.1
+    );
+    println!("  parse (once per run)      {:8.1} ms", 1e3 * median(tp));
+    println!("  elaborate (per point)     {:8.1} ms", 1e3 * median(te));
+    println!("  System::build (per point) {:8.1} ms", 1e3 * median(tb));
+    println!("  KLU analysis (per point)  {:8.1} ms", 1e3 * median(tf));
+}
