@@ -94,15 +94,16 @@ def git_commit():
 # ----------------------------------------------------------------------------------------------
 # spintronic network: forward and hand-written backward
 # ----------------------------------------------------------------------------------------------
-def kernel_and_slope(f, fr, alpha, ksd):
+def kernel_and_slope(f, fr, alpha, ksd, mirror=True):
     """G_dev(f; fr) [V/W] and dG_dev/dfr [V/W/Hz] (broadcasting). With u = f - fr, w = alpha fr:
     G = 2wu/(w^2+u^2) ksd, dG/dfr = alpha dG/dw - dG/du, dG/dw = 2u(u^2-w^2)/(w^2+u^2)^2,
-    dG/du = 2w(w^2-u^2)/(w^2+u^2)^2; the mirror term is the same with u = -f - fr."""
+    dG/du = 2w(w^2-u^2)/(w^2+u^2)^2; the mirror term is the same with u = -f - fr
+    (mirror=False: the one-sided kernel G of the [004-code])."""
     w = alpha * fr
     w2 = w * w
     g = np.zeros(np.broadcast(f, fr).shape)
     d = np.zeros_like(g)
-    for ff in (f, -f):
+    for ff in ((f, -f) if mirror else (f,)):
         u = ff - fr
         u2 = u * u
         den = w2 + u2
@@ -115,9 +116,10 @@ def kernel_and_slope(f, fr, alpha, ksd):
 class Spin:
     """Parameters: w1 (M,N), w2 (K,M) frequency offsets [GHz]; b1 (M,), b2 (K,) biases [V]."""
 
-    def __init__(self, w, params):
+    def __init__(self, w, params, mirror=True):
         self.w = w
         self.p = params
+        self.mirror = mirror
 
     def fres(self):
         w = self.w
@@ -127,7 +129,7 @@ class Spin:
     def layer(self, f, fres, sign):
         """W[j, i] = sum_k s_k G_dev(f_i; fres[j, k]) and the slope tensor for the backward."""
         g, d = kernel_and_slope(f[None, :, None], fres[:, None, :], self.w["alpha"],
-                                self.w["ksd"])
+                                self.w["ksd"], self.mirror)
         return np.sum(g * sign[None, None, :], axis=2), d * sign[None, None, :]
 
     def forward(self, x_uw, keep=False, w1=None, w2=None, amp=None):
@@ -241,7 +243,7 @@ def train_spin(args):
     data = load(args.data, args.N, classes)
     xtr, ytr, xte, yte = data
     w, params = spin_init(args.N, args.M, args.K, rng)
-    net = Spin(w, params)
+    net = Spin(w, params, mirror=args.kernel == "device")
 
     def step(x, y):
         v2, c = net.forward(x, keep=True)
@@ -265,6 +267,12 @@ def train_spin(args):
     i = c["i"]
     frac_clamped = (np.mean(c["ilin"] <= w["ith"]), np.mean(c["ilin"] >= w["iclamp"]))
     f1, f2 = net.fres()
+    dev_note = ""
+    if not net.mirror:
+        a_dev = accuracy(Spin(w, params).forward(xte), yte)
+        dev_note = (f"\ntrained with the ONE-SIDED kernel G of the [004-code]; with the device kernel "
+                    f"G_dev (what the circuit computes) the test accuracy is {a_dev:.2f} %")
+        print(dev_note.strip())
     w_out = dict(w)
     w_out["fres1"], w_out["fres2"] = f1, f2
     w_out["b1"], w_out["b2"] = params["b1"], params["b2"]
@@ -278,7 +286,7 @@ seed {args.seed} (numpy default_rng), epochs {args.epochs}, Adam lr {args.lr or 
 code: spinspice {git_commit()}, numpy {np.__version__}; wall time {time.perf_counter() - t0:.0f} s
 result: train accuracy {a_tr:.2f} %, test accuracy {a_te:.2f} % (loss {loss:.4f})
 test set: {100 * frac_clamped[0]:.1f} % of hidden currents at I_th, {100 * frac_clamped[1]:.1f} % at the clamp
-Trainable: fres1, fres2 (initial grids + offsets), b1 (per layer-1 chain), b2 (per output) [V]."""
+Trainable: fres1, fres2 (initial grids + offsets), b1 (per layer-1 chain), b2 (per output) [V].{dev_note}"""
     rfn.write_weights(args.o, w_out, comment)
     print(f"wrote {args.o}: train {a_tr:.2f} %, test {a_te:.2f} %")
     if args.history:
@@ -371,7 +379,8 @@ def evaluate(args):
     classes = parse_classes(args.classes, w["outputs"])
     xtr, ytr, xte, yte = load(args.data, w["inputs"], classes)
     net = weights_params(w)
-    print(f"{args.weights}: train {accuracy(net.forward(xtr), ytr):.2f} %, "
+    net.mirror = args.kernel == "device"
+    print(f"{args.weights} ({args.kernel} kernel): train {accuracy(net.forward(xtr), ytr):.2f} %, "
           f"test {accuracy(net.forward(xte), yte):.2f} % ({len(yte)} test samples)")
 
 
@@ -454,9 +463,13 @@ def main():
         s.add_argument("--data", default=DATA)
         s.add_argument("--print-every", type=int, default=10)
         s.add_argument("--history", help="write epoch, loss, train and test accuracy here")
+        if name == "spin":
+            s.add_argument("--kernel", choices=("device", "one-sided"), default="device",
+                           help="G_dev = G(f) + G(-f), the device's (default), or the [004-code] G")
         s.add_argument("-o", required=(name == "spin"))
     e = sub.add_parser("eval")
     e.add_argument("weights")
+    e.add_argument("--kernel", choices=("device", "one-sided"), default="device")
     e.add_argument("--classes")
     e.add_argument("--data", default=DATA)
     sub.add_parser("gradcheck")

@@ -2137,16 +2137,20 @@ fn data_file(c: &mut Cur, name: Ident, span: Span, form: &str) -> DResult<DataSt
                 }
                 f.param = Some(c.ident(v));
             }
-            "rows" => f.rows = Some(row_range(raw).map(|(a, b)| (a, b, c.span(v))).ok_or_else(
-                || {
-                    c.err_at(
-                        v,
-                        format!(
+            "rows" => {
+                f.rows = Some(
+                    row_range(raw)
+                        .map(|(a, b)| (a, b, c.span(v)))
+                        .ok_or_else(|| {
+                            c.err_at(
+                                v,
+                                format!(
                             "rows={raw}: expected A:B, A: or A (0-based row numbers, B excluded)"
                         ),
-                    )
-                },
-            )?),
+                            )
+                        })?,
+                )
+            }
             _ => {
                 return Err(c
                     .err_at(k, format!("unknown .data key '{key}'"))
