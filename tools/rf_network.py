@@ -9,6 +9,10 @@ docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_n
   rf_network.py netlist  weights.txt [--data H5 --sample n | --powers p1,p2,..] -o net.cir
   rf_network.py algebra  weights.txt [--data H5 --sample n | --powers ...]
   rf_network.py netlist  ... --stage layer1 --chains a:b | --stage layer2 --v1 MEASURES
+  rf_network.py netlist  weights.txt --table [--rows A:B] -o net.cir
+        one netlist for many test samples: the input powers are the .params p0..p255, set row
+        by row from X_test of the data file (.data test file=… dataset=X_test param=p
+        rows=A:B; .step data=test): a sweep whose axis `test` is the sample number
   rf_network.py run      weights.txt [--data H5 --sample n | --powers ...] [--tstop T]
                          [--spinspice PATH] [--keep DIR] [--stages P [--jobs J]]
         writes the netlist, runs spinspice, compares the 10 (K) output chain voltages with the
@@ -54,6 +58,10 @@ import sys
 import time
 
 import numpy as np
+
+# ../shared/data beside the repository (the brief's layout)
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared",
+                    "data", "drone_rf_fingerprints.h5")
 
 KEYS1 = ("alpha", "ksd", "r0", "bias1", "gm", "ith", "q", "iclamp", "rosc", "amp", "gammag",
          "window1", "window2")
@@ -200,7 +208,7 @@ def chain(a, name, node, fres, signs):
         a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={float(fres[i])!r} orient={int(signs[i])}")
 
 
-def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800):
+def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -211,7 +219,10 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     v(h_j) is); layer 1 is driven by an ideal (active) splitter, so its chains do not see each
     other or layer 2. Splitting therefore changes no equation, it only drops the layer-1
     resonators from [t2, tend] and the layer-2 parts from [0, t2]. Checked in
-    tests/systems_net.rs (staged == whole on a 16-8-2 network)."""
+    tests/systems_net.rs (staged == whole on a 16-8-2 network).
+    With `table` = (data file path as written in the netlist, "A:B") the input powers are the
+    .params p0..p255 of a `.data` table over X_test rows A:B (`.step data=test`); with N < 256
+    inputs, input i is the mean of its group of bins, as inputs() computes it."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
@@ -261,10 +272,19 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
         a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
         prev = "0"
+        if table:
+            a(".param " + " ".join(f"p{b}=0" for b in range(256)))
+            a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
+            a(".step data=test")
         for i in range(n):
-            amp = math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1
             node = "in" if i == n - 1 else f"x{i}"
-            a(f"Vt{i} {node} {prev} SIN(0 {amp!r} {float(w['f_in'][i])!r})")
+            if table:
+                g = 256 // n
+                mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
+                amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
+            else:
+                amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
+            a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
             prev = node
         a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
     if do2:
@@ -352,7 +372,7 @@ def main():
     e.add_argument("--spread", type=float, default=1.0, help="offsets in line widths")
     e.add_argument("--center", type=float, default=25e-6,
                    help="bias1 is set so that the median hidden current on --sample is this [A]")
-    e.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+    e.add_argument("--data", default=DATA)
     e.add_argument("--sample", type=int, default=0)
     e.add_argument("--powers")
     e.add_argument("-o", required=True)
@@ -362,15 +382,21 @@ def main():
         if name != "algebra":
             s.add_argument("--spp", type=float, default=800,
                            help="time steps per period of the highest frequency (default 800)")
-        s.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+        s.add_argument("--data", default=DATA)
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
+        if name in ("netlist", "run"):
+            s.add_argument("--table", action="store_true",
+                           help="all test samples (X_test rows, see --rows) as one .data sweep")
+            s.add_argument("--rows", default="0:298", help="X_test rows A:B with --table")
         if name == "netlist":
             s.add_argument("-o", required=True)
             s.add_argument("--stage", choices=("all", "layer1", "layer2"), default="all")
             s.add_argument("--chains", help="layer1 stage: chains a:b (python range)")
             s.add_argument("--v1", help="layer2 stage: file of the v1_j measures (name = value)")
         if name == "run":
+            s.add_argument("--samples", help="with --table: only these rows (comma list)")
+            s.add_argument("--classes", help="with --table: classes of the K outputs (as trained)")
             s.add_argument("--spinspice", default="spinspice")
             s.add_argument("--keep", help="directory for the netlist and results")
             s.add_argument("--tstop", type=float, help="stop early (timing only; no comparison)")
@@ -378,7 +404,8 @@ def main():
                            help="run layer by layer: P layer-1 netlists (chain groups) in "
                                 "parallel, then the layer-2 netlist (0: one netlist)")
             s.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                           help="layer-1 netlists run at once (with --stages)")
+                           help="layer-1 netlists run at once (with --stages); sweep workers "
+                                "(with --table)")
     args = ap.parse_args()
     if args.cmd == "example":
         w = example(args.N, args.M, args.K, args.seed, args.spread)
@@ -414,12 +441,23 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             if not args.v1:
                 sys.exit("--stage layer2 needs --v1 FILE")
             v1 = read_v1(args.v1, w["hidden"])
-        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp)
+        table = None
+        if args.table:
+            if args.stage != "all":
+                sys.exit("--table makes the one-netlist form (no --stage)")
+            rel = os.path.relpath(os.path.abspath(args.data),
+                                  os.path.dirname(os.path.abspath(args.o)))
+            table = (rel, args.rows)
+        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
+                       table=table)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
     if args.stages:
         run_staged(args, w, p, title, label, ref, t_alg)
+        return
+    if args.table:
+        run_table(args, w, title)
         return
     text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp)
     import tempfile
@@ -479,6 +517,66 @@ def compare(w, meas, ref, label):
         print(f"  {q:2d}  {v2[q]: .9e}  {ref['v2'][q]: .9e}  {r * 100: .4f} %")
     print(f"max |rel. error| {worst * 100:.4f} % ({'within' if worst <= 0.01 else 'NOT within'} 1 %)")
     print(f"argmax circuit {int(np.argmax(v2))}, algebra {int(np.argmax(ref['v2']))}")
+
+
+def run_table(args, w, title):
+    """All selected test samples in one spinspice run (a .data sweep over X_test rows, workers
+    --jobs); per sample the K outputs against the algebraic forward pass, and the accuracy of
+    both (over the samples whose label is one of the network's classes)."""
+    import h5py
+    import tempfile
+    d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
+    os.makedirs(d, exist_ok=True)
+    cir = os.path.join(d, "table.cir")
+    rel = os.path.relpath(os.path.abspath(args.data), d)
+    with open(cir, "w") as fh:
+        fh.write(netlist(w, None, title, getattr(args, "tstop", None), spp=args.spp,
+                         table=(rel, args.rows)))
+    out = os.path.join(d, "table.h5")
+    cmd = [args.spinspice, "run", cir, "-o", out, "--save", "none", "-q", "--stats",
+           "--jobs", str(args.jobs)]
+    if args.samples:
+        cmd += ["--step", "test list " + " ".join(args.samples.split(","))]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    print(res.stderr[-2000:], file=sys.stderr)
+    if res.returncode not in (0, 3):
+        sys.exit(f"spinspice failed (exit {res.returncode}); files in {d}")
+    k = w["outputs"]
+    classes = list(range(10)) if args.classes is None else [int(c) for c in args.classes.split(",")]
+    with h5py.File(out, "r") as f:
+        rows = f["sweep/axes/test"][:].astype(int)
+        ok = f["sweep/status"][:] == 0
+        v2 = np.stack([f[f"sweep/measures/v2_{q}"][:] for q in range(k)], axis=1)
+    with h5py.File(args.data, "r") as h:
+        x = h["X_test"][:]
+        y = h["Y_test"][:].astype(int)
+    print(f"{len(rows)} samples in {wall:.1f} s wall ({wall / len(rows):.2f} s per sample, "
+          f"--jobs {args.jobs}); results in {out}")
+    n = w["inputs"]
+    hit_c = hit_a = total = 0
+    worst = 0.0
+    print("row label  circuit  algebra  max |circuit - algebra| / max |algebra|")
+    for r, good, vc in zip(rows, ok, v2):
+        va = forward(w, x[r].reshape(n, -1).mean(axis=1))["v2"]
+        scale = np.max(np.abs(va))
+        err = np.max(np.abs(vc - va)) / scale if good else float("nan")
+        worst = max(worst, err) if good else worst
+        lab = y[r]
+        ca, cc = int(np.argmax(va)), int(np.argmax(vc)) if good else -1
+        mark = ""
+        if lab in classes:
+            total += 1
+            hit_a += classes[ca] == lab
+            hit_c += good and classes[cc] == lab
+        else:
+            mark = " (label not among the classes)"
+        print(f"{r:4d} {lab:5d} {cc:8d} {ca:8d}  {err:.2e}{mark}")
+    print(f"worst output difference {worst:.2e} of the largest output")
+    if total:
+        print(f"accuracy over {total} samples: circuit {100 * hit_c / total:.2f} %, "
+              f"algebra {100 * hit_a / total:.2f} %")
 
 
 def run_staged(args, w, p, title, label, ref, t_alg):
