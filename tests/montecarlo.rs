@@ -241,6 +241,48 @@ fn cli_seed_reporting_and_identical_files() {
     run(&["run", qs, "-q", "-j", "1", "-o", h1.to_str().unwrap()]);
     run(&["run", qs, "-q", "-j", "2", "-o", h2.to_str().unwrap()]);
     assert_eq!(std::fs::read(&h1).unwrap(), std::fs::read(&h2).unwrap());
+    // shards: refused without a seed (each would draw its own); with one,
+    // two shards merged are the single run
+    let o = Command::new(exe())
+        .args(["run", ps, "-q", "--shard", "1/2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs '.options seed=N'"));
+    let (s1, s2, m) = (dir.join("s1.h5"), dir.join("s2.h5"), dir.join("m.h5"));
+    run(&[
+        "run",
+        qs,
+        "-q",
+        "--shard",
+        "1/2",
+        "-o",
+        s1.to_str().unwrap(),
+    ]);
+    run(&[
+        "run",
+        qs,
+        "-q",
+        "--shard",
+        "2/2",
+        "-o",
+        s2.to_str().unwrap(),
+    ]);
+    run(&[
+        "merge",
+        m.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        s2.to_str().unwrap(),
+    ]);
+    let read = |p: &Path| {
+        hdf5_pure::File::open(p)
+            .unwrap()
+            .dataset("sweep/measures/va")
+            .unwrap()
+            .read_f64()
+            .unwrap()
+    };
+    assert_eq!(read(&m), read(&h1));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -323,7 +323,8 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
         a(f"Vm{q} dm{q} d{q}_0 0")
         chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"])
-        b2 = f"+{float(w['b2'][q])!r}" if "b2" in w and w["b2"][q] != 0 else ""
+        b = float(w["b2"][q]) if "b2" in w else 0.0
+        b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
         a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
         a(f"Re{q} e{q} 0 1meg")
     a(".options reltol=1e-3")

@@ -338,6 +338,14 @@ pub fn sweep_grid(
     cfg: &RunConfig,
 ) -> Result<Option<(Grid, Vec<Target>)>, Vec<Diagnostic>> {
     let (g, t) = plan(nl, base, &cfg.overrides, &cfg.steps)?;
+    let drawn = t
+        .iter()
+        .any(|t| matches!(t, Target::Mc { drawn: true, .. }));
+    if drawn && cfg.sweep.shard.is_some() {
+        return Err(vec![Diagnostic::plain(
+            "a Monte Carlo run in shards needs '.options seed=N': each shard would draw its own seed",
+        )]);
+    }
     Ok((!g.axes.is_empty()).then_some((g, t)))
 }
 
