@@ -199,16 +199,20 @@ def timing(w):
     return t1, w1, t2, t3, t3 + w2
 
 
-def chain(a, name, node, fres, signs):
+def chain(a, name, node, fres, signs, spread=False):
     """A series chain of `rres` resonators from node `<node>_0` to ground, resonator k named
-    YSD<name>_k with resonance fres[k] and orientation signs[k]."""
+    YSD<name>_k with resonance fres[k] and orientation signs[k]; with `spread` each resonance
+    frequency is a Monte Carlo draw agauss(f, sig/100 f, 1) (one per instance, .param sig)."""
     n = len(fres)
     for i in range(n):
         lo = "0" if i == n - 1 else f"{node}_{i + 1}"
-        a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={float(fres[i])!r} orient={int(signs[i])}")
+        f = float(fres[i])
+        fr = f"{{agauss({f!r}, sig/100*{f!r}, 1)}}" if spread else repr(f)
+        a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={fr} orient={int(signs[i])}")
 
 
-def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None):
+def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
+            mc=None):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -222,7 +226,10 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     tests/systems_net.rs (staged == whole on a 16-8-2 network).
     With `table` = (data file path as written in the netlist, "A:B") the input powers are the
     .params p0..p255 of a `.data` table over X_test rows A:B (`.step data=test`); with N < 256
-    inputs, input i is the mean of its group of bins, as inputs() computes it."""
+    inputs, input i is the mean of its group of bins, as inputs() computes it.
+    With `mc` = (samples, sigmas in %, seed) every resonance frequency is a Monte Carlo draw
+    agauss(f_r, sig/100 f_r, 1) (docs/systems/drone_network.md §3): `.step mc samples`,
+    `.step param sig list …`, `.options seed=`."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
@@ -293,7 +300,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         if do1:
             a(f"* layer-1 chain {j}")
             a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
-            chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"])
+            chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"], spread=mc is not None)
             # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
             a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
             a(f"Ch{j} h{j} 0 1")
@@ -322,11 +329,16 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             terms.append(f"{gj!r}*v(hp{j})")
         a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
         a(f"Vm{q} dm{q} d{q}_0 0")
-        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"])
+        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=mc is not None)
         b = float(w["b2"][q]) if "b2" in w else 0.0
         b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
         a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
         a(f"Re{q} e{q} 0 1meg")
+    if mc is not None:
+        a(".param sig=0")
+        a(f".options seed={int(mc[2])}")
+        a(f".step mc {int(mc[0])}")
+        a(".step param sig list " + " ".join(f"{float(x)!r}" for x in mc[1]))
     a(".options reltol=1e-3")
     if stage == "layer1":
         a(f".save v(h{chains[0]})")
@@ -390,6 +402,11 @@ def main():
             s.add_argument("--table", action="store_true",
                            help="all test samples (X_test rows, see --rows) as one .data sweep")
             s.add_argument("--rows", default="0:298", help="X_test rows A:B with --table")
+            s.add_argument("--mc", type=int, metavar="N",
+                           help="N Monte Carlo samples of every resonance frequency "
+                                "(fres={agauss(f, sig/100*f, 1)}) for each --sigmas")
+            s.add_argument("--sigmas", default="0,0.05,0.1,0.2,0.5,1", help="%% of f_r, with --mc")
+            s.add_argument("--seed", type=int, default=1, help="Monte Carlo seed, with --mc")
         if name == "netlist":
             s.add_argument("-o", required=True)
             s.add_argument("--stage", choices=("all", "layer1", "layer2"), default="all")
@@ -449,11 +466,18 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             rel = os.path.relpath(os.path.abspath(args.data),
                                   os.path.dirname(os.path.abspath(args.o)))
             table = (rel, args.rows)
+        mc = None
+        if args.mc:
+            if args.stage != "all":
+                sys.exit("--mc makes the one-netlist form (no --stage)")
+            mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
         text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
-                       table=table)
+                       table=table, mc=mc)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
+    if args.mc:
+        sys.exit("--mc: write the netlist (netlist --mc) and run it with spinspice")
     if args.stages:
         run_staged(args, w, p, title, label, ref, t_alg)
         return

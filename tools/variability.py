@@ -24,6 +24,11 @@ when sigma is another swept parameter), so the curves are smooth in sigma.
 Output: a table on stdout (and --csv): sigma, mean, std, min, max of the test accuracy [%];
 with -o an HDF5 file laid out as a spinspice sweep (axes sigma [%] x draw, measure `accuracy`
 [%]) that `spinspice plot measure var.h5 accuracy -x sigma --curves draw` draws.
+
+  variability.py combine OUT.h5 A.csv B.csv ...
+        the tables of several modes (same sigmas) as one sweep file, axes sigma x mode (the
+        files in the order given), measures mean, lo = mean - std, hi = mean + std, min, max:
+        `spinspice plot measure OUT.h5 mean -x sigma --curves mode`
 """
 import argparse
 import os
@@ -108,7 +113,39 @@ def write_h5(path, sigmas, acc, mode, weights):
         s.create_dataset("point", data=np.arange(acc.size, dtype=np.int64).reshape(acc.shape, order="F"))
 
 
+def combine(out, csvs):
+    import h5py
+    tabs = [np.loadtxt(c, delimiter=",", comments="#", skiprows=2, ndmin=2) for c in csvs]
+    sig = tabs[0][:, 0]
+    if any(t.shape != tabs[0].shape or np.any(t[:, 0] != sig) for t in tabs):
+        sys.exit("the tables have different sigmas")
+    st = np.stack(tabs, axis=1)                       # sigma x mode x (s, mean, std, min, max)
+    meas = {"mean": st[:, :, 1], "lo": st[:, :, 1] - st[:, :, 2], "hi": st[:, :, 1] + st[:, :, 2],
+            "min": st[:, :, 3], "max": st[:, :, 4]}
+    with h5py.File(out, "w") as f:
+        f.attrs["title"] = "test accuracy vs device spread: " + ", ".join(
+            f"mode {i} = {os.path.basename(c)}" for i, c in enumerate(csvs))
+        s = f.create_group("sweep")
+        s.attrs["axes"] = np.array(["sigma", "mode"], dtype=object)
+        s.attrs["shape"] = np.array(st.shape[:2], dtype=np.int64)
+        s.attrs["measures"] = np.array(list(meas), dtype=object)
+        s.attrs["measure_units"] = np.array(["%"] * len(meas), dtype=object)
+        ax = s.create_group("axes")
+        d = ax.create_dataset("sigma", data=sig)
+        d.attrs["dim"], d.attrs["unit"] = np.int32(0), np.bytes_(b"%")
+        d = ax.create_dataset("mode", data=np.arange(len(csvs), dtype=float))
+        d.attrs["dim"], d.attrs["unit"] = np.int32(1), np.bytes_(b"")
+        g = s.create_group("measures")
+        for k, v in meas.items():
+            g.create_dataset(k, data=v).attrs["unit"] = np.bytes_(b"%")
+        s.create_dataset("status", data=np.zeros(st.shape[:2], dtype=np.int32))
+        s.create_dataset("point", data=np.arange(st.shape[0] * st.shape[1], dtype=np.int64)
+                         .reshape(st.shape[:2], order="F"))
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "combine":
+        return combine(sys.argv[2], sys.argv[3:])
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("weights")
