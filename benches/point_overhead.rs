@@ -18,6 +18,11 @@ use spinspice::system::System;
 use std::path::Path;
 use std::time::Instant;
 
+fn die(msg: &str) -> ! {
+    eprintln!("{msg}");
+    std::process::exit(1)
+}
+
 /// "min / median" in ms.
 fn stats(mut v: Vec<f64>) -> String {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -39,39 +44,20 @@ fn main() {
     for _ in 0..reps {
         let t0 = Instant::now();
         let mut sm = SourceMap::new();
-        let parsed = match spinspice::netlist::parse_file(Path::new(path), &mut sm) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("{path}: {} parse errors", e.len());
-                std::process::exit(1);
-            }
-        };
+        let parsed = spinspice::netlist::parse_file(Path::new(path), &mut sm)
+            .unwrap_or_else(|e| die(&format!("{path}: {} parse errors", e.len())));
         tp.push(t0.elapsed().as_secs_f64());
         let t0 = Instant::now();
-        let c = match elaborate(&parsed.netlist, &[]) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{path}: {} elaboration errors", e.len());
-                std::process::exit(1);
-            }
-        };
+        let c = elaborate(&parsed.netlist, &[])
+            .unwrap_or_else(|e| die(&format!("{path}: {} elaboration errors", e.len())));
         te.push(t0.elapsed().as_secs_f64());
         let t0 = Instant::now();
-        let sys = match System::build(&c.node_names, c.devices, &c.options) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{path}: {}", e.message);
-                std::process::exit(1);
-            }
-        };
+        let sys = System::build(&c.node_names, c.devices, &c.options)
+            .unwrap_or_else(|e| die(&format!("{path}: {}", e.message)));
         tb.push(t0.elapsed().as_secs_f64());
         let t0 = Instant::now();
-        match Newton::new(&sys) {
-            Ok(_) => {}
-            Err(_) => {
-                eprintln!("{path}: KLU analysis failed");
-                std::process::exit(1);
-            }
+        if Newton::new(&sys).is_err() {
+            die(&format!("{path}: KLU analysis failed"));
         }
         tf.push(t0.elapsed().as_secs_f64());
         size = (sys.n, sys.pattern.nnz());

@@ -94,11 +94,11 @@ def git_commit():
 # ----------------------------------------------------------------------------------------------
 # spintronic network: forward and hand-written backward
 # ----------------------------------------------------------------------------------------------
-def kernel_and_slope(f, fr, alpha, ksd, mirror=True):
+def kernel_and_slope(f, fr, alpha, ksd, mirror=True, slope=True):
     """G_dev(f; fr) [V/W] and dG_dev/dfr [V/W/Hz] (broadcasting). With u = f - fr, w = alpha fr:
     G = 2wu/(w^2+u^2) ksd, dG/dfr = alpha dG/dw - dG/du, dG/dw = 2u(u^2-w^2)/(w^2+u^2)^2,
     dG/du = 2w(w^2-u^2)/(w^2+u^2)^2; the mirror term is the same with u = -f - fr
-    (mirror=False: the one-sided kernel G of the [004-code])."""
+    (mirror=False: the one-sided kernel G of the [004-code]; slope=False: d is None)."""
     w = alpha * fr
     w2 = w * w
     g = np.zeros(np.broadcast(f, fr).shape)
@@ -108,9 +108,10 @@ def kernel_and_slope(f, fr, alpha, ksd, mirror=True):
         u2 = u * u
         den = w2 + u2
         g += 2 * w * u / den
-        den2 = den * den
-        d += alpha * 2 * u * (u2 - w2) / den2 - 2 * w * (w2 - u2) / den2
-    return g * ksd, d * ksd
+        if slope:
+            den2 = den * den
+            d += alpha * 2 * u * (u2 - w2) / den2 - 2 * w * (w2 - u2) / den2
+    return g * ksd, (d * ksd if slope else None)
 
 
 class Spin:
@@ -126,20 +127,20 @@ class Spin:
         return (w["f_in"][None, :] + 1e9 * self.p["w1"],
                 w["f_hid"][None, :] + 1e9 * self.p["w2"])
 
-    def layer(self, f, fres, sign):
-        """W[j, i] = sum_k s_k G_dev(f_i; fres[j, k]) and the slope tensor for the backward."""
+    def layer(self, f, fres, sign, slope):
+        """W[j, i] = sum_k s_k G_dev(f_i; fres[j, k]) and (slope) the slope tensor for the
+        backward."""
         g, d = kernel_and_slope(f[None, :, None], fres[:, None, :], self.w["alpha"],
-                                self.w["ksd"], self.mirror)
-        return np.sum(g * sign[None, None, :], axis=2), d * sign[None, None, :]
+                                self.w["ksd"], self.mirror, slope)
+        return np.sum(g * sign[None, None, :], axis=2), (d * sign[None, None, :] if slope else None)
 
-    def forward(self, x_uw, keep=False, w1=None, w2=None, amp=None):
+    def forward(self, x_uw, keep=False, amp=None):
+        """Output voltages (and with `keep` what backward() needs); `amp` overrides the neuron
+        power factor (a vector: one per neuron)."""
         w = self.w
         f1, f2 = self.fres()
-        if w1 is None:
-            w1, d1 = self.layer(w["f_in"], f1, w["sign1"])
-            w2, d2 = self.layer(w["f_hid"], f2, w["sign2"])
-        else:
-            d1 = d2 = None
+        w1, d1 = self.layer(w["f_in"], f1, w["sign1"], keep)
+        w2, d2 = self.layer(w["f_hid"], f2, w["sign2"], keep)
         x = x_uw * 1e-6
         v1 = x @ w1.T + w["bias1"] + self.p["b1"]
         ilin = w["gm"] * v1

@@ -45,16 +45,10 @@ MODES = ("fres", "neuron-freq", "power", "seed-freq")
 
 
 def accuracy(w, x, y, fres1, fres2, f_hid, amp):
-    """Test accuracy [%] of the algebraic forward pass with perturbed devices."""
-    k1 = trn.kernel_and_slope(w["f_in"][None, :, None], fres1[:, None, :], w["alpha"], w["ksd"])[0]
-    w1 = np.sum(k1 * w["sign1"][None, None, :], axis=2)
-    k2 = trn.kernel_and_slope(f_hid[None, :, None], fres2[:, None, :], w["alpha"], w["ksd"])[0]
-    w2 = np.sum(k2 * w["sign2"][None, None, :], axis=2)
-    v1 = (x * 1e-6) @ w1.T + w["bias1"] + w["b1"]
-    i = np.clip(w["gm"] * v1, w["ith"], w["iclamp"])
-    xi = i / w["ith"]
-    pout = amp * (xi - 1) / (xi + w["q"]) * i ** 2 * w["rosc"]
-    v2 = pout @ w2.T + w["b2"]
+    """Test accuracy [%] of the algebraic forward pass (train_rf_network.Spin) with perturbed
+    devices."""
+    wp = dict(w, fres1=fres1, fres2=fres2, f_hid=f_hid)
+    v2 = trn.weights_params(wp).forward(x, amp=amp)
     return 100.0 * np.mean(np.argmax(v2, axis=1) == y)
 
 
