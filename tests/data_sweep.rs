@@ -186,7 +186,7 @@ fn hdf5_table_rows_match_h5py() {
         net += &format!("I{i} 0 out {{p{i}*{}u}}\n", i + 1);
     }
     net += "R1 out 0 1\nVy lab 0 {y}\nRy lab 0 1k\n.tran 1n 2n\n\
-            .meas tran vout avg v(out)\n.meas tran lab avg v(lab)\n";
+            .meas tran vout avg v(out)\n.meas tran lab find v(lab) at=1n\n";
     net += &format!(
         ".data x file=\"{}\" dataset=X_test param=p rows=3:7\n.data y file=\"{}\" dataset=Y_test param=y rows=3:7\n",
         data.display(),
@@ -239,7 +239,14 @@ fn hdf5_table_rows_match_h5py() {
         .unwrap()
         .read_f64()
         .unwrap();
-    assert_eq!(got, labels);
+    // the label goes through a linear solve (V source across 1 kΩ): rounding of the LU only
+    assert_eq!(got.len(), labels.len());
+    for (g, l) in got.iter().zip(&labels) {
+        assert!(
+            (g - l).abs() <= 1e-12 * l.abs().max(1.0),
+            "{got:?} vs {labels:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
