@@ -131,11 +131,16 @@ pub fn run(
     check_overrides(&nl, &cfg.overrides)?;
     let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
-    let warnings = base.warnings.clone();
+    let mut warnings = base.warnings.clone();
     // `.print` tables are printed from the stream of points, in point order.
     let mut printer = crate::output::print::PrintSink::new(sink, std::mem::take(&mut base.prints));
     let sink: &mut dyn Sink = &mut printer;
-    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
+    let plan = crate::sweep::sweep_grid(&nl, &base, cfg)?;
+    warnings.extend(crate::sweep::mc_notes(
+        &base,
+        plan.as_ref().map(|p| &p.1[..]),
+    ));
+    if let Some((grid, targets)) = plan {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String)> = base
             .measures

@@ -29,6 +29,7 @@ use crate::expr::{Expr, ExprKind};
 use crate::netlist::ast::*;
 use crate::system::{Method, Options};
 use num_complex::Complex64;
+pub use params::McSample;
 use params::{undefined_name, Globals, ScopeEnv};
 use std::collections::{HashMap, HashSet};
 
@@ -109,6 +110,19 @@ pub struct StepSpec {
     pub name: String,
     pub values: Vec<f64>,
     pub span: Span,
+    pub kind: StepKind,
+}
+
+/// What a `.step` line sweeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// A parameter, `temp` or a device value over `values`.
+    Values,
+    /// `.step mc N`: Monte Carlo samples 1…N (`name` is `mc`).
+    Mc,
+    /// `.step data=TABLE`: the rows of the table `name` (`values` empty
+    /// until the table is read).
+    Data,
 }
 
 /// The flat circuit.
@@ -136,11 +150,26 @@ pub struct Circuit {
     pub params: HashMap<String, f64>,
     pub funcs: HashMap<String, FuncDef>,
     pub warnings: Vec<Diagnostic>,
+    /// The first Monte Carlo function (`agauss` …) evaluated, if any.
+    pub random_site: Option<Span>,
+    /// `.options seed=N`: the seed of the Monte Carlo draws.
+    pub seed: Option<u64>,
 }
 
 /// Elaborate the netlist with parameter `overrides` (from `--param`/`.step`).
+/// Monte Carlo functions take their nominal values.
 pub fn elaborate(nl: &Netlist, overrides: &[(String, f64)]) -> Result<Circuit, Vec<Diagnostic>> {
-    let mut e = Elab::new(nl, overrides);
+    elaborate_mc(nl, overrides, None)
+}
+
+/// [`elaborate`] as one sample of a Monte Carlo run (`agauss` & co. draw;
+/// see [`params`] for which values share a draw).
+pub fn elaborate_mc(
+    nl: &Netlist,
+    overrides: &[(String, f64)],
+    mc: Option<McSample>,
+) -> Result<Circuit, Vec<Diagnostic>> {
+    let mut e = Elab::new(nl, overrides, mc);
     e.run();
     if e.errors.is_empty() {
         Ok(e.finish())
@@ -229,6 +258,10 @@ struct Elab<'a> {
     print_saves: Vec<SaveItem>,
     measures: Vec<Measure>,
     steps: Vec<StepSpec>,
+    /// The element whose line is being elaborated ("" outside elements).
+    owner: String,
+    /// `.options seed=N`.
+    seed: Option<u64>,
 }
 
 fn flag(v: Option<&OptionValue>) -> bool {
@@ -240,8 +273,8 @@ fn flag(v: Option<&OptionValue>) -> bool {
 }
 
 impl<'a> Elab<'a> {
-    fn new(nl: &'a Netlist, overrides: &[(String, f64)]) -> Elab<'a> {
-        let mut globals = Globals::new(overrides);
+    fn new(nl: &'a Netlist, overrides: &[(String, f64)], mc: Option<McSample>) -> Elab<'a> {
+        let mut globals = Globals::new(overrides, mc);
         let mut global_nodes = HashSet::new();
         let mut warnings = Vec::new();
         for st in &nl.statements {
@@ -299,6 +332,8 @@ impl<'a> Elab<'a> {
             print_saves: Vec::new(),
             measures: Vec::new(),
             steps: Vec::new(),
+            owner: String::new(),
+            seed: None,
         }
     }
 
@@ -421,6 +456,7 @@ impl<'a> Elab<'a> {
     fn finish(self) -> Circuit {
         let params = self.globals.evaluated();
         let funcs = self.globals.funcs_owned();
+        let random_site = self.globals.random_site();
         Circuit {
             title: self.nl.title.clone(),
             node_names: self.node_names,
@@ -438,6 +474,8 @@ impl<'a> Elab<'a> {
             params,
             funcs,
             warnings: self.warnings,
+            random_site,
+            seed: self.seed,
         }
     }
 
@@ -448,6 +486,7 @@ impl<'a> Elab<'a> {
             params: &scope.params,
             funcs: &scope.funcs,
             globals: &self.globals,
+            owner: &self.owner,
         }
     }
 
@@ -761,7 +800,15 @@ impl<'a> Elab<'a> {
         matches!(substitute(e, &self.env(scope), &["time"]), Ok(s) if s.as_num().is_none())
     }
 
+    /// One element line; its values (and those of a subcircuit instance's
+    /// parameters) belong to the element for the Monte Carlo draws.
     fn element(&mut self, el: &'a Element, scope: &Scope<'a>) {
+        let outer = std::mem::replace(&mut self.owner, format!("{}{}", scope.prefix, el.name.name));
+        self.element_line(el, scope);
+        self.owner = outer;
+    }
+
+    fn element_line(&mut self, el: &'a Element, scope: &Scope<'a>) {
         let name = format!("{}{}", scope.prefix, el.name.name);
         let line = el.span;
         let (temp, tnom) = (self.options.temp, self.options.tnom);
@@ -1223,6 +1270,7 @@ impl<'a> Elab<'a> {
                     params: &local,
                     funcs: &scope.funcs,
                     globals: &self.globals,
+                    owner: &self.owner,
                 };
                 match eval(&p.value, &env) {
                     Ok(v) => Some(v),
@@ -1578,6 +1626,20 @@ impl<'a> Elab<'a> {
                     )),
                 },
                 "acct" => self.options.acct = flag(it.value.as_ref()),
+                "seed" => match &it.value {
+                    Some(OptionValue::Word(w)) if w.name == "random" => self.seed = None,
+                    _ => {
+                        let Some(v) = num(self) else { continue };
+                        if !(v >= 0.0 && v.fract() == 0.0 && v < 9.007_199_254_740_992e15) {
+                            self.push_err(Diagnostic::error(
+                                it.name.span,
+                                format!("option 'seed' must be a whole number from 0 to 2⁵³ (or 'random'), got {v}"),
+                            ));
+                            continue;
+                        }
+                        self.seed = Some(v as u64);
+                    }
+                },
                 _ => self.warnings.push(Diagnostic::warning(
                     it.name.span,
                     format!("option '{name}' is not used by spinspice and was ignored"),
@@ -1905,6 +1967,7 @@ impl<'a> Elab<'a> {
                 name: "temp".into(),
                 values: vals,
                 span,
+                kind: StepKind::Values,
             });
         }
     }
@@ -1913,6 +1976,8 @@ impl<'a> Elab<'a> {
         let mut vals = Vec::new();
         let ev = |me: &mut Self, e: &Expr| me.eval(e, top);
         match &s.sweep {
+            StepSweep::Mc(n) => return self.step_mc(s, n, top),
+            StepSweep::Data => return self.step_data(s),
             StepSweep::List(list) => {
                 for e in list {
                     let Some(v) = ev(self, e) else { return };
@@ -1969,6 +2034,48 @@ impl<'a> Elab<'a> {
             name: s.var.name.clone(),
             values: vals,
             span: s.span,
+            kind: StepKind::Values,
+        });
+    }
+
+    /// `.step mc N`: the axis `mc` with the sample numbers 1…N.
+    fn step_mc(&mut self, s: &StepStmt, n: &Expr, top: &Scope<'a>) {
+        let Some(v) = self.eval(n, top) else { return };
+        if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e7) {
+            self.push_err(Diagnostic::error(
+                n.span,
+                format!("'.step mc N' needs a whole number of samples from 1 to 10⁷, got {v}"),
+            ));
+            return;
+        }
+        self.steps.push(StepSpec {
+            name: "mc".into(),
+            values: (1..=v as u64).map(|k| k as f64).collect(),
+            span: s.span,
+            kind: StepKind::Mc,
+        });
+    }
+
+    /// `.step data=TABLE`: the table must exist; its rows are read when the
+    /// sweep starts (`sweep::data`).
+    fn step_data(&mut self, s: &StepStmt) {
+        let name = &s.var.name;
+        let found = self.nl.statements.iter().any(|st| match st {
+            Stmt::Data(d) => &d.name.name == name,
+            _ => false,
+        });
+        if !found {
+            self.push_err(Diagnostic::error(
+                s.var.span,
+                format!("'.step data={name}': no '.data {name}' table"),
+            ));
+            return;
+        }
+        self.steps.push(StepSpec {
+            name: name.clone(),
+            values: Vec::new(),
+            span: s.span,
+            kind: StepKind::Data,
         });
     }
 }
@@ -1994,6 +2101,7 @@ fn stmt_span(s: &Stmt) -> Span {
         },
         Stmt::Meas(m) => m.span,
         Stmt::Step(s) => s.span,
+        Stmt::Data(d) => d.span,
         Stmt::Ignored { span, .. } => *span,
     }
 }

@@ -85,7 +85,7 @@ pub fn constant_e(name: &str) -> Option<f64> {
 /// Whether `name` is a builtin function (so that the elaborator can warn when a
 /// `.func` shadows it; user functions take precedence over builtins).
 pub fn is_function(name: &str) -> bool {
-    lookup(name).is_some()
+    lookup(name).is_some() || super::random::lookup(name).is_some()
 }
 
 /// A builtin function of one argument (also the unary operators).

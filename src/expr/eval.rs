@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 
 use super::builtins::{self, Bin, Builtin, Un};
+use super::random::{self, Dist};
 use super::{BinOp, Expr, ExprKind, UnOp};
 use crate::diag::{DResult, Diagnostic, Span};
 use crate::netlist::ast::{FuncDef, Ident};
@@ -37,6 +38,12 @@ pub trait Env {
     }
     /// A user function (`.func`) by lower-case name.
     fn func(&self, _name: &str) -> Option<&FuncDef> {
+        None
+    }
+    /// Stream seed of the Monte Carlo function called at `site`
+    /// ([`super::random`]); None (the default): no Monte Carlo run here, the
+    /// functions return their nominal value.
+    fn random_stream(&self, _site: Span) -> Option<u64> {
         None
     }
 }
@@ -233,6 +240,24 @@ fn apply_bin(b: Bin, x: f64, y: f64, e: &Expr) -> DResult<f64> {
     finite(b.value(x, y), e, || b.why_not_finite(x, y))
 }
 
+/// `agauss(…)` & co. at `e` with evaluated arguments `vals`.
+fn random_value(d: Dist, e: &Expr, vals: &[f64], env: &dyn Env) -> DResult<f64> {
+    let v = d
+        .value(vals, env.random_stream(e.span))
+        .map_err(|m| Diagnostic::error(e.span, m))?;
+    finite(v, e, || {
+        format!("{} is not a finite number ({v})", d.name())
+    })
+}
+
+fn random_arity(d: Dist, nargs: usize, span: Span) -> DResult<()> {
+    if nargs == d.arity() {
+        Ok(())
+    } else {
+        Err(arity_error(d.name(), d.arity(), d.arity(), nargs, span))
+    }
+}
+
 fn probe_text(func: &str, args: &[String]) -> String {
     if func == "@" {
         let dev = args.first().map_or("", |s| s.as_str());
@@ -320,6 +345,14 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                 // The body's own spans point into the .func line; a value
                 // error there is reported there, which names the function.
                 return ev(&fd.body, env, Some(&fr), n);
+            }
+            if let Some(d) = random::lookup(name) {
+                random_arity(d, args.len(), e.span)?;
+                let vals = args
+                    .iter()
+                    .map(|a| ev(a, env, frame, n))
+                    .collect::<DResult<Vec<f64>>>()?;
+                return random_value(d, e, &vals, env);
             }
             match builtin_call(name, args.len(), e.span)? {
                 Builtin::If => {
@@ -432,6 +465,23 @@ fn sub(
                     depth,
                 };
                 return sub(&fd.body, env, keep, Some(&fr), n);
+            }
+            if let Some(d) = random::lookup(name) {
+                random_arity(d, args.len(), e.span)?;
+                let xs = args
+                    .iter()
+                    .map(|a| sub(a, env, keep, frame, n))
+                    .collect::<DResult<Vec<Expr>>>()?;
+                let Some(vals) = xs.iter().map(|x| x.as_num()).collect::<Option<Vec<f64>>>() else {
+                    return Err(Diagnostic::error(
+                        e.span,
+                        format!(
+                            "the arguments of {} must be constants (parameters), not circuit quantities or time",
+                            d.name()
+                        ),
+                    ));
+                };
+                return Ok(num(random_value(d, e, &vals, env)?));
             }
             let bi = builtin_call(name, args.len(), e.span)?;
             if bi == Builtin::If {

@@ -10,6 +10,7 @@ use super::ast::*;
 use super::lexer::{lex, Tok, TokKind};
 use super::reader::{Item, LogicalLine};
 use crate::diag::{DResult, Diagnostic, Span};
+use crate::expr::number::parse_number;
 use crate::expr::parse::{is_ident, parse_expr};
 use crate::expr::{Expr, ExprKind};
 
@@ -363,6 +364,8 @@ pub(crate) struct StmtParser {
     open: Vec<SubcktDef>,
     /// `.title` overrides the first line.
     pub title: Option<String>,
+    /// An inline `.data` table waiting for its `.enddata`.
+    open_data: Option<Span>,
 }
 
 impl StmtParser {
@@ -373,6 +376,7 @@ impl StmtParser {
             top: Vec::new(),
             open: Vec::new(),
             title: None,
+            open_data: None,
         }
     }
 
@@ -397,6 +401,9 @@ impl StmtParser {
                     }
                 }
             }
+        }
+        if let Some(sp) = self.open_data.take() {
+            self.errors.push(missing_enddata(sp));
         }
         while let Some(s) = self.open.pop() {
             if s.name.name.is_empty() {
@@ -481,6 +488,12 @@ impl StmtParser {
             return Ok(());
         };
         let head = c.text(first);
+        if let Some(sp) = self.open_data {
+            if !head.eq_ignore_ascii_case(".enddata") {
+                self.open_data = None;
+                self.errors.push(missing_enddata(sp));
+            }
+        }
         if head.starts_with('.') && first.kind == TokKind::Word {
             return self.dot(&mut c);
         }
@@ -649,6 +662,21 @@ impl StmtParser {
             ".step" => {
                 not_in_subckt(c)?;
                 Stmt::Step(Box::new(step(c, line_span)?))
+            }
+            ".data" => {
+                not_in_subckt(c)?;
+                let d = data(c, line_span)?;
+                if matches!(d.source, DataSource::Inline { .. }) {
+                    self.open_data = Some(line_span);
+                }
+                Stmt::Data(Box::new(d))
+            }
+            ".enddata" => {
+                if self.open_data.take().is_none() {
+                    return Err(c.err_at(kw_tok, "'.enddata' without an inline '.data' table"));
+                }
+                c.finish(".enddata")?;
+                return Ok(());
             }
             ".title" => {
                 let rest = c.line.text.get(kw_tok.end..).unwrap_or("").trim();
@@ -2337,7 +2365,33 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
 }
 
 fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
-    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U]";
+    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U] | .step mc N | .step data=TABLE";
+    // `.step data=TABLE` (Xyce) and `.step mc N` (Monte Carlo samples).
+    if c.is_kw(c.peek(), "data") && matches!(c.peek_at(1), Some(t) if t.kind == TokKind::Eq) {
+        c.pos += 2;
+        let var = c
+            .name("the name of a .data table")
+            .map_err(|d| d.with_help(format!("expected form: {form}")))?;
+        c.finish(".step data=TABLE")?;
+        return Ok(StepStmt {
+            var,
+            sweep: StepSweep::Data,
+            unit: None,
+            span,
+        });
+    }
+    if c.is_kw(c.peek(), "mc") && c.toks.len() == c.pos + 2 {
+        let Some(t) = c.next() else {
+            return Err(c.unexpected(None, "mc"));
+        };
+        let n = c.value("the number of Monte Carlo samples")?;
+        return Ok(StepStmt {
+            var: c.ident(t),
+            sweep: StepSweep::Mc(n),
+            unit: None,
+            span,
+        });
+    }
     // `unit=U` at the end names the unit of the axis.
     let mut unit = None;
     let n = c.toks.len();
@@ -2409,4 +2463,174 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         unit,
         span,
     })
+}
+
+fn missing_enddata(sp: Span) -> Diagnostic {
+    Diagnostic::error(sp, "missing '.enddata' after this inline '.data' table").with_help(
+        "an inline table is '.data NAME n1 n2 …' with its values on '+' lines, then '.enddata'",
+    )
+}
+
+/// `.data NAME n1 n2 … v11 v12 …` (inline, Xyce) or `.data NAME file=PATH
+/// [dataset=D] [param=P] [rows=A:B]`.
+fn data(c: &mut Cur, span: Span) -> DResult<DataStmt> {
+    let form = ".data NAME n1 n2 … v11 v12 … (then .enddata) | .data NAME file=PATH [dataset=D] [param=P] [rows=A:B]";
+    let name = c
+        .name("the table name")
+        .map_err(|d| d.with_help(format!("expected form: {form}")))?;
+    if c.is_kw(c.peek(), "file") && matches!(c.peek_at(1), Some(t) if t.kind == TokKind::Eq) {
+        return data_file(c, name, span, form);
+    }
+    let mut names: Vec<Ident> = Vec::new();
+    while let Some(t) = c.peek() {
+        if t.kind != TokKind::Word || parse_number(c.text(t)).is_some() {
+            break;
+        }
+        if !is_ident(c.text(t)) {
+            return Err(c.err_at(t, format!("{} is not a parameter name", c.describe(t))));
+        }
+        let id = c.ident(t);
+        if names.iter().any(|n| n.name == id.name) {
+            return Err(c.err_at(t, format!("column '{}' is given twice", id.name)));
+        }
+        names.push(id);
+        c.pos += 1;
+    }
+    if names.is_empty() {
+        return Err(c.unexpected(c.peek(), "column names after the table name"));
+    }
+    let mut values = Vec::new();
+    while let Some(t) = c.next() {
+        match parse_number(c.text(t)) {
+            Some((v, n)) if t.kind == TokKind::Word && n == c.text(t).len() && v.is_finite() => {
+                values.push(v)
+            }
+            _ => {
+                return Err(c.err_at(
+                    t,
+                    format!("expected a number in the table, found {}", c.describe(t)),
+                ))
+            }
+        }
+    }
+    if values.is_empty() || values.len() % names.len() != 0 {
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "table '{}' has {} column(s) but {} value(s): not whole rows",
+                name.name,
+                names.len(),
+                values.len()
+            ),
+        ));
+    }
+    Ok(DataStmt {
+        name,
+        source: DataSource::Inline { names, values },
+        span,
+    })
+}
+
+fn data_file(c: &mut Cur, name: Ident, span: Span, form: &str) -> DResult<DataStmt> {
+    let mut f = DataFile {
+        path: String::new(),
+        base: Default::default(),
+        path_span: span,
+        dataset: None,
+        param: None,
+        rows: None,
+    };
+    while let Some(k) = c.next() {
+        let key = c.word(k).unwrap_or_default();
+        if !matches!(c.next(), Some(t) if t.kind == TokKind::Eq) {
+            return Err(c
+                .err_at(k, format!("expected 'key=value', found {}", c.describe(k)))
+                .with_help(format!("expected form: {form}")));
+        }
+        let Some(v) = c.next() else {
+            return Err(c.unexpected(None, &format!("a value after {key}=")));
+        };
+        let raw = match v.kind {
+            TokKind::Str | TokKind::Quote | TokKind::Brace => c.range_text(v.inner.0, v.inner.1),
+            _ => c.text(v),
+        };
+        let raw_ident = Ident {
+            name: raw.to_string(),
+            span: c.span(v),
+        };
+        match key.as_str() {
+            "file" => {
+                f.path = raw.to_string();
+                f.path_span = c.span(v);
+            }
+            "dataset" => f.dataset = Some(raw_ident),
+            "param" => {
+                if !is_ident(raw) {
+                    return Err(c.err_at(v, format!("{} is not a parameter name", c.describe(v))));
+                }
+                f.param = Some(c.ident(v));
+            }
+            "rows" => {
+                f.rows = Some(
+                    row_range(raw)
+                        .map(|(a, b)| (a, b, c.span(v)))
+                        .ok_or_else(|| {
+                            c.err_at(
+                                v,
+                                format!(
+                            "rows={raw}: expected A:B, A: or A (0-based row numbers, B excluded)"
+                        ),
+                            )
+                        })?,
+                )
+            }
+            _ => {
+                return Err(c
+                    .err_at(k, format!("unknown .data key '{key}'"))
+                    .with_help(format!("expected form: {form}")))
+            }
+        }
+    }
+    if f.path.is_empty() {
+        return Err(Diagnostic::error(span, "file= is empty"));
+    }
+    if f.dataset.is_none() && f.param.is_some() {
+        return Err(Diagnostic::error(
+            span,
+            "param= names the columns of an HDF5 dataset: give dataset= too (a text table names its columns in its header)",
+        ));
+    }
+    if f.dataset.is_some() && f.param.is_none() {
+        return Err(Diagnostic::error(
+            span,
+            "an HDF5 table needs param=P: column c is the parameter P<c> (P for a 1-D dataset)",
+        ));
+    }
+    Ok(DataStmt {
+        name,
+        source: DataSource::File(f),
+        span,
+    })
+}
+
+/// `A:B`, `A:`, `A` → (A, Some(B) | None | Some(A + 1)), with A < B.
+fn row_range(s: &str) -> Option<(usize, Option<usize>)> {
+    match s.split_once(':') {
+        None => {
+            let a: usize = s.trim().parse().ok()?;
+            Some((a, Some(a + 1)))
+        }
+        Some((a, b)) => {
+            let a: usize = if a.trim().is_empty() {
+                0
+            } else {
+                a.trim().parse().ok()?
+            };
+            if b.trim().is_empty() {
+                return Some((a, None));
+            }
+            let b: usize = b.trim().parse().ok()?;
+            (b > a).then_some((a, Some(b)))
+        }
+    }
 }

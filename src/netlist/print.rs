@@ -671,18 +671,59 @@ fn stmt(out: &mut String, s: &Stmt) {
                     l.w("oct").w("param").w(st.var.name.clone());
                     vals(&mut l, a, b, c);
                 }
+                StepSweep::Mc(n) => {
+                    l.w("mc").w(value(n));
+                }
+                StepSweep::Data => {
+                    l.w(format!("data={}", st.var.name));
+                }
             }
             if let Some(u) = &st.unit {
                 l.w(format!("unit={}", u.name));
             }
             l.write(out);
         }
+        Stmt::Data(d) => data(out, d),
         Stmt::Ignored { what, .. } => {
             if what == ".control" {
                 out.push_str(".control\n.endc\n");
             } else {
                 let _ = writeln!(out, "{what}");
             }
+        }
+    }
+}
+
+/// `.data` (an inline table is followed by `.enddata`).
+fn data(out: &mut String, d: &DataStmt) {
+    let mut l = Line::new(".data");
+    l.w(d.name.name.clone());
+    match &d.source {
+        DataSource::Inline { names, values } => {
+            for n in names {
+                l.w(n.name.clone());
+            }
+            for v in values {
+                l.w(number_to_string(*v));
+            }
+            l.write(out);
+            out.push_str(".enddata\n");
+        }
+        DataSource::File(f) => {
+            l.w(format!("file=\"{}\"", f.path));
+            if let Some(ds) = &f.dataset {
+                l.w(format!("dataset={}", ds.name));
+            }
+            if let Some(p) = &f.param {
+                l.w(format!("param={}", p.name));
+            }
+            if let Some((a, b, _)) = &f.rows {
+                l.w(match b {
+                    Some(b) => format!("rows={a}:{b}"),
+                    None => format!("rows={a}:"),
+                });
+            }
+            l.write(out);
         }
     }
 }

@@ -125,6 +125,8 @@ pub(crate) struct ReadOutput {
     pub items: Vec<Item>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
+    /// Directory of each file read (relative paths in its lines resolve there).
+    pub bases: HashMap<FileId, PathBuf>,
 }
 
 /// A file (or library section) being read, for recursion detection.
@@ -607,5 +609,6 @@ pub(crate) fn read(sm: &mut SourceMap, top: FileId, canon: PathBuf, base_dir: &P
     r.stack.pop();
     let mut out = r.out;
     out.title = title;
+    out.bases = r.base;
     out
 }

@@ -199,6 +199,23 @@ impl ClearSpans for Stmt {
                         b.clear_spans();
                         c.clear_spans();
                     }
+                    StepSweep::Mc(n) => n.clear_spans(),
+                    StepSweep::Data => {}
+                }
+            }
+            Stmt::Data(d) => {
+                d.name.clear_spans();
+                d.span.clear_spans();
+                match &mut d.source {
+                    DataSource::Inline { names, .. } => names.clear_spans(),
+                    DataSource::File(f) => {
+                        f.path_span.clear_spans();
+                        f.dataset.clear_spans();
+                        f.param.clear_spans();
+                        if let Some((_, _, sp)) = &mut f.rows {
+                            sp.clear_spans();
+                        }
+                    }
                 }
             }
             Stmt::Ignored { span, .. } => span.clear_spans(),
