@@ -45,9 +45,11 @@ fn row_in<'a>(text: &'a str, file: &'a str, line: usize, col: usize, msg: &'a st
     }
 }
 
-/// Statement count or errors; and the warnings (output-only lines that
-/// cannot be honoured are warnings, the run goes on).
-fn run(src: &Src) -> (Result<(usize, Vec<Diagnostic>), Vec<Diagnostic>>, SourceMap) {
+/// Statement count and warnings (output-only lines that cannot be honoured
+/// are warnings, the run goes on), or the errors.
+type Parsed = Result<(usize, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+fn run(src: &Src) -> (Parsed, SourceMap) {
     let mut sm = SourceMap::new();
     let r = match src {
         Src::Text(t) => parse_str("t.cir", t, &fixtures(), &mut sm),
