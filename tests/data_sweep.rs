@@ -250,13 +250,15 @@ fn hdf5_table_rows_match_h5py() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A row that fails (R = 0) is marked failed with its error; the other rows
-/// finish (exit 3); tables cross with other axes (`.step mc`).
+/// A row that fails (m = 0 on R1) is marked failed with its error; the
+/// other rows finish (exit 3); tables cross with other axes (`.step mc`).
+/// (A zero resistance is 1 mΩ, as in ngspice: R1 is 1k/m with m = rl/1k.)
 #[test]
 fn failing_rows_are_marked_and_tables_cross_other_axes() {
     let dir = common::scratch("data-fail");
+    let rc = RC.replace("R1 in out {rl}", "R1 in out 1k m={rl/1k}");
     let net = format!(
-        "{RC}.data rows\n+ amp rl\n+ 1 1k\n+ 1 0\n+ 2 1k\n.enddata\n.step data=rows\n.step param freq list 1meg 2meg\n.end\n"
+        "{rc}.data rows\n+ amp rl\n+ 1 1k\n+ 1 0\n+ 2 1k\n.enddata\n.step data=rows\n.step param freq list 1meg 2meg\n.end\n"
     );
     let p = write(&dir, "f.cir", &net);
     let h = dir.join("f.h5");

@@ -160,7 +160,7 @@ impl Builtin {
         match self {
             Builtin::Un(_) => (1, 1),
             Builtin::Bin(_) => (2, 2),
-            Builtin::Variadic(_) => (2, usize::MAX),
+            Builtin::Variadic(_) => (1, usize::MAX),
             Builtin::Limit | Builtin::If => (3, 3),
         }
     }

@@ -159,7 +159,7 @@ fn arity_error(name: &str, min: usize, max: usize, got: usize, span: Span) -> Di
     let expects = if min == max {
         format!("{min} argument{}", plural(min))
     } else if max == usize::MAX {
-        format!("at least {min} arguments")
+        format!("at least {min} argument{}", plural(min))
     } else {
         format!("{min} to {max} arguments")
     };
@@ -979,10 +979,12 @@ mod tests {
         assert_eq!(d.span, Some(sp(3, 9)));
         let d = err(&at(call("sin", vec![num(1.0), num(2.0)]), 0, 9), &env);
         assert_eq!(d.message, "function 'sin' expects 1 argument, got 2");
-        let d = err(&call("min", vec![num(1.0)]), &env);
+        // one argument is itself (ngspice, HSPICE); none is an error
+        assert_eq!(eval(&call("max", vec![num(-3.0)]), &env).ok(), Some(-3.0));
+        let d = err(&call("min", vec![]), &env);
         assert_eq!(
             d.message,
-            "function 'min' expects at least 2 arguments, got 1"
+            "function 'min' expects at least 1 argument, got 0"
         );
         let d = err(&call("limit", vec![num(1.0)]), &env);
         assert_eq!(d.message, "function 'limit' expects 3 arguments, got 1");

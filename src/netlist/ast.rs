@@ -281,6 +281,12 @@ pub struct SaveStmt {
     /// Each entry is a probe expression (`v(a)`, `v(a,b)`, `i(v1)`, `@dev[var]`)
     /// or the word `all` (as `ExprKind::Ident("all")`).
     pub items: Vec<Expr>,
+    /// `.print` (a table of these outputs is printed), not `.save`.
+    pub print: bool,
+    /// `.print … FILE=path`: the table goes to this file instead of stdout.
+    pub file: Option<(String, Span)>,
+    /// `.print … FORMAT=CSV`: comma-separated table.
+    pub csv: bool,
     pub span: Span,
 }
 

@@ -573,14 +573,10 @@ fn stmt(out: &mut String, s: &Stmt) {
             l.write(out);
         }
         Stmt::Save(sv) => {
-            let mut l = match &sv.analysis {
-                Some(a) => {
-                    let mut l = Line::new(".print");
-                    l.w(a.name.clone());
-                    l
-                }
-                None => Line::new(".save"),
-            };
+            let mut l = Line::new(if sv.print { ".print" } else { ".save" });
+            if let Some(a) = &sv.analysis {
+                l.w(a.name.clone());
+            }
             for it in &sv.items {
                 match &it.kind {
                     ExprKind::Ident(n) if n == "all" => l.w("all"),
@@ -588,6 +584,12 @@ fn stmt(out: &mut String, s: &Stmt) {
                     // A bare word would be read as a node name (`.save out`).
                     _ => l.w(format!("{{{}}}", expr_to_string(it))),
                 };
+            }
+            if let Some((f, _)) = &sv.file {
+                l.w(format!("file=\"{f}\""));
+            }
+            if sv.csv {
+                l.w("format=csv");
             }
             l.write(out);
         }

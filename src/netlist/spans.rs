@@ -132,6 +132,9 @@ impl ClearSpans for Stmt {
             Stmt::Save(sv) => {
                 sv.analysis.clear_spans();
                 sv.items.clear_spans();
+                if let Some((_, sp)) = &mut sv.file {
+                    sp.clear_spans();
+                }
                 sv.span.clear_spans();
             }
             Stmt::Analysis(a) => a.clear_spans(),
