@@ -132,9 +132,16 @@ pub fn run(
     let mut base = elaborate(&nl, &cfg.overrides)?;
     require_analysis(&base)?;
     base.options.acct |= cfg.acct;
-    let warnings = base.warnings.clone();
-    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, &cfg.overrides, &cfg.steps)?
-    {
+    let mut warnings = base.warnings.clone();
+    // `.print` tables are printed from the stream of points, in point order.
+    let mut printer = crate::output::print::PrintSink::new(sink, std::mem::take(&mut base.prints));
+    let sink: &mut dyn Sink = &mut printer;
+    let plan = crate::sweep::sweep_grid(&nl, &base, &cfg.overrides, &cfg.steps, cfg.sweep.shard)?;
+    warnings.extend(crate::sweep::mc_notes(
+        &base,
+        plan.as_ref().map(|p| &p.1[..]),
+    ));
+    if let Some((grid, targets)) = plan {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String, AnalysisKind)> = base
             .measures
@@ -144,10 +151,12 @@ pub fn run(
                 (m.name.name.clone(), meas::unit_of(m), kind)
             })
             .collect();
-        // What would fail every point before its first analysis fails once, here.
+        // What would fail every point before its first analysis fails once,
+        // here; the measures that will fail are said once.
         let sys =
             System::build(&base.node_names, base.devices, &base.options).map_err(|d| vec![d])?;
-        setup_outputs(&sys, &base.saves, &base.measures).map_err(|d| vec![d])?;
+        outputs::select(&sys, &base.saves).map_err(|d| vec![d])?;
+        warnings.extend(measure_problems(&sys, &base.measures));
         drop(sys);
         let mut summary =
             crate::sweep::run_sweep(&nl, text, cfg, grid, targets, measure_names, sink)?;
@@ -243,48 +252,42 @@ fn newton_msg(sys: &System, e: &NewtonError) -> String {
     }
 }
 
-/// The output columns of `.save`, after checking every signal the
-/// measures read: a misspelt node, device or variable is an error with its
-/// place now, not a failed measure at the end of the run.
-fn setup_outputs(
-    sys: &System,
-    saves: &[crate::elab::SaveItem],
-    measures: &[Measure],
-) -> Result<outputs::OutputSet, Diagnostic> {
-    let outs = outputs::select(sys, saves)?;
+/// Signals the measures read that the system does not give (a device
+/// without that variable or without a current, a function that is not a
+/// probe), as warnings at their place: such a measure fails at the end of
+/// the analysis (ngspice's semantics: the run goes on). Missing nodes and
+/// devices are warned about by the elaborator already.
+fn measure_problems(sys: &System, measures: &[Measure]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     for m in measures {
         for (func, args, span) in meas::probes_of(m) {
             let what = format!("measure '{}'", m.name.name);
-            let Some((base, arity)) = meas::probe_base(&func, args.len()) else {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("{what}: '{func}' is not a probe function (v, i, @dev[var] and the AC forms vm, vdb, vp, vr, vi)"),
-                ));
+            let why = match meas::probe_base(&func, args.len()) {
+                None => Some(format!(
+                    "'{func}' is not a probe function (v, i, @dev[var] and the AC forms vm, vdb, vp, vr, vi)"
+                )),
+                Some((_, false)) => Some(format!("malformed signal {func}({})", args.join(","))),
+                Some(("i", _)) if sys.by_name.contains_key(&args[0]) => {
+                    outputs::current_source(sys, &args[0])
+                        .is_none()
+                        .then(|| outputs::current_error(sys, &args[0]))
+                }
+                Some(("@", _)) if sys.by_name.contains_key(&args[0]) => {
+                    outputs::device_var_source(sys, &args[0], &args[1])
+                        .is_none()
+                        .then(|| outputs::device_var_error(sys, &args[0], &args[1]))
+                }
+                _ => None,
             };
-            if !arity {
-                return Err(Diagnostic::error(
+            if let Some(why) = why {
+                out.push(Diagnostic::warning(
                     span,
-                    format!("{what}: malformed signal {func}({})", args.join(",")),
+                    format!("{what}: {why}; the measure will fail"),
                 ));
-            }
-            let missing = match base {
-                "v" => args
-                    .iter()
-                    .find(|n| !sys.nodes.contains_key(n.as_str()))
-                    .map(|n| format!("no node '{n}'")),
-                "i" => outputs::current_source(sys, &args[0])
-                    .is_none()
-                    .then(|| outputs::current_error(sys, &args[0])),
-                _ => outputs::device_var_source(sys, &args[0], &args[1])
-                    .is_none()
-                    .then(|| outputs::device_var_error(sys, &args[0], &args[1])),
-            };
-            if let Some(why) = missing {
-                return Err(Diagnostic::error(span, format!("{what}: {why}")));
             }
         }
     }
-    Ok(outs)
+    out
 }
 
 /// What `spinspice check` reports of a netlist that passed.
@@ -301,9 +304,10 @@ pub struct CheckSummary {
 
 /// Everything a run does before its first analysis, for the nominal point
 /// (`spinspice check`): the `--param` names, elaboration, the analyses and
-/// their sizes, the sweep grid, the DAE system, the saved signals and every
-/// signal a measure reads. So a netlist that checks can only fail in `run`
-/// by the numerics (or at a sweep point whose values break it).
+/// their sizes, the sweep grid, the DAE system, the saved signals; and every
+/// signal a measure reads (a warning: such a measure fails, the run goes
+/// on). So a netlist that checks can only fail in `run` by the numerics (or
+/// at a sweep point whose values break it).
 pub fn check(
     nl: &Netlist,
     overrides: &[(String, f64)],
@@ -312,7 +316,7 @@ pub fn check(
     check_overrides(nl, overrides)?;
     let c = elaborate(nl, overrides)?;
     require_analysis(&c)?;
-    let sweep = crate::sweep::sweep_grid(nl, &c, overrides, steps)?
+    let sweep = crate::sweep::sweep_grid(nl, &c, overrides, steps, None)?
         .map(|(g, _)| (g.axes.iter().map(|a| a.name.clone()).collect(), g.len()));
     let mut summary = CheckSummary {
         nodes: c.node_names.len().saturating_sub(1),
@@ -324,7 +328,8 @@ pub fn check(
     };
     let sys = System::build(&c.node_names, c.devices, &c.options).map_err(|d| vec![d])?;
     summary.unknowns = sys.n;
-    setup_outputs(&sys, &c.saves, &c.measures).map_err(|d| vec![d])?;
+    outputs::select(&sys, &c.saves).map_err(|d| vec![d])?;
+    summary.warnings.extend(measure_problems(&sys, &c.measures));
     Ok(summary)
 }
 
@@ -451,13 +456,23 @@ pub fn run_circuit(
         ic,
         nodeset,
         saves,
+        print_saves,
         measures,
         params,
         funcs,
         ..
     } = c;
     let mut sys = System::build(&node_names, devices, &options)?;
-    let outs = setup_outputs(&sys, &saves, &measures)?;
+    let mut outs = outputs::select(&sys, &saves)?;
+    for it in &print_saves {
+        if let Err(e) = outs.add(&sys, it) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: .print: {}; that column prints NaN",
+                e.message
+            );
+        }
+    }
     let nsig = outs.signals.len();
     let mut vals = vec![0.0; nsig];
     let mut imag = vec![0.0; nsig];
