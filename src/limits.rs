@@ -5,9 +5,9 @@
 //!
 //! | name | default | bounds |
 //! |---|---|---|
-//! | `points` | 10⁷ | points of one `.dc` or `.ac` analysis, values of one `.step` axis |
+//! | `points` | 10⁷ | points of one `.dc` or `.ac` analysis |
 //! | `timepoints` | 10⁸ | time points of one `.tran`: refused when tstop/tmax is more (tmax defaults to tstep), stopped when the steps taken are more |
-//! | `sweep` | 10⁶ | points of a sweep (the product of the `.step`/`--step` axes) |
+//! | `sweep` | 10⁶ | points of a sweep (the product of the `.step`/`--step` axes, each axis first) |
 //! | `devices` | 10⁷ | device instances after flattening the subcircuits |
 //! | `input` | 256 | MiB of netlist text: one file, and all files spliced in by `.include`/`.lib` |
 //! | `depth` | 20 000 | chain of parameters defined through each other |
@@ -54,7 +54,7 @@ impl Default for Limits {
 impl Limits {
     /// The names `--limit` accepts, with what they bound.
     pub const NAMES: [(&'static str, &'static str); 7] = [
-        ("points", "points of one .dc/.ac analysis or .step axis"),
+        ("points", "points of one .dc/.ac analysis"),
         ("timepoints", "time points of one .tran"),
         ("sweep", "points of a sweep"),
         ("devices", "devices after flattening subcircuits"),

@@ -2083,16 +2083,17 @@ impl<'a> Elab<'a> {
         }
     }
 
-    /// A `.step` axis of `n` values is within the `points` limit (checked
-    /// before the values are built); else an error at `span`.
+    /// A `.step` axis of `n` values is within the `sweep` limit (an axis is
+    /// a sweep of its own; checked before the values are built); else an
+    /// error at `span`.
     fn step_size_ok(&mut self, n: f64, span: Span) -> bool {
-        let lim = crate::limits::get().points;
+        let lim = crate::limits::get().sweep;
         if n.is_nan() || n > lim {
             self.push_err(Diagnostic::error(
                 span,
                 format!(
                     ".step asks for {n:.3e} values; {}",
-                    crate::limits::lift("points", lim)
+                    crate::limits::lift("sweep", lim)
                 ),
             ));
             return false;

@@ -194,11 +194,11 @@ pub fn parse_cli_step(s: &str) -> Result<CliStep, String> {
                     "--step \"{s}\": the number of points must be a whole number ≥ 1, got {n}"
                 ));
             }
-            let lim = crate::limits::get().points;
+            let lim = crate::limits::get().sweep;
             if n > lim {
                 return Err(format!(
                     "--step \"{s}\": {n:e} points; {}",
-                    crate::limits::lift("points", lim)
+                    crate::limits::lift("sweep", lim)
                 ));
             }
             let n = n as usize;
@@ -215,7 +215,7 @@ pub fn parse_cli_step(s: &str) -> Result<CliStep, String> {
                     if count > lim {
                         return Err(format!(
                             "--step \"{s}\": {count:.3e} points; {}",
-                            crate::limits::lift("points", lim)
+                            crate::limits::lift("sweep", lim)
                         ));
                     }
                     logspace(a, b, n, per)
