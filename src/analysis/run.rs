@@ -323,6 +323,8 @@ fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
         AnalysisKind::Tran => Some(MeasAnalysis::Tran),
         AnalysisKind::Dc => Some(MeasAnalysis::Dc),
         AnalysisKind::Ac => Some(MeasAnalysis::Ac),
+        AnalysisKind::Hb => Some(MeasAnalysis::Hb),
+        AnalysisKind::HbTd => Some(MeasAnalysis::HbTd),
         AnalysisKind::Op => None,
     }
 }
@@ -367,14 +369,23 @@ pub fn run_circuit(
             AnalysisSpec::Dc(_) => AnalysisKind::Dc,
             AnalysisSpec::Ac(_) => AnalysisKind::Ac,
             AnalysisSpec::Tran(_) => AnalysisKind::Tran,
+            AnalysisSpec::Hb(_) => AnalysisKind::Hb,
         };
         let mk = meas_kind(kind);
         let these: Vec<&Measure> = measures.iter().filter(|m| Some(m.analysis) == mk).collect();
         let mut rec = mk
-            .filter(|_| !these.is_empty())
+            .filter(|_| !these.is_empty() && kind != AnalysisKind::Hb)
             .map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
         let fail = |msg: String| Diagnostic::error(*span, msg);
         match an {
+            AnalysisSpec::Hb(spec) => {
+                let mut out = MeasOut {
+                    report: &mut *report,
+                    env: &env,
+                    values: &mut *measures_out,
+                };
+                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out).map_err(fail)?;
+            }
             AnalysisSpec::Op => {
                 let info = AnalysisInfo {
                     kind,
@@ -586,25 +597,186 @@ pub fn run_circuit(
             }
         }
         if let Some(r) = rec {
-            if !these.is_empty() {
-                let res = meas::evaluate(&these, &r, &env);
-                for m in &res {
-                    match &m.value {
-                        Ok(v) => {
-                            let _ = writeln!(report, "{} = {v:e}", m.name);
-                        }
-                        Err(why) => {
-                            let _ = writeln!(report, "{} = failed ({why})", m.name);
-                        }
-                    }
-                }
-                sink.measures(&res)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                measures_out.extend(res);
-            }
+            let mut out = MeasOut {
+                report: &mut *report,
+                env: &env,
+                values: &mut *measures_out,
+            };
+            out.emit(&these, &r, sink).map_err(fail)?;
         }
     }
     Ok(())
+}
+
+/// Where evaluated measures go: printed as `name = value`, stored.
+struct MeasOut<'a> {
+    report: &'a mut dyn Write,
+    env: &'a ParamEnv<'a>,
+    values: &'a mut Vec<MeasureValue>,
+}
+
+impl MeasOut<'_> {
+    /// Evaluate `these` on `data`, print and store them, pass them to `sink`.
+    fn emit(&mut self, these: &[&Measure], data: &Recorded, sink: &mut dyn Sink) -> Result<(), String> {
+        if these.is_empty() {
+            return Ok(());
+        }
+        let res = meas::evaluate(these, data, self.env);
+        for m in &res {
+            match &m.value {
+                Ok(v) => {
+                    let _ = writeln!(self.report, "{} = {v:e}", m.name);
+                }
+                Err(why) => {
+                    let _ = writeln!(self.report, "{} = failed ({why})", m.name);
+                }
+            }
+        }
+        sink.measures(&res).map_err(|e| format!("output: {e}"))?;
+        self.values.extend(res);
+        Ok(())
+    }
+}
+
+/// `.hb`: solve, write the spectrum (`hb`, with the tone indices of every
+/// line) and the steady-state waveform (`hb_td`), evaluate `.meas hb` and
+/// `.meas hb_td`. A failed solve still writes its last iterate's spectrum
+/// (the analysis left incomplete) before the error.
+fn run_hb(
+    sys: &mut System,
+    spec: &super::hb::HbSpec,
+    outs: &outputs::OutputSet,
+    measures: &[Measure],
+    sink: &mut dyn Sink,
+    mout: &mut MeasOut,
+) -> Result<(), String> {
+    use super::hb::{harmonic_balance, output, HbError};
+    let (res, failure) = match harmonic_balance(sys, spec) {
+        Ok(r) => (r, None),
+        Err(HbError::Op(e)) => return Err(format!("operating point failed: {}", newton_msg(sys, &e))),
+        Err(HbError::Setup(m)) => return Err(m),
+        Err(HbError::Solve { err, lambda, harmonic, partial }) => {
+            let msg = hb_msg(sys, &err, lambda, &harmonic);
+            (*partial, Some(msg))
+        }
+    };
+    for note in &res.notes {
+        let _ = writeln!(mout.report, "note: {note}");
+    }
+    let cx = super::op::dc_ctx(sys, Mode::Hb);
+    let lines = output::lines(&res);
+    let kinds = [MeasAnalysis::Hb, MeasAnalysis::HbTd];
+    let these: Vec<Vec<&Measure>> = kinds
+        .iter()
+        .map(|k| measures.iter().filter(|m| m.analysis == *k).collect())
+        .collect();
+    let io = |e: std::io::Error| format!("output: {e}");
+    // spectrum
+    let spectra = output::spectra(sys, &res, &lines, &outs.sources, &cx);
+    sink.begin_analysis(&AnalysisInfo {
+        kind: AnalysisKind::Hb,
+        sweep: SignalInfo::new("frequency", "Hz"),
+        signals: outs.signals.clone(),
+        complex: true,
+    })
+    .map_err(io)?;
+    let (mut re, mut im) = (vec![0.0; spectra.len()], vec![0.0; spectra.len()]);
+    for (k, &f) in lines.freq.iter().enumerate() {
+        for (j, s) in spectra.iter().enumerate() {
+            re[j] = s[k].re;
+            im[j] = s[k].im;
+        }
+        sink.point(f, &re, Some(&im)).map_err(io)?;
+    }
+    let columns = tone_names(&res, spec);
+    sink.labels(&crate::output::PointLabels {
+        name: "tones".into(),
+        columns,
+        rows: lines.tones.clone(),
+    })
+    .map_err(io)?;
+    if let Some(msg) = failure {
+        return Err(msg);
+    }
+    sink.end_analysis().map_err(io)?;
+    // waveform
+    let (time, waves) = output::waveforms(sys, &res, &lines, &outs.sources, &cx);
+    sink.begin_analysis(&AnalysisInfo {
+        kind: AnalysisKind::HbTd,
+        sweep: SignalInfo::new("time", "s"),
+        signals: outs.signals.clone(),
+        complex: false,
+    })
+    .map_err(io)?;
+    let mut row = vec![0.0; waves.len()];
+    for (k, &t) in time.iter().enumerate() {
+        for (j, w) in waves.iter().enumerate() {
+            row[j] = w[k];
+        }
+        sink.point(t, &row, None).map_err(io)?;
+    }
+    sink.end_analysis().map_err(io)?;
+    // measures
+    for (kind, these) in kinds.iter().zip(&these) {
+        if these.is_empty() {
+            continue;
+        }
+        let mut r = Recorded::new(sys, *kind, these, *kind == MeasAnalysis::Hb);
+        if *kind == MeasAnalysis::Hb {
+            r.axis = lines.freq.clone();
+            let sp = output::spectra(sys, &res, &lines, &r.sources, &cx);
+            r.re = sp.iter().map(|s| s.iter().map(|v| v.re).collect()).collect();
+            r.im = Some(sp.iter().map(|s| s.iter().map(|v| v.im).collect()).collect());
+        } else {
+            let (t, w) = output::waveforms(sys, &res, &lines, &r.sources, &cx);
+            r.axis = t;
+            r.re = w;
+        }
+        mout.emit(these, &r, sink)?;
+    }
+    Ok(())
+}
+
+/// Column names of the tone-index table: the driven tones' frequencies,
+/// then `osc:<device>`.
+fn tone_names(res: &super::hb::HbResult, spec: &super::hb::HbSpec) -> Vec<String> {
+    let nd = spec.tones.len();
+    (0..res.grid.tone_freq.len())
+        .map(|j| match j.checked_sub(nd) {
+            None => format!("{:e}", spec.tones[j]),
+            Some(a) => format!("osc:{}", spec.osc.get(a).map_or("?", |s| s.as_str())),
+        })
+        .collect()
+}
+
+fn hb_msg(sys: &System, e: &super::hb::solve::SolveError, lambda: f64, harmonic: &str) -> String {
+    use super::hb::problem::EvalError;
+    use super::hb::solve::SolveError as E;
+    let at = if harmonic.is_empty() {
+        String::new()
+    } else {
+        format!(" at {harmonic}")
+    };
+    let cont = if lambda < 1.0 {
+        format!(" (source-amplitude continuation reached {:.1} % of the excitation)", 100.0 * lambda)
+    } else {
+        String::new()
+    };
+    match e {
+        E::NoConvergence { unknown, iterations, .. } => format!(
+            "harmonic balance did not converge in {iterations} Newton iterations; worst unknown {}{at}{cont}",
+            describe_unknown(sys, *unknown)
+        ),
+        E::Singular { unknown: Some(u), .. } => format!(
+            "singular harmonic-balance Jacobian at {}{at}{cont}",
+            describe_unknown(sys, *u)
+        ),
+        E::Singular { unknown: None, .. } => format!("singular harmonic-balance Jacobian{at}{cont}"),
+        E::Eval(EvalError::NonFinite { unknown, sample }) => format!(
+            "non-finite value in the equation of {} at time sample {sample}{cont}",
+            describe_unknown(sys, *unknown)
+        ),
+    }
 }
 
 fn unit_of_swept(name: &str) -> &'static str {

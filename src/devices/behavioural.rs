@@ -82,6 +82,9 @@ impl Device for Behavioural {
     fn name(&self) -> &str {
         &self.name
     }
+    fn uses_time(&self) -> bool {
+        self.prog.as_ref().is_some_and(|p| p.uses_time())
+    }
     fn setup(&mut self, s: &mut Setup) -> DResult<()> {
         if self.output == BOutput::Voltage {
             self.br = s.branch_current();

@@ -35,6 +35,18 @@ pub struct OutputDesc {
     pub unit: String,
 }
 
+/// A free-running oscillation of a device (see [`Device::oscillation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Oscillation {
+    /// Natural frequency [Hz].
+    pub freq: f64,
+    /// Own unknowns: (index, DC value, peak phasor of the fundamental),
+    /// x_i(t) = dc + Re(phasor·e^{jωt}).
+    pub unknowns: Vec<(usize, f64, Complex64)>,
+    /// The unknown whose fundamental fixes the phase (Im = 0 there).
+    pub probe: usize,
+}
+
 /// The interface every device implements. Call order per topology:
 /// `setup` (allocate unknowns) → `resolve` (look up other devices' unknowns)
 /// → `slots` twice (reserve, then bind) → `stamp_linear` once.
@@ -79,6 +91,34 @@ pub trait Device: Send {
 
     /// Small-signal AC excitation (complex amplitude, phase in the value).
     fn stamp_ac(&self, _b: &mut [Complex64]) {}
+
+    /// Harmonic balance: the excitation b of this source in its periodic
+    /// steady state as spectral lines `line(row, f, B)` (f ≥ 0 [Hz]; the row
+    /// gets the term Re(B·e^{j2πft}), B a peak phasor, real at f = 0), every
+    /// line up to `fmax`. `Err` says why the source has no periodic steady
+    /// state (a damped sine, a single pulse …).
+    fn stamp_hb(
+        &self,
+        _fmax: f64,
+        _line: &mut dyn FnMut(usize, f64, Complex64),
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Harmonic balance: this device as a free-running oscillator at the
+    /// operating point `x` (from [`Device::load`] in DC): its natural
+    /// frequency and the steady oscillation of its own unknowns, to start
+    /// the periodic solution from; None when it does not oscillate there
+    /// (below threshold, or not an oscillator).
+    fn oscillation(&self, _x: &[f64]) -> Option<Oscillation> {
+        None
+    }
+
+    /// Whether `load` depends on the time itself (a `time` in an
+    /// expression), not only through the unknowns.
+    fn uses_time(&self) -> bool {
+        false
+    }
 
     /// Whether `load` must be called every Newton iteration.
     fn is_nonlinear(&self) -> bool {

@@ -312,7 +312,7 @@ impl Macrospin {
     #[inline]
     fn hth(&self, cx: &LoadCtx) -> V3 {
         match &self.noise {
-            Some(nz) if cx.h > 0.0 => {
+            Some(nz) if cx.h > 0.0 && cx.mode.has_noise() => {
                 let s = (nz.d / cx.h).sqrt();
                 [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]]
             }
@@ -420,8 +420,9 @@ impl Device for Macrospin {
                 st.g(row[4 + c], -(rh.dm[r][c] + rh.di[r] * didm[c]));
             }
         }
-        if dc {
+        if cx.mode.is_steady() {
             // radial pin: κ (m − m/|m|); ∂/∂m = κ (1 − (1 − m̂m̂ᵀ)/|m|)
+            // (also in harmonic balance, where no projection restores |m|)
             let n = norm(&m);
             let (mh, n) = if n > 1e-6 {
                 ([m[0] / n, m[1] / n, m[2] / n], n)

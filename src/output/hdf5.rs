@@ -236,6 +236,8 @@ struct Stream {
     bytes: Vec<u8>,
     /// The handles were reached through the `%columns` references.
     by_reference: bool,
+    /// Integer labels of the points ([`Sink::labels`]), written with the group.
+    labels: Option<PointLabels>,
 }
 
 /// `/` and `%` escaped so that a signal name is one HDF5 link name.
@@ -252,6 +254,17 @@ pub fn dataset_name(name: &str) -> String {
         }
     }
     out
+}
+
+/// Row-major data and shape [rows, columns] of a labels table.
+fn labels_array(l: &PointLabels) -> (Vec<i64>, Vec<u64>) {
+    let cols = l.columns.len();
+    let data: Vec<i64> = l
+        .rows
+        .iter()
+        .flat_map(|r| (0..cols).map(|c| r.get(c).copied().unwrap_or(0)))
+        .collect();
+    (data, vec![l.rows.len() as u64, cols as u64])
 }
 
 fn h5err(path: &Path, doing: &str, e: hdf5_pure::Error) -> io::Error {
@@ -568,6 +581,13 @@ impl Hdf5Sink {
             st.column(k, &ctype, &mut bytes, g.create_dataset(&st.names[k]));
         }
         st.bytes = bytes;
+        if let Some(l) = &st.labels {
+            let (data, shape) = labels_array(l);
+            g.create_dataset(&dataset_name(&l.name))
+                .with_i64_data(&data)
+                .with_shape(&shape)
+                .set_attr("columns", fixed(&l.columns.join(", ")));
+        }
         fb.add_group(g.finish());
         let image = fb
             .finish()
@@ -638,7 +658,19 @@ impl Hdf5Sink {
             return Ok(()); // written whole by the last flush
         };
         drop(handles);
-        if ok || st.by_reference {
+        if let Some(l) = &st.labels {
+            let (data, shape) = labels_array(l);
+            self.session()?
+                .group(&st.group)
+                .and_then(|g| {
+                    g.create_dataset(&dataset_name(&l.name), |b| {
+                        b.with_i64_data(&data).with_shape(&shape);
+                        b.set_attr("columns", fixed(&l.columns.join(", ")));
+                    })
+                })
+                .map_err(|e| h5err(&self.path, &format!("cannot write '{}/{}'", st.group, l.name), e))?;
+        }
+        if ok || st.by_reference || st.labels.is_some() {
             let g = self
                 .session()?
                 .group(&st.group)
@@ -1058,6 +1090,7 @@ impl Sink for Hdf5Sink {
             handles: None,
             bytes: Vec::new(),
             by_reference: false,
+            labels: None,
         });
         Ok(())
     }
@@ -1088,6 +1121,16 @@ impl Sink for Hdf5Sink {
             self.flush_stream(false, false)?;
         }
         Ok(())
+    }
+
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        match self.stream.as_mut() {
+            Some(st) => {
+                st.labels = Some(labels.clone());
+                Ok(())
+            }
+            None => Err(misuse(&self.path, "labels() outside an analysis")),
+        }
     }
 
     fn end_analysis(&mut self) -> io::Result<()> {

@@ -21,7 +21,7 @@ use crate::analysis::run::{run_circuit, AnalysisStats};
 use crate::diag::Diagnostic;
 use crate::elab::{elaborate, Circuit, SaveItem};
 use crate::netlist::ast::{Measure, Netlist};
-use crate::output::{AnalysisInfo, MeasureValue, PointStatus, Sink, StepInfo};
+use crate::output::{AnalysisInfo, MeasureValue, PointLabels, PointStatus, Sink, StepInfo};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -156,6 +156,7 @@ pub struct RecordedAnalysis {
     /// Row-major: `values[r * signals + s]`.
     pub values: Vec<f64>,
     pub imag: Option<Vec<f64>>,
+    pub labels: Option<PointLabels>,
     /// `end_analysis` was called.
     pub ended: bool,
 }
@@ -183,8 +184,17 @@ impl Sink for Recorder {
                 sweep: Vec::new(),
                 values: Vec::new(),
                 imag: info.complex.then(Vec::new),
+                labels: None,
                 ended: false,
             }));
+        }
+        Ok(())
+    }
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        if !self.dropping {
+            if let Some(Event::Analysis(a)) = self.events.last_mut() {
+                a.labels = Some(labels.clone());
+            }
         }
         Ok(())
     }
@@ -247,6 +257,9 @@ pub fn replay_events(sink: &mut dyn Sink, events: &[Event]) -> io::Result<()> {
                     let v = &a.values[r * m..(r + 1) * m];
                     let im = a.imag.as_ref().map(|im| &im[r * m..(r + 1) * m]);
                     sink.point(s, v, im)?;
+                }
+                if let Some(l) = &a.labels {
+                    sink.labels(l)?;
                 }
                 if a.ended {
                     sink.end_analysis()?;
@@ -569,6 +582,13 @@ impl Sink for DropWaveforms<'_> {
     fn end_analysis(&mut self) -> io::Result<()> {
         if self.keep {
             self.inner.end_analysis()
+        } else {
+            Ok(())
+        }
+    }
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        if self.keep {
+            self.inner.labels(labels)
         } else {
             Ok(())
         }

@@ -72,13 +72,7 @@ pub(crate) fn attr_int(v: Option<&AttrValue>) -> Option<i64> {
 }
 
 fn kind_of(s: &str) -> Option<AnalysisKind> {
-    Some(match s {
-        "op" => AnalysisKind::Op,
-        "dc" => AnalysisKind::Dc,
-        "ac" => AnalysisKind::Ac,
-        "tran" => AnalysisKind::Tran,
-        _ => return None,
-    })
+    AnalysisKind::ALL.into_iter().find(|k| k.name() == s)
 }
 
 /// The run description shared by every shard: title, netlist, grid, measures.

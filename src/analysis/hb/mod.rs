@@ -1,0 +1,468 @@
+//! Harmonic balance (`.hb`): the periodic or quasi-periodic steady state
+//! of the circuit solved directly in the frequency domain.
+//!
+//! Flow: DC operating point → free-running oscillators' natural
+//! frequencies and amplitudes from their devices ([`Device::oscillation`])
+//! → frequency grid ([`grid`]) → the HB equations ([`problem`]) with the
+//! sources' spectra → Newton ([`solve`]), with source-amplitude
+//! continuation when plain Newton fails. Nothing here knows a device type.
+//!
+//! [`Device::oscillation`]: crate::devices::Device::oscillation
+
+pub mod direct;
+pub mod grid;
+pub mod linear;
+pub mod output;
+pub mod problem;
+pub mod solve;
+pub mod transform;
+
+use super::newton::{Newton, NewtonError};
+use super::op::{dc_ctx, operating_point};
+use crate::system::{Mode, System};
+use grid::{Grid, ToneSpec};
+use num_complex::Complex64;
+use problem::Problem;
+use solve::{Auto, Method, SolveError, Solver, Stats};
+
+/// `.options hbint …` (Xyce names; `oversample`, `method`, `maxharmonics`,
+/// `maxiter` are spinspice's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HbOptions {
+    /// Harmonics per tone (`numfreq`, Xyce's default 10) and per-tone
+    /// overrides `numfreq<k>` (1-based tone index).
+    pub numfreq: usize,
+    pub numfreq_tone: Vec<(usize, usize)>,
+    /// `intmodmax`; None: the largest numfreq when there are several tones.
+    pub intmodmax: Option<usize>,
+    pub startup_periods: usize,
+    pub oversample: f64,
+    pub method: Option<Method>,
+    pub max_harmonics: usize,
+    pub max_iter: usize,
+}
+
+impl Default for HbOptions {
+    fn default() -> HbOptions {
+        HbOptions {
+            numfreq: 10,
+            numfreq_tone: Vec::new(),
+            intmodmax: None,
+            startup_periods: 0,
+            oversample: 1.5,
+            method: None,
+            max_harmonics: 200_000,
+            max_iter: 50,
+        }
+    }
+}
+
+impl HbOptions {
+    /// The spec of `.hb` with these tones and oscillators.
+    pub fn spec(&self, tones: Vec<f64>, osc: Vec<String>) -> HbSpec {
+        let nt = tones.len() + osc.len();
+        let numfreq: Vec<usize> = (0..nt)
+            .map(|k| {
+                self.numfreq_tone
+                    .iter()
+                    .rev()
+                    .find(|t| t.0 == k + 1)
+                    .map_or(self.numfreq, |t| t.1)
+            })
+            .collect();
+        let intmodmax = self
+            .intmodmax
+            .or_else(|| (nt > 1).then(|| numfreq.iter().copied().max().unwrap_or(1)));
+        HbSpec {
+            tones,
+            osc,
+            numfreq,
+            intmodmax,
+            startup_periods: self.startup_periods,
+            oversample: self.oversample,
+            method: self.method,
+            max_harmonics: self.max_harmonics,
+            max_iter: self.max_iter,
+        }
+    }
+}
+
+/// `.hb` with its options, evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HbSpec {
+    /// Driven tones [Hz].
+    pub tones: Vec<f64>,
+    /// Free-running oscillators (`OSC=`): device names.
+    pub osc: Vec<String>,
+    /// Harmonics kept per tone (driven tones, then oscillators).
+    pub numfreq: Vec<usize>,
+    /// Largest Σ|k_j| of a kept mix product (None: box truncation).
+    pub intmodmax: Option<usize>,
+    /// Periods of a transient run first for the initial guess (0: none).
+    pub startup_periods: usize,
+    /// S ≥ oversample·(2M + 1) samples for the largest bin M.
+    pub oversample: f64,
+    /// Solver of the Newton step (None: by size).
+    pub method: Option<Method>,
+    /// Bound on the number of kept harmonics (memory).
+    pub max_harmonics: usize,
+    /// Newton iteration limit per solve.
+    pub max_iter: usize,
+}
+
+/// The steady state found.
+pub struct HbResult {
+    pub grid: Grid,
+    /// Fundamental angular frequencies [rad/s] (autonomous ones solved).
+    pub w: Vec<f64>,
+    /// Spectra X_h of every unknown (harmonic-major, n per harmonic).
+    pub x: Vec<Complex64>,
+    pub method: Method,
+    pub stats: Stats,
+    /// Source-amplitude continuation steps taken (0: plain Newton).
+    pub continuation: usize,
+    /// Notes for the user (oscillators not oscillating, dropped lines).
+    pub notes: Vec<String>,
+}
+
+pub enum HbError {
+    Op(NewtonError),
+    /// The analysis cannot be set up (message).
+    Setup(String),
+    /// Newton failed: the error, the source scale reached (1 = full
+    /// excitation), a description of the harmonic the error names, and the
+    /// last iterate (kept in the output, marked incomplete).
+    Solve {
+        err: SolveError,
+        lambda: f64,
+        harmonic: String,
+        partial: Box<HbResult>,
+    },
+}
+
+/// Run the analysis on `sys` (built from the circuit).
+pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbError> {
+    let n = sys.n;
+    let mut ws = sys.workspace();
+    let mut nt = Newton::new(sys).map_err(|_| HbError::Op(NewtonError::Singular { unknown: None }))?;
+    let mut xdc = vec![0.0; n + 1];
+    for d in &sys.devices {
+        d.init_unknowns(&mut xdc);
+    }
+    operating_point(sys, &mut ws, &mut nt, &mut xdc, Mode::Dc, &[], &[]).map_err(HbError::Op)?;
+    let mut notes = Vec::new();
+    let (tones, autos) = tones(sys, spec, &xdc, &mut notes)?;
+    let grid = Grid::new(&tones, spec.intmodmax, spec.oversample, spec.max_harmonics)
+        .map_err(HbError::Setup)?;
+    if grid.fund.len() > 1 {
+        if let Some(d) = sys.devices.iter().find(|d| d.uses_time()) {
+            return Err(HbError::Setup(format!(
+                "'{}' depends on time itself, which has no meaning on a quasi-periodic \
+                 (several-tone) steady state: give the tones as harmonics of one frequency",
+                d.name()
+            )));
+        }
+    }
+    let ndriven = spec.tones.len();
+    let cx = dc_ctx(sys, Mode::Hb);
+    let mut p = Problem::new(sys, grid, &xdc, cx);
+    let rf = excitation(&mut p, &mut notes)?;
+    if !rf && autos.is_empty() {
+        return Err(HbError::Setup(
+            "nothing periodic: no source has a component at the .hb tones and no \
+             oscillator oscillates"
+                .into(),
+        ));
+    }
+    // initial guess: the operating point, oscillators at their amplitude
+    let mut x = vec![Complex64::default(); p.nh * n];
+    for u in 0..n {
+        x[u] = Complex64::new(xdc[u + 1], 0.0);
+    }
+    let mut auto = Vec::new();
+    for (a, osc) in autos.iter().enumerate() {
+        let f = p.grid.tone_fund[ndriven + a].0;
+        let h = p.grid.fundamental_harmonic(f).ok_or_else(|| {
+            HbError::Setup("an oscillator's fundamental is not among the kept harmonics".into())
+        })?;
+        seed(&mut x, n, h, osc);
+        auto.push(Auto {
+            fund: f,
+            probe: osc.probe - 1,
+            harmonic: h,
+        });
+    }
+    seed_locked(&mut p, &mut x, spec, &xdc, &mut notes);
+    let method = spec.method.unwrap_or_else(|| choose_method(&p));
+    let result = |p: &Problem, x: Vec<Complex64>, stats: Stats, steps: usize, notes: Vec<String>| {
+        HbResult {
+            w: p.w.clone(),
+            grid: p.grid.clone(),
+            x,
+            method,
+            stats,
+            continuation: steps,
+            notes,
+        }
+    };
+    let mut solver = match Solver::new(&p, &auto, method) {
+        Ok(s) => s,
+        Err(err) => {
+            return Err(HbError::Solve {
+                harmonic: describe(&p, &err),
+                err,
+                lambda: 0.0,
+                partial: Box::new(result(&p, x, Stats::default(), 0, notes)),
+            })
+        }
+    };
+    let x0 = x.clone();
+    let w0 = p.w.clone();
+    let outcome = match solver.newton(&mut p, &mut x, spec.max_iter) {
+        Ok(_) => Ok(0),
+        Err(err) if !rf => Err((err, 1.0)),
+        Err(_) => {
+            x.copy_from_slice(&x0);
+            p.w.copy_from_slice(&w0);
+            p.set_frequencies();
+            continuation(&mut p, &mut solver, &mut x, spec.max_iter)
+        }
+    };
+    match outcome {
+        Ok(steps) => Ok(result(&p, x, solver.stats, steps, notes)),
+        Err((err, lambda)) => Err(HbError::Solve {
+            harmonic: describe(&p, &err),
+            err,
+            lambda,
+            partial: Box::new(result(&p, x, solver.stats, 0, notes)),
+        }),
+    }
+}
+
+/// The harmonic a solve error names: its frequency and tone indices.
+fn describe(p: &Problem, err: &SolveError) -> String {
+    let h = match err {
+        SolveError::NoConvergence { harmonic, .. } => Some(*harmonic),
+        SolveError::Singular { harmonic, .. } => *harmonic,
+        SolveError::Eval(_) => None,
+    };
+    match h {
+        Some(h) if h < p.nh => {
+            let f = p.omega[h].abs() / (2.0 * std::f64::consts::PI);
+            let k: Vec<String> = p.grid.tone_indices(h).iter().map(|k| k.to_string()).collect();
+            if h == 0 {
+                "DC".to_string()
+            } else {
+                format!("harmonic {h} ({f:.6e} Hz, tone indices ({}))", k.join(", "))
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The tones: driven ones, then the oscillators that oscillate at the
+/// operating point (with their devices' natural frequencies).
+fn tones(
+    sys: &System,
+    spec: &HbSpec,
+    xdc: &[f64],
+    notes: &mut Vec<String>,
+) -> Result<(Vec<ToneSpec>, Vec<crate::devices::Oscillation>), HbError> {
+    let nf = |k: usize| spec.numfreq.get(k).copied().unwrap_or(1);
+    let mut tones: Vec<ToneSpec> = spec
+        .tones
+        .iter()
+        .enumerate()
+        .map(|(k, &f)| ToneSpec {
+            freq: f,
+            harmonics: nf(k),
+            autonomous: false,
+        })
+        .collect();
+    let mut autos = Vec::new();
+    for (k, name) in spec.osc.iter().enumerate() {
+        let d = sys.by_name.get(name).copied().ok_or_else(|| {
+            HbError::Setup(format!("OSC={name}: no such device"))
+        })?;
+        match sys.devices[d].oscillation(xdc) {
+            Some(o) => {
+                tones.push(ToneSpec {
+                    freq: o.freq,
+                    harmonics: nf(spec.tones.len() + k),
+                    autonomous: true,
+                });
+                autos.push(o);
+            }
+            None => notes.push(format!(
+                "oscillator '{name}' does not oscillate at the operating point (below \
+                 threshold, or not an oscillator): its steady state has no oscillation"
+            )),
+        }
+    }
+    if tones.is_empty() {
+        return Err(HbError::Setup(
+            "nothing periodic: no tone, and no OSC= oscillator oscillates".into(),
+        ));
+    }
+    Ok((tones, autos))
+}
+
+/// Put the sources' spectral lines into `p.b`. Returns whether any source
+/// has a line above DC in the grid.
+fn excitation(p: &mut Problem, notes: &mut Vec<String>) -> Result<bool, HbError> {
+    let n = p.n;
+    let whz: Vec<f64> = p.grid.fund.iter().map(|f| f.freq).collect();
+    let fmax = (0..p.nh)
+        .map(|h| p.grid.omega(h, &whz).abs())
+        .fold(0.0, f64::max)
+        * (1.0 + 1e-9);
+    let mut rf = false;
+    let srcs = p.sys.sources_idx.clone();
+    for k in srcs {
+        let dev = &p.sys.devices[k];
+        let mut lines: Vec<(usize, f64, Complex64)> = Vec::new();
+        dev.stamp_hb(fmax, &mut |row, f, v| lines.push((row, f, v)))
+            .map_err(|why| HbError::Setup(format!("source '{}': {why}", dev.name())))?;
+        let (mut kept, mut dropped, mut big) = (0usize, 0usize, 0.0f64);
+        let peak = lines.iter().map(|l| l.2.norm()).fold(0.0, f64::max);
+        for (row, f, v) in lines {
+            if row == 0 {
+                continue;
+            }
+            if f == 0.0 {
+                p.b[row - 1] += Complex64::new(v.re, 0.0);
+                continue;
+            }
+            if v.norm() == 0.0 {
+                continue;
+            }
+            match p.grid.find(f, &whz) {
+                Some((h, conj)) => {
+                    p.b[h * n + row - 1] += if conj { v.conj() } else { v };
+                    kept += 1;
+                }
+                None => {
+                    dropped += 1;
+                    big = big.max(v.norm());
+                }
+            }
+        }
+        let name = dev.name().to_string();
+        if dropped > 0 && kept == 0 {
+            return Err(HbError::Setup(format!(
+                "source '{name}' has no spectral line at the .hb tones or their mix \
+                 products (add its frequency as a tone)"
+            )));
+        }
+        if dropped > 0 {
+            notes.push(format!(
+                "source '{name}': {dropped} spectral lines beyond the kept harmonics were \
+                 left out (the largest {:.2e} of its peak line)",
+                big / peak
+            ));
+        }
+        rf |= kept > 0;
+    }
+    Ok(rf)
+}
+
+fn seed(x: &mut [Complex64], n: usize, h: usize, osc: &crate::devices::Oscillation) {
+    for &(u, dc, ph) in &osc.unknowns {
+        x[u - 1] = Complex64::new(dc, 0.0);
+        x[h * n + u - 1] = ph;
+    }
+}
+
+/// Oscillators not declared with OSC= start at the driven harmonic nearest
+/// their natural frequency (within 10 %): the injection-locked state.
+fn seed_locked(
+    p: &mut Problem,
+    x: &mut [Complex64],
+    spec: &HbSpec,
+    xdc: &[f64],
+    notes: &mut Vec<String>,
+) {
+    let n = p.n;
+    let whz: Vec<f64> = p.grid.fund.iter().map(|f| f.freq).collect();
+    for d in p.sys.devices.iter() {
+        if spec.osc.iter().any(|o| o == d.name()) {
+            continue;
+        }
+        let Some(osc) = d.oscillation(xdc) else {
+            continue;
+        };
+        let best = (1..p.nh)
+            .filter(|&h| p.grid.k(h).iter().zip(&p.grid.fund).all(|(&k, f)| k == 0 || !f.autonomous))
+            .map(|h| (h, (p.grid.omega(h, &whz).abs() - osc.freq).abs()))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((h, df)) if df <= 0.1 * osc.freq => {
+                let conj = p.grid.omega(h, &whz) < 0.0;
+                let mut o = osc.clone();
+                if conj {
+                    o.unknowns.iter_mut().for_each(|u| u.2 = u.2.conj());
+                }
+                seed(x, n, h, &o);
+            }
+            _ => notes.push(format!(
+                "oscillator '{}' (natural frequency {:.6e} Hz) is not declared with OSC= \
+                 and no harmonic is within 10 % of its frequency: it is solved as locked \
+                 to nothing (its oscillation may be lost)",
+                d.name(),
+                osc.freq
+            )),
+        }
+    }
+}
+
+/// Direct LU while the assembled Jacobian stays small, else Newton–Krylov.
+fn choose_method(p: &Problem) -> Method {
+    let np = (2 * p.nh - 1) as f64;
+    // dense blocks of the nonlinear coupling dominate the direct cost
+    let coupled = p.pat.reads.len() as f64 * np;
+    if coupled <= 200.0 && (p.n as f64) * np <= 20_000.0 {
+        Method::Direct
+    } else {
+        Method::Krylov
+    }
+}
+
+/// Source-amplitude continuation: the RF excitation scaled from 0 (the
+/// operating point and free oscillations) to 1 in adaptive steps. Returns
+/// the number of steps.
+fn continuation(
+    p: &mut Problem,
+    solver: &mut Solver,
+    x: &mut [Complex64],
+    max_iter: usize,
+) -> Result<usize, (SolveError, f64)> {
+    p.lambda = 0.0;
+    solver.newton(p, x, max_iter).map_err(|err| (err, 0.0))?;
+    let (mut lam, mut step, mut steps) = (0.0f64, 0.25f64, 0usize);
+    let mut good = x.to_vec();
+    let mut good_w = p.w.clone();
+    while lam < 1.0 {
+        let target = (lam + step).min(1.0);
+        p.lambda = target;
+        steps += 1;
+        match solver.newton(p, x, max_iter) {
+            Ok(_) => {
+                lam = target;
+                good.copy_from_slice(x);
+                good_w.copy_from_slice(&p.w);
+                step = (step * 1.5).min(0.5);
+            }
+            Err(err) => {
+                x.copy_from_slice(&good);
+                p.w.copy_from_slice(&good_w);
+                p.set_frequencies();
+                step *= 0.25;
+                if step < 1e-4 || steps > 200 {
+                    p.lambda = lam;
+                    return Err((err, lam));
+                }
+            }
+        }
+    }
+    Ok(steps)
+}
