@@ -583,12 +583,13 @@ impl Device for Stno {
         }
     }
 
-    /// Above threshold (p0(ξ) > 0 at the DC current, seed 000 Eq. 3) the
+    /// Above threshold (p0(ξ) above the seed power `pinit` at the DC
+    /// current, seed 000 Eq. 3) the
     /// steady oscillation c(t) = √p0·e^{−iω(p0)t}: cr = √p0 cos ωt,
     /// ci = −√p0 sin ωt, at f = (ω0 + N p0)/2π (module doc; level 1 only).
     fn oscillation(&self, x: &[f64]) -> Option<super::Oscillation> {
         let (p0, _) = self.p_steady(x[self.br]);
-        if self.power_only || p0 <= 0.0 {
+        if self.power_only || p0 <= self.pinit {
             return None;
         }
         let a = p0.sqrt();

@@ -155,7 +155,7 @@ impl Direct {
         let s = p.samples();
         let mut gs = vec![Complex64::default(); s];
         let mut cs = vec![Complex64::default(); s];
-        let bins: Vec<i64> = p.grid.bin.iter().map(|&b| b as i64).collect();
+        let bins = p.grid.bin.clone();
         for j in 0..p.pat.slots.len() {
             p.slot_coefficients(j, &mut gs, &mut cs);
             let at = |v: &[Complex64], m: i64| v[m.rem_euclid(s as i64) as usize];

@@ -57,8 +57,10 @@ pub struct Grid {
     kf: Vec<i64>,
     /// A representative vector over the tones per harmonic (for reports).
     kt: Vec<i64>,
-    /// FFT bin of each harmonic (bin 0 = DC).
-    pub bin: Vec<usize>,
+    /// Signed artificial index m_h = Σ_f K_{h,f} λ_f of each harmonic: it
+    /// sits at FFT bin |m_h|, as its conjugate when m_h < 0 (so products
+    /// of harmonics land where the sum of their vectors does). m_0 = 0.
+    pub bin: Vec<i64>,
     /// Number of time samples S of the FFT (every bin < S/2).
     pub samples: usize,
     /// λ_f of the mapping.
@@ -165,13 +167,10 @@ impl Grid {
         }
         let nh = kf.len() / d;
         let lambda = mapping(&kf, d, nh)?;
-        let bin: Vec<usize> = (0..nh)
-            .map(|h| {
-                let m: i64 = (0..d).map(|f| kf[h * d + f] * lambda[f]).sum();
-                m.unsigned_abs() as usize
-            })
+        let bin: Vec<i64> = (0..nh)
+            .map(|h| (0..d).map(|f| kf[h * d + f] * lambda[f]).sum())
             .collect();
-        let mmax = bin.iter().copied().max().unwrap_or(0);
+        let mmax = bin.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
         let need = ((2 * mmax + 1) as f64 * oversample.max(1.0)).ceil() as usize;
         let samples = fast_len(need.max(2 * mmax + 1).max(4));
         Ok(Grid {
@@ -484,7 +483,7 @@ mod tests {
         let g = Grid::new(&[tone(1e9, 3), tone(f2, 2)], None, 1.0, 1000).unwrap();
         assert_eq!(g.fund.len(), 2);
         assert_eq!(g.len(), (7 * 5 - 1) / 2 + 1);
-        let mut b = g.bin.clone();
+        let mut b: Vec<u64> = g.bin.iter().map(|m| m.unsigned_abs()).collect();
         b.sort();
         b.dedup();
         assert_eq!(b.len(), g.len());

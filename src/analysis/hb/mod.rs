@@ -10,6 +10,7 @@
 //! [`Device::oscillation`]: crate::devices::Device::oscillation
 
 pub mod direct;
+pub mod floquet;
 pub mod grid;
 pub mod linear;
 pub mod output;
@@ -141,6 +142,16 @@ pub enum HbError {
 }
 
 /// Run the analysis on `sys` (built from the circuit).
+///
+/// With driven tones, the driven steady state is solved first with every
+/// oscillator at rest (a periodic solution too, unstable above threshold);
+/// the `OSC=` oscillators that oscillate at its DC state (their devices
+/// say so, [`Device::oscillation`]) then become autonomous tones, and the
+/// steady state is solved again from the driven one with the oscillations
+/// seeded. Without driven tones the oscillators are judged at the
+/// operating point.
+///
+/// [`Device::oscillation`]: crate::devices::Device::oscillation
 pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbError> {
     let n = sys.n;
     let mut ws = sys.workspace();
@@ -151,7 +162,88 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
     }
     operating_point(sys, &mut ws, &mut nt, &mut xdc, Mode::Dc, &[], &[]).map_err(HbError::Op)?;
     let mut notes = Vec::new();
-    let (tones, autos) = tones(sys, spec, &xdc, &mut notes)?;
+    let record = if spec.startup_periods > 0 {
+        Some(startup(sys, spec)?)
+    } else {
+        None
+    };
+    let nf = |k: usize| spec.numfreq.get(k).copied().unwrap_or(1);
+    let driven: Vec<ToneSpec> = spec
+        .tones
+        .iter()
+        .enumerate()
+        .map(|(k, &f)| ToneSpec {
+            freq: f,
+            harmonics: nf(k),
+            autonomous: false,
+        })
+        .collect();
+    let first = if driven.is_empty() {
+        None
+    } else {
+        Some(stage(sys, spec, &driven, &[], &xdc, None, record.as_ref(), &mut notes)?)
+    };
+    let at = match &first {
+        Some(r) => dc_state(r, n),
+        None => xdc.clone(),
+    };
+    let mut autos = Vec::new();
+    for (k, name) in spec.osc.iter().enumerate() {
+        let d = sys.by_name.get(name).copied().ok_or_else(|| {
+            HbError::Setup(format!("OSC={name}: no such device"))
+        })?;
+        match sys.devices[d].oscillation(&at) {
+            Some(o) => autos.push((nf(driven.len() + k), o)),
+            None => notes.push(format!(
+                "oscillator '{name}' does not oscillate in the steady state (below \
+                 threshold, or not an oscillator): it is solved at rest"
+            )),
+        }
+    }
+    match first {
+        Some(mut r) if autos.is_empty() => {
+            r.notes = notes;
+            Ok(r)
+        }
+        None if autos.is_empty() => Err(HbError::Setup(
+            "nothing periodic: no tone, and no OSC= oscillator oscillates".into(),
+        )),
+        prev => stage(sys, spec, &driven, &autos, &xdc, prev.as_ref(), record.as_ref(), &mut notes).map(|mut r| {
+            r.notes = notes;
+            r
+        }),
+    }
+}
+
+/// The DC harmonic of a result as an unknown vector (1-based).
+fn dc_state(r: &HbResult, n: usize) -> Vec<f64> {
+    let mut x = vec![0.0; n + 1];
+    for u in 1..=n {
+        x[u] = r.x[u - 1].re;
+    }
+    x
+}
+
+/// One solve on the grid of the driven tones and the oscillators `autos`
+/// (harmonics, natural oscillation), from `prev` (a result on the driven
+/// tones alone) or from the operating point `xdc`.
+fn stage(
+    sys: &mut System,
+    spec: &HbSpec,
+    driven: &[ToneSpec],
+    autos: &[(usize, crate::devices::Oscillation)],
+    xdc: &[f64],
+    prev: Option<&HbResult>,
+    record: Option<&Record>,
+    notes: &mut Vec<String>,
+) -> Result<HbResult, HbError> {
+    let n = sys.n;
+    let mut tones = driven.to_vec();
+    tones.extend(autos.iter().map(|(h, o)| ToneSpec {
+        freq: o.freq,
+        harmonics: *h,
+        autonomous: true,
+    }));
     let grid = Grid::new(&tones, spec.intmodmax, spec.oversample, spec.max_harmonics)
         .map_err(HbError::Setup)?;
     if grid.fund.len() > 1 {
@@ -163,47 +255,58 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             )));
         }
     }
-    let ndriven = spec.tones.len();
+    if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
+        eprintln!(
+            "hb grid: {} fundamentals {:?}, lambda {:?}, {} harmonics, S = {}, bins {:?}",
+            grid.fund.len(),
+            grid.fund,
+            grid.lambda,
+            grid.len(),
+            grid.samples,
+            grid.bin
+        );
+    }
     let cx = dc_ctx(sys, Mode::Hb);
-    let mut p = Problem::new(sys, grid, &xdc, cx);
-    let rf = excitation(&mut p, &mut notes)?;
+    let mut p = Problem::new(sys, grid, xdc, cx);
+    let rf = excitation(&mut p, notes)?;
     if !rf && autos.is_empty() {
         return Err(HbError::Setup(
-            "nothing periodic: no source has a component at the .hb tones and no \
-             oscillator oscillates"
-                .into(),
+            "nothing periodic: no source has a component at the .hb tones".into(),
         ));
     }
-    // initial guess: the operating point, oscillators at their amplitude
-    let mut x = vec![Complex64::default(); p.nh * n];
-    for u in 0..n {
-        x[u] = Complex64::new(xdc[u + 1], 0.0);
-    }
+    let mut x = match record {
+        Some(rec) => rec.spectra(&p),
+        None => initial(&p, xdc, prev),
+    };
     let mut auto = Vec::new();
-    for (a, osc) in autos.iter().enumerate() {
-        let f = p.grid.tone_fund[ndriven + a].0;
+    for (a, (_, osc)) in autos.iter().enumerate() {
+        let f = p.grid.tone_fund[driven.len() + a].0;
         let h = p.grid.fundamental_harmonic(f).ok_or_else(|| {
             HbError::Setup("an oscillator's fundamental is not among the kept harmonics".into())
         })?;
-        seed(&mut x, n, h, osc);
+        if record.is_none() {
+            seed(&mut x, n, h, osc);
+        }
         auto.push(Auto {
             fund: f,
             probe: osc.probe - 1,
             harmonic: h,
         });
     }
-    seed_locked(&mut p, &mut x, spec, &xdc, &mut notes);
+    let seeded = if prev.is_none() && record.is_none() {
+        seed_locked(&mut p, &mut x, spec, xdc, notes)
+    } else {
+        Vec::new()
+    };
     let method = spec.method.unwrap_or_else(|| choose_method(&p));
-    let result = |p: &Problem, x: Vec<Complex64>, stats: Stats, steps: usize, notes: Vec<String>| {
-        HbResult {
-            w: p.w.clone(),
-            grid: p.grid.clone(),
-            x,
-            method,
-            stats,
-            continuation: steps,
-            notes,
-        }
+    let result = |p: &Problem, x: Vec<Complex64>, stats: Stats, steps: usize| HbResult {
+        w: p.w.clone(),
+        grid: p.grid.clone(),
+        x,
+        method,
+        stats,
+        continuation: steps,
+        notes: Vec::new(),
     };
     let mut solver = match Solver::new(&p, &auto, method) {
         Ok(s) => s,
@@ -212,15 +315,18 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
                 harmonic: describe(&p, &err),
                 err,
                 lambda: 0.0,
-                partial: Box::new(result(&p, x, Stats::default(), 0, notes)),
+                partial: Box::new(result(&p, x, Stats::default(), 0)),
             })
         }
     };
+    scan_phases(&mut p, &mut solver, &mut x, &seeded);
     let x0 = x.clone();
     let w0 = p.w.clone();
-    let outcome = match solver.newton(&mut p, &mut x, spec.max_iter) {
+    // source-amplitude continuation only where the excitation is what
+    // makes the problem hard: not once oscillators are seeded
+    let mut outcome = match solver.newton(&mut p, &mut x, spec.max_iter) {
         Ok(_) => Ok(0),
-        Err(err) if !rf => Err((err, 1.0)),
+        Err(err) if !rf || !autos.is_empty() || !seeded.is_empty() => Err((err, 1.0)),
         Err(_) => {
             x.copy_from_slice(&x0);
             p.w.copy_from_slice(&w0);
@@ -228,15 +334,182 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             continuation(&mut p, &mut solver, &mut x, spec.max_iter)
         }
     };
+    // A locked oscillator: HB also converges to the unstable lock (and
+    // Newton may not reach the stable one near the edge of the locking
+    // range): keep a stable solution, else settle the lock with a startup
+    // transient long enough for the slowest Floquet mode found.
+    if !seeded.is_empty() {
+        let growth = match &outcome {
+            Ok(_) => floquet::max_growth(&mut p, &mut solver, &x, 24),
+            Err(_) => None,
+        };
+        // growth below 1e-9 of the drive's angular frequency is rounding
+        let unstable = |g: f64| g > 1e-9 * p.w[0];
+        if growth.is_none_or(unstable) {
+            let f = p.w[0] / (2.0 * std::f64::consts::PI);
+            let periods = growth.map_or(2000.0, |g| (20.0 * f / g).ceil()).clamp(100.0, 20_000.0);
+            notes.push(format!(
+                "the oscillator's lock was settled by a startup transient of {periods} periods \
+                 (the first locked state found {})",
+                match growth {
+                    Some(g) => format!("is unstable: Floquet exponent {g:.3e} 1/s"),
+                    None => "did not converge".to_string(),
+                }
+            ));
+            let spec2 = HbSpec {
+                startup_periods: periods as usize,
+                ..spec.clone()
+            };
+            let rec = startup(p.sys, &spec2)?;
+            x = rec.spectra(&p);
+            outcome = solver.newton(&mut p, &mut x, spec.max_iter).map(|_| 0).map_err(|e| (e, 1.0));
+            if outcome.is_ok()
+                && floquet::max_growth(&mut p, &mut solver, &x, 24).is_some_and(unstable)
+            {
+                notes.push("the locked state reached is unstable (a Floquet exponent has a positive real part)".into());
+            }
+        }
+    }
     match outcome {
-        Ok(steps) => Ok(result(&p, x, solver.stats, steps, notes)),
+        Ok(steps) => Ok(result(&p, x, solver.stats, steps)),
         Err((err, lambda)) => Err(HbError::Solve {
             harmonic: describe(&p, &err),
             err,
             lambda,
-            partial: Box::new(result(&p, x, solver.stats, 0, notes)),
+            partial: Box::new(result(&p, x, solver.stats, 0)),
         }),
     }
+}
+
+/// The end of a startup transient (Xyce's `startupperiods`): the
+/// accepted points of its last period of the slowest tone.
+struct Record {
+    /// Window [t0, t0 + period].
+    t0: f64,
+    period: f64,
+    times: Vec<f64>,
+    /// Unknowns at each time (1-based vectors).
+    xs: Vec<Vec<f64>>,
+}
+
+impl Record {
+    /// Initial spectra on `p`'s grid: the Fourier integral of the window
+    /// at each harmonic's frequency, (2/T)∫x(t)e^{−jω_h t}dt (1/T at DC),
+    /// trapezoidal over the accepted points. Exact up to the transient's
+    /// own error for one fundamental; an estimate otherwise.
+    fn spectra(&self, p: &Problem) -> Vec<Complex64> {
+        let n = p.n;
+        let mut x = vec![Complex64::default(); p.nh * n];
+        for h in 0..p.nh {
+            let w = p.omega[h];
+            let scale = if h == 0 { 1.0 } else { 2.0 } / self.period;
+            for k in 1..self.times.len() {
+                let (ta, tb) = (self.times[k - 1], self.times[k]);
+                let (ea, eb) = (
+                    Complex64::from_polar(1.0, -w * ta),
+                    Complex64::from_polar(1.0, -w * tb),
+                );
+                let dt = 0.5 * (tb - ta) * scale;
+                for u in 0..n {
+                    x[h * n + u] += dt * (self.xs[k - 1][u + 1] * ea + self.xs[k][u + 1] * eb);
+                }
+            }
+        }
+        for v in x[..n].iter_mut() {
+            v.im = 0.0;
+        }
+        let _ = self.t0;
+        x
+    }
+}
+
+/// Run the startup transient: `startup_periods` periods of the slowest
+/// tone (driven or an oscillator's natural frequency at the operating
+/// point), 200 steps per period at most.
+fn startup(sys: &mut System, spec: &HbSpec) -> Result<Record, HbError> {
+    let fmin = spec
+        .tones
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let fmin = if fmin.is_finite() {
+        fmin
+    } else {
+        // free-running only: the oscillators' natural frequencies
+        let n = sys.n;
+        let mut x = vec![0.0; n + 1];
+        sys.devices.iter().for_each(|d| d.init_unknowns(&mut x));
+        spec.osc
+            .iter()
+            .filter_map(|o| sys.by_name.get(o))
+            .filter_map(|&d| sys.devices[d].oscillation(&x))
+            .map(|o| o.freq)
+            .fold(f64::INFINITY, f64::min)
+    };
+    if !fmin.is_finite() {
+        return Err(HbError::Setup(
+            "startupperiods: no tone to measure the periods by".into(),
+        ));
+    }
+    let period = 1.0 / fmin;
+    let tstop = period * spec.startup_periods as f64;
+    let t0 = tstop - period;
+    let tspec = super::tran::TranSpec {
+        tstep: period / 200.0,
+        tstop,
+        tstart: 0.0,
+        tmax: Some(period / 200.0),
+        uic: false,
+    };
+    let mut rec = Record {
+        t0,
+        period,
+        times: Vec::new(),
+        xs: Vec::new(),
+    };
+    let mut cb = |_: &System, t: f64, x: &[f64], _: &crate::system::LoadCtx| {
+        if t >= t0 * (1.0 - 1e-12) {
+            rec.times.push(t);
+            rec.xs.push(x.to_vec());
+        }
+        Ok(())
+    };
+    super::tran::transient(sys, &tspec, &[], &[], &mut cb, &mut |_| {}).map_err(|e| {
+        HbError::Setup(format!("the startup transient failed: {e:?}"))
+    })?;
+    Ok(rec)
+}
+
+/// The initial spectra: `prev`'s lines at the same driven frequencies,
+/// else the operating point at DC.
+fn initial(p: &Problem, xdc: &[f64], prev: Option<&HbResult>) -> Vec<Complex64> {
+    let n = p.n;
+    let mut x = vec![Complex64::default(); p.nh * n];
+    let Some(prev) = prev else {
+        for u in 0..n {
+            x[u] = Complex64::new(xdc[u + 1], 0.0);
+        }
+        return x;
+    };
+    x[..n].copy_from_slice(&prev.x[..n]);
+    let whz: Vec<f64> = p.grid.fund.iter().map(|f| f.freq).collect();
+    let whz_prev: Vec<f64> = prev.grid.fund.iter().map(|f| f.freq).collect();
+    for h in 1..p.nh {
+        let k = p.grid.k(h);
+        if k.iter().zip(&p.grid.fund).any(|(&c, f)| c != 0 && f.autonomous) {
+            continue;
+        }
+        let f = p.grid.omega(h, &whz);
+        let Some((hp, conj)) = prev.grid.find(f.abs(), &whz_prev) else {
+            continue;
+        };
+        let flip = conj != (f < 0.0);
+        for u in 0..n {
+            let v = prev.x[hp * n + u];
+            x[h * n + u] = if flip { v.conj() } else { v };
+        }
+    }
+    x
 }
 
 /// The harmonic a solve error names: its frequency and tone indices.
@@ -258,53 +531,6 @@ fn describe(p: &Problem, err: &SolveError) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// The tones: driven ones, then the oscillators that oscillate at the
-/// operating point (with their devices' natural frequencies).
-fn tones(
-    sys: &System,
-    spec: &HbSpec,
-    xdc: &[f64],
-    notes: &mut Vec<String>,
-) -> Result<(Vec<ToneSpec>, Vec<crate::devices::Oscillation>), HbError> {
-    let nf = |k: usize| spec.numfreq.get(k).copied().unwrap_or(1);
-    let mut tones: Vec<ToneSpec> = spec
-        .tones
-        .iter()
-        .enumerate()
-        .map(|(k, &f)| ToneSpec {
-            freq: f,
-            harmonics: nf(k),
-            autonomous: false,
-        })
-        .collect();
-    let mut autos = Vec::new();
-    for (k, name) in spec.osc.iter().enumerate() {
-        let d = sys.by_name.get(name).copied().ok_or_else(|| {
-            HbError::Setup(format!("OSC={name}: no such device"))
-        })?;
-        match sys.devices[d].oscillation(xdc) {
-            Some(o) => {
-                tones.push(ToneSpec {
-                    freq: o.freq,
-                    harmonics: nf(spec.tones.len() + k),
-                    autonomous: true,
-                });
-                autos.push(o);
-            }
-            None => notes.push(format!(
-                "oscillator '{name}' does not oscillate at the operating point (below \
-                 threshold, or not an oscillator): its steady state has no oscillation"
-            )),
-        }
-    }
-    if tones.is_empty() {
-        return Err(HbError::Setup(
-            "nothing periodic: no tone, and no OSC= oscillator oscillates".into(),
-        ));
-    }
-    Ok((tones, autos))
 }
 
 /// Put the sources' spectral lines into `p.b`. Returns whether any source
@@ -381,7 +607,8 @@ fn seed_locked(
     spec: &HbSpec,
     xdc: &[f64],
     notes: &mut Vec<String>,
-) {
+) -> Vec<(usize, crate::devices::Oscillation)> {
+    let mut seeded = Vec::new();
     let n = p.n;
     let whz: Vec<f64> = p.grid.fund.iter().map(|f| f.freq).collect();
     for d in p.sys.devices.iter() {
@@ -403,6 +630,7 @@ fn seed_locked(
                     o.unknowns.iter_mut().for_each(|u| u.2 = u.2.conj());
                 }
                 seed(x, n, h, &o);
+                seeded.push((h, o));
             }
             _ => notes.push(format!(
                 "oscillator '{}' (natural frequency {:.6e} Hz) is not declared with OSC= \
@@ -412,6 +640,46 @@ fn seed_locked(
                 osc.freq
             )),
         }
+    }
+    seeded
+}
+
+/// The phase of an injection-locked oscillator is set by the drive, and
+/// Newton converges only from near it: for each seeded oscillator in turn,
+/// 8 phases are tried and ranked by the size of their first Newton
+/// correction; the oscillators are left at their best phase.
+fn scan_phases(
+    p: &mut Problem,
+    solver: &mut Solver,
+    x: &mut [Complex64],
+    seeded: &[(usize, crate::devices::Oscillation)],
+) {
+    let n = p.n;
+    for (h, osc) in seeded {
+        let mut ranked: Vec<(f64, Complex64)> = (0..PHASES)
+            .map(|k| {
+                let rot = Complex64::from_polar(1.0, k as f64 * 2.0 * std::f64::consts::PI / PHASES as f64);
+                rotate(x, n, *h, osc, rot);
+                (solver.correction_norm(p, x).unwrap_or(f64::INFINITY), rot)
+            })
+            .collect();
+        if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
+            for (v, r) in &ranked {
+                eprintln!("phase {:.0} deg: first correction {v:.3e}", r.arg().to_degrees());
+            }
+        }
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        rotate(x, n, *h, osc, ranked[0].1);
+    }
+}
+
+/// Phases tried for a locked oscillator.
+const PHASES: usize = 16;
+
+/// Seed an oscillator's unknowns at harmonic h with its phasors times `rot`.
+fn rotate(x: &mut [Complex64], n: usize, h: usize, osc: &crate::devices::Oscillation, rot: Complex64) {
+    for &(u, _, ph) in &osc.unknowns {
+        x[h * n + u - 1] = ph * rot;
     }
 }
 

@@ -276,6 +276,24 @@ impl<'s> Problem<'s> {
         Ok(())
     }
 
+    /// Debug: G(t) at the slot (row, col) and x(t) of col.
+    pub fn debug_slot(&self, row: usize, col: usize) {
+        let (s, ns) = (self.samples(), self.pat.slots.len());
+        for (j, (&r, &c)) in self.pat.rows.iter().zip(&self.pat.cols).enumerate() {
+            if r as usize == row && c as usize == col {
+                let g: Vec<f64> = (0..s.min(6)).map(|k| self.gt[k * ns + j]).collect();
+                eprintln!("slot ({row},{col}) j={j}: g = {g:?}");
+            }
+        }
+        for &u in [row, col].iter() {
+            let jj = self.read_pos[u] as usize;
+            if jj != u32::MAX as usize {
+                let v: Vec<f64> = (0..s.min(6)).map(|k| self.xt[jj * s + k]).collect();
+                eprintln!("x{u}(t) = {v:?}");
+            }
+        }
+    }
+
     /// out = J·v at the samples of the last [`Problem::residual`].
     pub fn jv(&mut self, v: &[Complex64], out: &mut [Complex64]) {
         let (n, s) = (self.n, self.samples());
@@ -315,6 +333,54 @@ impl<'s> Problem<'s> {
                 for h in 0..self.nh {
                     out[h * n + i] += Complex64::new(0.0, self.omega[h]) * self.tr.phasor(h);
                 }
+            }
+        }
+        for o in out[..n].iter_mut() {
+            o.im = 0.0;
+        }
+    }
+
+    /// out = C̃·v: the charge Jacobian per harmonic, C_lin·v_h +
+    /// FFT_h[C(t)·v(t)] (J·v without G and without the factors jω_h), at
+    /// the samples of the last residual. A Floquet exponent s of the
+    /// solution makes J + s·C̃ singular.
+    pub fn cv(&mut self, v: &[Complex64], out: &mut [Complex64]) {
+        let (n, s) = (self.n, self.samples());
+        let ns = self.pat.slots.len();
+        out.fill(Complex64::default());
+        let pt = &self.sys.pattern;
+        for h in 0..self.nh {
+            for c in 0..n {
+                for k in pt.col_ptr[c] as usize..pt.col_ptr[c + 1] as usize {
+                    let cap = self.sys.c_lin[k];
+                    if cap != 0.0 {
+                        out[h * n + pt.row_idx[k] as usize] += cap * v[h * n + c];
+                    }
+                }
+            }
+        }
+        if !self.c_used {
+            return;
+        }
+        let mut vt = std::mem::take(&mut self.xt);
+        for (j, &u) in self.pat.reads.iter().enumerate() {
+            self.tr
+                .to_time(v, n, u as usize - 1, &mut vt[j * s..(j + 1) * s]);
+        }
+        self.uc.fill(0.0);
+        for k in 0..s {
+            let c = &self.ct[k * ns..(k + 1) * ns];
+            for j in 0..ns {
+                let row = self.row_pos[self.pat.rows[j] as usize] as usize;
+                let col = self.read_pos[self.pat.cols[j] as usize] as usize;
+                self.uc[row * s + k] += c[j] * vt[col * s + k];
+            }
+        }
+        self.xt = vt;
+        for (j, &u) in self.pat.f_rows.iter().enumerate() {
+            self.tr.forward(&self.uc[j * s..(j + 1) * s]);
+            for h in 0..self.nh {
+                out[h * n + u as usize - 1] += self.tr.phasor(h);
             }
         }
         for o in out[..n].iter_mut() {

@@ -78,8 +78,14 @@ pub struct Solver {
     wr: Vec<f64>,
     wx: Vec<f64>,
     real: Vec<f64>,
+    rhs: Vec<Complex64>,
     g_avg: Vec<f64>,
     c_avg: Vec<f64>,
+    /// Krylov: ∂R/∂ω of the autonomous fundamentals, their preconditioned
+    /// images and the Schur complement of the phase conditions.
+    dcols: Vec<Complex64>,
+    zcols: Vec<Complex64>,
+    schur: Vec<f64>,
 }
 
 impl Solver {
@@ -125,6 +131,10 @@ impl Solver {
             wr: vec![0.0; n],
             wx: vec![0.0; n],
             real: vec![0.0; (2 * nh - 1) * n + auto.len()],
+            rhs: Vec::with_capacity(nh * n),
+            dcols: Vec::new(),
+            zcols: Vec::new(),
+            schur: Vec::new(),
             g_avg: vec![0.0; nnz1],
             c_avg: vec![0.0; nnz1],
         })
@@ -163,6 +173,17 @@ impl Solver {
             }
         }
         worst
+    }
+
+    /// The weighted norm of the Newton correction at `x` (None when the
+    /// equations or the step cannot be evaluated there).
+    pub fn correction_norm(&mut self, p: &mut Problem, x: &[Complex64]) -> Option<f64> {
+        let mut r = std::mem::take(&mut self.r);
+        let ok = p.residual(x, &mut r).is_ok();
+        self.weights(p, x);
+        let ok = ok && self.step(p, x, &r).is_ok();
+        self.r = r;
+        ok.then(|| self.update_norm(p).0)
     }
 
     /// Newton from `x` (updated in place; autonomous frequencies in `p.w`).
@@ -230,6 +251,9 @@ impl Solver {
                     let ok = p.residual(&xt, &mut rt).is_ok() && self.step(p, &xt, &rt).is_ok();
                     self.xt = xt;
                     let dt = self.update_norm(p).0;
+                    if debug {
+                        eprintln!("  alpha {alpha}: next |dx|w = {dt:.3e} (ok {ok})");
+                    }
                     if ok && (dt <= 1.0 || dt <= (1.0 - 0.25 * alpha) * dn) {
                         break;
                     }
@@ -266,42 +290,31 @@ impl Solver {
 
     /// The Newton correction (dx, dnu) for residual `r` at `x` (samples of
     /// the last residual at x).
-    fn step(
-        &mut self,
-        p: &mut Problem,
-        x: &[Complex64],
-        r: &[Complex64],
-    ) -> Result<(), SolveError> {
-        let (n, nh) = (p.n, p.nh);
-        self.stats.factorizations += 1;
-        match self.method {
-            Method::Direct => {
-                let d = self.direct.as_mut().expect("direct solver");
-                d.factor(p, x, &self.borders).map_err(|e| singular(e, n, nh))?;
-                to_real(r, n, nh, &mut self.real);
-                let m = n * (2 * nh - 1);
-                for (a, b) in self.borders.iter().enumerate() {
-                    self.real[m + a] = x[b.harmonic * n + b.probe].im;
-                }
-                self.real.iter_mut().for_each(|v| *v = -*v);
-                d.solve(&mut self.real).map_err(|e| singular(e, n, nh))?;
-                from_real(&self.real, n, nh, &mut self.dx);
-                for a in 0..self.borders.len() {
-                    self.dnu[a] = self.real[m + a];
-                }
-                Ok(())
-            }
-            Method::Krylov => self.krylov_step(p, x, r),
-        }
+    /// The Newton correction (dx, dnu) for residual `r` at `x` (the samples
+    /// of the last residual are at x).
+    fn step(&mut self, p: &mut Problem, x: &[Complex64], r: &[Complex64]) -> Result<(), SolveError> {
+        self.prepare(p, x)?;
+        let phase: Vec<f64> = self
+            .borders
+            .iter()
+            .map(|b| -x[b.harmonic * p.n + b.probe].im)
+            .collect();
+        self.rhs.clear();
+        self.rhs.extend(r.iter().map(|v| -v));
+        let rhs = std::mem::take(&mut self.rhs);
+        let res = self.solve(p, &rhs, &phase);
+        self.rhs = rhs;
+        res
     }
 
-    fn krylov_step(
-        &mut self,
-        p: &mut Problem,
-        x: &[Complex64],
-        r: &[Complex64],
-    ) -> Result<(), SolveError> {
+    /// Factor the Jacobian at `x` (direct) or the preconditioner and the
+    /// autonomous borders (Krylov), for [`Solver::solve`].
+    pub fn prepare(&mut self, p: &mut Problem, x: &[Complex64]) -> Result<(), SolveError> {
         let (n, nh) = (p.n, p.nh);
+        self.stats.factorizations += 1;
+        if let Some(d) = self.direct.as_mut() {
+            return d.factor(p, x, &self.borders).map_err(|e| singular(e, n, nh));
+        }
         p.averaged_jacobian(&mut self.g_avg, &mut self.c_avg);
         let pre = self.pre.as_mut().expect("preconditioner");
         pre.factor(&self.g_avg, &self.c_avg, &p.omega)
@@ -309,64 +322,84 @@ impl Solver {
                 harmonic: Some(h),
                 unknown: c.map(|c| c + 1),
             })?;
-        // ∂R/∂ω columns (scaled by ω0) and their preconditioned images
+        // ∂R/∂ω columns (scaled by ω0), their preconditioned images and the
+        // Schur complement S_ab = Im z_b at (h_a, probe_a)
         let na = self.borders.len();
-        let mut dcols = vec![Complex64::default(); na * nh * n];
-        let mut zcols = vec![Complex64::default(); na * nh * n];
+        self.dcols = vec![Complex64::default(); na * nh * n];
+        self.zcols = vec![Complex64::default(); na * nh * n];
         for (a, b) in self.borders.iter().enumerate() {
-            let d = &mut dcols[a * nh * n..(a + 1) * nh * n];
+            let d = &mut self.dcols[a * nh * n..(a + 1) * nh * n];
             p.d_omega(x, b.fund, d);
             d.iter_mut().for_each(|v| *v *= b.w0);
-            let z = &mut zcols[a * nh * n..(a + 1) * nh * n];
+            let z = &mut self.zcols[a * nh * n..(a + 1) * nh * n];
             z.copy_from_slice(d);
             pre.solve(z);
         }
-        // Schur complement S_ab = Im z_b at (h_a, probe_a)
-        let mut schur = vec![0.0; na * na];
+        self.schur = vec![0.0; na * na];
         for (a, ba) in self.borders.iter().enumerate() {
             for b in 0..na {
-                schur[a * na + b] = zcols[b * nh * n + ba.harmonic * n + ba.probe].im;
+                self.schur[a * na + b] = self.zcols[b * nh * n + ba.harmonic * n + ba.probe].im;
             }
         }
-        let len = 2 * nh * n + na;
-        let mut rhs = vec![0.0; len];
-        for (k, v) in r.iter().enumerate() {
-            let w = self.wr[k % n];
-            rhs[2 * k] = -v.re * w;
-            rhs[2 * k + 1] = -v.im * w;
+        Ok(())
+    }
+
+    /// Solve J·(dx, dnu) = (rhs, phase) with the last [`Solver::prepare`]
+    /// (phase: the right-hand sides of the phase conditions).
+    pub fn solve(&mut self, p: &mut Problem, rhs: &[Complex64], phase: &[f64]) -> Result<(), SolveError> {
+        let (n, nh) = (p.n, p.nh);
+        let na = self.borders.len();
+        if let Some(d) = self.direct.as_mut() {
+            to_real(rhs, n, nh, &mut self.real);
+            let m = n * (2 * nh - 1);
+            self.real[m..m + na].copy_from_slice(phase);
+            d.solve(&mut self.real).map_err(|e| singular(e, n, nh))?;
+            from_real(&self.real, n, nh, &mut self.dx);
+            self.dnu.copy_from_slice(&self.real[m..m + na]);
+            return Ok(());
         }
-        for (a, b) in self.borders.iter().enumerate() {
-            rhs[2 * nh * n + a] = -x[b.harmonic * n + b.probe].im * self.wx[b.probe];
+        let len = 2 * nh * n + na;
+        let mut b = vec![0.0; len];
+        for (k, v) in rhs.iter().enumerate() {
+            let w = self.wr[k % n];
+            b[2 * k] = v.re * w;
+            b[2 * k + 1] = v.im * w;
+        }
+        for (a, bd) in self.borders.iter().enumerate() {
+            b[2 * nh * n + a] = phase[a] * self.wx[bd.probe];
         }
         let mut op = KOp {
             p,
-            pre,
+            pre: self.pre.as_mut().expect("preconditioner"),
             borders: &self.borders,
             wr: &self.wr,
             wx: &self.wx,
-            dcols: &dcols,
-            zcols: &zcols,
-            schur: &schur,
+            dcols: &self.dcols,
+            zcols: &self.zcols,
+            schur: &self.schur,
             cv: vec![Complex64::default(); nh * n],
             co: vec![Complex64::default(); nh * n],
         };
         let tol = 1e-6;
         let mut sol = vec![0.0; len];
         let gw = self.gw.as_mut().expect("gmres work");
-        let st = gmres(&mut op, &rhs, &mut sol, tol, 400, gw);
+        let st = gmres(&mut op, &b, &mut sol, tol, 400, gw);
         if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
             eprintln!("  gmres: {st:?} (target {tol:.1e})");
         }
         self.stats.krylov += st.iterations;
-        // a partially converged correction is still a descent direction; the
-        // line search judges it
+        // a partially converged correction is still a direction; the
+        // damping judges it
         for k in 0..nh * n {
             self.dx[k] = Complex64::new(sol[2 * k], sol[2 * k + 1]);
         }
-        for a in 0..na {
-            self.dnu[a] = sol[2 * nh * n + a];
-        }
+        self.dnu.copy_from_slice(&sol[2 * nh * n..]);
         Ok(())
+    }
+
+    /// The last correction computed.
+    pub fn correction(&self) -> &[Complex64] {
+        &self.dx
     }
 }
 
@@ -501,6 +534,7 @@ fn solve_small(s: &[f64], rhs: &mut [f64], n: usize) -> Vec<f64> {
 /// Debug: J·e_k against finite differences of R, per unknown and harmonic.
 fn check_jacobian(p: &mut Problem, x: &[Complex64], r: &[Complex64]) {
     let (n, nh) = (p.n, p.nh);
+    p.debug_slot(58, 57);
     let mut v = vec![Complex64::default(); n * nh];
     let mut jv = vec![Complex64::default(); n * nh];
     let mut r2 = vec![Complex64::default(); n * nh];
@@ -512,27 +546,38 @@ fn check_jacobian(p: &mut Problem, x: &[Complex64], r: &[Complex64]) {
                     continue;
                 }
                 v.fill(Complex64::default());
-                let eps = 1e-7 * (1.0 + x[h * n + u].norm());
+                let xref = (0..nh).map(|g| x[g * n + u].norm()).fold(0.0, f64::max);
+                let eps = 1e-6 * (xref + 1e-9);
                 v[h * n + u] = part;
                 let _ = p.residual(x, &mut r2);
                 p.jv(&v, &mut jv);
                 xp.copy_from_slice(x);
                 xp[h * n + u] += eps * part;
                 let _ = p.residual(&xp, &mut r2);
-                let mut worst = (0.0, 0, 0);
+                let rp = r2.clone();
+                xp[h * n + u] -= 2.0 * eps * part;
+                let _ = p.residual(&xp, &mut r2);
+                let _ = r;
+                let mut worst = (0.0, 0, 0, Complex64::default(), Complex64::default());
                 let mut scale = 0.0f64;
                 for k in 0..n * nh {
-                    let fd = (r2[k] - r[k]) / eps;
+                    let fd = (rp[k] - r2[k]) / (2.0 * eps);
                     scale = scale.max(fd.norm()).max(jv[k].norm());
                     let d = (fd - jv[k]).norm();
                     if d > worst.0 {
-                        worst = (d, k % n, k / n);
+                        worst = (d, k % n, k / n, fd, jv[k]);
+                    }
+                }
+                if worst.0 > 1e-4 * scale && u + 1 == 57 && h == 7 {
+                    for g in 0..nh {
+                        let k = g * n + worst.1;
+                        eprintln!("   row h={g}: fd {:.4e} jv {:.4e}", (rp[k] - r2[k]) / (2.0 * eps), jv[k]);
                     }
                 }
                 if worst.0 > 1e-4 * scale {
                     eprintln!(
-                        "jac check: column u={} h={h} {:?}: worst diff {:.3e} (scale {:.3e}) at row u={} h={}",
-                        u + 1, part, worst.0, scale, worst.1 + 1, worst.2
+                        "jac check: column {} h={h} {:?} (eps {eps:.2e}): worst diff {:.3e} (scale {:.3e}) at row {} h={}: fd {:.4e} jv {:.4e}",
+                        p.sys.unknown_label(u + 1), part, worst.0, scale, p.sys.unknown_label(worst.1 + 1), worst.2, worst.3, worst.4
                     );
                 }
             }

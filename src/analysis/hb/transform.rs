@@ -4,7 +4,8 @@
 //!
 //! Conventions (peak phasors, as in `.ac`): a signal with spectrum
 //! (X_0, X_1 … X_H) is x(θ) = X_0 + Σ_h Re(X_h e^{j m_h θ}) at the samples
-//! θ_s = 2πs/S, m_h the bin of harmonic h. Buffers are allocated once.
+//! θ_s = 2πs/S, m_h the signed artificial index of harmonic h (bin |m_h|,
+//! holding X_h or, for m_h < 0, its conjugate). Buffers are allocated once.
 
 use num_complex::Complex64;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
@@ -12,7 +13,8 @@ use std::sync::Arc;
 
 pub struct Transform {
     s: usize,
-    bins: Vec<usize>,
+    /// Bin and conjugation of each harmonic.
+    bins: Vec<(usize, bool)>,
     fwd: Arc<dyn RealToComplex<f64>>,
     inv: Arc<dyn ComplexToReal<f64>>,
     spec: Vec<Complex64>,
@@ -22,15 +24,18 @@ pub struct Transform {
 }
 
 impl Transform {
-    /// Transforms of `samples` points for harmonics at `bins` (every bin
-    /// below samples/2; bin 0 is DC).
-    pub fn new(samples: usize, bins: &[usize]) -> Transform {
+    /// Transforms of `samples` points for harmonics at the signed indices
+    /// `bins` (every |m| below samples/2; m = 0 is DC).
+    pub fn new(samples: usize, bins: &[i64]) -> Transform {
         let mut planner = RealFftPlanner::<f64>::new();
         let fwd = planner.plan_fft_forward(samples);
         let inv = planner.plan_fft_inverse(samples);
         Transform {
             s: samples,
-            bins: bins.to_vec(),
+            bins: bins
+                .iter()
+                .map(|&m| (m.unsigned_abs() as usize, m < 0))
+                .collect(),
             spec: fwd.make_output_vec(),
             buf: vec![0.0; samples],
             scratch_f: fwd.make_scratch_vec(),
@@ -49,8 +54,9 @@ impl Transform {
     pub fn to_time(&mut self, x: &[Complex64], stride: usize, i: usize, out: &mut [f64]) {
         self.spec.fill(Complex64::new(0.0, 0.0));
         self.spec[0] = Complex64::new(x[i].re, 0.0);
-        for (h, &b) in self.bins.iter().enumerate().skip(1) {
-            self.spec[b] = 0.5 * x[h * stride + i];
+        for (h, &(b, conj)) in self.bins.iter().enumerate().skip(1) {
+            let v = 0.5 * x[h * stride + i];
+            self.spec[b] = if conj { v.conj() } else { v };
         }
         // (the DC and Nyquist bins are real by construction: no error)
         let _ = self
@@ -70,11 +76,16 @@ impl Transform {
     /// Peak phasor of harmonic h of the last forward transform (DC: the mean).
     #[inline]
     pub fn phasor(&self, h: usize) -> Complex64 {
-        let b = self.bins[h];
+        let (b, conj) = self.bins[h];
         if b == 0 {
             Complex64::new(self.spec[0].re / self.s as f64, 0.0)
         } else {
-            self.spec[b] * (2.0 / self.s as f64)
+            let v = self.spec[b] * (2.0 / self.s as f64);
+            if conj {
+                v.conj()
+            } else {
+                v
+            }
         }
     }
 
@@ -101,7 +112,7 @@ mod tests {
     /// the cosines.
     #[test]
     fn round_trip_and_convention() {
-        let bins = [0usize, 1, 3, 4];
+        let bins = [0i64, 1, -3, 4];
         let mut t = Transform::new(12, &bins);
         let x = [
             Complex64::new(0.5, 0.0),
@@ -117,6 +128,7 @@ mod tests {
             for h in 1..4 {
                 e += (x[h] * Complex64::from_polar(1.0, bins[h] as f64 * th)).re;
             }
+            // (m < 0: Re(X e^{jmθ}) = Re(X̄ e^{j|m|θ}))
             assert!((v - e).abs() < 1e-12, "sample {s}: {v} vs {e}");
         }
         t.forward(&y);
