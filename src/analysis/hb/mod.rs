@@ -344,7 +344,8 @@ fn stage(
             Err(_) => None,
         };
         // growth below 1e-9 of the drive's angular frequency is rounding
-        let unstable = |g: f64| g > 1e-9 * p.w[0];
+        let w1 = p.w[0];
+        let unstable = move |g: f64| g > 1e-9 * w1;
         if growth.is_none_or(unstable) {
             let f = p.w[0] / (2.0 * std::f64::consts::PI);
             let periods = growth.map_or(2000.0, |g| (20.0 * f / g).ceil()).clamp(100.0, 20_000.0);
