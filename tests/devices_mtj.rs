@@ -242,34 +242,6 @@ YMTJ m1 a 0 pm mx0={} my0=0 mz0={}\nR1 a 0 1k\n\
 
 /// [001] geometry (oracles.md §b) with the `const` efficiency and Gilbert
 /// torques: a₁ = ħ(η/2)/(e μ0 Ms V) per ampere.
-const ST_MS: f64 = 9.5e5;
-const ST_KU: f64 = 5.45e5;
-const ST_N: [f64; 3] = [0.013004, 0.047318, 0.939679];
-const ST_AREA: f64 = 7.0686e-15;
-const ST_T: f64 = 1.63e-9;
-const ST_ALPHA: f64 = 0.02;
-
-fn st_card(extra: &str) -> String {
-    format!(
-        ".model mz mtj (ms={ST_MS} alpha={ST_ALPHA} ku={ST_KU} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
-area={ST_AREA} tfl={ST_T} rp=640 rap=1200 px=-1 py=0 pz=0 eta=0.66 eff=const torque=gilbert {extra})",
-        ST_N[0], ST_N[1], ST_N[2]
-    )
-}
-
-/// (f_d [Hz], Γ [1/s], H_X, H_Y, a₁) of the ST-FMR card (oracles.md §b).
-fn st_oracle() -> (f64, f64, f64, f64, f64) {
-    let g0 = GAMMA * MU0;
-    let hk = 2.0 * ST_KU / (MU0 * ST_MS);
-    let h0 = hk - ST_N[2] * ST_MS;
-    let (hx, hy) = (h0 + ST_N[0] * ST_MS, h0 + ST_N[1] * ST_MS);
-    // sweep centre: the damped mode frequency ω_d (Eq. A3), as in the table
-    let (wd, gam) = damped_mode(g0, ST_ALPHA, hx, hy);
-    let fr = wd / TAU;
-    let a1 = HBAR * 0.33 / (QE * MU0 * ST_MS * ST_AREA * ST_T);
-    (fr, gam, hx, hy, a1)
-}
-
 /// An RF current source feeds the MTJ through a bias tee (DC block C_b,
 /// inductor L_b to a damped DC port); no DC flows through the junction, so
 /// the time average of v(j) is the rectified voltage. Returns (V_dc, |Î|)

@@ -113,6 +113,21 @@ impl Grid {
         Ok(g)
     }
 
+    /// The grid of a steady state without any tone: DC alone (a
+    /// free-running oscillator below threshold).
+    pub fn dc_only() -> Grid {
+        Grid {
+            fund: Vec::new(),
+            tone_fund: Vec::new(),
+            tone_freq: Vec::new(),
+            kf: Vec::new(),
+            kt: Vec::new(),
+            bin: vec![0],
+            samples: 4,
+            lambda: Vec::new(),
+        }
+    }
+
     /// `vectors` over the tones → harmonics over fundamentals, mapped.
     fn build(
         tones: &[ToneSpec],

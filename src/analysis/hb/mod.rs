@@ -205,9 +205,12 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             r.notes = notes;
             Ok(r)
         }
-        None if autos.is_empty() => Err(HbError::Setup(
-            "nothing periodic: no tone, and no OSC= oscillator oscillates".into(),
-        )),
+        None if autos.is_empty() => {
+            // every oscillator at rest: the steady state is DC alone
+            let mut r = stage(sys, spec, &[], &[], &xdc, None, None, &mut notes)?;
+            r.notes = notes;
+            Ok(r)
+        }
         prev => stage(sys, spec, &driven, &autos, &xdc, prev.as_ref(), record.as_ref(), &mut notes).map(|mut r| {
             r.notes = notes;
             r
@@ -244,8 +247,12 @@ fn stage(
         harmonics: *h,
         autonomous: true,
     }));
-    let grid = Grid::new(&tones, spec.intmodmax, spec.oversample, spec.max_harmonics)
-        .map_err(HbError::Setup)?;
+    let grid = if tones.is_empty() {
+        Grid::dc_only()
+    } else {
+        Grid::new(&tones, spec.intmodmax, spec.oversample, spec.max_harmonics)
+            .map_err(HbError::Setup)?
+    };
     if grid.fund.len() > 1 {
         if let Some(d) = sys.devices.iter().find(|d| d.uses_time()) {
             return Err(HbError::Setup(format!(
@@ -269,7 +276,7 @@ fn stage(
     let cx = dc_ctx(sys, Mode::Hb);
     let mut p = Problem::new(sys, grid, xdc, cx);
     let rf = excitation(&mut p, notes)?;
-    if !rf && autos.is_empty() {
+    if !rf && autos.is_empty() && !tones.is_empty() {
         return Err(HbError::Setup(
             "nothing periodic: no source has a component at the .hb tones".into(),
         ));
