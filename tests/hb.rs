@@ -318,3 +318,179 @@ fn injection_locked_stno_vs_transient() {
     assert!((f - 972e6).abs() < 1.0);
     assert!((p - pt).abs() < 1e-3 * pt, "{p} vs {pt}");
 }
+
+/// The free-running neuron of `leroux_neuron_resonator.cir` (autonomous
+/// STNO behind a V→I stage, amplifier with tanh saturation, resonator):
+/// rectified voltage and tone against the transient; the neuron's power is
+/// seed 000 Eq. 3 at its clamped current.
+#[test]
+fn neuron_into_resonator_vs_transient() {
+    let sink = run_text(&bundled_as(
+        "leroux_neuron_resonator.cir",
+        ".hb osc=x1\n.options hbint numfreq=4\n.meas hb vdc DCMEAN v(d)\n\
+.meas hb ires TONEAMP i(r1)\n.meas hb fn TONEFREQ v(rf)\n.meas hb p DCMEAN @x1[p]",
+    ));
+    let tr = run_text(&bundled_as(
+        "leroux_neuron_resonator.cir",
+        ".options interp\n.tran 5p 400n 0 5p\n.meas tran vdc DCMEAN v(d) FREQ=1.5g SETTLE=250n\n\
+.meas tran ires TONEAMP i(r1) FROM=250n",
+    ));
+    let (v, vt) = (meas(&sink, "vdc"), meas(&tr, "vdc"));
+    let (i, it) = (meas(&sink, "ires"), meas(&tr, "ires"));
+    eprintln!("neuron → resonator: V_dc hb {v:.8e} tran {vt:.8e}; I_res hb {i:.8e} tran {it:.8e}");
+    assert!((v - vt).abs() < 1e-4 * vt.abs(), "{v} vs {vt}");
+    assert!((i - it).abs() < 1e-4 * it, "{i} vs {it}");
+    assert!((meas(&sink, "fn") - 1.5e9).abs() < 1.0, "nshift = 0: f = f0");
+    // I = 6 mA into I_th = 2 mA, Q = 2 (models/leroux.model): p0 = 2/5
+    assert!((meas(&sink, "p") - 0.4).abs() < 1e-5);
+}
+
+/// The assembled Jacobian (direct LU) and the matrix-free product (GMRES)
+/// are independent constructions of the same derivative: both converge to
+/// the same steady state, on a diode mixer of two incommensurate tones and
+/// on the ST-FMR junction.
+#[test]
+fn direct_and_krylov_agree() {
+    let mixer = "mixer\nV1 a 0 SIN(0 0.4 1g)\nV2 b a SIN(0 0.3 1.37g)\nRs b c 50\nD1 c out dd\n\
+Cl out 0 5p\nRl out 0 2k\n.model dd D(IS=1e-8 N=1.1 RS=5 CJO=0.3p)\n.hb 1g 1.37g\n";
+    let (fr, ..) = st_oracle();
+    let stfmr = format!(
+        "st-fmr\n{}\nI1 0 rf sin(0 0.3u {fr:e})\nRsh rf 0 1g\nCb rf j 1n\nYMTJ m1 j 0 mz\n\
+Lb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n.hb {fr:e}\n",
+        st_card("beta=0")
+    );
+    for (name, text, sig) in [("mixer", mixer.to_string(), "v(out)"), ("st-fmr", stfmr, "v(j)")] {
+        let run = |m: &str| {
+            let s = run_text(&format!("{text}.options hbint numfreq=5 method={m}\n.end\n"));
+            let a = hb(&s);
+            (a.sweep.clone(), col(a, sig).to_vec(), a.signal_im(sig).unwrap().to_vec())
+        };
+        let (d, k) = (run("direct"), run("krylov"));
+        assert_eq!(d.0, k.0);
+        let scale = d.1.iter().chain(&d.2).fold(0.0f64, |m, v| m.max(v.abs()));
+        let diff = d.1.iter().zip(&k.1).chain(d.2.iter().zip(&k.2)).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        eprintln!("{name}: {} lines, max |direct − krylov| = {diff:.2e} of {scale:.2e}", d.0.len());
+        assert!(diff < 1e-6 * scale, "{name}: {diff}");
+    }
+}
+
+/// `.hb` in a `.step` sweep runs in parallel and is bit-identical for any
+/// number of jobs.
+#[test]
+fn sweep_is_identical_for_any_jobs() {
+    let text = bundled_as(
+        "spin_diode_measurement.cir",
+        ".hb {f}\n.options hbint numfreq=3\n.meas hb vdc DCMEAN v(dc)\n\
+.step param p 0.2u 1u 0.4u\n.step param f 0.99g 1.01g 5meg",
+    );
+    let run = |jobs: usize| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists");
+        let mut sm = spinspice::diag::SourceMap::new();
+        let parsed = spinspice::netlist::parse_str("<hb>", &text, &dir, &mut sm).unwrap();
+        let opts = SweepOptions {
+            jobs,
+            ..Default::default()
+        };
+        let (s, sum) = common::run_in_memory(parsed.netlist, &text, vec![], vec![], opts).unwrap();
+        assert!(sum.failures.is_empty());
+        s.measures.iter().map(|m| m.value.clone().unwrap().to_bits()).collect::<Vec<u64>>()
+    };
+    let one = run(1);
+    assert_eq!(one.len(), 15);
+    assert_eq!(one, run(2));
+}
+
+/// Bad input ends in a message at the line, never a panic.
+#[test]
+fn bad_input_is_refused_clearly() {
+    let fails = |text: &str, want: &str| {
+        let e = spinspice::analysis::run::simulate_str(text, &[]);
+        let msg = match e {
+            Err(m) => m,
+            Ok((_, s)) => s.failures.iter().map(|f| f.1.message.clone()).collect::<Vec<_>>().join("; "),
+        };
+        assert!(msg.contains(want), "expected '{want}' in: {msg}");
+    };
+    let rc = "t\nV1 a 0 SIN(0 1 1g)\nR1 a 0 1k\n";
+    fails(&format!("{rc}.hb 0\n.end\n"), "positive frequency");
+    fails(&format!("{rc}.hb -1g\n.end\n"), "positive frequency");
+    fails(&format!("{rc}.hb\n.end\n"), "missing tone");
+    fails(&format!("{rc}.hb 1g foo=2\n.end\n"), "unknown .hb parameter");
+    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=500000\n.end\n"), "mix products");
+    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=1e7\n.end\n"), "in [1, 10^6]");
+    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=1000 maxmemory=1meg\n.end\n"), "would need about");
+    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=2.5\n.end\n"), "numfreq must be");
+    fails("t\nV1 a 0 DC 1\nR1 a 0 1k\n.hb 1g\n.end\n", "nothing periodic");
+    fails(&format!("{rc}.hb 1.3g\n.end\n"), "no spectral line");
+    fails(&format!("{rc}.hb 1g osc=r9\n.end\n"), "no such device");
+    fails(&format!("{rc}.hb 1g osc=r1\n.end\n"), "cannot oscillate");
+    fails("t\nV1 a 0 SIN(0 1 1g 0 1e6)\nR1 a 0 1k\n.hb 1g\n.end\n", "damped SIN");
+    fails("t\nV1 a 0 PWL(0 0 1n 1)\nR1 a 0 1k\n.hb 1g\n.end\n", "PWL without repetition");
+    fails(
+        "t\nV1 a 0 SIN(0 1 1g)\nV2 b 0 SIN(0 1 1.4142g)\nB1 c 0 V={v(a)*sin(time)}\nR1 c 0 1\n\
+R2 b 0 1\n.hb 1g 1.4142g\n.end\n",
+        "depends on time",
+    );
+}
+
+/// The 2-2-1 XOR network (`rf_network_xor.cir`: two incommensurate input
+/// tones, two free-running STNO neurons as autonomous tones, eight MTJs) at
+/// eight points of its map, the four corners included: every rectified DC,
+/// neuron power and tone amplitude within 0.1 % of its peak over the points
+/// of the transient at reltol = 1e-4, or within twice that transient's own
+/// error (its change from reltol = 1e-3).
+#[test]
+fn xor_network_eight_points_vs_transient() {
+    let names = ["v1dc", "v2dc", "vout", "pa", "pb", "i1f1", "i1f2", "i2f1", "i2f2", "ioa", "iob"];
+    let hb_text = bundled_as(
+        "rf_network_xor.cir",
+        ".hb {f1} {f2} osc=na osc=nb\n.options hbint numfreq=2\n\
+.meas hb v1dc DCMEAN v(v1)\n.meas hb v2dc DCMEAN v(v2)\n.meas hb vout DCMEAN v(out)\n\
+.meas hb pa DCMEAN @na[p]\n.meas hb pb DCMEAN @nb[p]\n\
+.meas hb i1f1 TONEAMP i(y11) FMIN=0.35g FMAX=0.45g\n.meas hb i1f2 TONEAMP i(y11) FMIN=0.5g FMAX=0.6g\n\
+.meas hb i2f1 TONEAMP i(y21) FMIN=0.35g FMAX=0.45g\n.meas hb i2f2 TONEAMP i(y21) FMIN=0.5g FMAX=0.6g\n\
+.meas hb ioa TONEAMP i(yo1) FMIN=0.25g FMAX=0.35g\n.meas hb iob TONEAMP i(yo1) FMIN=1.1g FMAX=1.3g",
+    );
+    let tr_text = |reltol: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists/rf_network_xor.cir");
+        let t = std::fs::read_to_string(path).unwrap();
+        let t: String = t.lines().filter(|l| !l.starts_with(".step")).map(|l| format!("{l}\n")).collect();
+        t.replace(".end\n", &format!(".options reltol={reltol}\n.end\n"))
+    };
+    let points = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0), (0.5, 0.5), (0.2, 0.8), (0.85, 0.15), (0.3, 0.3)];
+    let run_at = |text: &str, p1: f64, p2: f64| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists");
+        let mut sm = spinspice::diag::SourceMap::new();
+        let parsed = spinspice::netlist::parse_str("<xor>", text, &dir, &mut sm).unwrap();
+        let ov = vec![("p1".to_string(), p1), ("p2".to_string(), p2)];
+        let (s, sum) = common::run_in_memory(parsed.netlist, text, ov, vec![], SweepOptions::default())
+            .unwrap_or_else(|d| panic!("{}", d.iter().map(|x| x.short(&sm)).collect::<Vec<_>>().join("\n")));
+        assert!(sum.failures.is_empty(), "{:?}", sum.failures);
+        names.iter().map(|n| meas(&s, n)).collect::<Vec<f64>>()
+    };
+    let hbv: Vec<Vec<f64>> = points.iter().map(|&(a, b)| run_at(&hb_text, a, b)).collect();
+    let (fine, coarse) = (tr_text("1e-4"), tr_text("1e-3"));
+    let trv: Vec<(Vec<f64>, Vec<f64>)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = points
+            .iter()
+            .map(|&(a, b)| {
+                let (f, c) = (&fine, &coarse);
+                sc.spawn(move || (run_at(f, a, b), run_at(c, a, b)))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (j, name) in names.iter().enumerate() {
+        let peak = hbv.iter().map(|v| v[j].abs()).fold(0.0, f64::max);
+        for (k, &(p1, p2)) in points.iter().enumerate() {
+            let (h, t, tc) = (hbv[k][j], trv[k].0[j], trv[k].1[j]);
+            let allowed = (1e-3 * peak).max(2.0 * (t - tc).abs());
+            eprintln!(
+                "{name} p=({p1},{p2}): hb {h:+.6e} tran {t:+.6e} diff/peak {:+.2e} (tran error/peak {:.2e})",
+                (h - t) / peak,
+                (t - tc).abs() / peak
+            );
+            assert!((h - t).abs() <= allowed, "{name} at ({p1},{p2}): {h} vs {t}");
+        }
+    }
+}

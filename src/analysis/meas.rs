@@ -561,10 +561,18 @@ impl Ctx<'_> {
         let (re, im) = self.complex_probe(signal, "a tone measure")?;
         let (lo, hi) = (fmin.unwrap_or(0.0), fmax.unwrap_or(f64::INFINITY));
         let mag = |k: usize| re[k].hypot(im[k]);
-        let best = (0..axis.len())
+        let Some(best) = (0..axis.len())
             .filter(|&k| axis[k] > 0.0 && axis[k] >= lo && axis[k] <= hi)
             .max_by(|&a, &b| mag(a).total_cmp(&mag(b)))
-            .ok_or_else(|| format!("no spectral line in the band {lo:e}…{hi:e} Hz"))?;
+        else {
+            // no line there: the steady state has nothing in the band (its
+            // amplitude is 0; a frequency or phase does not exist)
+            return Ok(Tone {
+                amp: 0.0,
+                freq: f64::NAN,
+                phase: f64::NAN,
+            });
+        };
         Ok(Tone {
             amp: mag(best),
             freq: axis[best],

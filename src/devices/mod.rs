@@ -114,6 +114,13 @@ pub trait Device: Send {
         None
     }
 
+    /// Whether this device can oscillate freely (a harmonic-balance `OSC=`
+    /// target); [`Device::oscillation`] says whether it does at a given
+    /// operating point.
+    fn can_oscillate(&self) -> bool {
+        false
+    }
+
     /// Whether `load` depends on the time itself (a `time` in an
     /// expression), not only through the unknowns.
     fn uses_time(&self) -> bool {

@@ -587,6 +587,10 @@ impl Device for Stno {
     /// current, seed 000 Eq. 3) the
     /// steady oscillation c(t) = √p0·e^{−iω(p0)t}: cr = √p0 cos ωt,
     /// ci = −√p0 sin ωt, at f = (ω0 + N p0)/2π (module doc; level 1 only).
+    fn can_oscillate(&self) -> bool {
+        !self.power_only
+    }
+
     fn oscillation(&self, x: &[f64]) -> Option<super::Oscillation> {
         let (p0, _) = self.p_steady(x[self.br]);
         if self.power_only || p0 <= self.pinit {

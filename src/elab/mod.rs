@@ -193,7 +193,13 @@ struct Elab<'a> {
 }
 
 /// `.options` names that belong to harmonic balance even without `hbint`.
-const HB_OPTIONS: &[&str] = &["intmodmax", "startupperiods", "oversample", "maxharmonics"];
+const HB_OPTIONS: &[&str] = &[
+    "intmodmax",
+    "startupperiods",
+    "oversample",
+    "maxharmonics",
+    "maxmemory",
+];
 
 fn flag(v: Option<&OptionValue>) -> bool {
     match v {
@@ -1330,18 +1336,21 @@ impl<'a> Elab<'a> {
         let bad = |what: &str| Diagnostic::error(it.name.span, format!("hbint {name} must be {what} (got {v})"));
         let o = &mut self.hb_opts;
         let r = match name {
-            "numfreq" => int(1.0, 1e6).map(|k| o.numfreq = k).ok_or_else(|| bad("an integer ≥ 1")),
-            "intmodmax" => int(1.0, 1e6).map(|k| o.intmodmax = Some(k)).ok_or_else(|| bad("an integer ≥ 1")),
+            "numfreq" => int(1.0, 1e6).map(|k| o.numfreq = k).ok_or_else(|| bad("an integer in [1, 10^6]")),
+            "intmodmax" => int(1.0, 1e6).map(|k| o.intmodmax = Some(k)).ok_or_else(|| bad("an integer in [1, 10^6]")),
             "startupperiods" => int(0.0, 1e6).map(|k| o.startup_periods = k).ok_or_else(|| bad("an integer ≥ 0")),
             "maxharmonics" => int(1.0, 1e9).map(|k| o.max_harmonics = k).ok_or_else(|| bad("an integer ≥ 1")),
-            "maxiter" => int(1.0, 1e6).map(|k| o.max_iter = k).ok_or_else(|| bad("an integer ≥ 1")),
+            "maxiter" => int(1.0, 1e6).map(|k| o.max_iter = k).ok_or_else(|| bad("an integer in [1, 10^6]")),
+            "maxmemory" => (v.is_finite() && v > 0.0)
+                .then(|| o.max_memory = v)
+                .ok_or_else(|| bad("positive (bytes)")),
             "oversample" => (v.is_finite() && (1.0..=64.0).contains(&v))
                 .then(|| o.oversample = v)
                 .ok_or_else(|| bad("in [1, 64]")),
             _ => match name.strip_prefix("numfreq").and_then(|k| k.parse::<usize>().ok()) {
                 Some(k) if k >= 1 => int(1.0, 1e6)
                     .map(|m| o.numfreq_tone.push((k, m)))
-                    .ok_or_else(|| bad("an integer ≥ 1")),
+                    .ok_or_else(|| bad("an integer in [1, 10^6]")),
                 _ => {
                     self.warnings.push(Diagnostic::warning(
                         it.name.span,
@@ -1374,11 +1383,21 @@ impl<'a> Elab<'a> {
                 }
                 let mut names = Vec::new();
                 for o in osc {
-                    if !self.device_index.contains_key(&o.name) {
+                    let Some(&d) = self.device_index.get(&o.name) else {
                         self.push_err(Diagnostic::error(
                             o.span,
                             format!("OSC={}: no such device", o.name),
                         ));
+                        return;
+                    };
+                    if !self.devices[d].can_oscillate() {
+                        self.push_err(
+                            Diagnostic::error(
+                                o.span,
+                                format!("OSC={}: '{}' cannot oscillate", o.name, o.name),
+                            )
+                            .with_help("free-running oscillators: YSTNO (level 1)"),
+                        );
                         return;
                     }
                     names.push(o.name.clone());

@@ -41,6 +41,8 @@ pub struct HbOptions {
     pub method: Option<Method>,
     pub max_harmonics: usize,
     pub max_iter: usize,
+    /// `maxmemory` [bytes], default 8 GiB.
+    pub max_memory: f64,
 }
 
 impl Default for HbOptions {
@@ -54,6 +56,7 @@ impl Default for HbOptions {
             method: None,
             max_harmonics: 200_000,
             max_iter: 50,
+            max_memory: 8.0 * (1u64 << 30) as f64,
         }
     }
 }
@@ -84,6 +87,7 @@ impl HbOptions {
             method: self.method,
             max_harmonics: self.max_harmonics,
             max_iter: self.max_iter,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct HbSpec {
     pub max_harmonics: usize,
     /// Newton iteration limit per solve.
     pub max_iter: usize,
+    /// Largest working set [bytes] the analysis may plan for.
+    pub max_memory: f64,
 }
 
 /// The steady state found.
@@ -273,10 +279,11 @@ fn stage(
             grid.bin
         );
     }
+    check_memory(sys, &grid, spec)?;
     let cx = dc_ctx(sys, Mode::Hb);
     let mut p = Problem::new(sys, grid, xdc, cx);
-    let rf = excitation(&mut p, notes)?;
-    if !rf && autos.is_empty() && !tones.is_empty() {
+    let (rf, periodic) = excitation(&mut p, notes)?;
+    if !periodic && autos.is_empty() && !tones.is_empty() {
         return Err(HbError::Setup(
             "nothing periodic: no source has a component at the .hb tones".into(),
         ));
@@ -520,6 +527,29 @@ fn initial(p: &Problem, xdc: &[f64], prev: Option<&HbResult>) -> Vec<Complex64> 
     x
 }
 
+/// Refuse a grid whose working set would exceed `maxmemory` (estimated
+/// before anything is allocated): the Krylov basis (GMRES(40) over
+/// 2·n·H reals), one complex LU per harmonic (≈ 4× the circuit's
+/// nonzeros), and the time samples of the circuit's nonzeros.
+fn check_memory(sys: &System, grid: &Grid, spec: &HbSpec) -> Result<(), HbError> {
+    let (n, nh, s) = (sys.n as f64, grid.len() as f64, grid.samples as f64);
+    let nnz = sys.nnz() as f64;
+    let bytes = 8.0 * (2.0 * n * nh * 50.0 + 2.0 * 4.0 * nnz * nh + 4.0 * nnz * s);
+    if bytes > spec.max_memory {
+        return Err(HbError::Setup(format!(
+            "harmonic balance would need about {:.1} GiB ({} unknowns × {} harmonics, {} time \
+             samples): lower numfreq or intmodmax, or raise .options hbint maxmemory= (now \
+             {:.1} GiB)",
+            bytes / (1u64 << 30) as f64,
+            sys.n,
+            grid.len(),
+            grid.samples,
+            spec.max_memory / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
+}
+
 /// The harmonic a solve error names: its frequency and tone indices.
 fn describe(p: &Problem, err: &SolveError) -> String {
     let h = match err {
@@ -542,15 +572,17 @@ fn describe(p: &Problem, err: &SolveError) -> String {
 }
 
 /// Put the sources' spectral lines into `p.b`. Returns whether any source
-/// has a line above DC in the grid.
-fn excitation(p: &mut Problem, notes: &mut Vec<String>) -> Result<bool, HbError> {
+/// has a nonzero line above DC in the grid, and whether any has a line
+/// there at all (a sine of zero amplitude is periodic too: a sweep of the
+/// input power through 0 stays one analysis).
+fn excitation(p: &mut Problem, notes: &mut Vec<String>) -> Result<(bool, bool), HbError> {
     let n = p.n;
     let whz: Vec<f64> = p.grid.fund.iter().map(|f| f.freq).collect();
     let fmax = (0..p.nh)
         .map(|h| p.grid.omega(h, &whz).abs())
         .fold(0.0, f64::max)
         * (1.0 + 1e-9);
-    let mut rf = false;
+    let (mut rf, mut periodic) = (false, false);
     let srcs = p.sys.sources_idx.clone();
     for k in srcs {
         let dev = &p.sys.devices[k];
@@ -568,6 +600,7 @@ fn excitation(p: &mut Problem, notes: &mut Vec<String>) -> Result<bool, HbError>
                 continue;
             }
             if v.norm() == 0.0 {
+                periodic |= p.grid.find(f, &whz).is_some();
                 continue;
             }
             match p.grid.find(f, &whz) {
@@ -597,7 +630,7 @@ fn excitation(p: &mut Problem, notes: &mut Vec<String>) -> Result<bool, HbError>
         }
         rf |= kept > 0;
     }
-    Ok(rf)
+    Ok((rf, rf || periodic))
 }
 
 fn seed(x: &mut [Complex64], n: usize, h: usize, osc: &crate::devices::Oscillation) {
