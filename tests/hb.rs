@@ -42,12 +42,18 @@ fn run_text(text: &str) -> MemorySink {
 /// A bundled netlist with its `.tran`, `.meas tran` and `.step` lines
 /// replaced by `analysis` (e.g. `.hb 1g` plus `.meas hb` lines).
 fn bundled_as(file: &str, analysis: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("netlists")
+        .join(file);
     let text = std::fs::read_to_string(path).unwrap();
     let mut out = String::new();
     for line in text.lines() {
         let l = line.trim_start().to_ascii_lowercase();
-        if l.starts_with(".tran") || l.starts_with(".meas tran") || l.starts_with(".step") || l == ".end" {
+        if l.starts_with(".tran")
+            || l.starts_with(".meas tran")
+            || l.starts_with(".step")
+            || l == ".end"
+        {
             continue;
         }
         out.push_str(line);
@@ -94,7 +100,11 @@ fn linear_rc_is_the_phasor_solution() {
     // SIN(vo va f td θ φ): va sin(ωt + φ) = Re(va e^{j(φ − π/2)} e^{jωt})
     let x = h * C::from_polar(1.0, 30f64.to_radians() - std::f64::consts::FRAC_PI_2);
     assert!((line(a, "v(out)", 0.0) - C::new(0.5, 0.0)).norm() < 1e-12);
-    assert!((line(a, "v(out)", 1e6) - x).norm() < 1e-12, "{}", line(a, "v(out)", 1e6));
+    assert!(
+        (line(a, "v(out)", 1e6) - x).norm() < 1e-12,
+        "{}",
+        line(a, "v(out)", 1e6)
+    );
     assert!(line(a, "v(out)", 2e6).norm() < 1e-14);
     let td = sink.analysis(AnalysisKind::HbTd).expect("waveform");
     for (k, &t) in td.sweep.iter().enumerate().step_by(37) {
@@ -123,11 +133,17 @@ fn rect_hb(numfreq: usize) -> f64 {
 fn diode_rectifier_converges_spectrally() {
     let reference = rect_hb(64);
     let err = |n: usize| (rect_hb(n) - reference).abs() / reference;
-    let e: Vec<(usize, f64)> = [4, 8, 16, 24, 32, 48].iter().map(|&n| (n, err(n))).collect();
+    let e: Vec<(usize, f64)> = [4, 8, 16, 24, 32, 48]
+        .iter()
+        .map(|&n| (n, err(n)))
+        .collect();
     eprintln!("rectifier V_dc = {reference:.12e}; relative error vs N: {e:?}");
     let at = |n: usize| e.iter().find(|x| x.0 == n).unwrap().1;
     assert!(at(4) > 1e-4, "the truncation error is visible at N = 4");
-    assert!(at(16) < 1e-4 && at(24) < 1e-5 && at(32) < 1e-6 && at(48) < 1e-8, "{e:?}");
+    assert!(
+        at(16) < 1e-4 && at(24) < 1e-5 && at(32) < 1e-6 && at(48) < 1e-8,
+        "{e:?}"
+    );
     // the transient's period mean after the RC (10 ns) settled; its own
     // error is 4e-5 at tmax = 5 ps, 1e-7 at 1 ps, 1.4e-8 at 0.5 ps
     let sink = run_text(&format!(
@@ -136,7 +152,10 @@ fn diode_rectifier_converges_spectrally() {
     ));
     let tr = meas(&sink, "vdc");
     eprintln!("transient V_dc = {tr:.12e}");
-    assert!((tr - reference).abs() < 1e-7 * reference, "{tr} vs {reference}");
+    assert!(
+        (tr - reference).abs() < 1e-7 * reference,
+        "{tr} vs {reference}"
+    );
 }
 
 /// The README's two-tone detector (1 GHz + 2.4 GHz: harmonics of 200 MHz)
@@ -161,7 +180,10 @@ fn rf_detector_two_tones_vs_transient() {
     };
     let (t1, t2) = (tran("0.5p"), tran("0.25p"));
     eprintln!("V_rect: hb {v_hb:.10e}, transient {t1:.10e} (tmax 0.5 ps), {t2:.10e} (0.25 ps)");
-    assert!((t1 - t2).abs() < 1e-5 * v_hb, "transient not converged: {t1} {t2}");
+    assert!(
+        (t1 - t2).abs() < 1e-5 * v_hb,
+        "transient not converged: {t1} {t2}"
+    );
     assert!((v_hb - t2).abs() < 2e-5 * v_hb, "{v_hb} vs {t2}");
     // the tone indices of each line: 1.2 GHz = 2·(2.4) − 3·(1)… any
     // representative, but Σ k_j f_j must be the line's frequency
@@ -188,8 +210,14 @@ fn stfmr_vs_linear_response() {
         ("field-like", st_card("beta=0.1 kappa=0"), 0.1 * a1, 0.0),
     ] {
         let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
-        let freqs: Vec<f64> = [-4.0, -1.0, 0.0, 1.0, 4.0].iter().map(|k| fr + k * hw).collect();
-        let peak = freqs.iter().map(|f| oracle(*f, irf).abs()).fold(0.0, f64::max);
+        let freqs: Vec<f64> = [-4.0, -1.0, 0.0, 1.0, 4.0]
+            .iter()
+            .map(|k| fr + k * hw)
+            .collect();
+        let peak = freqs
+            .iter()
+            .map(|f| oracle(*f, irf).abs())
+            .fold(0.0, f64::max);
         for &f in &freqs {
             let sink = run_text(&format!(
                 "st-fmr\n{card}\nI1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
@@ -200,7 +228,11 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n.save v(j) @m1[i]\n\
             let v = line(a, "v(j)", 0.0).re;
             let i = line(a, "@m1[i]", f).norm();
             let e = (v - oracle(f, i)) / peak;
-            eprintln!("{part}: f = {:.6} GHz V = {v:.6e} oracle {:.6e} err/peak {e:+.2e}", f / 1e9, oracle(f, i));
+            eprintln!(
+                "{part}: f = {:.6} GHz V = {v:.6e} oracle {:.6e} err/peak {e:+.2e}",
+                f / 1e9,
+                oracle(f, i)
+            );
             assert!(e.abs() < 1e-4, "{part} at {f}: {e}");
         }
     }
@@ -225,10 +257,18 @@ fn sd_vdc(i: f64, f: f64, fr: f64, alpha: f64, a: f64, r0: f64) -> f64 {
 #[test]
 fn spin_diode_measurement_five_points() {
     let peak = 51.0e-6; // +51 µV at 1.0101 GHz for 1 µW (netlist header)
-    for (p, f) in [(1e-6, 1.0101e9), (1e-6, 0.9901e9), (0.2e-6, 1.0e9), (0.6e-6, 0.95e9), (0.6e-6, 1.05e9)] {
+    for (p, f) in [
+        (1e-6, 1.0101e9),
+        (1e-6, 0.9901e9),
+        (0.2e-6, 1.0e9),
+        (0.6e-6, 0.95e9),
+        (0.6e-6, 1.05e9),
+    ] {
         let text = bundled_as(
             "spin_diode_measurement.cir",
-            &format!(".save v(dc) i(r1)\n.hb {{f}}\n.options hbint numfreq=3\n.param p={p:e} f={f:e}"),
+            &format!(
+                ".save v(dc) i(r1)\n.hb {{f}}\n.options hbint numfreq=3\n.param p={p:e} f={f:e}"
+            ),
         );
         // the netlist's own .param line sets p and f first: override after it
         let sink = run_text(&text.replace(".param p=1u f=1.0101g\n", ""));
@@ -236,7 +276,10 @@ fn spin_diode_measurement_five_points() {
         let v = line(a, "v(dc)", 0.0).re;
         let i = line(a, "i(r1)", f).norm();
         let o = sd_vdc(i, f, 1e9, 0.01, 1.0, 50.0);
-        eprintln!("P = {p:e} W, f = {f:e} Hz: V = {v:.6e}, exact {o:.6e}, err/peak {:+.2e}", (v - o) / peak);
+        eprintln!(
+            "P = {p:e} W, f = {f:e} Hz: V = {v:.6e}, exact {o:.6e}, err/peak {:+.2e}",
+            (v - o) / peak
+        );
         assert!((v - o).abs() < 1e-3 * peak, "P {p} f {f}: {v} vs {o}");
     }
 }
@@ -287,7 +330,10 @@ fn free_running_stno_closed_forms() {
         let xi = i / 2e-3;
         let p0 = (xi - 1.0) / (xi + 2.0);
         let (p, f) = (meas(&sink, "p"), meas(&sink, "f"));
-        eprintln!("I = {i:e}: p = {p:.9} (p0 {p0:.9}), f = {f:.6e} (f0+Np0 {:.6e})", 1e9 - 100e6 * p0);
+        eprintln!(
+            "I = {i:e}: p = {p:.9} (p0 {p0:.9}), f = {f:.6e} (f0+Np0 {:.6e})",
+            1e9 - 100e6 * p0
+        );
         assert!((p - p0).abs() < 1e-6, "{p} vs {p0}");
         assert!((f - (1e9 - 100e6 * p0)).abs() < 1e-6 * f, "{f}");
     }
@@ -340,7 +386,10 @@ fn neuron_into_resonator_vs_transient() {
     eprintln!("neuron → resonator: V_dc hb {v:.8e} tran {vt:.8e}; I_res hb {i:.8e} tran {it:.8e}");
     assert!((v - vt).abs() < 1e-4 * vt.abs(), "{v} vs {vt}");
     assert!((i - it).abs() < 1e-4 * it, "{i} vs {it}");
-    assert!((meas(&sink, "fn") - 1.5e9).abs() < 1.0, "nshift = 0: f = f0");
+    assert!(
+        (meas(&sink, "fn") - 1.5e9).abs() < 1.0,
+        "nshift = 0: f = f0"
+    );
     // I = 6 mA into I_th = 2 mA, Q = 2 (models/leroux.model): p0 = 2/5
     assert!((meas(&sink, "p") - 0.4).abs() < 1e-5);
 }
@@ -359,17 +408,33 @@ Cl out 0 5p\nRl out 0 2k\n.model dd D(IS=1e-8 N=1.1 RS=5 CJO=0.3p)\n.hb 1g 1.37g
 Lb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n.hb {fr:e}\n",
         st_card("beta=0")
     );
-    for (name, text, sig) in [("mixer", mixer.to_string(), "v(out)"), ("st-fmr", stfmr, "v(j)")] {
+    for (name, text, sig) in [
+        ("mixer", mixer.to_string(), "v(out)"),
+        ("st-fmr", stfmr, "v(j)"),
+    ] {
         let run = |m: &str| {
-            let s = run_text(&format!("{text}.options hbint numfreq=5 method={m}\n.end\n"));
+            let s = run_text(&format!(
+                "{text}.options hbint numfreq=5 method={m}\n.end\n"
+            ));
             let a = hb(&s);
-            (a.sweep.clone(), col(a, sig).to_vec(), a.signal_im(sig).unwrap().to_vec())
+            (
+                a.sweep.clone(),
+                col(a, sig).to_vec(),
+                a.signal_im(sig).unwrap().to_vec(),
+            )
         };
         let (d, k) = (run("direct"), run("krylov"));
         assert_eq!(d.0, k.0);
         let scale = d.1.iter().chain(&d.2).fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = d.1.iter().zip(&k.1).chain(d.2.iter().zip(&k.2)).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!("{name}: {} lines, max |direct − krylov| = {diff:.2e} of {scale:.2e}", d.0.len());
+        let diff =
+            d.1.iter()
+                .zip(&k.1)
+                .chain(d.2.iter().zip(&k.2))
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        eprintln!(
+            "{name}: {} lines, max |direct − krylov| = {diff:.2e} of {scale:.2e}",
+            d.0.len()
+        );
         assert!(diff < 1e-6 * scale, "{name}: {diff}");
     }
 }
@@ -393,7 +458,10 @@ fn sweep_is_identical_for_any_jobs() {
         };
         let (s, sum) = common::run_in_memory(parsed.netlist, &text, vec![], vec![], opts).unwrap();
         assert!(sum.failures.is_empty());
-        s.measures.iter().map(|m| m.value.clone().unwrap().to_bits()).collect::<Vec<u64>>()
+        s.measures
+            .iter()
+            .map(|m| m.value.clone().unwrap().to_bits())
+            .collect::<Vec<u64>>()
     };
     let one = run(1);
     assert_eq!(one.len(), 15);
@@ -407,7 +475,12 @@ fn bad_input_is_refused_clearly() {
         let e = spinspice::analysis::run::simulate_str(text, &[]);
         let msg = match e {
             Err(m) => m,
-            Ok((_, s)) => s.failures.iter().map(|f| f.1.message.clone()).collect::<Vec<_>>().join("; "),
+            Ok((_, s)) => s
+                .failures
+                .iter()
+                .map(|f| f.1.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
         };
         assert!(msg.contains(want), "expected '{want}' in: {msg}");
     };
@@ -415,17 +488,41 @@ fn bad_input_is_refused_clearly() {
     fails(&format!("{rc}.hb 0\n.end\n"), "positive frequency");
     fails(&format!("{rc}.hb -1g\n.end\n"), "positive frequency");
     fails(&format!("{rc}.hb\n.end\n"), "missing tone");
-    fails(&format!("{rc}.hb 1g foo=2\n.end\n"), "unknown .hb parameter");
-    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=500000\n.end\n"), "mix products");
-    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=1e7\n.end\n"), "in [1, 10^6]");
-    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=1000 maxmemory=1meg\n.end\n"), "would need about");
-    fails(&format!("{rc}.hb 1g\n.options hbint numfreq=2.5\n.end\n"), "numfreq must be");
-    fails("t\nV1 a 0 DC 1\nR1 a 0 1k\n.hb 1g\n.end\n", "nothing periodic");
+    fails(
+        &format!("{rc}.hb 1g foo=2\n.end\n"),
+        "unknown .hb parameter",
+    );
+    fails(
+        &format!("{rc}.hb 1g\n.options hbint numfreq=500000\n.end\n"),
+        "mix products",
+    );
+    fails(
+        &format!("{rc}.hb 1g\n.options hbint numfreq=1e7\n.end\n"),
+        "in [1, 10^6]",
+    );
+    fails(
+        &format!("{rc}.hb 1g\n.options hbint numfreq=1000 maxmemory=1meg\n.end\n"),
+        "would need about",
+    );
+    fails(
+        &format!("{rc}.hb 1g\n.options hbint numfreq=2.5\n.end\n"),
+        "numfreq must be",
+    );
+    fails(
+        "t\nV1 a 0 DC 1\nR1 a 0 1k\n.hb 1g\n.end\n",
+        "nothing periodic",
+    );
     fails(&format!("{rc}.hb 1.3g\n.end\n"), "no spectral line");
     fails(&format!("{rc}.hb 1g osc=r9\n.end\n"), "no such device");
     fails(&format!("{rc}.hb 1g osc=r1\n.end\n"), "cannot oscillate");
-    fails("t\nV1 a 0 SIN(0 1 1g 0 1e6)\nR1 a 0 1k\n.hb 1g\n.end\n", "damped SIN");
-    fails("t\nV1 a 0 PWL(0 0 1n 1)\nR1 a 0 1k\n.hb 1g\n.end\n", "PWL without repetition");
+    fails(
+        "t\nV1 a 0 SIN(0 1 1g 0 1e6)\nR1 a 0 1k\n.hb 1g\n.end\n",
+        "damped SIN",
+    );
+    fails(
+        "t\nV1 a 0 PWL(0 0 1n 1)\nR1 a 0 1k\n.hb 1g\n.end\n",
+        "PWL without repetition",
+    );
     fails(
         "t\nV1 a 0 SIN(0 1 1g)\nV2 b 0 SIN(0 1 1.4142g)\nB1 c 0 V={v(a)*sin(time)}\nR1 c 0 1\n\
 R2 b 0 1\n.hb 1g 1.4142g\n.end\n",
@@ -441,7 +538,9 @@ R2 b 0 1\n.hb 1g 1.4142g\n.end\n",
 /// error (its change from reltol = 1e-3).
 #[test]
 fn xor_network_eight_points_vs_transient() {
-    let names = ["v1dc", "v2dc", "vout", "pa", "pb", "i1f1", "i1f2", "i2f1", "i2f2", "ioa", "iob"];
+    let names = [
+        "v1dc", "v2dc", "vout", "pa", "pb", "i1f1", "i1f2", "i2f1", "i2f2", "ioa", "iob",
+    ];
     let hb_text = bundled_as(
         "rf_network_xor.cir",
         ".hb {f1} {f2} osc=na osc=nb\n.options hbint numfreq=2\n\
@@ -454,21 +553,46 @@ fn xor_network_eight_points_vs_transient() {
     let tr_text = |reltol: &str| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists/rf_network_xor.cir");
         let t = std::fs::read_to_string(path).unwrap();
-        let t: String = t.lines().filter(|l| !l.starts_with(".step")).map(|l| format!("{l}\n")).collect();
+        let t: String = t
+            .lines()
+            .filter(|l| !l.starts_with(".step"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         t.replace(".end\n", &format!(".options reltol={reltol}\n.end\n"))
     };
-    let points = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0), (0.5, 0.5), (0.2, 0.8), (0.85, 0.15), (0.3, 0.3)];
+    let points = [
+        (0.0, 0.0),
+        (0.0, 1.0),
+        (1.0, 0.0),
+        (1.0, 1.0),
+        (0.5, 0.5),
+        (0.2, 0.8),
+        (0.85, 0.15),
+        (0.3, 0.3),
+    ];
     let run_at = |text: &str, p1: f64, p2: f64| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists");
         let mut sm = spinspice::diag::SourceMap::new();
         let parsed = spinspice::netlist::parse_str("<xor>", text, &dir, &mut sm).unwrap();
         let ov = vec![("p1".to_string(), p1), ("p2".to_string(), p2)];
-        let (s, sum) = common::run_in_memory(parsed.netlist, text, ov, vec![], SweepOptions::default())
-            .unwrap_or_else(|d| panic!("{}", d.iter().map(|x| x.short(&sm)).collect::<Vec<_>>().join("\n")));
+        let (s, sum) =
+            common::run_in_memory(parsed.netlist, text, ov, vec![], SweepOptions::default())
+                .unwrap_or_else(|d| {
+                    panic!(
+                        "{}",
+                        d.iter()
+                            .map(|x| x.short(&sm))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                });
         assert!(sum.failures.is_empty(), "{:?}", sum.failures);
         names.iter().map(|n| meas(&s, n)).collect::<Vec<f64>>()
     };
-    let hbv: Vec<Vec<f64>> = points.iter().map(|&(a, b)| run_at(&hb_text, a, b)).collect();
+    let hbv: Vec<Vec<f64>> = points
+        .iter()
+        .map(|&(a, b)| run_at(&hb_text, a, b))
+        .collect();
     let (fine, coarse) = (tr_text("1e-4"), tr_text("1e-3"));
     let trv: Vec<(Vec<f64>, Vec<f64>)> = std::thread::scope(|sc| {
         let hs: Vec<_> = points
@@ -490,7 +614,10 @@ fn xor_network_eight_points_vs_transient() {
                 (h - t) / peak,
                 (t - tc).abs() / peak
             );
-            assert!((h - t).abs() <= allowed, "{name} at ({p1},{p2}): {h} vs {t}");
+            assert!(
+                (h - t).abs() <= allowed,
+                "{name} at ({p1},{p2}): {h} vs {t}"
+            );
         }
     }
 }

@@ -131,8 +131,16 @@ pub fn run(
     check_overrides(&nl, &cfg.overrides)?;
     let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
-    let warnings = base.warnings.clone();
-    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
+    let mut warnings = base.warnings.clone();
+    // `.print` tables are printed from the stream of points, in point order.
+    let mut printer = crate::output::print::PrintSink::new(sink, std::mem::take(&mut base.prints));
+    let sink: &mut dyn Sink = &mut printer;
+    let plan = crate::sweep::sweep_grid(&nl, &base, cfg)?;
+    warnings.extend(crate::sweep::mc_notes(
+        &base,
+        plan.as_ref().map(|p| &p.1[..]),
+    ));
+    if let Some((grid, targets)) = plan {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String)> = base
             .measures
@@ -347,13 +355,19 @@ pub fn run_circuit(
         ic,
         nodeset,
         saves,
+        print_saves,
         measures,
         params,
         funcs,
         ..
     } = c;
     let mut sys = System::build(&node_names, devices, &options)?;
-    let outs = outputs::select(&sys, &saves)?;
+    let mut outs = outputs::select(&sys, &saves)?;
+    for it in &print_saves {
+        if let Err(e) = outs.add(&sys, it) {
+            eprintln!("warning: .print: {}; that column prints NaN", e.message);
+        }
+    }
     let nsig = outs.signals.len();
     let mut vals = vec![0.0; nsig];
     let mut imag = vec![0.0; nsig];
@@ -617,7 +631,12 @@ struct MeasOut<'a> {
 
 impl MeasOut<'_> {
     /// Evaluate `these` on `data`, print and store them, pass them to `sink`.
-    fn emit(&mut self, these: &[&Measure], data: &Recorded, sink: &mut dyn Sink) -> Result<(), String> {
+    fn emit(
+        &mut self,
+        these: &[&Measure],
+        data: &Recorded,
+        sink: &mut dyn Sink,
+    ) -> Result<(), String> {
         if these.is_empty() {
             return Ok(());
         }
@@ -653,9 +672,16 @@ fn run_hb(
     use super::hb::{harmonic_balance, output, HbError};
     let (res, failure) = match harmonic_balance(sys, spec) {
         Ok(r) => (r, None),
-        Err(HbError::Op(e)) => return Err(format!("operating point failed: {}", newton_msg(sys, &e))),
+        Err(HbError::Op(e)) => {
+            return Err(format!("operating point failed: {}", newton_msg(sys, &e)))
+        }
         Err(HbError::Setup(m)) => return Err(m),
-        Err(HbError::Solve { err, lambda, harmonic, partial }) => {
+        Err(HbError::Solve {
+            err,
+            lambda,
+            harmonic,
+            partial,
+        }) => {
             let msg = hb_msg(sys, &err, lambda, &harmonic);
             (*partial, Some(msg))
         }
@@ -725,8 +751,15 @@ fn run_hb(
         if *kind == MeasAnalysis::Hb {
             r.axis = lines.freq.clone();
             let sp = output::spectra(sys, &res, &lines, &r.sources, &cx);
-            r.re = sp.iter().map(|s| s.iter().map(|v| v.re).collect()).collect();
-            r.im = Some(sp.iter().map(|s| s.iter().map(|v| v.im).collect()).collect());
+            r.re = sp
+                .iter()
+                .map(|s| s.iter().map(|v| v.re).collect())
+                .collect();
+            r.im = Some(
+                sp.iter()
+                    .map(|s| s.iter().map(|v| v.im).collect())
+                    .collect(),
+            );
         } else {
             let (t, w) = output::waveforms(sys, &res, &lines, &r.sources, &cx);
             r.axis = t;
@@ -758,7 +791,10 @@ fn hb_msg(sys: &System, e: &super::hb::solve::SolveError, lambda: f64, harmonic:
         format!(" at {harmonic}")
     };
     let cont = if lambda < 1.0 {
-        format!(" (source-amplitude continuation reached {:.1} % of the excitation)", 100.0 * lambda)
+        format!(
+            " (source-amplitude continuation reached {:.1} % of the excitation)",
+            100.0 * lambda
+        )
     } else {
         String::new()
     };

@@ -45,8 +45,8 @@ use std::f64::consts::PI;
 
 use crate::diag::{DResult, Diagnostic, Span};
 use crate::expr::Expr;
-use num_complex::Complex64;
 use crate::netlist::ast::TranFn;
+use num_complex::Complex64;
 
 /// Analysis parameters that SPICE uses for omitted source arguments.
 #[derive(Debug, Clone, Copy)]
@@ -552,7 +552,10 @@ impl Waveform {
                 if freq == 0.0 {
                     return Ok(vec![(0.0, c(vo + va * phi.sin()))]);
                 }
-                Ok(vec![(0.0, c(vo)), (freq.abs(), sine(va * freq.signum(), freq.abs(), td, phi))])
+                Ok(vec![
+                    (0.0, c(vo)),
+                    (freq.abs(), sine(va * freq.signum(), freq.abs(), td, phi)),
+                ])
             }
             Waveform::Am {
                 va,
@@ -618,14 +621,15 @@ impl Waveform {
                     None if values[..n].iter().all(|&v| v == values[0]) => {
                         Ok(vec![(0.0, c(values.first().copied().unwrap_or(0.0)))])
                     }
-                    None => Err("a PWL without repetition (r=) has no periodic steady state".into()),
+                    None => {
+                        Err("a PWL without repetition (r=) has no periodic steady state".into())
+                    }
                 }
             }
             Waveform::Exp { .. } => Err("an EXP source has no periodic steady state".into()),
-            Waveform::Sffm { .. } => {
-                Err("SFFM is not supported in harmonic balance (use AM or several SIN sources)"
-                    .into())
-            }
+            Waveform::Sffm { .. } => Err(
+                "SFFM is not supported in harmonic balance (use AM or several SIN sources)".into(),
+            ),
         }
     }
 

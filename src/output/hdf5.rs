@@ -668,7 +668,13 @@ impl Hdf5Sink {
                         b.set_attr("columns", fixed(&l.columns.join(", ")));
                     })
                 })
-                .map_err(|e| h5err(&self.path, &format!("cannot write '{}/{}'", st.group, l.name), e))?;
+                .map_err(|e| {
+                    h5err(
+                        &self.path,
+                        &format!("cannot write '{}/{}'", st.group, l.name),
+                        e,
+                    )
+                })?;
         }
         if ok || st.by_reference || st.labels.is_some() {
             let g = self

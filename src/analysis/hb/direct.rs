@@ -170,7 +170,10 @@ impl Direct {
                             let gm = at(&gs, -bins[l]);
                             (gm, Complex64::new(0.0, 1.0) * gm)
                         } else if l == 0 {
-                            (2.0 * (at(&gs, bins[k]) + jw * at(&cs, bins[k])), Complex64::default())
+                            (
+                                2.0 * (at(&gs, bins[k]) + jw * at(&cs, bins[k])),
+                                Complex64::default(),
+                            )
                         } else {
                             let (d, sm) = (bins[k] - bins[l], bins[k] + bins[l]);
                             let gd = at(&gs, d) + jw * at(&cs, d);

@@ -16,7 +16,12 @@ use num_complex::Complex64;
 /// The largest real part [1/s] among the Floquet exponents that `steps`
 /// Arnoldi steps resolve at the solution `x` (positive: unstable); None when
 /// the linear solves fail.
-pub fn max_growth(p: &mut Problem, solver: &mut Solver, x: &[Complex64], steps: usize) -> Option<f64> {
+pub fn max_growth(
+    p: &mut Problem,
+    solver: &mut Solver,
+    x: &[Complex64],
+    steps: usize,
+) -> Option<f64> {
     let (n, nh) = (p.n, p.nh);
     let len = n * nh;
     let mut r = vec![Complex64::default(); len];
@@ -27,11 +32,20 @@ pub fn max_growth(p: &mut Problem, solver: &mut Solver, x: &[Complex64], steps: 
     let mut v: Vec<Vec<Complex64>> = vec![(0..len)
         .map(|k| {
             let a = (k as f64 * 0.618_034).fract() - 0.5;
-            let b = if k < n { 0.0 } else { (k as f64 * 0.414_214).fract() - 0.5 };
+            let b = if k < n {
+                0.0
+            } else {
+                (k as f64 * 0.414_214).fract() - 0.5
+            };
             Complex64::new(a, b)
         })
         .collect()];
-    let dot = |a: &[Complex64], b: &[Complex64]| -> f64 { a.iter().zip(b).map(|(x, y)| x.re * y.re + x.im * y.im).sum() };
+    let dot = |a: &[Complex64], b: &[Complex64]| -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.re * y.re + x.im * y.im)
+            .sum()
+    };
     let nrm = dot(&v[0], &v[0]).sqrt();
     v[0].iter_mut().for_each(|z| *z /= nrm);
     let mut h = vec![0.0; (m + 1) * m];
@@ -58,7 +72,11 @@ pub fn max_growth(p: &mut Problem, solver: &mut Solver, x: &[Complex64], steps: 
     let hk = DMatrix::from_fn(k_done, k_done, |i, j| h[i * m + j]);
     let theta = hk.complex_eigenvalues();
     if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
-        let s: Vec<Complex64> = theta.iter().filter(|t| t.norm() > 0.0).map(|t| -1.0 / t).collect();
+        let s: Vec<Complex64> = theta
+            .iter()
+            .filter(|t| t.norm() > 0.0)
+            .map(|t| -1.0 / t)
+            .collect();
         eprintln!("floquet: {k_done} steps, exponents {s:?}");
     }
     theta

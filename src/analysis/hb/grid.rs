@@ -185,7 +185,11 @@ impl Grid {
         let bin: Vec<i64> = (0..nh)
             .map(|h| (0..d).map(|f| kf[h * d + f] * lambda[f]).sum())
             .collect();
-        let mmax = bin.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
+        let mmax = bin
+            .iter()
+            .map(|m| m.unsigned_abs() as usize)
+            .max()
+            .unwrap_or(0);
         let need = ((2 * mmax + 1) as f64 * oversample.max(1.0)).ceil() as usize;
         let samples = fast_len(need.max(2 * mmax + 1).max(4));
         Ok(Grid {

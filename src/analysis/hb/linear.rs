@@ -169,7 +169,10 @@ pub fn gmres(
         while k < m && total < max_iter {
             // z_k = M⁻¹ v_k, w = A z_k
             {
-                let (vk, zk) = (&wk.v[k * len..(k + 1) * len], &mut wk.z[k * len..(k + 1) * len]);
+                let (vk, zk) = (
+                    &wk.v[k * len..(k + 1) * len],
+                    &mut wk.z[k * len..(k + 1) * len],
+                );
                 a.precondition(vk, zk);
             }
             a.apply(&wk.z[k * len..(k + 1) * len], &mut wk.w);
@@ -196,7 +199,11 @@ pub fn gmres(
             }
             let (a0, a1) = (wk.h[k * m + k], wk.h[(k + 1) * m + k]);
             let d = a0.hypot(a1);
-            let (c, s) = if d == 0.0 { (1.0, 0.0) } else { (a0 / d, a1 / d) };
+            let (c, s) = if d == 0.0 {
+                (1.0, 0.0)
+            } else {
+                (a0 / d, a1 / d)
+            };
             wk.cs[k] = c;
             wk.sn[k] = s;
             wk.h[k * m + k] = d;
@@ -285,7 +292,11 @@ mod tests {
         assert!(st.converged, "{st:?}");
         let mut ax = vec![0.0; n];
         a.apply(&x, &mut ax);
-        let err: f64 = ax.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        let err: f64 = ax
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
         assert!(err < 1e-8, "residual {err}");
     }
 }

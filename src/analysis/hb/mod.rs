@@ -161,7 +161,8 @@ pub enum HbError {
 pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbError> {
     let n = sys.n;
     let mut ws = sys.workspace();
-    let mut nt = Newton::new(sys).map_err(|_| HbError::Op(NewtonError::Singular { unknown: None }))?;
+    let mut nt =
+        Newton::new(sys).map_err(|_| HbError::Op(NewtonError::Singular { unknown: None }))?;
     let mut xdc = vec![0.0; n + 1];
     for d in &sys.devices {
         d.init_unknowns(&mut xdc);
@@ -187,7 +188,16 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
     let first = if driven.is_empty() {
         None
     } else {
-        Some(stage(sys, spec, &driven, &[], &xdc, None, record.as_ref(), &mut notes)?)
+        Some(stage(
+            sys,
+            spec,
+            &driven,
+            &[],
+            &xdc,
+            None,
+            record.as_ref(),
+            &mut notes,
+        )?)
     };
     let at = match &first {
         Some(r) => dc_state(r, n),
@@ -195,9 +205,11 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
     };
     let mut autos = Vec::new();
     for (k, name) in spec.osc.iter().enumerate() {
-        let d = sys.by_name.get(name).copied().ok_or_else(|| {
-            HbError::Setup(format!("OSC={name}: no such device"))
-        })?;
+        let d = sys
+            .by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| HbError::Setup(format!("OSC={name}: no such device")))?;
         match sys.devices[d].oscillation(&at) {
             Some(o) => autos.push((nf(driven.len() + k), o)),
             None => notes.push(format!(
@@ -217,7 +229,17 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             r.notes = notes;
             Ok(r)
         }
-        prev => stage(sys, spec, &driven, &autos, &xdc, prev.as_ref(), record.as_ref(), &mut notes).map(|mut r| {
+        prev => stage(
+            sys,
+            spec,
+            &driven,
+            &autos,
+            &xdc,
+            prev.as_ref(),
+            record.as_ref(),
+            &mut notes,
+        )
+        .map(|mut r| {
             r.notes = notes;
             r
         }),
@@ -362,7 +384,9 @@ fn stage(
         let unstable = move |g: f64| g > 1e-9 * w1;
         if growth.is_none_or(unstable) {
             let f = p.w[0] / (2.0 * std::f64::consts::PI);
-            let periods = growth.map_or(2000.0, |g| (20.0 * f / g).ceil()).clamp(100.0, 20_000.0);
+            let periods = growth
+                .map_or(2000.0, |g| (20.0 * f / g).ceil())
+                .clamp(100.0, 20_000.0);
             notes.push(format!(
                 "the oscillator's lock was settled by a startup transient of {periods} periods \
                  (the first locked state found {})",
@@ -377,7 +401,10 @@ fn stage(
             };
             let rec = startup(p.sys, &spec2)?;
             x = rec.spectra(&p);
-            outcome = solver.newton(&mut p, &mut x, spec.max_iter).map(|_| 0).map_err(|e| (e, 1.0));
+            outcome = solver
+                .newton(&mut p, &mut x, spec.max_iter)
+                .map(|_| 0)
+                .map_err(|e| (e, 1.0));
             if outcome.is_ok()
                 && floquet::max_growth(&mut p, &mut solver, &x, 24).is_some_and(unstable)
             {
@@ -442,11 +469,7 @@ impl Record {
 /// tone (driven or an oscillator's natural frequency at the operating
 /// point), 200 steps per period at most.
 fn startup(sys: &mut System, spec: &HbSpec) -> Result<Record, HbError> {
-    let fmin = spec
-        .tones
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min);
+    let fmin = spec.tones.iter().copied().fold(f64::INFINITY, f64::min);
     let fmin = if fmin.is_finite() {
         fmin
     } else {
@@ -489,9 +512,8 @@ fn startup(sys: &mut System, spec: &HbSpec) -> Result<Record, HbError> {
         }
         Ok(())
     };
-    super::tran::transient(sys, &tspec, &[], &[], &mut cb, &mut |_| {}).map_err(|e| {
-        HbError::Setup(format!("the startup transient failed: {e:?}"))
-    })?;
+    super::tran::transient(sys, &tspec, &[], &[], &mut cb, &mut |_| {})
+        .map_err(|e| HbError::Setup(format!("the startup transient failed: {e:?}")))?;
     Ok(rec)
 }
 
@@ -511,7 +533,10 @@ fn initial(p: &Problem, xdc: &[f64], prev: Option<&HbResult>) -> Vec<Complex64> 
     let whz_prev: Vec<f64> = prev.grid.fund.iter().map(|f| f.freq).collect();
     for h in 1..p.nh {
         let k = p.grid.k(h);
-        if k.iter().zip(&p.grid.fund).any(|(&c, f)| c != 0 && f.autonomous) {
+        if k.iter()
+            .zip(&p.grid.fund)
+            .any(|(&c, f)| c != 0 && f.autonomous)
+        {
             continue;
         }
         let f = p.grid.omega(h, &whz);
@@ -560,7 +585,12 @@ fn describe(p: &Problem, err: &SolveError) -> String {
     match h {
         Some(h) if h < p.nh => {
             let f = p.omega[h].abs() / (2.0 * std::f64::consts::PI);
-            let k: Vec<String> = p.grid.tone_indices(h).iter().map(|k| k.to_string()).collect();
+            let k: Vec<String> = p
+                .grid
+                .tone_indices(h)
+                .iter()
+                .map(|k| k.to_string())
+                .collect();
             if h == 0 {
                 "DC".to_string()
             } else {
@@ -660,7 +690,13 @@ fn seed_locked(
             continue;
         };
         let best = (1..p.nh)
-            .filter(|&h| p.grid.k(h).iter().zip(&p.grid.fund).all(|(&k, f)| k == 0 || !f.autonomous))
+            .filter(|&h| {
+                p.grid
+                    .k(h)
+                    .iter()
+                    .zip(&p.grid.fund)
+                    .all(|(&k, f)| k == 0 || !f.autonomous)
+            })
             .map(|h| (h, (p.grid.omega(h, &whz).abs() - osc.freq).abs()))
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match best {
@@ -699,14 +735,20 @@ fn scan_phases(
     for (h, osc) in seeded {
         let mut ranked: Vec<(f64, Complex64)> = (0..PHASES)
             .map(|k| {
-                let rot = Complex64::from_polar(1.0, k as f64 * 2.0 * std::f64::consts::PI / PHASES as f64);
+                let rot = Complex64::from_polar(
+                    1.0,
+                    k as f64 * 2.0 * std::f64::consts::PI / PHASES as f64,
+                );
                 rotate(x, n, *h, osc, rot);
                 (solver.correction_norm(p, x).unwrap_or(f64::INFINITY), rot)
             })
             .collect();
         if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
             for (v, r) in &ranked {
-                eprintln!("phase {:.0} deg: first correction {v:.3e}", r.arg().to_degrees());
+                eprintln!(
+                    "phase {:.0} deg: first correction {v:.3e}",
+                    r.arg().to_degrees()
+                );
             }
         }
         ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -718,7 +760,13 @@ fn scan_phases(
 const PHASES: usize = 16;
 
 /// Seed an oscillator's unknowns at harmonic h with its phasors times `rot`.
-fn rotate(x: &mut [Complex64], n: usize, h: usize, osc: &crate::devices::Oscillation, rot: Complex64) {
+fn rotate(
+    x: &mut [Complex64],
+    n: usize,
+    h: usize,
+    osc: &crate::devices::Oscillation,
+    rot: Complex64,
+) {
     for &(u, _, ph) in &osc.unknowns {
         x[h * n + u - 1] = ph * rot;
     }

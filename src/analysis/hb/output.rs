@@ -26,7 +26,11 @@ pub struct Lines {
 /// The lines of `res`.
 pub fn lines(res: &HbResult) -> Lines {
     let g = &res.grid;
-    let whz: Vec<f64> = res.w.iter().map(|w| w / (2.0 * std::f64::consts::PI)).collect();
+    let whz: Vec<f64> = res
+        .w
+        .iter()
+        .map(|w| w / (2.0 * std::f64::consts::PI))
+        .collect();
     let mut v: Vec<(f64, usize, bool)> = (0..g.len())
         .map(|h| {
             let f = g.omega(h, &whz);

@@ -310,7 +310,10 @@ impl<'s> Problem<'s> {
         self.ug.fill(0.0);
         self.uc.fill(0.0);
         for k in 0..s {
-            let (g, c) = (&self.gt[k * ns..(k + 1) * ns], &self.ct[k * ns..(k + 1) * ns]);
+            let (g, c) = (
+                &self.gt[k * ns..(k + 1) * ns],
+                &self.ct[k * ns..(k + 1) * ns],
+            );
             for j in 0..ns {
                 let row = self.row_pos[self.pat.rows[j] as usize] as usize;
                 let col = self.read_pos[self.pat.cols[j] as usize] as usize;
@@ -462,7 +465,8 @@ impl<'s> Problem<'s> {
             UnknownKind::Current => self.sys.opts.vntol,
             UnknownKind::State => {
                 let (lin, nl) = self.diag[u];
-                let (mut g, mut c) = lin.map_or((0.0, 0.0), |k| (self.sys.g_lin[k], self.sys.c_lin[k]));
+                let (mut g, mut c) =
+                    lin.map_or((0.0, 0.0), |k| (self.sys.g_lin[k], self.sys.c_lin[k]));
                 if let Some(j) = nl {
                     let (s, ns) = (self.samples(), self.pat.slots.len());
                     for k in 0..s {

@@ -292,7 +292,12 @@ impl Solver {
     /// the last residual at x).
     /// The Newton correction (dx, dnu) for residual `r` at `x` (the samples
     /// of the last residual are at x).
-    fn step(&mut self, p: &mut Problem, x: &[Complex64], r: &[Complex64]) -> Result<(), SolveError> {
+    fn step(
+        &mut self,
+        p: &mut Problem,
+        x: &[Complex64],
+        r: &[Complex64],
+    ) -> Result<(), SolveError> {
         self.prepare(p, x)?;
         let phase: Vec<f64> = self
             .borders
@@ -313,7 +318,9 @@ impl Solver {
         let (n, nh) = (p.n, p.nh);
         self.stats.factorizations += 1;
         if let Some(d) = self.direct.as_mut() {
-            return d.factor(p, x, &self.borders).map_err(|e| singular(e, n, nh));
+            return d
+                .factor(p, x, &self.borders)
+                .map_err(|e| singular(e, n, nh));
         }
         p.averaged_jacobian(&mut self.g_avg, &mut self.c_avg);
         let pre = self.pre.as_mut().expect("preconditioner");
@@ -346,7 +353,12 @@ impl Solver {
 
     /// Solve J·(dx, dnu) = (rhs, phase) with the last [`Solver::prepare`]
     /// (phase: the right-hand sides of the phase conditions).
-    pub fn solve(&mut self, p: &mut Problem, rhs: &[Complex64], phase: &[f64]) -> Result<(), SolveError> {
+    pub fn solve(
+        &mut self,
+        p: &mut Problem,
+        rhs: &[Complex64],
+        phase: &[f64],
+    ) -> Result<(), SolveError> {
         let (n, nh) = (p.n, p.nh);
         let na = self.borders.len();
         if let Some(d) = self.direct.as_mut() {
@@ -571,7 +583,11 @@ fn check_jacobian(p: &mut Problem, x: &[Complex64], r: &[Complex64]) {
                 if worst.0 > 1e-4 * scale && u + 1 == 57 && h == 7 {
                     for g in 0..nh {
                         let k = g * n + worst.1;
-                        eprintln!("   row h={g}: fd {:.4e} jv {:.4e}", (rp[k] - r2[k]) / (2.0 * eps), jv[k]);
+                        eprintln!(
+                            "   row h={g}: fd {:.4e} jv {:.4e}",
+                            (rp[k] - r2[k]) / (2.0 * eps),
+                            jv[k]
+                        );
                     }
                 }
                 if worst.0 > 1e-4 * scale {

@@ -59,9 +59,9 @@ impl Transform {
             self.spec[b] = if conj { v.conj() } else { v };
         }
         // (the DC and Nyquist bins are real by construction: no error)
-        let _ = self
-            .inv
-            .process_with_scratch(&mut self.spec, &mut out[..self.s], &mut self.scratch_i);
+        let _ =
+            self.inv
+                .process_with_scratch(&mut self.spec, &mut out[..self.s], &mut self.scratch_i);
     }
 
     /// Forward transform of the samples `y[0..S]`; read the result with
