@@ -53,48 +53,82 @@ pub struct RunConfig<'a> {
     pub sweep_progress: &'a mut dyn SweepProgress,
 }
 
-/// Outcome of a run that got past elaboration.
-/// Statistics of one transient analysis (`--stats`, `.options acct`).
+/// Statistics of one analysis (`--stats`, `.options acct`).
 #[derive(Debug, Clone)]
-pub struct AnalysisStats {
-    pub tran: super::tran::TranStats,
-    pub wall: f64,
+pub enum AnalysisStats {
+    Tran {
+        tran: super::tran::TranStats,
+        wall: f64,
+    },
+    Hb {
+        /// Kept harmonics (with DC), time samples, unknowns.
+        harmonics: usize,
+        samples: usize,
+        unknowns: usize,
+        method: super::hb::solve::Method,
+        stats: super::hb::solve::Stats,
+        continuation: usize,
+        wall: f64,
+    },
 }
 
 impl AnalysisStats {
     /// `name = value` lines.
     pub fn lines(&self) -> Vec<String> {
-        let t = &self.tran;
-        let n = &t.newton;
-        let ms = |ns: u64| ns as f64 * 1e-6;
-        vec![
-            format!("transient wall time [s] = {:.4}", self.wall),
-            format!("accepted steps = {}", t.accepted),
-            format!("rejected steps (truncation error) = {}", t.rejected_lte),
-            format!(
-                "steps accepted at minstep above the error tolerance = {}",
-                t.lte_at_minstep
-            ),
-            format!("rejected steps (Newton) = {}", t.rejected_newton),
-            format!("newton iterations = {}", n.iterations),
-            format!("device loads = {}", n.loads),
-            format!(
-                "factorizations = {} (pivoting {}, refactor {}, repivot {}), reused = {}",
-                t.lu.full + t.lu.refactor,
-                t.lu.full,
-                t.lu.refactor,
-                t.lu.repivot,
-                t.lu.reused
-            ),
-            format!("solves = {}", t.lu.solves),
-            format!(
-                "time in load / factor / solve [ms] = {:.1} / {:.1} / {:.1}",
-                ms(n.load_ns),
-                ms(n.factor_ns),
-                ms(n.solve_ns)
-            ),
-        ]
+        match self {
+            AnalysisStats::Tran { tran, wall } => tran_lines(tran, *wall),
+            AnalysisStats::Hb {
+                harmonics,
+                samples,
+                unknowns,
+                method,
+                stats,
+                continuation,
+                wall,
+            } => vec![
+                format!("harmonic balance wall time [s] = {wall:.4}"),
+                format!("harmonics (with DC) = {harmonics}, time samples = {samples}, unknowns = {unknowns}"),
+                format!("linear solver = {method:?}"),
+                format!("newton iterations = {}", stats.newton),
+                format!("residual evaluations = {}", stats.residuals),
+                format!("factorizations = {}", stats.factorizations),
+                format!("krylov iterations = {}", stats.krylov),
+                format!("source continuation steps = {continuation}"),
+            ],
+        }
     }
+}
+
+fn tran_lines(t: &super::tran::TranStats, wall: f64) -> Vec<String> {
+    let n = &t.newton;
+    let ms = |ns: u64| ns as f64 * 1e-6;
+    vec![
+        format!("transient wall time [s] = {wall:.4}"),
+        format!("accepted steps = {}", t.accepted),
+        format!("rejected steps (truncation error) = {}", t.rejected_lte),
+        format!(
+            "steps accepted at minstep above the error tolerance = {}",
+            t.lte_at_minstep
+        ),
+        format!("rejected steps (Newton) = {}", t.rejected_newton),
+        format!("newton iterations = {}", n.iterations),
+        format!("device loads = {}", n.loads),
+        format!(
+            "factorizations = {} (pivoting {}, refactor {}, repivot {}), reused = {}",
+            t.lu.full + t.lu.refactor,
+            t.lu.full,
+            t.lu.refactor,
+            t.lu.repivot,
+            t.lu.reused
+        ),
+        format!("solves = {}", t.lu.solves),
+        format!(
+            "time in load / factor / solve [ms] = {:.1} / {:.1} / {:.1}",
+            ms(n.load_ns),
+            ms(n.factor_ns),
+            ms(n.solve_ns)
+        ),
+    ]
 }
 
 #[derive(Debug, Default)]
@@ -398,7 +432,7 @@ pub fn run_circuit(
                     env: &env,
                     values: &mut *measures_out,
                 };
-                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out).map_err(fail)?;
+                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out).map_err(fail)?;
             }
             AnalysisSpec::Op => {
                 let info = AnalysisInfo {
@@ -587,7 +621,7 @@ pub fn run_circuit(
                 let t0 = std::time::Instant::now();
                 let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
                 if let Ok(st) = &r {
-                    stats_out.push(AnalysisStats {
+                    stats_out.push(AnalysisStats::Tran {
                         tran: st.clone(),
                         wall: t0.elapsed().as_secs_f64(),
                     });
@@ -668,8 +702,10 @@ fn run_hb(
     measures: &[Measure],
     sink: &mut dyn Sink,
     mout: &mut MeasOut,
+    stats_out: &mut Vec<AnalysisStats>,
 ) -> Result<(), String> {
     use super::hb::{harmonic_balance, output, HbError};
+    let t0 = std::time::Instant::now();
     let (res, failure) = match harmonic_balance(sys, spec) {
         Ok(r) => (r, None),
         Err(HbError::Op(e)) => {
@@ -689,6 +725,15 @@ fn run_hb(
     for note in &res.notes {
         let _ = writeln!(mout.report, "note: {note}");
     }
+    stats_out.push(AnalysisStats::Hb {
+        harmonics: res.grid.len(),
+        samples: res.grid.samples,
+        unknowns: sys.n,
+        method: res.method,
+        stats: res.stats,
+        continuation: res.continuation,
+        wall: t0.elapsed().as_secs_f64(),
+    });
     let cx = super::op::dc_ctx(sys, Mode::Hb);
     let lines = output::lines(&res);
     let kinds = [MeasAnalysis::Hb, MeasAnalysis::HbTd];
