@@ -241,6 +241,10 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
         )
         .map(|mut r| {
             r.notes = notes;
+            if let Some(p) = &prev {
+                r.stats.add(&p.stats);
+                r.continuation += p.continuation;
+            }
             r
         }),
     }

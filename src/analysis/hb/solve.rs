@@ -62,6 +62,16 @@ pub struct Stats {
     pub factorizations: usize,
 }
 
+impl Stats {
+    /// Add another solve's counters.
+    pub fn add(&mut self, o: &Stats) {
+        self.newton += o.newton;
+        self.residuals += o.residuals;
+        self.krylov += o.krylov;
+        self.factorizations += o.factorizations;
+    }
+}
+
 pub struct Solver {
     pub method: Method,
     direct: Option<Direct>,
