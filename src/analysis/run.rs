@@ -432,7 +432,8 @@ pub fn run_circuit(
                     env: &env,
                     values: &mut *measures_out,
                 };
-                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out).map_err(fail)?;
+                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out)
+                    .map_err(fail)?;
             }
             AnalysisSpec::Op => {
                 let info = AnalysisInfo {

@@ -87,6 +87,9 @@ pub struct Solver {
     dnu: Vec<f64>,
     wr: Vec<f64>,
     wx: Vec<f64>,
+    /// Damping-test weights and the unknowns' largest harmonic magnitude.
+    wm: Vec<f64>,
+    xref: Vec<f64>,
     real: Vec<f64>,
     rhs: Vec<Complex64>,
     g_avg: Vec<f64>,
@@ -140,6 +143,8 @@ impl Solver {
             dnu: vec![0.0; auto.len()],
             wr: vec![0.0; n],
             wx: vec![0.0; n],
+            wm: vec![0.0; n],
+            xref: vec![0.0; n],
             real: vec![0.0; (2 * nh - 1) * n + auto.len()],
             rhs: Vec::with_capacity(nh * n),
             dcols: Vec::new(),
@@ -152,25 +157,46 @@ impl Solver {
 
     /// Weights 1/tolerance of the rows (from the last residual's scales)
     /// and of the unknowns (from `x`).
+    ///
+    /// Also the weights of the damping test, relative to the largest
+    /// signal of the same unit in the circuit (Spectre's `relref=allglobal`)
+    /// rather than to the unknown itself: a quiet node (0 A at the start,
+    /// 1e-7 A at the solution) would otherwise dominate the test with
+    /// corrections that are far below anything that matters.
     fn weights(&mut self, p: &Problem, x: &[Complex64]) {
         let n = p.n;
+        let mut by_unit: Vec<(&str, f64)> = Vec::new();
         for u in 0..n {
             let k = u + 1;
             let rt = p.sys.rtol[k];
             self.wr[u] = 1.0 / (rt * p.rscale[u] + p.row_atol(k)).max(1e-30);
             let xref = (0..p.nh).map(|h| x[h * n + u].norm()).fold(0.0, f64::max);
             self.wx[u] = 1.0 / (rt * xref + p.sys.atol[k]).max(1e-30);
+            self.xref[u] = xref;
+            let unit = p.sys.unknowns[k].unit.as_str();
+            match by_unit.iter_mut().find(|e| e.0 == unit) {
+                Some(e) => e.1 = e.1.max(xref),
+                None => by_unit.push((unit, xref)),
+            }
+        }
+        for u in 0..n {
+            let k = u + 1;
+            let unit = p.sys.unknowns[k].unit.as_str();
+            let global = by_unit.iter().find(|e| e.0 == unit).map_or(0.0, |e| e.1);
+            self.wm[u] =
+                1.0 / (p.sys.rtol[k] * global.max(self.xref[u]) + p.sys.atol[k]).max(1e-30);
         }
     }
 
     /// Weighted max norm of the correction (dx, dnu) at the weights of the
     /// last [`Solver::weights`], and where it is largest (unknown 0-based,
     /// harmonic). Frequencies: relative tolerance 1e-3·reltol.
-    fn update_norm(&self, p: &Problem) -> (f64, usize, usize) {
+    fn update_norm(&self, p: &Problem, damping: bool) -> (f64, usize, usize) {
         let n = p.n;
+        let w = if damping { &self.wm } else { &self.wx };
         let mut worst = (0.0, 0, 0);
         for (k, d) in self.dx.iter().enumerate() {
-            let v = d.norm() * self.wx[k % n];
+            let v = d.norm() * w[k % n];
             if !(v <= worst.0) {
                 worst = (v, k % n, k / n);
             }
@@ -193,7 +219,7 @@ impl Solver {
         self.weights(p, x);
         let ok = ok && self.step(p, x, &r).is_ok();
         self.r = r;
-        ok.then(|| self.update_norm(p).0)
+        ok.then(|| self.update_norm(p, true).0)
     }
 
     /// Newton from `x` (updated in place; autonomous frequencies in `p.w`).
@@ -202,104 +228,138 @@ impl Solver {
     /// Damping by the natural monotonicity test (Deuflhard, *Newton Methods
     /// for Nonlinear Problems*, 2004, §3.3): a step x + αΔ is taken when the
     /// Newton correction at the new point is smaller than (1 − α/4) of Δ in
-    /// the weighted unknown norm, else α is halved. The test is invariant
-    /// under the scaling of the equations, which range from amperes to the
-    /// rates of magnetization. The solve stops when the correction is within
-    /// tolerance (weighted norm ≤ 1), and takes it.
+    /// the damping norm ([`Solver::weights`]), else α is halved; the test is
+    /// invariant under the scaling of the equations, which range from
+    /// amperes to the rates of magnetization. When the full step fails the
+    /// test, the next full step is tried first (a watchdog step): a device
+    /// crossing a kink (a clamp) moves the next correction into unknowns the
+    /// last one did not touch, and Newton recovers in one more step. The
+    /// solve stops when the correction is within tolerance (weighted norm
+    /// ≤ 1) and takes it.
     pub fn newton(
         &mut self,
         p: &mut Problem,
         x: &mut [Complex64],
         max_iter: usize,
     ) -> Result<usize, SolveError> {
-        let debug = std::env::var_os("SPINSPICE_HB_DEBUG").is_some();
         let mut r = std::mem::take(&mut self.r);
-        let mut rt = std::mem::take(&mut self.rt);
-        let res = (|| {
-            p.residual(x, &mut r).map_err(SolveError::Eval)?;
-            self.stats.residuals += 1;
-            if std::env::var_os("SPINSPICE_HB_CHECKJ").is_some() {
-                check_jacobian(p, x, &r);
-            }
-            self.weights(p, x);
-            self.step(p, x, &r)?;
-            let (mut dn, mut wu, mut wh) = self.update_norm(p);
-            for it in 0..max_iter.max(1) {
-                if debug {
-                    eprintln!(
-                        "hb newton {it}: |dx|w = {dn:.3e} at {} harmonic {wh}, lambda {}",
-                        p.sys.unknown_label(wu + 1),
-                        p.lambda
-                    );
-                }
-                let w0: Vec<f64> = p.w.clone();
-                if dn <= 1.0 {
-                    for (xk, d) in x.iter_mut().zip(&self.dx) {
-                        *xk += d;
-                    }
-                    for (b, &d) in self.borders.iter_mut().zip(&self.dnu) {
-                        p.w[b.fund] = w0[b.fund] * (1.0 + d);
-                        b.w0 = p.w[b.fund];
-                    }
-                    p.set_frequencies();
-                    return Ok(it + 1);
-                }
-                self.stats.newton += 1;
-                let (dx, dnu) = (self.dx.clone(), self.dnu.clone());
-                let mut alpha = 1.0;
-                loop {
-                    for ((xt, xk), d) in self.xt.iter_mut().zip(x.iter()).zip(&dx) {
-                        *xt = xk + alpha * d;
-                    }
-                    for (b, &d) in self.borders.iter_mut().zip(&dnu) {
-                        p.w[b.fund] = w0[b.fund] * (1.0 + alpha * d);
-                        b.w0 = p.w[b.fund];
-                    }
-                    p.set_frequencies();
-                    self.stats.residuals += 1;
-                    let xt = std::mem::take(&mut self.xt);
-                    let ok = p.residual(&xt, &mut rt).is_ok() && self.step(p, &xt, &rt).is_ok();
-                    self.xt = xt;
-                    let dt = self.update_norm(p).0;
-                    if debug {
-                        eprintln!("  alpha {alpha}: next |dx|w = {dt:.3e} (ok {ok})");
-                    }
-                    if ok && (dt <= 1.0 || dt <= (1.0 - 0.25 * alpha) * dn) {
-                        break;
-                    }
-                    alpha *= 0.5;
-                    if alpha < 1.0 / 1024.0 {
-                        for b in self.borders.iter_mut() {
-                            b.w0 = w0[b.fund];
-                        }
-                        p.w.copy_from_slice(&w0);
-                        p.set_frequencies();
-                        return Err(SolveError::NoConvergence {
-                            unknown: wu + 1,
-                            harmonic: wh,
-                            iterations: it + 1,
-                        });
-                    }
-                }
-                x.copy_from_slice(&self.xt);
-                std::mem::swap(&mut r, &mut rt);
-                // re-weigh at the new point and measure the correction there
-                self.weights(p, x);
-                (dn, wu, wh) = self.update_norm(p);
-            }
-            Err(SolveError::NoConvergence {
-                unknown: wu + 1,
-                harmonic: wh,
-                iterations: max_iter,
-            })
-        })();
+        let res = self.newton_loop(p, x, &mut r, max_iter);
         self.r = r;
-        self.rt = rt;
         res
     }
 
-    /// The Newton correction (dx, dnu) for residual `r` at `x` (samples of
-    /// the last residual at x).
+    fn newton_loop(
+        &mut self,
+        p: &mut Problem,
+        x: &mut [Complex64],
+        r: &mut Vec<Complex64>,
+        max_iter: usize,
+    ) -> Result<usize, SolveError> {
+        let debug = std::env::var_os("SPINSPICE_HB_DEBUG").is_some();
+        p.residual(x, r).map_err(SolveError::Eval)?;
+        self.stats.residuals += 1;
+        if std::env::var_os("SPINSPICE_HB_CHECKJ").is_some() {
+            check_jacobian(p, x, r);
+        }
+        self.weights(p, x);
+        self.step(p, x, r)?;
+        for it in 0..max_iter.max(1) {
+            let (dn, wu, wh) = self.update_norm(p, false);
+            let dm = self.update_norm(p, true).0;
+            if debug {
+                eprintln!(
+                    "hb newton {it}: |dx|w = {dn:.3e} at {} harmonic {wh} (damping norm {dm:.3e}), lambda {}",
+                    p.sys.unknown_label(wu + 1),
+                    p.lambda
+                );
+            }
+            let w0: Vec<f64> = p.w.clone();
+            if dn <= 1.0 {
+                self.advance(p, x, 1.0, &w0);
+                return Ok(it + 1);
+            }
+            self.stats.newton += 1;
+            let (dx, dnu) = (self.dx.clone(), self.dnu.clone());
+            let mut alpha = 1.0;
+            loop {
+                self.xt.copy_from_slice(x);
+                self.dx.copy_from_slice(&dx);
+                self.dnu.copy_from_slice(&dnu);
+                let mut xt = std::mem::take(&mut self.xt);
+                self.advance(p, &mut xt, alpha, &w0);
+                let (ok, dt, dtm) = self.trial(p, &xt);
+                let mut accepted = ok && (dt <= 1.0 || dtm <= (1.0 - 0.25 * alpha) * dm);
+                if !accepted && ok && alpha == 1.0 {
+                    // watchdog: the next full step, judged against the base
+                    let wt: Vec<f64> = p.w.clone();
+                    self.advance(p, &mut xt, 1.0, &wt);
+                    let (ok2, d2, d2m) = self.trial(p, &xt);
+                    accepted = ok2 && (d2 <= 1.0 || d2m <= 0.75 * dm);
+                    if debug {
+                        eprintln!("  watchdog: damping norm {d2m:.3e} vs {dm:.3e} ({accepted})");
+                    }
+                }
+                if debug {
+                    eprintln!("  alpha {alpha}: damping norm {dtm:.3e} vs {dm:.3e} (ok {ok}, accepted {accepted})");
+                }
+                self.xt = xt;
+                if accepted {
+                    break;
+                }
+                alpha *= 0.5;
+                if alpha < 1.0 / 1024.0 {
+                    for b in self.borders.iter_mut() {
+                        b.w0 = w0[b.fund];
+                    }
+                    p.w.copy_from_slice(&w0);
+                    p.set_frequencies();
+                    return Err(SolveError::NoConvergence {
+                        unknown: wu + 1,
+                        harmonic: wh,
+                        iterations: it + 1,
+                    });
+                }
+            }
+            x.copy_from_slice(&self.xt);
+            std::mem::swap(r, &mut self.rt);
+            // re-weigh at the new point (its correction is in self.dx)
+            self.weights(p, x);
+        }
+        let (_, wu, wh) = self.update_norm(p, false);
+        Err(SolveError::NoConvergence {
+            unknown: wu + 1,
+            harmonic: wh,
+            iterations: max_iter,
+        })
+    }
+
+    /// x += α·dx and the autonomous frequencies ω = w0·(1 + α·dnu).
+    fn advance(&mut self, p: &mut Problem, x: &mut [Complex64], alpha: f64, w0: &[f64]) {
+        for (xk, d) in x.iter_mut().zip(&self.dx) {
+            *xk += alpha * d;
+        }
+        for (b, &d) in self.borders.iter_mut().zip(&self.dnu) {
+            p.w[b.fund] = w0[b.fund] * (1.0 + alpha * d);
+            b.w0 = p.w[b.fund];
+        }
+        p.set_frequencies();
+    }
+
+    /// Residual (into `rt`) and Newton correction (into `dx`) at the trial
+    /// point `xt`: (evaluated, convergence norm, damping norm), both norms
+    /// at the weights of the base point.
+    fn trial(&mut self, p: &mut Problem, xt: &[Complex64]) -> (bool, f64, f64) {
+        self.stats.residuals += 1;
+        let mut rt = std::mem::take(&mut self.rt);
+        let ok = p.residual(xt, &mut rt).is_ok() && self.step(p, xt, &rt).is_ok();
+        self.rt = rt;
+        (
+            ok,
+            self.update_norm(p, false).0,
+            self.update_norm(p, true).0,
+        )
+    }
+
     /// The Newton correction (dx, dnu) for residual `r` at `x` (the samples
     /// of the last residual are at x).
     fn step(
@@ -402,7 +462,11 @@ impl Solver {
             cv: vec![Complex64::default(); nh * n],
             co: vec![Complex64::default(); nh * n],
         };
-        let tol = 1e-6;
+        // relative 1e-6, and at most 1 % of the tolerance in the weighted
+        // norm: a relative target alone leaves the rows with small weights
+        // (the quiet nodes) inaccurate while the others are far from it
+        let bnorm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let tol = (0.01 / bnorm.max(1e-300)).clamp(1e-13, 1e-6);
         let mut sol = vec![0.0; len];
         let gw = self.gw.as_mut().expect("gmres work");
         let st = gmres(&mut op, &b, &mut sol, tol, 400, gw);
