@@ -501,6 +501,38 @@ impl Device for Macrospin {
         Some(self.law.iv(x[self.np] - x[self.nn], &self.m(x)).0)
     }
 
+    /// In `dcop=eq` the DC rows are −f(m) plus the radial pin (which
+    /// vanishes in the tangent plane): the tangent plane of m is the space
+    /// the stability of the equilibrium is judged in.
+    fn dc_dynamics(&self, x: &[f64]) -> Option<super::DcDynamics> {
+        if self.dcop != DcOp::Equilibrium {
+            return None;
+        }
+        let m = self.m(x);
+        let n = norm(&m);
+        if !(n > 0.0 && n.is_finite()) {
+            return None;
+        }
+        let mh = [m[0] / n, m[1] / n, m[2] / n];
+        // e1: the axis least aligned with m, made orthogonal; e2 = m̂ × e1
+        let k = (0..3)
+            .min_by(|&a, &b| mh[a].abs().total_cmp(&mh[b].abs()))
+            .unwrap_or(0);
+        let mut e1 = [0.0; 3];
+        e1[k] = 1.0;
+        let d = dot(&e1, &mh);
+        for a in 0..3 {
+            e1[a] -= d * mh[a];
+        }
+        let l = norm(&e1);
+        let e1 = [e1[0] / l, e1[1] / l, e1[2] / l];
+        let e2 = llg::cross(&mh, &e1);
+        Some(super::DcDynamics {
+            states: self.im.to_vec(),
+            basis: vec![e1.to_vec(), e2.to_vec()],
+        })
+    }
+
     fn dc_pairs(&self) -> Vec<(usize, usize)> {
         let mut v = vec![(self.np, self.nn)];
         if self.gfl > 0.0 {
