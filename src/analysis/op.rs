@@ -165,12 +165,19 @@ fn continuation(
 
     // 1. Plain Newton.
     cx.first_iter = true;
-    if let Ok(it) = nt.solve(sys, ws, x, cx, terms(force, 0.0), itl) {
-        return Ok(OpReport {
-            method: OpMethod::Newton,
-            iterations: total + it,
-        });
-    }
+    let first_err = match nt.solve(sys, ws, x, cx, terms(force, 0.0), itl) {
+        Ok(it) => {
+            return Ok(OpReport {
+                method: OpMethod::Newton,
+                iterations: total + it,
+            })
+        }
+        Err(e) => e,
+    };
+    // where plain Newton ended: if every method fails, its failure (with all
+    // sources on) is the one reported, and the devices' notes are refreshed
+    // there (`Device::convergence_note`)
+    let x_first = x.to_vec();
 
     // 2. gmin stepping: a shunt from every node to ground, reduced by 10× per
     //    step from 1e-2 S; on failure the reduction factor is relaxed.
@@ -252,10 +259,18 @@ fn continuation(
         }
     };
     cx.src_scale = 1.0;
-    result.map(|()| OpReport {
-        method: OpMethod::SourceStepping,
-        iterations: total,
-    })
+    match result {
+        Ok(()) => Ok(OpReport {
+            method: OpMethod::SourceStepping,
+            iterations: total,
+        }),
+        Err(_) => {
+            x.copy_from_slice(&x_first);
+            sys.sources(cx, ws);
+            sys.load(cx, x, ws, None, true, false);
+            Err(first_err)
+        }
+    }
 }
 
 /// Pseudo-transient continuation of the device states (Kelley & Keyes,

@@ -220,15 +220,20 @@ pub fn describe_unknown(sys: &System, i: usize) -> String {
     let label = sys.unknown_label(i);
     match sys.unknowns[i].owner {
         Some(d) => format!("{label} (device {})", sys.devices[d].name()),
-        None => {
-            // name the devices attached to this node
-            label
-        }
+        // the devices attached to this node
+        None => match super::op::devices_on(sys, i).strip_prefix("; ") {
+            Some(at) => format!("{label} ({at})"),
+            None => label,
+        },
     }
 }
 
 fn newton_msg(sys: &System, e: &NewtonError) -> String {
-    match e {
+    let msg = match e {
+        NewtonError::NoConvergence { worst: 0, iterations } => format!(
+            "Newton did not converge in {iterations} iterations (a device limited or \
+             substituted its evaluation in the last one)"
+        ),
         NewtonError::NoConvergence { worst, iterations } => format!(
             "Newton did not converge in {iterations} iterations; worst unknown {}",
             describe_unknown(sys, *worst)
@@ -240,6 +245,18 @@ fn newton_msg(sys: &System, e: &NewtonError) -> String {
         NewtonError::NonFinite { unknown } => {
             format!("non-finite value at {}", describe_unknown(sys, *unknown))
         }
+    };
+    // the devices whose own equations could not be evaluated (they name
+    // the culprit where the worst unknown may be an innocent neighbour)
+    let notes: Vec<String> = sys
+        .devices
+        .iter()
+        .filter_map(|d| d.convergence_note())
+        .collect();
+    if notes.is_empty() {
+        msg
+    } else {
+        format!("{}; {msg}", notes.join("; "))
     }
 }
 
