@@ -393,6 +393,81 @@ fn mtj_dc_sweep_ac_and_tran_from_the_operating_point() {
     assert!(hi - lo < 1e-9, "m_x moved by {} in the transient", hi - lo);
 }
 
+/// Field-driven switching in `.dc` sweeps (hysteresis): the in-plane MTJ
+/// without spin torque, in a 100 A/m transverse field, with the field of its
+/// own current along −x (k_I = −1e7 A/m per A, so ±1 mA is ∓H_K). The
+/// reference finds the bias where the branch from +x loses stability
+/// (Stoner–Wohlfarth, slightly below H_K for the 0.6° tilt). A sweep up from
+/// 0 follows the +x branch and, past that bias, the reversed branch; a
+/// sweep down from +2 mA (whose operating point Newton first finds on the
+/// unstable +x point) follows the reversed branch and switches back at the
+/// opposite bias. Every point is compared with the reference branch it must
+/// be on; no warning is issued.
+#[test]
+fn mtj_dc_sweep_switches_with_hysteresis() {
+    let card = ".model sw MTJ (ms=795774 alpha=0.01 ku=5e3 kax=1 kay=0 kaz=0 hx=0 hy=100 hz=0 \
+area=1e-14 tfl=2e-9 px=1 py=0 pz=0 rp=100 rap=200 eta=0 koex=-1e7 koey=0 koez=0)";
+    let par = r#"{"ms":795774,"alpha":0.01,"ku":5e3,"kax":[1,0,0],"h":[0,100,0],"vol":2e-23,"p":[1,0,0],"rp":100,"rap":200,"eta":0,"koe":[-1e7,0,0]}"#;
+    let up: Vec<f64> = (0..=40).map(|k| k as f64 * 50e-6).collect();
+    let down: Vec<f64> = (0..=40).map(|k| 2e-3 - k as f64 * 100e-6).collect();
+    let list = |v: &[f64]| v.iter().map(|b| format!("{b:e}")).collect::<Vec<_>>().join(",");
+    let mut all = up.clone();
+    all.extend(down.iter().filter(|b| **b != 0.0 && !up.contains(b)));
+    let cases = [
+        format!(r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","mode":"ladder","span":3e-3,"fractions":[]}}"#),
+        format!(r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","values":[{}]}}"#, list(&all)),
+        format!(r#"{{"kind":"mtj","par":{par},"m0":[-1,0,0],"src":"i","values":[{}]}}"#, list(&all)),
+    ];
+    let Some(refs) = reference(&cases) else {
+        return;
+    };
+    let isw = refs[0].switch.unwrap().0;
+    eprintln!("switching bias of the +x branch: {isw:e} A");
+    assert!(isw > 0.5e-3 && isw < 1e-3, "{isw}");
+    let branch = |plus: bool, bias: f64| -> &Pt {
+        let r = if plus { &refs[1] } else { &refs[2] };
+        r.points.iter().find(|p| (p.bias - bias).abs() < 1e-12).unwrap()
+    };
+    let nl = format!(
+        "hysteresis\n{card}\nI1 0 a DC 0\nYMTJ m1 a 0 sw\n.dc I1 0 2m 50u\n.dc I1 2m -2m -100u\n.end\n"
+    );
+    let (sink, summary) = simulate_str(&nl, &[]).unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    let dcs: Vec<&MemAnalysis> = sink
+        .analyses
+        .iter()
+        .filter(|a| a.info.kind == AnalysisKind::Dc)
+        .collect();
+    assert_eq!(dcs.len(), 2);
+    // up: +x branch below isw, reversed above; down: reversed above −isw
+    for (dc, plus_if) in [
+        (dcs[0], Box::new(|b: f64| b < isw) as Box<dyn Fn(f64) -> bool>),
+        (dcs[1], Box::new(|b: f64| b < -isw)),
+    ] {
+        let names = ["m1#mx", "m1#my", "m1#mz"];
+        let cols: Vec<Vec<f64>> = names.iter().map(|n| sig(dc, n)).collect();
+        for (k, &b) in dc.sweep.iter().enumerate() {
+            if (b.abs() - isw).abs() < 0.01 * isw {
+                continue;
+            }
+            let plus = plus_if(b);
+            let p = branch(plus, b);
+            assert!(p.stable, "reference point at {b} on the {plus} branch is not stable");
+            let dm = (0..3).map(|c| (cols[c][k] - p.vals[c]).abs()).fold(0.0, f64::max);
+            assert!(
+                dm < 1e-7,
+                "at {b:e} A: m = ({}, {}, {}), expected the {} branch {:?}",
+                cols[0][k],
+                cols[1][k],
+                cols[2][k],
+                if plus { "+x" } else { "reversed" },
+                &p.vals[..3]
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------------ STNO, SD
 
 /// YSTNO (levels 1 and 2) with an ideal current source of both signs below

@@ -74,11 +74,9 @@ pub struct Terms<'a> {
     pub gshunt: f64,
     /// Nodes held at values through a large conductance (`.ic`, `.nodeset`).
     pub force: &'a [(usize, f64)],
-    /// Pseudo-transient relaxation of the device states (DC only):
-    /// (1/Δτ, x_prev) adds (x_i − x_prev,i)/Δτ to every device-state row
-    /// (backward Euler in a pseudo time on the states alone; the circuit
-    /// stays at DC). See `op::pseudo_transient`.
-    pub relax: Option<(f64, &'a [f64])>,
+    /// Pseudo-transient relaxation of the device states (DC only; see
+    /// `op::pseudo_transient`).
+    pub relax: Option<Relax<'a>>,
 }
 
 impl Terms<'_> {
@@ -88,6 +86,17 @@ impl Terms<'_> {
         force: &[],
         relax: None,
     };
+}
+
+/// A pseudo-time step on the device-state rows alone (the circuit stays at
+/// DC): adds `rate`·(x_i − prev_i) + `fprev`_i to every state row i. Backward
+/// Euler: rate = 1/Δτ, no `fprev`; trapezoidal: rate = 2/Δτ and `fprev` =
+/// F(prev) (full-length vectors, 1-based).
+#[derive(Clone, Copy)]
+pub struct Relax<'a> {
+    pub rate: f64,
+    pub prev: &'a [f64],
+    pub fprev: Option<&'a [f64]>,
 }
 
 /// Largest residual-to-tolerance ratio estimated at x_{k+1} from the rate of
@@ -256,9 +265,10 @@ impl Newton {
                     }
                 }
             }
-            if let Some((rate, prev)) = terms.relax {
+            if let Some(Relax { rate, prev, fprev }) = terms.relax {
                 for (&r, &k) in self.state_rows.iter().zip(&self.state_diag) {
-                    let (r, v) = (r as usize, rate * (x[r as usize] - prev[r as usize]));
+                    let r = r as usize;
+                    let v = rate * (x[r] - prev[r]) + fprev.map_or(0.0, |f| f[r]);
                     ws.f[r] += v;
                     ws.fscale[r] += v.abs();
                     if k != u32::MAX {
@@ -486,6 +496,14 @@ impl Newton {
             }
         }
         acc.into_iter().fold(0.0, f64::max)
+    }
+
+    /// The largest |x_i − y_i| over the device states (in their units).
+    pub fn state_distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.state_rows
+            .iter()
+            .map(|&r| (x[r as usize] - y[r as usize]).abs())
+            .fold(0.0, f64::max)
     }
 
     /// Whether the system has device-state unknowns.

@@ -20,7 +20,7 @@
 //!
 //! [`Device::dc_dynamics`]: crate::devices::Device::dc_dynamics
 
-use super::newton::{Newton, NewtonError, Terms};
+use super::newton::{Newton, NewtonError, Relax, Terms};
 use crate::system::{LoadCtx, Mode, System, UnknownKind, Workspace};
 
 /// Node voltage [V] above which an operating point is reported as absurd.
@@ -94,22 +94,27 @@ pub fn operating_point(
     let mut cx = dc_ctx(sys, mode);
     let rep = match continuation(sys, ws, nt, x, &mut cx, force, nodeset) {
         Ok(rep) => {
-            let unstable = unstable_states(sys, ws, nt, x, mode);
-            if unstable.is_empty() {
+            if unstable_states(sys, ws, nt, x, mode).is_empty() {
                 rep
             } else {
                 // an unstable equilibrium: relax the states from the guess
                 let found = x.to_vec();
                 x.copy_from_slice(&guess);
                 cx.init_junctions = true;
-                match pseudo_transient(sys, ws, nt, x, &mut cx, force) {
-                    Ok(it) if unstable_states(sys, ws, nt, x, mode).is_empty() => OpReport {
+                match relax_to_stable(sys, ws, nt, x, &mut cx, force) {
+                    Ok((it, still)) if still.is_empty() => OpReport {
                         method: OpMethod::PseudoTransient,
                         iterations: rep.iterations + it,
                     },
-                    _ => {
+                    Ok((_, still)) => {
                         x.copy_from_slice(&found);
-                        sys.notes.extend(unstable);
+                        sys.notes.extend(still);
+                        rep
+                    }
+                    Err(_) => {
+                        x.copy_from_slice(&found);
+                        let un = unstable_states(sys, ws, nt, x, mode);
+                        sys.notes.extend(un.into_iter().map(|u| u.message));
                         rep
                     }
                 }
@@ -121,9 +126,8 @@ pub fn operating_point(
             }
             x.copy_from_slice(&guess);
             cx.init_junctions = true;
-            let it = pseudo_transient(sys, ws, nt, x, &mut cx, force).map_err(|_| e)?;
-            let unstable = unstable_states(sys, ws, nt, x, mode);
-            sys.notes.extend(unstable);
+            let (it, still) = relax_to_stable(sys, ws, nt, x, &mut cx, force).map_err(|_| e)?;
+            sys.notes.extend(still);
             OpReport {
                 method: OpMethod::PseudoTransient,
                 iterations: it,
@@ -280,9 +284,10 @@ fn continuation(
 /// time scale (1/`Newton::state_rate`) and grows (×2, ×10 once the states
 /// barely move) until the term is negligible, then a plain Newton solve
 /// polishes the point. It follows the damped dynamics of the states (a
-/// magnetization relaxes into the well it starts in), so it ends at a
-/// stable equilibrium where plain Newton may find any root. Returns the
-/// Newton iterations spent.
+/// magnetization relaxes into the well it starts in) closely at first; its
+/// long steps later stabilise any fixed point nearby (backward Euler damps
+/// a mode growing at λ once |1 − λΔτ| > 1), so where it ends is checked
+/// ([`relax_to_stable`]). Returns the Newton iterations spent.
 pub fn pseudo_transient(
     sys: &mut System,
     ws: &mut Workspace,
@@ -306,10 +311,15 @@ pub fn pseudo_transient(
     let mut dtau = 0.1 / rate;
     let mut prev = x.to_vec();
     let mut total = 0usize;
-    for _ in 0..400 {
+    for _ in 0..200 {
         cx.first_iter = true;
+        let relax = Relax {
+            rate: 1.0 / dtau,
+            prev: &prev,
+            fprev: None,
+        };
         let t = Terms {
-            relax: Some((1.0 / dtau, &prev)),
+            relax: Some(relax),
             ..terms(force, 0.0)
         };
         match nt.solve(sys, ws, x, cx, t, itl) {
@@ -337,21 +347,158 @@ pub fn pseudo_transient(
     Err(fail)
 }
 
+/// Leave an unstable equilibrium and settle elsewhere: trapezoidal steps
+/// of a fixed `dtau` in pseudo time on the state rows, F(x) + F(x_prev) +
+/// 2(x − x_prev)/Δτ = 0, then a plain Newton solve. Unlike backward Euler,
+/// the trapezoidal rule lets a mode with Re λ > 0 grow at any step (its
+/// stability boundary is the imaginary axis), so the states spiral away
+/// from a source as the dynamics do, at one step per radian of precession
+/// (Δτ = 1/|λ|), and ring down into the next well like them. The steps go
+/// on until the states have moved away (by more than [`ESCAPED`]) and then
+/// change by less than [`SETTLED`] per step, within `budget` steps (else
+/// Err: e.g. a limit cycle, an auto-oscillation).
+#[allow(clippy::too_many_arguments)]
+fn escape(
+    sys: &mut System,
+    ws: &mut Workspace,
+    nt: &mut Newton,
+    x: &mut [f64],
+    cx: &mut LoadCtx,
+    force: &[(usize, f64)],
+    dtau: f64,
+    budget: usize,
+) -> Result<usize, NewtonError> {
+    let itl = sys.opts.itl1;
+    let (mut dtau, min_dtau) = (dtau, 1e-3 * dtau);
+    let start = x.to_vec();
+    let mut prev = x.to_vec();
+    let mut fprev = vec![0.0; x.len()];
+    let mut total = 0usize;
+    let mut away = false;
+    for _ in 0..budget {
+        sys.sources(cx, ws);
+        sys.load(cx, &prev, ws, None, true, false);
+        fprev.copy_from_slice(&ws.f);
+        cx.first_iter = true;
+        let relax = Relax {
+            rate: 2.0 / dtau,
+            prev: &prev,
+            fprev: Some(&fprev),
+        };
+        let t = Terms {
+            relax: Some(relax),
+            ..terms(force, 0.0)
+        };
+        match nt.solve(sys, ws, x, cx, t, itl) {
+            Ok(it) => total += it,
+            Err(e) => {
+                // a step too long for Newton: shorter ones from where it was
+                x.copy_from_slice(&prev);
+                dtau *= 0.25;
+                if dtau < min_dtau {
+                    return Err(e);
+                }
+                continue;
+            }
+        }
+        let step = nt.state_distance(x, &prev);
+        prev.copy_from_slice(x);
+        away |= nt.state_distance(x, &start) > ESCAPED;
+        if away && step < SETTLED {
+            cx.first_iter = true;
+            return Ok(total + nt.solve(sys, ws, x, cx, terms(force, 0.0), itl)?);
+        }
+    }
+    Err(NewtonError::NoConvergence {
+        worst: 0,
+        iterations: total,
+    })
+}
+
+/// Distance (in the states' units) beyond which an escape has left.
+const ESCAPED: f64 = 0.03;
+/// Change per trapezoidal pseudo step below which an escaped state has
+/// settled near an equilibrium (Newton finishes from there).
+const SETTLED: f64 = 1e-4;
+
+/// Relax the device states from `x` to a stable equilibrium: a
+/// pseudo-transient; if it ends on an unstable equilibrium (the states
+/// started on one, or its long steps stabilised one), a kick of 10⁻³
+/// along the unstable direction and an escape by trapezoidal pseudo steps
+/// ([`escape`], at most 4000), up to three times. An escape that does not
+/// settle within its budget (the states head for a limit cycle, an
+/// auto-oscillation) ends the attempt. Returns the iterations and the messages of the devices
+/// still unstable (empty: stable).
+pub fn relax_to_stable(
+    sys: &mut System,
+    ws: &mut Workspace,
+    nt: &mut Newton,
+    x: &mut [f64],
+    cx: &mut LoadCtx,
+    force: &[(usize, f64)],
+) -> Result<(usize, Vec<String>), NewtonError> {
+    let mut total = pseudo_transient(sys, ws, nt, x, cx, force)?;
+    for _ in 0..3 {
+        let un = unstable_states(sys, ws, nt, x, cx.mode);
+        if un.is_empty() {
+            return Ok((total, Vec::new()));
+        }
+        let before = x.to_vec();
+        let mut dtau = f64::INFINITY;
+        for u in &un {
+            dtau = dtau.min(u.step);
+            for &(i, c) in &u.dir {
+                x[i] += KICK * c;
+            }
+        }
+        match escape(sys, ws, nt, x, cx, force, dtau, 4000) {
+            Ok(it) => total += it,
+            Err(_) => {
+                x.copy_from_slice(&before);
+                return Ok((total, un.into_iter().map(|u| u.message).collect()));
+            }
+        }
+    }
+    let un = unstable_states(sys, ws, nt, x, cx.mode);
+    Ok((total, un.into_iter().map(|u| u.message).collect()))
+}
+
+/// Size of the kick off an unstable equilibrium (in the states' units: a
+/// magnetization direction).
+const KICK: f64 = 1e-3;
+
+/// A device state on an unstable equilibrium: the device, the growth rate
+/// λ [1/s] (largest real part of the eigenvalues), whether the unstable
+/// eigenvalue is real (a saddle: the state switches) or a complex pair (it
+/// spirals out: an auto-oscillation), a direction (over state unknowns)
+/// along which the state leaves, and the warning text.
+#[derive(Debug, Clone)]
+pub struct Unstable {
+    pub device: usize,
+    pub rate: f64,
+    pub real: bool,
+    /// The trapezoidal pseudo step of the escape: 1/|λ| (one step per
+    /// radian of a spiral; two steps per e-fold of a real λ).
+    pub step: f64,
+    pub dir: Vec<(usize, f64)>,
+    pub message: String,
+}
+
 /// The device states (`Device::dc_dynamics`) that sit on an unstable
-/// equilibrium at the DC solution `x`: one message per device. The DC
-/// Jacobian is factored at `x` and reduced to the device's states with the
-/// rest of the circuit at DC: Y = (J⁻¹)_ss from one solve per state, S =
-/// Y⁻¹ (the Schur complement of the circuit), and the dynamics in the free
-/// directions B is −BᵀSB (1×1 or 2×2; stable when trace < 0 and det > 0).
-/// Other devices' states are taken at their equilibrium (adiabatic), exact
-/// for one device in a resistive circuit.
+/// equilibrium at the DC solution `x`. The DC Jacobian is factored at `x`
+/// and reduced to the device's states with the rest of the circuit at DC:
+/// Y = (J⁻¹)_ss from one solve per state, S = Y⁻¹ (the Schur complement of
+/// the circuit), and the dynamics in the free directions B is A = −BᵀSB
+/// (1×1 or 2×2; stable when trace < 0 and det > 0). Other devices' states
+/// are taken at their equilibrium (adiabatic), exact for one device in a
+/// resistive circuit.
 pub fn unstable_states(
     sys: &mut System,
     ws: &mut Workspace,
     nt: &mut Newton,
     x: &[f64],
     mode: Mode,
-) -> Vec<String> {
+) -> Vec<Unstable> {
     let dyns: Vec<(usize, crate::devices::DcDynamics)> = sys
         .devices
         .iter()
@@ -387,10 +534,10 @@ pub fn unstable_states(
         }
         let Some(s) = invert(&y) else { continue };
         // A = −BᵀSB on the free directions
-        let d = dd.basis.len();
+        let d = dd.basis.len().min(2);
         let mut a = [[0.0f64; 2]; 2];
-        for p in 0..d.min(2) {
-            for q in 0..d.min(2) {
+        for p in 0..d {
+            for q in 0..d {
                 let mut v = 0.0;
                 for i in 0..ns {
                     for j in 0..ns {
@@ -405,24 +552,57 @@ pub fn unstable_states(
         } else {
             (a[0][0] + a[1][1], a[0][0] * a[1][1] - a[0][1] * a[1][0])
         };
-        if !(tr < 0.0 && det > 0.0) {
-            // the growth rate: the largest real part of the eigenvalues
-            let disc = tr * tr - 4.0 * det;
-            let rate = if d == 1 {
-                tr
-            } else if disc >= 0.0 {
-                0.5 * (tr + disc.sqrt())
-            } else {
-                0.5 * tr
-            };
-            out.push(format!(
-                "the operating point of '{}' is an unstable equilibrium of its state \
-                 (growth rate {rate:.3e} 1/s): the DC bias is beyond switching or an \
-                 auto-oscillation threshold, or the initial state sits on an unstable \
-                 equilibrium; a transient from it will leave it",
-                sys.devices[k].name()
-            ));
+        if tr < 0.0 && det > 0.0 {
+            continue;
         }
+        // the growth rate (largest real part) and a direction it grows in
+        let disc = tr * tr - 4.0 * det;
+        let real = d == 1 || disc >= 0.0;
+        let step = if real {
+            0.5 / (0.5 * (tr + disc.max(0.0).sqrt())).max(f64::MIN_POSITIVE)
+        } else {
+            1.0 / det.sqrt()
+        };
+        let (rate, v) = if d == 1 {
+            (tr, [1.0, 0.0])
+        } else if disc >= 0.0 {
+            let l = 0.5 * (tr + disc.sqrt());
+            // (A − λ)v = 0 from the better-conditioned row
+            let v = if a[0][1].abs() + (l - a[0][0]).abs() > a[1][0].abs() + (l - a[1][1]).abs() {
+                [a[0][1], l - a[0][0]]
+            } else {
+                [l - a[1][1], a[1][0]]
+            };
+            (l, v)
+        } else {
+            (0.5 * tr, [1.0, 0.0])
+        };
+        let nv = v[0].hypot(v[1]).max(f64::MIN_POSITIVE);
+        let dir = (0..ns)
+            .map(|i| {
+                let c = (0..d).map(|p| v[p] / nv * dd.basis[p][i]).sum::<f64>();
+                (dd.states[i], c)
+            })
+            .collect();
+        let why = if real {
+            "the DC bias is beyond switching and no stable state was found by relaxing it, \
+             or the state is held on a symmetric unstable point"
+        } else {
+            "it spirals out (the DC bias is above an auto-oscillation threshold: the state \
+             precesses, or switches through precession)"
+        };
+        out.push(Unstable {
+            device: k,
+            rate,
+            real,
+            step,
+            dir,
+            message: format!(
+                "the operating point of '{}' is an unstable equilibrium of its state \
+                 (growth rate {rate:.3e} 1/s): {why}; a transient from it will leave it",
+                sys.devices[k].name()
+            ),
+        });
     }
     out
 }

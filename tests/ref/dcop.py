@@ -193,9 +193,10 @@ def relax_zero_bias(dev, m0):
     return m
 
 
-def follow(dev, m_start, src, target, nsteps=200):
-    """Continue the equilibrium from bias 0 to `target` in small steps (halved on failure)."""
-    m, b = m_start, 0.0
+def follow(dev, m_start, src, target, nsteps=200, start=0.0):
+    """Continue the equilibrium from bias `start` (state m_start) to `target` in small steps
+    (at most 1/nsteps of |target|, halved on failure)."""
+    m, b = m_start, start
     step = target / nsteps
     while (target - b) * np.sign(target) > 0:
         nb = b + step
@@ -212,14 +213,27 @@ def follow(dev, m_start, src, target, nsteps=200):
 
 
 def macrospin_points(case):
+    """The branch from m0 at each bias: for each sign, continuation through the biases of
+    that sign in increasing magnitude."""
     dev = Device(case["kind"], case["par"])
     m0 = relax_zero_bias(dev, case["m0"])
+    res = {}
+    for sgn in (1.0, -1.0):
+        m, b = m0, 0.0
+        for bias in sorted((v for v in case["values"] if v * sgn > 0), key=abs):
+            m, ok = follow(dev, m, case["src"], bias, start=b)
+            b = bias
+            i, v = circuit_current(dev, m, case["src"], bias)
+            res[bias] = {"bias": bias, "m": list(m), "v": v, "i": i, "ok": ok,
+                         "stable": stable(dev, m, case["src"], bias)}
     out = []
     for bias in case["values"]:
-        m, ok = follow(dev, m0, case["src"], bias) if bias != 0 else (m0, True)
-        i, v = circuit_current(dev, m, case["src"], bias)
-        out.append({"bias": bias, "m": list(m), "v": v, "i": i, "ok": ok,
-                    "stable": stable(dev, m, case["src"], bias)})
+        if bias == 0:
+            i, v = circuit_current(dev, m0, case["src"], 0.0)
+            out.append({"bias": 0.0, "m": list(m0), "v": v, "i": i, "ok": True,
+                        "stable": stable(dev, m0, case["src"], 0.0)})
+        else:
+            out.append(res[bias])
     return out
 
 
