@@ -139,8 +139,9 @@ fn ringdown_inplane_tight() {
 }
 
 /// Default tolerances, no `tmax` (the `.tran` step 0.1 ns is several
-/// periods): the precession frequency within 0.1 % (issue 3 §1), for the
-/// circular and the elliptical case.
+/// periods): the precession frequency within 1e-4 (the accuracy
+/// docs/spin_devices.md promises at default settings; issue 11 §3), for
+/// the circular and the elliptical case.
 #[test]
 fn ringdown_default_tolerances() {
     for (name, model, m0, comp, (f0, gam, ..)) in [
@@ -166,7 +167,7 @@ fn ringdown_default_tolerances() {
             r.gam / gam - 1.0,
             r.steps
         );
-        assert!((r.f / f0 - 1.0).abs() < 1e-3, "{name}");
+        assert!((r.f / f0 - 1.0).abs() < 1e-4, "{name}");
     }
 }
 
@@ -318,14 +319,15 @@ fn stfmr_oracle_matches_recorded_table() {
 
 /// ST-FMR spin diode: V_dc(f) through a bias tee vs the linear-response
 /// oracle, damping-like (β = 0) and field-like (κ = 0, β = 0.1) torques
-/// separately, < 0.5 % of the peak; V_dc ∝ P.
+/// separately, < 0.5 % of the peak at default tolerances (issue 11 §3);
+/// V_dc ∝ P.
 #[test]
 fn stfmr_dl_and_fl_vs_linear_response() {
     let (fr, gam, hx, hy, a1) = st_oracle();
     let g0 = GAMMA * MU0;
     let hw = gam / TAU;
     let irf = 0.3e-6;
-    let tol = "mreltol=5e-8";
+    let tol = "";
     let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
         .iter()
         .map(|k| fr + k * hw)
@@ -465,7 +467,7 @@ fn stfmr_cross_check_with_cmtj() {
     let card = format!(
         ".model mz mtj (ms={ST_MS} alpha={ST_ALPHA} ku={ST_KU} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
 area={ST_AREA} tfl={ST_T} rp=640 rap=1200 px=-1 py=0 pz=0 eta=0.66 eff=cmtj lambda=1 beta=0.1 \
-torque=ll mu0={mu0c} gamma={} mreltol=1e-7)",
+torque=ll mu0={mu0c} gamma={})",
         ST_N[0],
         ST_N[1],
         ST_N[2],
@@ -685,4 +687,73 @@ YMTJ m1 a 0 mazza_hybrid mx0=0.01 my0=0 mz0=1\n.save @m1[mx]\n.tran 0.1n 150n ui
         "+0.1 mA should not oscillate: {}",
         res[1].1
     );
+}
+
+// ------------------------------------------- accuracy and cost (measurement)
+
+/// The accuracy/cost table of the magnetization tolerances (BENCHMARKS.md,
+/// docs/spin_devices.md): for each `extra` setting of the device line, the
+/// ST-FMR rectified voltage (damping-like and field-like, 7 frequencies
+/// over ±4 half-widths) vs linear response, the ringdown frequencies, and
+/// the cost (accepted steps, wall time of the runs). A measurement, run by
+/// hand: `SPINSPICE_ACC="mreltol=1e-5;mreltol=1e-6" cargo test --release
+/// --test devices_mtj accuracy_cost_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn accuracy_cost_table() {
+    let settings = std::env::var("SPINSPICE_ACC").unwrap_or_else(|_| "".into());
+    let (fr, gam, hx, hy, a1) = st_oracle();
+    let g0 = GAMMA * MU0;
+    let hw = gam / TAU;
+    let irf = 0.3e-6;
+    let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
+        .iter()
+        .map(|k| fr + k * hw)
+        .collect();
+    eprintln!("| setting | ST-FMR DL err/peak | ST-FMR FL err/peak | ringdown ⊥ f err | ringdown ∥ f err | ST-FMR steps/point | ringdown steps | wall [s] |");
+    for extra in settings.split(';') {
+        let t0 = std::time::Instant::now();
+        let mut steps = 0usize;
+        let mut errs = Vec::new();
+        for (card, hxa, hya) in [
+            (st_card(&format!("beta=0 {extra}")), 0.0, -a1),
+            (st_card(&format!("beta=0.1 kappa=0 {extra}")), 0.1 * a1, 0.0),
+        ] {
+            let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
+            let peak = freqs.iter().map(|f| oracle(*f, irf).abs()).fold(0.0, f64::max);
+            let mut worst = 0.0f64;
+            for &f in &freqs {
+                let settle = 10.0 / gam;
+                let nper = (10e-9 * f).round() as usize;
+                let tstop = settle + nper as f64 / f;
+                let nl = format!(
+                    "st-fmr\n{card}\nI1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
+YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
+.save v(j) @m1[i]\n.tran 0.1n {tstop:e}\n.end\n"
+                );
+                let sink = run(&nl);
+                let a = tran(&sink);
+                steps += a.sweep.len();
+                let v = period_mean(&a.sweep, col(a, "v(j)"), f, nper);
+                let (c, s) = fundamental(&a.sweep, col(a, "@m1[i]"), f, nper);
+                worst = worst.max(((v - oracle(f, c.hypot(s))) / peak).abs());
+            }
+            errs.push(worst);
+        }
+        let (fp, gp, ..) = perp_oracle();
+        let rp = ringdown(PERP, "mx0=1e-3 my0=0 mz0=1", extra, "m1#mx", 6e-9, 5.0 / gp);
+        let (fi, gi, ..) = inplane_oracle();
+        let ri = ringdown(INPLANE, "mx0=1 my0=1e-3 mz0=0", extra, "m1#my", 6e-9, 5.0 / gi);
+        eprintln!(
+            "| `{extra}` | {:.2e} | {:.2e} | {:.1e} | {:.1e} | {} | {} / {} | {:.2} |",
+            errs[0],
+            errs[1],
+            rp.f / fp - 1.0,
+            ri.f / fi - 1.0,
+            steps / (2 * freqs.len()),
+            rp.steps,
+            ri.steps,
+            t0.elapsed().as_secs_f64()
+        );
+    }
 }
