@@ -518,9 +518,12 @@ fn boltzmann(ms: f64, ku: f64, n: [f64; 3], vol: f64, temp: f64) -> (f64, f64) {
     (sx / z, sy / z)
 }
 
-/// Thermal equipartition (oracles.md §c): ⟨m_x²⟩ and ⟨m_y²⟩ of 60 noisy
+/// Thermal equipartition (oracles.md §c): ⟨m_x²⟩ and ⟨m_y²⟩ of 200 noisy
 /// junctions (per seed, three seeds) after 2 ns, sampled over 16 ns, within
-/// 3 % of the exact Boltzmann average; the harmonic value (Eq. C1) is
+/// 2 % of the exact Boltzmann average per seed and 1 % over the three,
+/// at the coarsest step docs/spin_devices.md recommends, h = 1/(20 f_FMR)
+/// (issue 11 §3: the earlier scheme, the thermal field held in F, read
+/// −6 % there, −0.5·α·ωh to first order); the harmonic value (Eq. C1) is
 /// printed for reference.
 #[test]
 fn thermal_equipartition() {
@@ -536,7 +539,11 @@ fn thermal_equipartition() {
     );
     // the recorded oracle (oracles.md §c) as a check of the quadrature
     assert!((ex / 4.766173e-3 - 1.0).abs() < 2e-4 && (ey / 4.426799e-3 - 1.0).abs() < 2e-4);
-    let nj = 60;
+    let f_fmr = GAMMA * MU0 * (h1 * h2).sqrt() / TAU;
+    let step = 1.0 / (20.0 * f_fmr);
+    eprintln!("f_FMR = {:.3} GHz, step {step:.3e} s (ωh = {:.3})", f_fmr / 1e9, TAU * f_fmr * step);
+    let nj = 200;
+    let (mut all_x, mut all_y) = (0.0, 0.0);
     for seed in [1, 2, 3] {
         let mut nl = format!(
             "thermal\n.model th mtj (ms={ms} alpha=0.3 ku={ku} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
@@ -548,7 +555,7 @@ vol={vol} rp=1k rap=2k px=0 py=0 pz=1 noise=1 temp={temp} seed={seed})\nV1 a 0 0
             nl += &format!("YMTJ m{k} a 0 th\n");
             save += &format!(" @m{k}[mx] @m{k}[my]");
         }
-        nl += &format!("{save}\n.tran 0.5p 18n\n.end\n");
+        nl += &format!("{save}\n.tran {step:e} 18n\n.end\n");
         let sink = run(&nl);
         let a = tran(&sink);
         let t = &a.sweep;
@@ -570,9 +577,17 @@ vol={vol} rp=1k rap=2k px=0 py=0 pz=1 noise=1 temp={temp} seed={seed})\nV1 a 0 0
             100.0 * (my2 / ey - 1.0),
             t.len()
         );
-        assert!((mx2 / ex - 1.0).abs() < 0.03, "seed {seed} mx");
-        assert!((my2 / ey - 1.0).abs() < 0.03, "seed {seed} my");
+        assert!((mx2 / ex - 1.0).abs() < 0.02, "seed {seed} mx");
+        assert!((my2 / ey - 1.0).abs() < 0.02, "seed {seed} my");
+        all_x += mx2 / 3.0;
+        all_y += my2 / 3.0;
     }
+    eprintln!(
+        "three seeds: ⟨mx²⟩ {:+.2} %, ⟨my²⟩ {:+.2} %",
+        100.0 * (all_x / ex - 1.0),
+        100.0 * (all_y / ey - 1.0)
+    );
+    assert!((all_x / ex - 1.0).abs() < 0.01 && (all_y / ey - 1.0).abs() < 0.01);
 }
 
 // ------------------------------------------------------- field line, TMR

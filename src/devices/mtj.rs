@@ -26,15 +26,25 @@
 //! the next step restarts from the unit vector.
 //!
 //! Thermal field ([Br63], devices.md §1.8): with `noise=1`, each Cartesian
-//! component h_i ~ N(0, D/Δt), D = 2αk_BT/(γ0 μ0 Ms V) [(A/m)²·s], drawn
-//! after each accepted step and held constant over the next step (reused if
-//! the step is rejected and retried with another Δt: the increment is then
-//! ΔW = √Δt·ξ with the same ξ). With the trapezoidal rule this is a
-//! Heun-type (Stratonovich) scheme; the noise-induced (Itô–Stratonovich)
-//! drift of the Brown LLG is radial for isotropic noise and is removed by the
-//! projection. The noisy states are excluded from the truncation-error
-//! control, so the step is set by `tmax` (default: the `.tran` step) and by
-//! the rest of the circuit.
+//! component of the field has the Wiener increment ΔW_i = √(D·Δt)·ξ_i over
+//! a step, D = 2αk_BT/(γ0 μ0 Ms V) [(A/m)²·s], ξ drawn after each accepted
+//! step (reused if the step is rejected and retried with another Δt). The
+//! increment enters the *charge* of the state rows, Q = m − g(m̄, ΔW) with
+//! g the field drive of the LLG ([`Llg::field_drive`]) at the midpoint m̄ =
+//! (m_n + m)/2 of the step, and F keeps the deterministic part: any
+//! integration formula then adds the noise increment once per step,
+//! m_{n+1} − m_n = (drift) + g(m̄, ΔW), evaluated at the midpoint
+//! (Stratonovich, as Brown's equation is meant). With the trapezoidal rule
+//! this is the stochastic trapezoidal (midpoint-noise) scheme, whose
+//! stationary covariance is exact for the linearized dynamics at any step
+//! (the Cayley map preserves the Lyapunov equation); holding the thermal
+//! field in F instead (the earlier scheme) puts the previous step's sample
+//! into the trapezoid's first half and biases ⟨m²⟩ by ≈ −0.5·α·ωh. `accept`
+//! resets the charge to m for the next step (the increment belongs to the
+//! step just taken). The noise-induced drift left by the projection is
+//! radial. The noisy states are excluded from the truncation-error control,
+//! so the step is set by `tmax` (default: the `.tran` step) and by the rest
+//! of the circuit.
 
 // 3-vector algebra is written with explicit component indices.
 #![allow(clippy::needless_range_loop)]
@@ -187,6 +197,8 @@ struct Noise {
     rng: Gauss,
     /// Standard normals of the current step.
     xi: V3,
+    /// m at the start of the current step (the last accepted point).
+    m_start: V3,
 }
 
 /// DC / operating-point behaviour of the magnetization.
@@ -291,7 +303,12 @@ impl Macrospin {
         let noise = c.noise_d.map(|(d, seed)| {
             let mut rng = Gauss::new(seed ^ llg::name_hash(&inst.name));
             let xi = [rng.normal(), rng.normal(), rng.normal()];
-            Noise { d, rng, xi }
+            Noise {
+                d,
+                rng,
+                xi,
+                m_start: [0.0; 3],
+            }
         });
         Macrospin {
             name: inst.name.clone(),
@@ -325,15 +342,29 @@ impl Macrospin {
         (x[self.flp] - x[self.fln]) * self.gfl
     }
 
-    /// Thermal field of the present transient step [A/m] (zero without noise).
-    #[inline]
-    fn hth(&self, cx: &LoadCtx) -> V3 {
-        match &self.noise {
-            Some(nz) if cx.h > 0.0 => {
-                let s = (nz.d / cx.h).sqrt();
-                [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]]
+    /// The thermal noise increment of the present transient step in the
+    /// charge: Q_noise = −g(m̄, ΔW) with m̄ = (m_start + m)/2 and ΔW =
+    /// √(D·Δt)·ξ, stamped with its derivative ∂Q/∂m = −½ ∂g/∂m̄ (module doc).
+    fn stamp_noise(&self, cx: &LoadCtx, m: &V3, st: &mut Stamp) {
+        let Some(nz) = &self.noise else { return };
+        if cx.h <= 0.0 {
+            return;
+        }
+        let s = (nz.d * cx.h).sqrt();
+        let w = [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]];
+        let mb = [
+            0.5 * (nz.m_start[0] + m[0]),
+            0.5 * (nz.m_start[1] + m[1]),
+            0.5 * (nz.m_start[2] + m[2]),
+        ];
+        let (g, j) = self.core.field_drive(&mb, &w);
+        for r in 0..3 {
+            st.q(self.im[r], -g[r]);
+            if st.wants_jacobian() {
+                for c in 0..3 {
+                    st.c(self.s_st[r][4 + c], -0.5 * j[r][c]);
+                }
             }
-            _ => [0.0; 3],
         }
     }
 }
@@ -403,10 +434,11 @@ impl Device for Macrospin {
             let i = self.law.current(v, &m);
             st.f(self.np, i);
             st.f(self.nn, -i);
-            let f = self.core.eval_f(&m, i, ifl, &self.hth(cx));
+            let f = self.core.eval_f(&m, i, ifl, &[0.0; 3]);
             for r in 0..3 {
                 st.f(self.im[r], -f[r]);
             }
+            self.stamp_noise(cx, &m, st);
             return;
         }
         let (i, didv, didm) = self.law.iv(v, &m);
@@ -426,9 +458,11 @@ impl Device for Macrospin {
             }
             return;
         }
-        let hth = if dc { [0.0; 3] } else { self.hth(cx) };
         let mut rh = Rhs::default();
-        self.core.eval(&m, i, ifl, &hth, &mut rh);
+        self.core.eval(&m, i, ifl, &[0.0; 3], &mut rh);
+        if !dc {
+            self.stamp_noise(cx, &m, st);
+        }
         for r in 0..3 {
             let row = &self.s_st[r];
             st.f(self.im[r], -rh.f[r]);
@@ -468,8 +502,10 @@ impl Device for Macrospin {
                 q[self.im[r]] = m[r] / n;
             }
         }
+        let m_acc = self.m(x);
         if let Some(nz) = self.noise.as_mut() {
             nz.xi = [nz.rng.normal(), nz.rng.normal(), nz.rng.normal()];
+            nz.m_start = m_acc;
         }
     }
 
