@@ -134,7 +134,11 @@ pub fn dc_sweep(sys: &mut System, vars: &[DcVar], out: &mut DcOutputFn) -> Resul
         }
     }
     if let Some((v, notes)) = unstable_at {
-        let at = v.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(", ");
+        let at = v
+            .iter()
+            .map(|v| format!("{v:.6e}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         for n in notes {
             sys.notes.push(format!("from sweep value {at} on: {n}"));
         }
