@@ -541,7 +541,11 @@ fn thermal_equipartition() {
     assert!((ex / 4.766173e-3 - 1.0).abs() < 2e-4 && (ey / 4.426799e-3 - 1.0).abs() < 2e-4);
     let f_fmr = GAMMA * MU0 * (h1 * h2).sqrt() / TAU;
     let step = 1.0 / (20.0 * f_fmr);
-    eprintln!("f_FMR = {:.3} GHz, step {step:.3e} s (ωh = {:.3})", f_fmr / 1e9, TAU * f_fmr * step);
+    eprintln!(
+        "f_FMR = {:.3} GHz, step {step:.3e} s (ωh = {:.3})",
+        f_fmr / 1e9,
+        TAU * f_fmr * step
+    );
     let nj = 200;
     let (mut all_x, mut all_y) = (0.0, 0.0);
     for seed in [1, 2, 3] {
@@ -725,24 +729,46 @@ fn accuracy_cost_table() {
         .iter()
         .map(|k| fr + k * hw)
         .collect();
-    eprintln!("| setting | ST-FMR DL err/peak | ST-FMR FL err/peak | ringdown ⊥ f err | ringdown ∥ f err | ST-FMR steps/point | ringdown steps | wall [s] |");
-    for extra in settings.split(';') {
+    // CPU time of this process [s] (Linux /proc; the measurement runs alone)
+    let cpu = || -> f64 {
+        let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let tick = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (tick(11) + tick(12)) / 100.0
+    };
+    eprintln!("| setting | ST-FMR DL err/peak | ST-FMR FL err/peak | ringdown ⊥ f err | ringdown ∥ f err | ST-FMR steps/point | ringdown steps ⊥ / ∥ | CPU [s] | wall [s] |");
+    eprintln!("|---|---|---|---|---|---|---|---|---|");
+    for setting in settings.split(';') {
+        let (extra, opts) = match setting.strip_prefix(".options") {
+            Some(o) => ("", format!(".options {o}\n")),
+            None => (setting, String::new()),
+        };
         let t0 = std::time::Instant::now();
+        let c0 = cpu();
         let mut steps = 0usize;
         let mut errs = Vec::new();
         for (card, hxa, hya) in [
             (st_card(&format!("beta=0 {extra}")), 0.0, -a1),
             (st_card(&format!("beta=0.1 kappa=0 {extra}")), 0.1 * a1, 0.0),
         ] {
-            let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
-            let peak = freqs.iter().map(|f| oracle(*f, irf).abs()).fold(0.0, f64::max);
+            let oracle =
+                |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
+            let peak = freqs
+                .iter()
+                .map(|f| oracle(*f, irf).abs())
+                .fold(0.0, f64::max);
             let mut worst = 0.0f64;
             for &f in &freqs {
                 let settle = 10.0 / gam;
                 let nper = (10e-9 * f).round() as usize;
                 let tstop = settle + nper as f64 / f;
                 let nl = format!(
-                    "st-fmr\n{card}\nI1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
+                    "st-fmr\n{card}\n{opts}I1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
 YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
 .save v(j) @m1[i]\n.tran 0.1n {tstop:e}\n.end\n"
                 );
@@ -756,11 +782,13 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
             errs.push(worst);
         }
         let (fp, gp, ..) = perp_oracle();
-        let rp = ringdown(PERP, "mx0=1e-3 my0=0 mz0=1", extra, "m1#mx", 6e-9, 5.0 / gp);
+        let pm = format!("{PERP}\n{opts}");
+        let rp = ringdown(&pm, "mx0=1e-3 my0=0 mz0=1", extra, "m1#mx", 6e-9, 5.0 / gp);
         let (fi, gi, ..) = inplane_oracle();
-        let ri = ringdown(INPLANE, "mx0=1 my0=1e-3 mz0=0", extra, "m1#my", 6e-9, 5.0 / gi);
+        let im = format!("{INPLANE}\n{opts}");
+        let ri = ringdown(&im, "mx0=1 my0=1e-3 mz0=0", extra, "m1#my", 6e-9, 5.0 / gi);
         eprintln!(
-            "| `{extra}` | {:.2e} | {:.2e} | {:.1e} | {:.1e} | {} | {} / {} | {:.2} |",
+            "| `{setting}` | {:.2e} | {:.2e} | {:.1e} | {:.1e} | {} | {} / {} | {:.2} | {:.2} |",
             errs[0],
             errs[1],
             rp.f / fp - 1.0,
@@ -768,6 +796,7 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
             steps / (2 * freqs.len()),
             rp.steps,
             ri.steps,
+            cpu() - c0,
             t0.elapsed().as_secs_f64()
         );
     }

@@ -16,7 +16,11 @@ fn spinspice_op(netlist: &str, names: &[&str]) -> (Vec<f64>, Vec<String>) {
     assert!(
         summary.failures.is_empty(),
         "{netlist}\n{:?}",
-        summary.failures.iter().map(|f| &f.1.message).collect::<Vec<_>>()
+        summary
+            .failures
+            .iter()
+            .map(|f| &f.1.message)
+            .collect::<Vec<_>>()
     );
     let a = sink.analysis(AnalysisKind::Op).expect("op");
     let vals = names
@@ -125,7 +129,9 @@ fn absurd_operating_points_are_warned() {
         eprintln!("{tag}: {name} = {:e}; {warns:?}", ours[0]);
         assert_eq!(warns.len(), 1, "{tag}: {warns:?}");
         assert!(
-            warns[0].contains("physically absurd") && warns[0].contains(name) && warns[0].contains(dev),
+            warns[0].contains("physically absurd")
+                && warns[0].contains(name)
+                && warns[0].contains(dev),
             "{tag}: {}",
             warns[0]
         );
@@ -170,7 +176,13 @@ fn failures_name_the_device_whose_equation_fails() {
         assert_eq!(summary.failures.len(), 1, "{body}");
         let msg = &summary.failures[0].1.message;
         eprintln!("{msg}");
-        assert!(msg.contains("'b1'") && msg.contains(needle), "{body}: {msg}");
-        assert!(!msg.contains("unidentified") && !msg.contains("singular"), "{msg}");
+        assert!(
+            msg.contains("'b1'") && msg.contains(needle),
+            "{body}: {msg}"
+        );
+        assert!(
+            !msg.contains("unidentified") && !msg.contains("singular"),
+            "{msg}"
+        );
     }
 }

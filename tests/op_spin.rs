@@ -94,7 +94,11 @@ fn run_ok(nl: &str) -> MemorySink {
     assert!(
         summary.failures.is_empty(),
         "{:?}\n{nl}",
-        summary.failures.iter().map(|f| &f.1.message).collect::<Vec<_>>()
+        summary
+            .failures
+            .iter()
+            .map(|f| &f.1.message)
+            .collect::<Vec<_>>()
     );
     sink
 }
@@ -172,7 +176,10 @@ fn op_netlist(card: &str, line: &str, src: &str, bias: f64) -> String {
 /// Compare a macrospin operating point with the reference point: m to 1e-7,
 /// the junction voltage and current to 1e-7 relative.
 fn check_macrospin(what: &str, card: &str, line: &str, dev: &str, src: &str, p: &Pt) -> f64 {
-    assert!(p.ok && p.stable, "{what}: reference point not stable: {p:?}");
+    assert!(
+        p.ok && p.stable,
+        "{what}: reference point not stable: {p:?}"
+    );
     let nl = op_netlist(card, line, src, p.bias);
     let names = [
         format!("{dev}#mx"),
@@ -195,7 +202,12 @@ fn check_macrospin(what: &str, card: &str, line: &str, dev: &str, src: &str, p: 
         p.bias, s[0], s[1], s[2]
     );
     assert!(dm < 1e-7, "{what} at {}: m {s:?} vs {:?}", p.bias, p.vals);
-    assert!(dv < 1e-7 && di < 1e-7, "{what} at {}: {s:?} vs {:?}", p.bias, p.vals);
+    assert!(
+        dv < 1e-7 && di < 1e-7,
+        "{what} at {}: {s:?} vs {:?}",
+        p.bias,
+        p.vals
+    );
     dm
 }
 
@@ -226,7 +238,14 @@ fn mtj_issue_netlists() {
         check_macrospin("10 µA / 1 nA", &mtj.card(), line, "m1", "i", p);
     }
     check_macrospin("1 mV", &mtj.card(), line, "m1", "v", &refs[1].points[0]);
-    check_macrospin("hy = 1, I = 0", &tilted, line, "m1", "i", &refs[2].points[0]);
+    check_macrospin(
+        "hy = 1, I = 0",
+        &tilted,
+        line,
+        "m1",
+        "i",
+        &refs[2].points[0],
+    );
 }
 
 /// YMTJ over field angles 0–180° and bias currents of both signs up to 95 %
@@ -268,7 +287,14 @@ fn mtj_bias_and_angle_sweep() {
         eprintln!("θ_H = {deg}°, {src} source: switching at {pos:+.4e} / {neg:+.4e}");
         for p in &r.points {
             let what = format!("MTJ θ_H = {deg}° ({src})");
-            worst = worst.max(check_macrospin(&what, &m.card(), "YMTJ m1 a 0 ip", "m1", src, p));
+            worst = worst.max(check_macrospin(
+                &what,
+                &m.card(),
+                "YMTJ m1 a 0 ip",
+                "m1",
+                src,
+                p,
+            ));
         }
     }
     eprintln!("MTJ sweep: worst |Δm| = {worst:.2e}");
@@ -326,7 +352,14 @@ fn amr_bias_and_angle_sweep() {
         let (pos, neg) = r.switch.unwrap();
         eprintln!("AMR θ_H = {deg}°: switching at {pos:+.4e} / {neg:+.4e} A");
         for p in &r.points {
-            check_macrospin(&format!("AMR θ_H = {deg}°"), &card, "YAMR s1 a 0 py", "s1", "i", p);
+            check_macrospin(
+                &format!("AMR θ_H = {deg}°"),
+                &card,
+                "YAMR s1 a 0 py",
+                "s1",
+                "i",
+                p,
+            );
         }
     }
     let (card0, ..) = amr_card(0.0);
@@ -372,7 +405,11 @@ fn mtj_dc_sweep_ac_and_tran_from_the_operating_point() {
     for (k, p) in refs[0].points.iter().enumerate() {
         assert!((dc.sweep[k] - p.bias).abs() < 1e-15);
         for c in 0..4 {
-            let tol = if c < 3 { 1e-7 } else { 1e-7 * p.vals[3].abs() + 1e-15 };
+            let tol = if c < 3 {
+                1e-7
+            } else {
+                1e-7 * p.vals[3].abs() + 1e-15
+            };
             assert!(
                 (cols[c][k] - p.vals[c]).abs() <= tol,
                 ".dc at {}: {} = {} vs {}",
@@ -410,13 +447,26 @@ area=1e-14 tfl=2e-9 px=1 py=0 pz=0 rp=100 rap=200 eta=0 koex=-1e7 koey=0 koez=0)
     let par = r#"{"ms":795774,"alpha":0.01,"ku":5e3,"kax":[1,0,0],"h":[0,100,0],"vol":2e-23,"p":[1,0,0],"rp":100,"rap":200,"eta":0,"koe":[-1e7,0,0]}"#;
     let up: Vec<f64> = (0..=40).map(|k| k as f64 * 50e-6).collect();
     let down: Vec<f64> = (0..=40).map(|k| 2e-3 - k as f64 * 100e-6).collect();
-    let list = |v: &[f64]| v.iter().map(|b| format!("{b:e}")).collect::<Vec<_>>().join(",");
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|b| format!("{b:e}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let mut all = up.clone();
     all.extend(down.iter().filter(|b| **b != 0.0 && !up.contains(b)));
     let cases = [
-        format!(r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","mode":"ladder","span":3e-3,"fractions":[]}}"#),
-        format!(r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","values":[{}]}}"#, list(&all)),
-        format!(r#"{{"kind":"mtj","par":{par},"m0":[-1,0,0],"src":"i","values":[{}]}}"#, list(&all)),
+        format!(
+            r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","mode":"ladder","span":3e-3,"fractions":[]}}"#
+        ),
+        format!(
+            r#"{{"kind":"mtj","par":{par},"m0":[1,0,0],"src":"i","values":[{}]}}"#,
+            list(&all)
+        ),
+        format!(
+            r#"{{"kind":"mtj","par":{par},"m0":[-1,0,0],"src":"i","values":[{}]}}"#,
+            list(&all)
+        ),
     ];
     let Some(refs) = reference(&cases) else {
         return;
@@ -426,7 +476,10 @@ area=1e-14 tfl=2e-9 px=1 py=0 pz=0 rp=100 rap=200 eta=0 koex=-1e7 koey=0 koez=0)
     assert!(isw > 0.5e-3 && isw < 1e-3, "{isw}");
     let branch = |plus: bool, bias: f64| -> &Pt {
         let r = if plus { &refs[1] } else { &refs[2] };
-        r.points.iter().find(|p| (p.bias - bias).abs() < 1e-12).unwrap()
+        r.points
+            .iter()
+            .find(|p| (p.bias - bias).abs() < 1e-12)
+            .unwrap()
     };
     let nl = format!(
         "hysteresis\n{card}\nI1 0 a DC 0\nYMTJ m1 a 0 sw\n.dc I1 0 2m 50u\n.dc I1 2m -2m -100u\n.end\n"
@@ -442,7 +495,10 @@ area=1e-14 tfl=2e-9 px=1 py=0 pz=0 rp=100 rap=200 eta=0 koex=-1e7 koey=0 koez=0)
     assert_eq!(dcs.len(), 2);
     // up: +x branch below isw, reversed above; down: reversed above −isw
     for (dc, plus_if) in [
-        (dcs[0], Box::new(|b: f64| b < isw) as Box<dyn Fn(f64) -> bool>),
+        (
+            dcs[0],
+            Box::new(|b: f64| b < isw) as Box<dyn Fn(f64) -> bool>,
+        ),
         (dcs[1], Box::new(|b: f64| b < -isw)),
     ] {
         let names = ["m1#mx", "m1#my", "m1#mz"];
@@ -453,8 +509,13 @@ area=1e-14 tfl=2e-9 px=1 py=0 pz=0 rp=100 rap=200 eta=0 koex=-1e7 koey=0 koez=0)
             }
             let plus = plus_if(b);
             let p = branch(plus, b);
-            assert!(p.stable, "reference point at {b} on the {plus} branch is not stable");
-            let dm = (0..3).map(|c| (cols[c][k] - p.vals[c]).abs()).fold(0.0, f64::max);
+            assert!(
+                p.stable,
+                "reference point at {b} on the {plus} branch is not stable"
+            );
+            let dm = (0..3)
+                .map(|c| (cols[c][k] - p.vals[c]).abs())
+                .fold(0.0, f64::max);
             assert!(
                 dm < 1e-7,
                 "at {b:e} A: m = ({}, {}, {}), expected the {} branch {:?}",
@@ -485,8 +546,14 @@ fn stno_operating_points() {
     let par = r#"{"ith":1e-3,"q":2,"r0":120,"iclamp":8e-3}"#;
     let vb: Vec<f64> = biases.iter().map(|b| b * 120.0).collect();
     let cases = [
-        format!(r#"{{"kind":"stno","par":{par},"src":"i","values":[{}]}}"#, list(&biases)),
-        format!(r#"{{"kind":"stno","par":{par},"src":"v","values":[{}]}}"#, list(&vb)),
+        format!(
+            r#"{{"kind":"stno","par":{par},"src":"i","values":[{}]}}"#,
+            list(&biases)
+        ),
+        format!(
+            r#"{{"kind":"stno","par":{par},"src":"v","values":[{}]}}"#,
+            list(&vb)
+        ),
     ];
     let Some(refs) = reference(&cases) else {
         return;
@@ -509,7 +576,10 @@ fn stno_operating_points() {
                 } else {
                     vec![p.vals[0], p.vals[3], p.vals[4]]
                 };
-                eprintln!("STNO level {level} ({src}) at {:+e}: {s:?} vs {want:?}", p.bias);
+                eprintln!(
+                    "STNO level {level} ({src}) at {:+e}: {s:?} vs {want:?}",
+                    p.bias
+                );
                 for (a, b) in s.iter().zip(&want) {
                     assert!((a - b).abs() <= 1e-9 * b.abs() + 1e-15, "{a} vs {b}");
                 }
@@ -533,7 +603,10 @@ fn spin_diode_operating_points() {
     let variants = [
         ("drive=1", r#""drive":1"#),
         ("drive=2", r#""drive":2"#),
-        ("drive=2 orient=-1 psi=30", r#""drive":2,"orient":-1,"psi":30"#),
+        (
+            "drive=2 orient=-1 psi=30",
+            r#""drive":2,"orient":-1,"psi":30"#,
+        ),
         ("drive=1 mirror=0", r#""drive":1"#),
     ];
     let mut cases = Vec::new();
@@ -563,9 +636,15 @@ fn spin_diode_operating_points() {
             for p in &refs[k].points {
                 let nl = op_netlist(&card, "YSD d1 a 0 sd", src, p.bias);
                 let s = op_values(&nl, &["d1#zr", "d1#zi", "v(a)", "i(d1)"]);
-                eprintln!("SD {params} ({src}) at {:+e}: {s:?} vs {:?}", p.bias, p.vals);
+                eprintln!(
+                    "SD {params} ({src}) at {:+e}: {s:?} vs {:?}",
+                    p.bias, p.vals
+                );
                 for (a, b) in s.iter().zip(&p.vals) {
-                    assert!((a - b).abs() <= 1e-9 * b.abs() + 1e-15, "{params}: {a} vs {b}");
+                    assert!(
+                        (a - b).abs() <= 1e-9 * b.abs() + 1e-15,
+                        "{params}: {a} vs {b}"
+                    );
                 }
             }
             k += 1;

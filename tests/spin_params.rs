@@ -97,7 +97,10 @@ fn stno_clamp_and_rf_power() {
         let xi = i / 10e-6;
         let p004 = (xi - 1.0) / (xi + 2.0);
         let w004 = 1.25e-6 * p004 * (i * 1e6).powi(2) * 1e3 * 1e-6;
-        eprintln!("circuit clamp at {cmd:e} A: p = {p}, 10·prf = {:e} W, seed 004 code {w004:e} W", 10.0 * w);
+        eprintln!(
+            "circuit clamp at {cmd:e} A: p = {p}, 10·prf = {:e} W, seed 004 code {w004:e} W",
+            10.0 * w
+        );
         assert!((p - p004).abs() < 1e-12);
         assert!((10.0 * w / w004 - 1.0).abs() < 1e-9);
     }
@@ -116,7 +119,10 @@ fn cmtj_conventions_rows() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ref/cmtj_conventions.py");
     let currents = [1e-4, 5e-5, -3e-5];
     let args: Vec<String> = currents.iter().map(|i| format!("{i:e}")).collect();
-    let out = Command::new(common::python()).arg(script).args(&args).output();
+    let out = Command::new(common::python())
+        .arg(script)
+        .args(&args)
+        .output();
     let text = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).to_string(),
         other => {
@@ -143,8 +149,16 @@ fn cmtj_conventions_rows() {
     assert_eq!(cm.len(), currents.len(), "{text}");
     // the rows of docs/spin_devices.md (cmtj column → spinspice parameter)
     let rows = [
-        ("Ms in tesla", "ms={1.19377/12.566e-7}", "ms={1.19377/1.25663706212e-6}"),
-        ("μ0 = 12.566e-7, γμ0 = 220880", "mu0=12.566e-7 gamma={220880/12.566e-7}", ""),
+        (
+            "Ms in tesla",
+            "ms={1.19377/12.566e-7}",
+            "ms={1.19377/1.25663706212e-6}",
+        ),
+        (
+            "μ0 = 12.566e-7, γμ0 = 220880",
+            "mu0=12.566e-7 gamma={220880/12.566e-7}",
+            "",
+        ),
         ("LL torque form", "torque=ll", "torque=gilbert"),
         ("efficiency P/2", "eta=0.66 eff=cmtj lambda=1", "eta=0.66"),
     ];
@@ -207,5 +221,9 @@ fn mazza_current_sign() {
     eprintln!("{w:?}");
     assert_eq!(w.len(), 1);
     // first unstable point of the sweep: −0.07 mA (threshold −0.0680 mA)
-    assert!(w[0].contains("from sweep value -7.000000e-5 on"), "{}", w[0]);
+    assert!(
+        w[0].contains("from sweep value -7.000000e-5 on"),
+        "{}",
+        w[0]
+    );
 }

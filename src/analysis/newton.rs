@@ -148,7 +148,10 @@ impl Newton {
             })
             .collect();
         let is_state = |i: usize| sys.unknowns[i].kind == UnknownKind::State;
-        let state_rows: Vec<u32> = (1..=sys.n).filter(|&i| is_state(i)).map(|i| i as u32).collect();
+        let state_rows: Vec<u32> = (1..=sys.n)
+            .filter(|&i| is_state(i))
+            .map(|i| i as u32)
+            .collect();
         let p = &sys.pattern;
         let mut state_entries = Vec::new();
         let mut diag = vec![u32::MAX; sys.n + 1];

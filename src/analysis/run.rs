@@ -230,7 +230,10 @@ pub fn describe_unknown(sys: &System, i: usize) -> String {
 
 fn newton_msg(sys: &System, e: &NewtonError) -> String {
     let msg = match e {
-        NewtonError::NoConvergence { worst: 0, iterations } => format!(
+        NewtonError::NoConvergence {
+            worst: 0,
+            iterations,
+        } => format!(
             "Newton did not converge in {iterations} iterations (a device limited or \
              substituted its evaluation in the last one)"
         ),
@@ -406,17 +409,24 @@ pub fn run_circuit(
                     sink.begin_analysis(&info)
                         .map_err(|e| fail(format!("output: {e}")))?;
                     let mut ws = sys.workspace();
-                    let mut nt =
-                        super::newton::Newton::new(&sys).map_err(|_| fail("singular matrix".into()))?;
+                    let mut nt = super::newton::Newton::new(&sys)
+                        .map_err(|_| fail("singular matrix".into()))?;
                     let mut x = vec![0.0; sys.n + 1];
                     for d in &sys.devices {
                         d.init_unknowns(&mut x);
                     }
-                    let rep: OpReport =
-                        operating_point(&mut sys, &mut ws, &mut nt, &mut x, Mode::Dc, &ic, &nodeset)
-                            .map_err(|e| {
-                                fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
-                            })?;
+                    let rep: OpReport = operating_point(
+                        &mut sys,
+                        &mut ws,
+                        &mut nt,
+                        &mut x,
+                        Mode::Dc,
+                        &ic,
+                        &nodeset,
+                    )
+                    .map_err(|e| {
+                        fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
+                    })?;
                     let cx = dc_ctx(&sys, Mode::Dc);
                     outs.eval(&sys, &x, &cx, &mut vals);
                     sink.point(0.0, &vals, None)
@@ -445,7 +455,10 @@ pub fn run_circuit(
                     }
                     let info = AnalysisInfo {
                         kind,
-                        sweep: SignalInfo::new(specs[0].name.clone(), unit_of_swept(&specs[0].name)),
+                        sweep: SignalInfo::new(
+                            specs[0].name.clone(),
+                            unit_of_swept(&specs[0].name),
+                        ),
                         signals,
                         complex: false,
                     };
@@ -593,7 +606,10 @@ pub fn run_circuit(
                         let _ = sink.end_analysis();
                         return Err(fail(match e {
                             TranError::Op(err) => {
-                                format!("initial operating point failed: {}", newton_msg(&sys, &err))
+                                format!(
+                                    "initial operating point failed: {}",
+                                    newton_msg(&sys, &err)
+                                )
                             }
                             TranError::StepTooSmall { time, h, newton } => format!(
                                 "time step too small at t = {time:e} s (h = {h:e} s): {}",
