@@ -277,12 +277,19 @@ fn st_oracle() -> (f64, f64, f64, f64, f64) {
 /// with Î the fundamental of the junction current (the drive the oracle
 /// needs; the tee's inductor takes a small part of the source current).
 fn stfmr_point(card: &str, f: f64, irf: f64) -> (f64, f64) {
+    let (v, i, _) = stfmr_run(card, "", f, irf);
+    (v, i)
+}
+
+/// [`stfmr_point`] with extra netlist lines (`.options`), also returning
+/// the number of accepted time points.
+fn stfmr_run(card: &str, extra: &str, f: f64, irf: f64) -> (f64, f64, usize) {
     let (_, gam, ..) = st_oracle();
     let settle = 10.0 / gam;
     let nper = (10e-9 * f).round() as usize;
     let tstop = settle + nper as f64 / f;
     let nl = format!(
-        "st-fmr\n{card}\nI1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
+        "st-fmr\n{card}\n{extra}I1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
 YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
 .save v(j) @m1[i]\n.tran 0.1n {tstop:e}\n.end\n"
     );
@@ -291,7 +298,7 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
     let t = &a.sweep;
     let v = period_mean(t, col(a, "v(j)"), f, nper);
     let (c, s) = fundamental(t, col(a, "@m1[i]"), f, nper);
-    (v, c.hypot(s))
+    (v, c.hypot(s), t.len())
 }
 
 #[test]
@@ -317,53 +324,77 @@ fn stfmr_oracle_matches_recorded_table() {
     }
 }
 
+/// The ST-FMR sweep of [`stfmr_dl_and_fl_vs_linear_response`]: V_dc at 7
+/// frequencies over ±4 half-widths through the bias tee, damping-like
+/// (β = 0) and field-like (κ = 0, β = 0.1) torques, with `extra` on the
+/// model card and `opts` in the netlist. Returns, per part, the worst
+/// |V − oracle|/peak, and the accepted time points of all runs.
+fn stfmr_sweep(extra: &str, opts: &str, verbose: bool) -> ([f64; 2], usize) {
+    let (fr, gam, hx, hy, a1) = st_oracle();
+    let g0 = GAMMA * MU0;
+    let hw = gam / TAU;
+    let irf = 0.3e-6;
+    let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
+        .iter()
+        .map(|k| fr + k * hw)
+        .collect();
+    // Gilbert field-like b₁ = −β a₁, drive h_x = p_x b₁ (Eq. B1), p_x = −1
+    let fl_hx = -(-0.1 * a1);
+    let mut worst = [0.0f64; 2];
+    let mut steps = 0usize;
+    for (k, (part, card, hxa, hya)) in [
+        (
+            "damping-like",
+            st_card(&format!("beta=0 {extra}")),
+            0.0,
+            -a1,
+        ),
+        (
+            "field-like",
+            st_card(&format!("beta=0.1 kappa=0 {extra}")),
+            fl_hx,
+            0.0,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
+        let peak = freqs
+            .iter()
+            .map(|f| oracle(*f, irf).abs())
+            .fold(0.0, f64::max);
+        for &f in &freqs {
+            let (v, imtj, n) = stfmr_run(&card, opts, f, irf);
+            steps += n;
+            let o = oracle(f, imtj);
+            let e = (v - o) / peak;
+            if verbose {
+                eprintln!(
+                    "{part}: f = {:.6} GHz  V = {v:.6e}  oracle = {o:.6e}  (V−oracle)/peak = {e:+.2e}  |I| = {imtj:.6e}",
+                    f / 1e9
+                );
+            }
+            worst[k] = worst[k].max(e.abs());
+        }
+    }
+    (worst, steps)
+}
+
 /// ST-FMR spin diode: V_dc(f) through a bias tee vs the linear-response
 /// oracle, damping-like (β = 0) and field-like (κ = 0, β = 0.1) torques
 /// separately, < 0.5 % of the peak at default tolerances (issue 11 §3);
 /// V_dc ∝ P.
 #[test]
 fn stfmr_dl_and_fl_vs_linear_response() {
-    let (fr, gam, hx, hy, a1) = st_oracle();
-    let g0 = GAMMA * MU0;
-    let hw = gam / TAU;
+    let (fr, _, _, _, _) = st_oracle();
     let irf = 0.3e-6;
-    let tol = "";
-    let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
-        .iter()
-        .map(|k| fr + k * hw)
-        .collect();
-    for (part, card, hxa, hya) in [
-        ("damping-like", st_card(&format!("beta=0 {tol}")), 0.0, -a1),
-        (
-            "field-like",
-            st_card(&format!("beta=0.1 kappa=0 {tol}")),
-            // Gilbert field-like b₁ = −β a₁, drive h_x = p_x b₁ (Eq. B1), p_x = −1
-            {
-                let (px, b1) = (-1.0, -0.1 * a1);
-                px * b1
-            },
-            0.0,
-        ),
-    ] {
-        let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
-        let peak = freqs
-            .iter()
-            .map(|f| oracle(*f, irf).abs())
-            .fold(0.0, f64::max);
-        let mut worst = 0.0f64;
-        for &f in &freqs {
-            let (v, imtj) = stfmr_point(&card, f, irf);
-            let o = oracle(f, imtj);
-            let e = (v - o) / peak;
-            eprintln!(
-                "{part}: f = {:.6} GHz  V = {v:.6e}  oracle = {o:.6e}  (V−oracle)/peak = {e:+.2e}  |I| = {imtj:.6e}",
-                f / 1e9
-            );
-            worst = worst.max(e.abs());
-        }
-        eprintln!("{part}: max |V − oracle|/peak = {worst:.2e}");
-        assert!(worst < 5e-3, "{part}: {worst}");
+    let (worst, _) = stfmr_sweep("", "", true);
+    for (part, w) in ["damping-like", "field-like"].iter().zip(worst) {
+        eprintln!("{part}: max |V − oracle|/peak = {w:.2e}");
+        assert!(w < 5e-3, "{part}: {w}");
     }
+    let tol = "";
     // power scaling at the damping-like peak: ×2 current → ×4 V_dc
     let card = st_card(&format!("beta=0 {tol}"));
     let (v1, i1) = stfmr_point(&card, fr, irf);
@@ -721,14 +752,6 @@ YMTJ m1 a 0 mazza_hybrid mx0=0.01 my0=0 mz0=1\n.save @m1[mx]\n.tran 0.1n 150n ui
 #[ignore]
 fn accuracy_cost_table() {
     let settings = std::env::var("SPINSPICE_ACC").unwrap_or_else(|_| "".into());
-    let (fr, gam, hx, hy, a1) = st_oracle();
-    let g0 = GAMMA * MU0;
-    let hw = gam / TAU;
-    let irf = 0.3e-6;
-    let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
-        .iter()
-        .map(|k| fr + k * hw)
-        .collect();
     // CPU time of this process [s] (Linux /proc; the measurement runs alone)
     let cpu = || -> f64 {
         let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -750,37 +773,7 @@ fn accuracy_cost_table() {
         };
         let t0 = std::time::Instant::now();
         let c0 = cpu();
-        let mut steps = 0usize;
-        let mut errs = Vec::new();
-        for (card, hxa, hya) in [
-            (st_card(&format!("beta=0 {extra}")), 0.0, -a1),
-            (st_card(&format!("beta=0.1 kappa=0 {extra}")), 0.1 * a1, 0.0),
-        ] {
-            let oracle =
-                |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
-            let peak = freqs
-                .iter()
-                .map(|f| oracle(*f, irf).abs())
-                .fold(0.0, f64::max);
-            let mut worst = 0.0f64;
-            for &f in &freqs {
-                let settle = 10.0 / gam;
-                let nper = (10e-9 * f).round() as usize;
-                let tstop = settle + nper as f64 / f;
-                let nl = format!(
-                    "st-fmr\n{card}\n{opts}I1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
-YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
-.save v(j) @m1[i]\n.tran 0.1n {tstop:e}\n.end\n"
-                );
-                let sink = run(&nl);
-                let a = tran(&sink);
-                steps += a.sweep.len();
-                let v = period_mean(&a.sweep, col(a, "v(j)"), f, nper);
-                let (c, s) = fundamental(&a.sweep, col(a, "@m1[i]"), f, nper);
-                worst = worst.max(((v - oracle(f, c.hypot(s))) / peak).abs());
-            }
-            errs.push(worst);
-        }
+        let (errs, steps) = stfmr_sweep(extra, &opts, false);
         let (fp, gp, ..) = perp_oracle();
         let pm = format!("{PERP}\n{opts}");
         let rp = ringdown(&pm, "mx0=1e-3 my0=0 mz0=1", extra, "m1#mx", 6e-9, 5.0 / gp);
@@ -793,7 +786,7 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
             errs[1],
             rp.f / fp - 1.0,
             ri.f / fi - 1.0,
-            steps / (2 * freqs.len()),
+            steps / 14,
             rp.steps,
             ri.steps,
             cpu() - c0,

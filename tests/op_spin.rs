@@ -14,8 +14,6 @@ mod common;
 use spinspice::analysis::run::simulate_str;
 use spinspice::output::memory::{MemAnalysis, MemorySink};
 use spinspice::output::AnalysisKind;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 /// One reference point: bias, then the device's values.
 #[derive(Debug, Clone)]
@@ -38,31 +36,7 @@ struct CaseOut {
 fn reference(cases: &[String]) -> Option<Vec<CaseOut>> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ref/dcop.py");
     let input = format!("[{}]", cases.join(",\n"));
-    let child = Command::new(common::python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let out = child.and_then(|mut c| {
-        c.stdin.take().unwrap().write_all(input.as_bytes())?;
-        c.wait_with_output()
-    });
-    let text = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).to_string(),
-        other => {
-            let why = match other {
-                Ok(o) => String::from_utf8_lossy(&o.stderr).to_string(),
-                Err(e) => e.to_string(),
-            };
-            assert!(
-                !common::tools_required(),
-                "python reference required (SPINSPICE_REQUIRE_TOOLS=1) but failed: {why}"
-            );
-            eprintln!("note: python/numpy/scipy not available; skipping ({why})");
-            return None;
-        }
-    };
+    let text = common::python_output(&[script], Some(&input), "python reference (numpy, scipy)")?;
     let mut res: Vec<CaseOut> = Vec::new();
     for line in text.lines() {
         let w: Vec<&str> = line.split_whitespace().collect();
@@ -254,24 +228,20 @@ fn mtj_issue_netlists() {
 #[test]
 fn mtj_bias_and_angle_sweep() {
     let angles = [0.0, 30.0, 60.0, 90.0, 120.0, 150.0, 180.0];
-    let mut cases = Vec::new();
-    for &deg in &angles {
-        let m = Mtj { deg };
-        cases.push(format!(
-            r#"{{"kind":"mtj","par":{},"m0":{},"src":"i","mode":"ladder","span":5e-3,"fractions":[0.1,0.5,0.95]}}"#,
-            m.par(),
-            v3(m.m0())
-        ));
-    }
     let vangles = [0.0, 90.0, 150.0];
-    for &deg in &vangles {
+    let ladder = |deg: f64, src: &str, span: &str, fractions: &str| {
         let m = Mtj { deg };
-        cases.push(format!(
-            r#"{{"kind":"mtj","par":{},"m0":{},"src":"v","mode":"ladder","span":0.5,"fractions":[0.5,0.95]}}"#,
+        format!(
+            r#"{{"kind":"mtj","par":{},"m0":{},"src":"{src}","mode":"ladder","span":{span},"fractions":[{fractions}]}}"#,
             m.par(),
             v3(m.m0())
-        ));
-    }
+        )
+    };
+    let mut cases: Vec<String> = angles
+        .iter()
+        .map(|&d| ladder(d, "i", "5e-3", "0.1,0.5,0.95"))
+        .collect();
+    cases.extend(vangles.iter().map(|&d| ladder(d, "v", "0.5", "0.5,0.95")));
     let Some(refs) = reference(&cases) else {
         return;
     };

@@ -8,7 +8,6 @@ mod common;
 use spinspice::analysis::run::simulate_str;
 use spinspice::output::memory::MemorySink;
 use spinspice::output::AnalysisKind;
-use std::process::Command;
 
 fn run(nl: &str) -> (MemorySink, Vec<String>) {
     let (sink, summary) = simulate_str(nl, &[]).unwrap_or_else(|e| panic!("{e}\n{nl}"));
@@ -119,24 +118,10 @@ fn cmtj_conventions_rows() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ref/cmtj_conventions.py");
     let currents = [1e-4, 5e-5, -3e-5];
     let args: Vec<String> = currents.iter().map(|i| format!("{i:e}")).collect();
-    let out = Command::new(common::python())
-        .arg(script)
-        .args(&args)
-        .output();
-    let text = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).to_string(),
-        other => {
-            let why = match other {
-                Ok(o) => String::from_utf8_lossy(&o.stderr).to_string(),
-                Err(e) => e.to_string(),
-            };
-            assert!(
-                !common::tools_required(),
-                "cmtj required (SPINSPICE_REQUIRE_TOOLS=1) but failed: {why}"
-            );
-            eprintln!("note: python/cmtj not available; skipping ({why})");
-            return;
-        }
+    let mut argv = vec![script];
+    argv.extend(args.iter().map(|s| s.as_str()));
+    let Some(text) = common::python_output(&argv, None, "cmtj (python)") else {
+        return;
     };
     let cm: Vec<[f64; 3]> = text
         .lines()

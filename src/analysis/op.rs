@@ -515,96 +515,124 @@ pub fn unstable_states(
     if nt.lu.factor(&mut ws.g[..nnz]).is_err() {
         return Vec::new();
     }
-    let n = sys.n;
+    let mut rhs = vec![0.0; sys.n];
     let mut out = Vec::new();
-    let mut rhs = vec![0.0; n];
     for (k, dd) in dyns {
-        let ns = dd.states.len();
-        // Y = (J⁻¹)_ss, column by column
-        let mut y = vec![vec![0.0; ns]; ns];
-        for j in 0..ns {
-            rhs.iter_mut().for_each(|v| *v = 0.0);
-            rhs[dd.states[j] - 1] = 1.0;
-            if nt.lu.solve(&mut rhs).is_err() {
-                return out;
-            }
-            for i in 0..ns {
-                y[i][j] = rhs[dd.states[i] - 1];
-            }
-        }
-        let Some(s) = invert(&y) else { continue };
-        // A = −BᵀSB on the free directions
-        let d = dd.basis.len().min(2);
-        let mut a = [[0.0f64; 2]; 2];
-        for p in 0..d {
-            for q in 0..d {
-                let mut v = 0.0;
-                for i in 0..ns {
-                    for j in 0..ns {
-                        v += dd.basis[p][i] * s[i][j] * dd.basis[q][j];
-                    }
-                }
-                a[p][q] = -v;
-            }
-        }
-        let (tr, det) = if d == 1 {
-            (a[0][0], 1.0)
-        } else {
-            (a[0][0] + a[1][1], a[0][0] * a[1][1] - a[0][1] * a[1][0])
-        };
-        if tr < 0.0 && det > 0.0 {
+        let Some(a) = reduced_dynamics(nt, &dd, &mut rhs) else {
             continue;
+        };
+        if let Some(u) = classify(k, &a, &dd, sys.devices[k].name()) {
+            out.push(u);
         }
-        // the growth rate (largest real part) and a direction it grows in
-        let disc = tr * tr - 4.0 * det;
-        let real = d == 1 || disc >= 0.0;
-        let step = if real {
-            0.5 / (0.5 * (tr + disc.max(0.0).sqrt())).max(f64::MIN_POSITIVE)
-        } else {
-            1.0 / det.sqrt()
-        };
-        let (rate, v) = if d == 1 {
-            (tr, [1.0, 0.0])
-        } else if disc >= 0.0 {
-            let l = 0.5 * (tr + disc.sqrt());
-            // (A − λ)v = 0 from the better-conditioned row
-            let v = if a[0][1].abs() + (l - a[0][0]).abs() > a[1][0].abs() + (l - a[1][1]).abs() {
-                [a[0][1], l - a[0][0]]
-            } else {
-                [l - a[1][1], a[1][0]]
-            };
-            (l, v)
-        } else {
-            (0.5 * tr, [1.0, 0.0])
-        };
-        let nv = v[0].hypot(v[1]).max(f64::MIN_POSITIVE);
-        let dir = (0..ns)
-            .map(|i| {
-                let c = (0..d).map(|p| v[p] / nv * dd.basis[p][i]).sum::<f64>();
-                (dd.states[i], c)
-            })
-            .collect();
-        let why = if real {
-            "the DC bias is beyond switching and no stable state was found by relaxing it, \
-             or the state is held on a symmetric unstable point"
-        } else {
-            "it spirals out (the DC bias is above an auto-oscillation threshold: the state \
-             precesses, or switches through precession)"
-        };
-        out.push(Unstable {
-            device: k,
-            rate,
-            real,
-            step,
-            dir,
-            message: format!(
-                "the operating point of '{}' is an unstable equilibrium of its state \
-                 (growth rate {rate:.3e} 1/s): {why}; a transient from it will leave it",
-                sys.devices[k].name()
-            ),
-        });
     }
     out
+}
+
+/// A = −BᵀSB: the device's DC dynamics on its free directions B (`dd`),
+/// S = ((J⁻¹)_ss)⁻¹ from the factored Jacobian in `nt` (one solve per
+/// state; `rhs` is scratch of length n). Up to 2 directions.
+fn reduced_dynamics(
+    nt: &mut Newton,
+    dd: &crate::devices::DcDynamics,
+    rhs: &mut [f64],
+) -> Option<Vec<Vec<f64>>> {
+    let ns = dd.states.len();
+    let mut y = vec![vec![0.0; ns]; ns];
+    for j in 0..ns {
+        rhs.iter_mut().for_each(|v| *v = 0.0);
+        rhs[dd.states[j] - 1] = 1.0;
+        nt.lu.solve(rhs).ok()?;
+        for (i, row) in y.iter_mut().enumerate() {
+            row[j] = rhs[dd.states[i] - 1];
+        }
+    }
+    let s = invert(&y)?;
+    let b = &dd.basis[..dd.basis.len().min(2)];
+    Some(
+        b.iter()
+            .map(|bp| {
+                b.iter()
+                    .map(|bq| {
+                        let sb: Vec<f64> = s
+                            .iter()
+                            .map(|row| row.iter().zip(bq).map(|(x, y)| x * y).sum())
+                            .collect();
+                        -bp.iter().zip(&sb).map(|(x, y)| x * y).sum::<f64>()
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// None when the reduced dynamics `a` (1×1 or 2×2) is stable (trace < 0,
+/// det > 0); else the growth rate, its kind, the escape step, a direction
+/// in the states' space and the message.
+fn classify(
+    device: usize,
+    a: &[Vec<f64>],
+    dd: &crate::devices::DcDynamics,
+    name: &str,
+) -> Option<Unstable> {
+    let d = a.len();
+    let (tr, det) = if d == 1 {
+        (a[0][0], 1.0)
+    } else {
+        (a[0][0] + a[1][1], a[0][0] * a[1][1] - a[0][1] * a[1][0])
+    };
+    if tr < 0.0 && det > 0.0 {
+        return None;
+    }
+    let disc = tr * tr - 4.0 * det;
+    let real = d == 1 || disc >= 0.0;
+    let step = if real {
+        0.5 / (0.5 * (tr + disc.max(0.0).sqrt())).max(f64::MIN_POSITIVE)
+    } else {
+        1.0 / det.sqrt()
+    };
+    // the growth rate (largest real part) and a direction it grows in
+    let (rate, v) = if d == 1 {
+        (tr, [1.0, 0.0])
+    } else if disc >= 0.0 {
+        let l = 0.5 * (tr + disc.sqrt());
+        // (A − λ)v = 0 from the better-conditioned row
+        let v = if a[0][1].abs() + (l - a[0][0]).abs() > a[1][0].abs() + (l - a[1][1]).abs() {
+            [a[0][1], l - a[0][0]]
+        } else {
+            [l - a[1][1], a[1][0]]
+        };
+        (l, v)
+    } else {
+        (0.5 * tr, [1.0, 0.0])
+    };
+    let nv = v[0].hypot(v[1]).max(f64::MIN_POSITIVE);
+    let dir = dd
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, &st)| {
+            let c = (0..d).map(|p| v[p] / nv * dd.basis[p][i]).sum::<f64>();
+            (st, c)
+        })
+        .collect();
+    let why = if real {
+        "the DC bias is beyond switching and no stable state was found by relaxing it, \
+         or the state is held on a symmetric unstable point"
+    } else {
+        "it spirals out (the DC bias is above an auto-oscillation threshold: the state \
+         precesses, or switches through precession)"
+    };
+    Some(Unstable {
+        device,
+        rate,
+        real,
+        step,
+        dir,
+        message: format!(
+            "the operating point of '{name}' is an unstable equilibrium of its state \
+             (growth rate {rate:.3e} 1/s): {why}; a transient from it will leave it"
+        ),
+    })
 }
 
 /// Inverse of a small dense matrix (Gauss–Jordan with partial pivoting).

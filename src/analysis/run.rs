@@ -348,7 +348,9 @@ fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
     }
 }
 
-/// Run all analyses of one elaborated circuit.
+/// Run all analyses of one elaborated circuit. Results go to `sink` (and
+/// `report`), measures, statistics and warnings to the three vectors.
+#[allow(clippy::too_many_arguments)]
 pub fn run_circuit(
     c: Circuit,
     sink: &mut dyn Sink,

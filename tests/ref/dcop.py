@@ -77,6 +77,20 @@ class Device(Macrospin):
             self.R0, self.dR = par["r0"], par["dr"]
         self.vh = g("vh", None)
 
+    def rhs(self, m, I=0.0, Hextra=None):
+        """dm/dt of `Macrospin.rhs` for one m (3,), written with scalar cross products (numpy's
+        cross is slow on 3-vectors): the same explicit LLGS formula."""
+        if Hextra is not None or np.ndim(m) != 1:
+            return super().rhs(m, I, Hextra)
+        g0, a = self.c.gamma0, self.alpha
+        H = self.heff(m, I)
+        mxH = _cross(m, H)
+        mxmxH = _cross(m, mxH)
+        Ad, Af = self.torque_amplitudes(m, I)
+        mxp = _cross(m, self.p)
+        mxmxp = _cross(m, mxp)
+        return (-g0 * mxH - a * g0 * mxmxH - g0 * Ad * mxmxp - g0 * Af * mxp) / (1.0 + a * a)
+
     def torque_amplitudes(self, m, I):
         """(A_d, A_f) of the explicit form; the damping-like multiplier kappa included."""
         c = np.sum(np.asarray(m) * self.p, axis=-1)
@@ -103,6 +117,10 @@ class Device(Macrospin):
             return self.RP * (1.0 + 0.5 * tmr * (1.0 - c))
         gp, gap = 1.0 / self.RP, 1.0 / (self.RP * (1.0 + tmr))
         return 1.0 / (0.5 * (gp + gap) + 0.5 * (gp - gap) * c)
+
+
+def _cross(a, b):
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 def circuit_current(dev, m, src, bias):
@@ -254,8 +272,9 @@ def ladder(case):
             if ok and np.dot(m_new, m) > 0.98 and stable(dev, m_new, src, sgn * nb):
                 m, b = m_new, nb
                 path.append((b, m))
+                step = min(2 * step, span / 50)
             elif step > span * 1e-6:
-                step /= 2
+                step /= 4
             else:
                 break
         res["switch"]["pos" if sgn > 0 else "neg"] = sgn * b
