@@ -7,6 +7,7 @@ mod common;
 pub mod csv;
 pub mod hdf5;
 pub mod memory;
+pub mod print;
 pub mod raw;
 
 use std::io;
