@@ -106,12 +106,8 @@ pub fn operating_point(
                         method: OpMethod::PseudoTransient,
                         iterations: rep.iterations + it,
                     },
-                    Ok((_, still)) => {
-                        x.copy_from_slice(&found);
-                        sys.notes.extend(still);
-                        rep
-                    }
-                    Err(_) => {
+                    _ => {
+                        // no stable state: keep Newton's, and say why
                         x.copy_from_slice(&found);
                         let un = unstable_states(sys, ws, nt, x, mode);
                         sys.notes.extend(un.into_iter().map(|u| u.message));
