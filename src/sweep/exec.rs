@@ -109,6 +109,8 @@ pub struct PointRecord {
     pub events: Vec<Event>,
     pub status: Option<PointStatus>,
     pub failure: Option<Diagnostic>,
+    /// Warnings of the point's analyses (e.g. an absurd operating point).
+    pub warnings: Vec<Diagnostic>,
     /// Text for stdout (measures, operating points).
     pub report: Vec<u8>,
     pub measures: Vec<MeasureValue>,
@@ -387,6 +389,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
         job.print_op,
         &mut rec.measures,
         &mut rec.stats,
+        &mut rec.warnings,
     );
     rec.report = report;
     rec.events = recorder.events;

@@ -462,6 +462,7 @@ pub fn run_sweep(
         summary.measures = rec.measures;
         summary.stats = rec.stats;
         summary.acct = rec.acct;
+        summary.warnings.extend(rec.warnings);
         if let Some(PointStatus::Failed(_)) = rec.status {
             let d = rec
                 .failure
