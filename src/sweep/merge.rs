@@ -333,6 +333,8 @@ fn replay_point(
                 name: name.clone(),
                 analysis: *kind,
                 value,
+                // The sink takes it from the sweep's measure units.
+                unit: String::new(),
             });
         }
     }

@@ -117,11 +117,13 @@ pub fn basic_measures() -> Vec<MeasureValue> {
             name: "rise".into(),
             analysis: AnalysisKind::Tran,
             value: Ok(1.2345678901234567e-9),
+            unit: "s".into(),
         },
         MeasureValue {
             name: "fall".into(),
             analysis: AnalysisKind::Tran,
             value: Err("v(b) never crosses 0.5".into()),
+            unit: "s".into(),
         },
     ]
 }
@@ -195,6 +197,7 @@ pub fn run_steps(sink: &mut dyn Sink) {
             name: "delay".into(),
             analysis: AnalysisKind::Tran,
             value,
+            unit: "s".into(),
         }])
         .unwrap();
         sink.end_point(k, &PointStatus::Ok).unwrap();
