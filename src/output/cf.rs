@@ -63,13 +63,18 @@ pub fn axis_attrs(b: &mut DatasetBuilder, name: &str, unit: &str) {
     b.set_attr("long_name", fixed(&format!("swept parameter {name}")));
 }
 
+/// The `long_name` of a measure.
+pub fn measure_long_name(name: &str, analysis: &str) -> String {
+    format!("measure {name} ({analysis})")
+}
+
 /// A measure over the points or the grid. Its unit follows from what it
 /// measures (`""` = not known: no `units`).
 pub fn measure_attrs(b: &mut DatasetBuilder, name: &str, analysis: &str, unit: &str) {
     if !unit.is_empty() {
         b.set_attr("units", fixed(&cf_units(unit)));
     }
-    b.set_attr("long_name", fixed(&format!("measure {name} ({analysis})")));
+    b.set_attr("long_name", fixed(&measure_long_name(name, analysis)));
 }
 
 /// The status array of the points (CF flags).
