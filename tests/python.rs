@@ -43,7 +43,10 @@ fn python() -> Option<String> {
 fn path_with(py: &str) -> String {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let which = Command::new(py)
-        .args(["-c", "import sys, os; print(os.path.dirname(sys.executable))"])
+        .args([
+            "-c",
+            "import sys, os; print(os.path.dirname(sys.executable))",
+        ])
         .output();
     if let Ok(o) = which {
         dirs.push(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
@@ -78,7 +81,13 @@ fn python_package() {
     let path = path_with(&py);
     run(
         Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
             .args(["--no-deps", "--no-build-isolation", "--target"])
             .arg(&site)
             .arg(repo.join("python"))

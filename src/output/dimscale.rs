@@ -52,6 +52,7 @@ use std::path::Path;
 const UNDEF: u64 = u64::MAX;
 /// Message types.
 const MSG_NIL: u8 = 0x00;
+const MSG_DATASPACE: u8 = 0x01;
 const MSG_LINK_INFO: u8 = 0x02;
 const MSG_LINK: u8 = 0x06;
 const MSG_ATTRIBUTE: u8 = 0x0C;
@@ -134,90 +135,147 @@ fn bad(path: &Path, msg: impl std::fmt::Display) -> io::Error {
     )
 }
 
-/// Writes `DIMENSION_LIST` on every dataset of the plan and `REFERENCE_LIST`
-/// on every scale, in the closed file at `path`. Datasets or scales the file
-/// does not hold (an analysis that never wrote a point) are left out;
-/// an attachment whose rank differs from the dataset's is an error. Returns
-/// the number of datasets that got their scales.
+/// Writes `DIMENSION_LIST` on every dataset of the plan and `CLASS`, `NAME`
+/// and `REFERENCE_LIST` on every scale, in the closed file at `path`.
+/// Datasets or scales the file does not hold (an analysis that never wrote
+/// a point) are left out; an attachment whose number of scales differs from
+/// the dataset's rank, or a scale that is not 1-D, is an error. Returns the
+/// number of datasets that got their scales.
 pub fn write(path: &Path, plan: &DimPlan) -> io::Result<usize> {
     if plan.is_empty() {
         return Ok(0);
     }
     let mut h5 = Raw::open(path)?;
-    // Resolve every path; keep the attachments whose objects all exist.
-    let mut resolved: Vec<(u64, Vec<u64>)> = Vec::with_capacity(plan.len());
-    for (ds, scales) in &plan.datasets {
-        let Some(a) = h5.resolve(ds)? else { continue };
-        let mut s = Vec::with_capacity(scales.len());
-        for sc in scales {
-            match h5.resolve(sc)? {
-                Some(x) => s.push(x),
-                None => break,
-            }
-        }
-        if s.len() == scales.len() && !scales.is_empty() {
-            resolved.push((a, s));
-        }
-    }
-    // Back references, per scale, in plan order.
-    let mut back: HashMap<u64, Vec<(u64, u32)>> = HashMap::new();
-    let mut scale_order: Vec<(u64, String)> = Vec::new();
-    for sc in plan
-        .datasets
-        .iter()
-        .flat_map(|(_, s)| s)
-        .chain(&plan.scales)
-    {
-        if let Some(a) = h5.resolve(sc)? {
-            if !back.contains_key(&a) {
-                back.insert(a, Vec::new());
-                scale_order.push((a, base_name(sc)));
-            }
-        }
-    }
-    for (ds, scales) in &resolved {
-        for (j, s) in scales.iter().enumerate() {
-            if let Some(e) = back.get_mut(s) {
-                e.push((*ds, j as u32));
-            }
-        }
-    }
-    // New bytes go past the end of the file: heaps first, then chunks. One
-    // heap object per (dataset, dimension): the one reference of that
-    // dimension's sequence.
+    let found = Resolved::new(&mut h5, plan)?;
     let mut tail = Tail::new(h5.eof);
-    let objects: Vec<(usize, u64)> = resolved
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, scales))| scales.iter().map(move |s| (i, *s)))
-        .collect();
-    let mut elements: Vec<Vec<(u64, u32)>> = vec![Vec::new(); resolved.len()];
-    for batch in objects.chunks(HEAP_OBJECTS) {
-        let heap = tail.put(&global_heap(batch.iter().map(|(_, s)| s.to_le_bytes())));
-        for (k, (i, _)) in batch.iter().enumerate() {
-            elements[*i].push((heap, k as u32 + 1));
-        }
+    let edits = found.attributes(&mut tail);
+    if edits.is_empty() {
+        return Ok(0);
     }
-    let mut edits: Vec<(u64, Vec<u8>)> = resolved
-        .iter()
-        .zip(&elements)
-        .map(|((ds, _), el)| (*ds, dimension_list(el)))
-        .collect();
-    for (s, name) in scale_order {
-        edits.push((s, string_attribute("CLASS", "DIMENSION_SCALE")));
-        edits.push((s, string_attribute("NAME", &name)));
-        let refs = &back[&s];
-        // One attribute message holds at most 64 KiB: beyond ~5 400 attached
-        // datasets the back references are left out (readers need only
-        // DIMENSION_LIST; h5netcdf then takes the scale's own length).
-        if refs.is_empty() {
-            continue;
-        }
-        if let Some(attr) = reference_list(refs) {
-            edits.push((s, attr));
-        }
+    let patches = extend_headers(&mut h5, &found, edits, &mut tail)?;
+    // 1. the new blocks, 2. the end-of-file address, 3. the headers.
+    h5.write_at(tail.start, &tail.bytes)?;
+    h5.set_eof(tail.end())?;
+    for (addr, bytes) in patches {
+        h5.write_at(addr, &bytes)?;
     }
-    // Each header is edited once, with all its new attributes.
+    h5.file.sync_all()?;
+    Ok(found.datasets.len())
+}
+
+/// The plan in object-header addresses.
+struct Resolved {
+    /// (dataset, its scale per dimension), for those whose objects all exist.
+    datasets: Vec<(u64, Vec<u64>)>,
+    /// Every scale that exists, with its name, in plan order.
+    scales: Vec<(u64, String)>,
+    /// Scale → (dataset, dimension) attached to it.
+    back: HashMap<u64, Vec<(u64, u32)>>,
+}
+
+impl Resolved {
+    fn new(h5: &mut Raw, plan: &DimPlan) -> io::Result<Resolved> {
+        let mut datasets = Vec::with_capacity(plan.len());
+        for (ds, scales) in &plan.datasets {
+            let Some(a) = h5.resolve(ds)? else { continue };
+            let mut s = Vec::with_capacity(scales.len());
+            for sc in scales {
+                match h5.resolve(sc)? {
+                    Some(x) => s.push(x),
+                    None => break,
+                }
+            }
+            if s.len() == scales.len() && !scales.is_empty() {
+                datasets.push((a, s));
+            }
+        }
+        let mut back: HashMap<u64, Vec<(u64, u32)>> = HashMap::new();
+        let mut scales = Vec::new();
+        let all = plan
+            .datasets
+            .iter()
+            .flat_map(|(_, s)| s)
+            .chain(&plan.scales);
+        for sc in all {
+            if let Some(a) = h5.resolve(sc)? {
+                if let std::collections::hash_map::Entry::Vacant(e) = back.entry(a) {
+                    e.insert(Vec::new());
+                    scales.push((a, base_name(sc)));
+                }
+            }
+        }
+        for (ds, sc) in &datasets {
+            for (j, s) in sc.iter().enumerate() {
+                if let Some(e) = back.get_mut(s) {
+                    e.push((*ds, j as u32));
+                }
+            }
+        }
+        Ok(Resolved {
+            datasets,
+            scales,
+            back,
+        })
+    }
+
+    /// The attribute messages to add, per object; the global heap
+    /// collections they point into go to `tail`. One heap object per
+    /// (dataset, dimension): the one reference of that dimension's sequence.
+    fn attributes(&self, tail: &mut Tail) -> Vec<(u64, Vec<u8>)> {
+        let objects: Vec<(usize, u64)> = self
+            .datasets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, scales))| scales.iter().map(move |s| (i, *s)))
+            .collect();
+        let mut elements: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.datasets.len()];
+        for batch in objects.chunks(HEAP_OBJECTS) {
+            let heap = tail.put(&global_heap(batch.iter().map(|(_, s)| s.to_le_bytes())));
+            for (k, (i, _)) in batch.iter().enumerate() {
+                elements[*i].push((heap, k as u32 + 1));
+            }
+        }
+        let mut edits: Vec<(u64, Vec<u8>)> = self
+            .datasets
+            .iter()
+            .zip(&elements)
+            .map(|((ds, _), el)| (*ds, dimension_list(el)))
+            .collect();
+        for (s, name) in &self.scales {
+            edits.push((*s, string_attribute("CLASS", "DIMENSION_SCALE")));
+            edits.push((*s, string_attribute("NAME", name)));
+            // One attribute message holds at most 64 KiB: beyond ~5 400
+            // attached datasets the back references are left out (readers
+            // need only DIMENSION_LIST; h5netcdf then takes the scale's own
+            // length).
+            let refs = &self.back[s];
+            if let Some(attr) = reference_list(refs).filter(|_| !refs.is_empty()) {
+                edits.push((*s, attr));
+            }
+        }
+        edits
+    }
+
+    /// The number of dimensions object `addr` must have, if the plan says.
+    fn rank(&self, addr: u64) -> Option<usize> {
+        if self.back.contains_key(&addr) {
+            return Some(1);
+        }
+        self.datasets
+            .iter()
+            .find(|(d, _)| *d == addr)
+            .map(|(_, s)| s.len())
+    }
+}
+
+/// Each header edited once, with all its new attributes: the continuation
+/// chunks go to `tail`; returns the new chunk 0 of every header.
+fn extend_headers(
+    h5: &mut Raw,
+    found: &Resolved,
+    edits: Vec<(u64, Vec<u8>)>,
+    tail: &mut Tail,
+) -> io::Result<Vec<(u64, Vec<u8>)>> {
     let mut by_header: Vec<(u64, Vec<Vec<u8>>)> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     for (addr, attr) in edits {
@@ -227,30 +285,33 @@ pub fn write(path: &Path, plan: &DimPlan) -> io::Result<usize> {
         });
         by_header[k].1.push(attr);
     }
-    let mut patches: Vec<(u64, Vec<u8>)> = Vec::with_capacity(by_header.len());
+    let ranks: HashMap<u64, usize> = by_header
+        .iter()
+        .filter_map(|(a, _)| found.rank(*a).map(|r| (*a, r)))
+        .collect();
+    let mut patches = Vec::with_capacity(by_header.len());
     for (addr, attrs) in &by_header {
         let header = h5.header(*addr)?;
-        if ["DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME"]
-            .iter()
-            .any(|a| header.has_attribute(a))
-        {
+        let taken = ["DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME"];
+        if taken.iter().any(|a| header.has_attribute(a)) {
             return Err(bad(
-                path,
+                &h5.path,
                 format!("object at {addr:#x} already has dimension-scale attributes"),
             ));
+        }
+        if let (Some(want), Some(have)) = (ranks.get(addr), header.rank()) {
+            if *want != have {
+                return Err(bad(
+                    &h5.path,
+                    format!("object at {addr:#x} has {have} dimensions, the plan {want}"),
+                ));
+            }
         }
         let (chunk0, ochk) = header.extend(attrs)?;
         let at = tail.put(&ochk);
         patches.push((header.addr, chunk0.finish(at, ochk.len() as u64)));
     }
-    // 1. the new blocks, 2. the end-of-file address, 3. the headers.
-    h5.write_at(tail.start, &tail.bytes)?;
-    h5.set_eof(tail.end())?;
-    for (addr, bytes) in patches {
-        h5.write_at(addr, &bytes)?;
-    }
-    h5.file.sync_all()?;
-    Ok(resolved.len())
+    Ok(patches)
 }
 
 /// Bytes to be written from `start` on (the old end of file), 8-aligned.
@@ -544,6 +605,15 @@ impl Header {
         Ok(out)
     }
 
+    /// Rank of the dataspace message, if the header has one.
+    fn rank(&self) -> Option<usize> {
+        self.messages
+            .iter()
+            .find(|m| m.kind == MSG_DATASPACE)
+            .and_then(|m| m.body().get(1))
+            .map(|&r| usize::from(r))
+    }
+
     fn has_attribute(&self, name: &str) -> bool {
         self.messages
             .iter()
@@ -706,8 +776,8 @@ fn attribute_name(b: &[u8]) -> Option<String> {
     String::from_utf8(raw.to_vec()).ok()
 }
 
-/// Body of a version-3 attribute message.
-fn attribute(name: &str, datatype: &[u8], dims: &[u64], data: &[u8]) -> Vec<u8> {
+/// Body of a version-3 attribute message; `dims` None for a scalar.
+fn attribute(name: &str, datatype: &[u8], dims: Option<&[u64]>, data: &[u8]) -> Vec<u8> {
     let space = dataspace(dims);
     let mut b = vec![3u8, 0];
     b.extend_from_slice(&(name.len() as u16 + 1).to_le_bytes());
@@ -727,22 +797,12 @@ fn attribute(name: &str, datatype: &[u8], dims: &[u64], data: &[u8]) -> Vec<u8> 
 /// writes only null-padded ones).
 fn string_attribute(name: &str, value: &str) -> Vec<u8> {
     let size = value.len() as u32 + 1;
+    // String class (3), version 1, null-terminated, ASCII.
     let mut dt = vec![0x13, 0x00, 0, 0];
     dt.extend_from_slice(&size.to_le_bytes());
     let mut data = value.as_bytes().to_vec();
     data.push(0);
-    let space = [2u8, 0, 0, 0]; // version 2, rank 0, scalar
-    let mut b = vec![3u8, 0];
-    b.extend_from_slice(&(name.len() as u16 + 1).to_le_bytes());
-    b.extend_from_slice(&(dt.len() as u16).to_le_bytes());
-    b.extend_from_slice(&(space.len() as u16).to_le_bytes());
-    b.push(0);
-    b.extend_from_slice(name.as_bytes());
-    b.push(0);
-    b.extend_from_slice(&dt);
-    b.extend_from_slice(&space);
-    b.extend_from_slice(&data);
-    b
+    attribute(name, &dt, None, &data)
 }
 
 /// Last component of a path.
@@ -750,8 +810,11 @@ fn base_name(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// Version-2 simple dataspace.
-fn dataspace(dims: &[u64]) -> Vec<u8> {
+/// Version-2 dataspace: simple over `dims`, or scalar.
+fn dataspace(dims: Option<&[u64]>) -> Vec<u8> {
+    let Some(dims) = dims else {
+        return vec![2, 0, 0, 0];
+    };
     let mut b = vec![2u8, dims.len() as u8, 0, 1];
     for d in dims {
         b.extend_from_slice(&d.to_le_bytes());
@@ -777,7 +840,7 @@ fn dimension_list(elements: &[(u64, u32)]) -> Vec<u8> {
         data.extend_from_slice(&heap.to_le_bytes());
         data.extend_from_slice(&index.to_le_bytes());
     }
-    attribute("DIMENSION_LIST", &dt, &[elements.len() as u64], &data)
+    attribute("DIMENSION_LIST", &dt, Some(&[elements.len() as u64]), &data)
 }
 
 /// `REFERENCE_LIST` of a scale: `{dataset: object reference, dimension:
@@ -798,7 +861,7 @@ fn reference_list(refs: &[(u64, u32)]) -> Option<Vec<u8>> {
         data.extend_from_slice(&ds.to_le_bytes());
         data.extend_from_slice(&j.to_le_bytes());
     }
-    let msg = attribute("REFERENCE_LIST", &dt, &[refs.len() as u64], &data);
+    let msg = attribute("REFERENCE_LIST", &dt, Some(&[refs.len() as u64]), &data);
     (msg.len() <= MAX_MESSAGE).then_some(msg)
 }
 
