@@ -65,6 +65,17 @@
 //! `status` and `measures/` at the end of the run (`finish`), so a killed
 //! sweep has only the per-point arrays of `/steps` and `/measures`.
 //!
+//! **netCDF/xarray view.** Every dataset also has CF `units` (`"1"` for
+//! unitless) and `long_name` ([`super::cf`]). Every axis is an HDF5
+//! dimension scale (`CLASS`, `NAME`, `REFERENCE_LIST`) and every array lists
+//! its scales in `DIMENSION_LIST`: an analysis' signals use its sweep
+//! dataset; `/steps/*` and `/measures/*` of a `.step` run a `point` index
+//! dataset in each group (`/steps/point`, `/measures/point`); `/sweep`
+//! and `/sweep/measures` hold copies of the axes as their coordinates
+//! (`/sweep/<axis>`, `/sweep/measures/<axis>`). Details and name clashes:
+//! `hdf5/scales.rs`. The scales are attached by [`super::dimscale::write`]
+//! after the file is closed at `finish` (a killed run has none).
+//!
 //! Waveform datasets are 1-D. Those of an analysis longer than one block (see
 //! below) are chunked, with an unlimited maximum shape, and grow while the run
 //! proceeds; an analysis that fits in one block is written whole, contiguous.
