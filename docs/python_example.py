@@ -45,7 +45,8 @@ print(tran)
 print("V_dc =", float(one.sweep["vdc"].squeeze()), one.sweep["vdc"].attrs["units"])
 
 fig, ax = plt.subplots(figsize=(7, 3.5))
-(tran["v(dc)"] * 1e6).plot(ax=ax)
+t_ns = (tran["time"] * 1e9).assign_attrs(units="ns", long_name="time")
+(tran["v(dc)"] * 1e6).assign_coords(time=t_ns).plot(ax=ax, lw=0.5)
 ax.set_ylabel("v(dc) [µV]")
 ax.set_title("DC port of the bias tee: settling to the rectified voltage")
 fig.tight_layout()
@@ -79,12 +80,20 @@ err = float(abs(vdc - exact).max() / abs(exact).max())
 print(f"largest deviation from P[W(f)+W(-f)]: {100 * err:.3f} % of the peak")
 assert err < 0.01
 
+
+def display(da):
+    """µV over GHz × µW, for the figures."""
+    return (da * 1e6).assign_attrs(units="µV", long_name="V_dc").assign_coords(
+        f=(da["f"] / 1e9).assign_attrs(units="GHz", long_name="frequency"),
+        p=(da["p"] * 1e6).assign_attrs(units="µW", long_name="power"))
+
+
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-(vdc * 1e6).assign_attrs(units="µV", long_name="V_dc").plot(ax=ax1, x="f", cmap="RdBu_r")
+display(vdc).plot(ax=ax1, x="f", cmap="RdBu_r")
 ax1.set_title("V_dc over power × frequency")
-for p in powers:
-    (vdc.sel(p=p) * 1e6).plot(ax=ax2, x="f", label=f"P = {p * 1e6:.1f} µW")
-(exact.sel(p=powers[-1]) * 1e6).plot(ax=ax2, x="f", ls="--", color="k", label="exact, 1 µW")
+for k, p in enumerate(powers):
+    display(vdc).isel(p=k).plot(ax=ax2, x="f", label=f"P = {p * 1e6:.1f} µW")
+display(exact).isel(p=-1).plot(ax=ax2, x="f", ls="--", color="k", label="exact, 1 µW")
 ax2.set_ylabel("V_dc [µV]")
 ax2.set_title("the anti-Lorentzian line")
 ax2.legend(fontsize=8)
@@ -113,7 +122,7 @@ for (a, b), label in corners.items():
 
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
 (vout * 1e3).assign_attrs(units="mV", long_name="v(out)").plot(
-    ax=ax, x="p1", y="p2", cmap="RdBu_r", center=0)
+    ax=ax, x="p1", y="p2", cmap="RdBu_r", center=0, robust=True)
 if not QUICK:
     ax.contour(vout["p1"], vout["p2"], vout.T, levels=[0], colors="k", linewidths=1.5)
 ax.set_title("XOR decision map (v(out) > 0: class 1)")

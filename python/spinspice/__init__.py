@@ -163,10 +163,9 @@ def run(netlist: Union[str, "os.PathLike[str]"], *,
         warnings.warn(str(w), SpinspiceWarning, stacklevel=2)
     if out["fatal"] is not None:
         raise NetlistError(_diags(out["fatal"]))
-    failures = _diags(out["failures"])
-    result = Result(out["result"], warns, failures)
-    if failures and not result.is_sweep:
-        raise AnalysisError(failures, result)
+    result = Result(out["result"], warns, _diags(out["failures"]))
+    if result.errors and not result.is_sweep:
+        raise AnalysisError([e.diagnostic for e in result.errors], result)
     return result
 
 
@@ -178,12 +177,7 @@ def open(path: PathLike) -> Result:  # noqa: A001 - the natural name, as in xarr
     if not os.path.isfile(p):
         raise FileNotFoundError(f"no such file: {p!r}")
     nat = _native.read(p)
-    failures = []
-    if nat["sweep"] is not None:
-        for k, code, msg in nat["status"]:
-            if code == 1:
-                failures.append(Diagnostic(message=msg, short=msg, rendered=msg, point=k))
-    return Result(nat, (), failures)
+    return Result(nat, (), _diags(nat["failures"]))
 
 
 __all__ = ["run", "open", "Result", "Point", "Table", "Diagnostic", "SpinspiceError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -135,9 +136,11 @@ class Result:
         self.netlist: str = native["netlist"]
         self.complete: bool = bool(native["complete"])
         self.warnings: List[Diagnostic] = list(warnings)
+        self.is_sweep: bool = native["sweep"] is not None
+        if not self.is_sweep:  # the engine numbers the single run's point 0
+            failures = [replace(d, point=None) for d in failures]
         self.errors: List[AnalysisError] = [AnalysisError([d], self) for d in failures]
         self._native = native
-        self.is_sweep: bool = native["sweep"] is not None
         self.analyses: Dict[str, Data] = {}
         self.measures: Dict[str, Any] = {}
         self.measure_errors: Dict[str, str] = {}

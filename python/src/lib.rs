@@ -566,15 +566,6 @@ fn run<'py>(
         .collect::<PyResult<Vec<_>>>()?;
     let save = SaveMode::parse(save).map_err(PyValueError::new_err)?;
     let outcome = py.detach(move || {
-        let file = match &output {
-            Some(p) => match open_sink(p) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    return Outcome::os_error(format!("cannot create '{}': {e}", p.display()))
-                }
-            },
-            None => None,
-        };
         let mut sm = SourceMap::new();
         let parsed = if is_path {
             spinspice::netlist::parse_file(Path::new(&netlist), &mut sm)
@@ -591,6 +582,16 @@ fn run<'py>(
             .first()
             .map(|f| f.text.clone())
             .unwrap_or_default();
+        // The output file only once the netlist parses, as the command line.
+        let file = match &output {
+            Some(p) => match open_sink(p) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    return Outcome::os_error(format!("cannot create '{}': {e}", p.display()))
+                }
+            },
+            None => None,
+        };
         let cancel = Arc::new(AtomicBool::new(false));
         let watch = RefCell::new(Watch {
             cancel: cancel.clone(),
@@ -723,7 +724,9 @@ impl Outcome {
 }
 
 /// Reads a spinspice HDF5 file (finished, failed or killed) into the
-/// structure `run` returns (`result`).
+/// structure `run` returns (`result`), with `failures`: the failed points
+/// of a sweep as diagnostics (the file keeps their messages, not their
+/// netlist places).
 #[pyfunction]
 fn read<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
     let mem = py.detach(move || -> Result<Collector, String> {
@@ -732,7 +735,18 @@ fn read<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
         Ok(c)
     });
     let mem = mem.map_err(PyOSError::new_err)?;
-    collector_dict(py, &mem)
+    let d = collector_dict(py, &mem)?;
+    let failures = PyList::empty(py);
+    let sm = SourceMap::new();
+    for (k, s) in &mem.status {
+        if let PointStatus::Failed(msg) = s {
+            let dd = diag_dict(py, &Diagnostic::plain(msg.clone()), &sm)?;
+            dd.set_item("point", *k)?;
+            failures.append(dd)?;
+        }
+    }
+    d.set_item("failures", failures)?;
+    Ok(d)
 }
 
 /// The native part of the `spinspice` package.

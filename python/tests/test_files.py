@@ -40,6 +40,18 @@ def test_open_reads_the_file_the_cli_wrote(tmp_path, cli, xr):
     assert f.measure_units == r.measure_units
 
 
+def test_open_keeps_the_failed_points_errors(tmp_path, xr):
+    from test_run import RUNAWAY
+
+    out = tmp_path / "fail.h5"
+    r = spinspice.run(RUNAWAY, step="amp list 0 1", output=out)
+    f = spinspice.open(out)
+    assert list(f.sweep["status"].values) == [0, 1]
+    assert len(f.errors) == 1 and f.errors[0].point == 1
+    assert f.errors[0].message == r.errors[0].message
+    assert f.errors[0].time == r.errors[0].time and f.errors[0].unknown == r.errors[0].unknown
+
+
 def test_run_output_file_equals_the_returned_result(tmp_path, xr):
     out = tmp_path / "sweep.h5"
     r = spinspice.run(SWEEP, step=["r1 list 1k 3k 9k", "vs lin 1 2 3"], output=out)

@@ -167,6 +167,13 @@ def test_netlist_error_carries_the_place():
     assert "<netlist>:4:10" in str(e) and "nomodel" in e.rendered
 
 
+def test_no_output_file_for_a_netlist_that_does_not_parse(tmp_path):
+    out = tmp_path / "x.h5"
+    with pytest.raises(spinspice.NetlistError):
+        spinspice.run("t\nR1 a\n.end\n", output=out)
+    assert not out.exists()
+
+
 def test_netlist_error_in_a_file(tmp_path):
     f = tmp_path / "bad.cir"
     f.write_text("t\nV1 in 0 1\nR1 in out\n.op\n.end\n")
@@ -184,7 +191,7 @@ def test_analysis_error_names_time_unknown_and_keeps_results(xr):
     assert e.line == 7 and e.column == 1  # the .tran statement
     assert e.time is not None and 0 < e.time < 1e-3
     assert e.unknown in ("v(a)", "i(v1)", "v(in)") or e.device == "b1"
-    assert "time step too small" in e.message
+    assert "time step too small" in e.message and e.point is None
     r = e.result
     assert r is not None and not r.complete
     tr = r.analyses["tran"]
@@ -208,6 +215,23 @@ def test_warnings_become_python_warnings():
     nl = DIVIDER.replace(".op", ".op\n.control\nrun\n.endc")
     with pytest.warns(spinspice.SpinspiceWarning, match="control"):
         spinspice.run(nl)
+
+
+def test_a_failed_measure_is_nan_with_its_reason(xr):
+    nl = RC.replace(".end", ".meas tran never when v(out)=5\n.end")
+    r = spinspice.run(nl)
+    assert math.isnan(r.measures["never"]) and r.measure_errors["never"]
+    assert not math.isnan(r.measures["vend"]) and "vend" not in r.measure_errors
+    assert r.complete  # a failed measure does not fail the run
+
+
+def test_progress_true_without_tqdm_prints_percentages(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm fails
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    spinspice.run(RC, progress=True)
+    assert "100.0 %" in capsys.readouterr().err
 
 
 def test_progress_callback_reaches_one():
