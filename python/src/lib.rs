@@ -156,22 +156,45 @@ impl Sink for Collector {
 struct Watch {
     cancel: Arc<AtomicBool>,
     callback: Option<Py<PyAny>>,
-    last: Instant,
+    /// Last signal check, last progress report.
+    checked: Instant,
+    reported: Instant,
     error: Option<PyErr>,
     total: usize,
 }
 
 impl Watch {
-    /// Checks for signals and reports progress `frac` (at most every 50 ms,
-    /// unless `force`). Only called on the thread that called `run`.
+    fn new(cancel: Arc<AtomicBool>, callback: Option<Py<PyAny>>) -> Watch {
+        Watch {
+            cancel,
+            callback,
+            checked: Instant::now(),
+            reported: Instant::now(),
+            error: None,
+            total: 0,
+        }
+    }
+
+    /// Checks for signals, and reports progress `frac` to the callback,
+    /// each at most every 50 ms (unless `force`). Only called on the thread
+    /// that called `run`.
     fn poll(&mut self, frac: Option<f64>, force: bool) {
-        if self.error.is_some() || (!force && self.last.elapsed() < POLL) {
+        if self.error.is_some() {
             return;
         }
-        self.last = Instant::now();
+        let report = frac.filter(|_| {
+            self.callback.is_some() && (force || self.reported.elapsed() >= POLL)
+        });
+        if report.is_none() && !force && self.checked.elapsed() < POLL {
+            return;
+        }
+        self.checked = Instant::now();
+        if report.is_some() {
+            self.reported = self.checked;
+        }
         let res = Python::attach(|py| -> PyResult<()> {
             py.check_signals()?;
-            if let (Some(cb), Some(f)) = (&self.callback, frac) {
+            if let (Some(cb), Some(f)) = (&self.callback, report) {
                 cb.call1(py, (f.clamp(0.0, 1.0),))?;
             }
             Ok(())
@@ -593,13 +616,7 @@ fn run<'py>(
             None => None,
         };
         let cancel = Arc::new(AtomicBool::new(false));
-        let watch = RefCell::new(Watch {
-            cancel: cancel.clone(),
-            callback: progress,
-            last: Instant::now(),
-            error: None,
-            total: 0,
-        });
+        let watch = RefCell::new(Watch::new(cancel.clone(), progress));
         let mut mem = Collector::default();
         let mut tee = Tee {
             mem: &mut mem,

@@ -277,13 +277,16 @@ def test_the_gil_is_released_while_it_runs():
 
     th = threading.Thread(target=spin)
     th.start()
+    reports = []
     try:
-        spinspice.run(LONG.replace(".tran 1n 20m", ".tran 1n 2m"))
+        spinspice.run(LONG.replace(".tran 1n 20m", ".tran 1n 2m"), progress=reports.append)
     finally:
         done.set()
         th.join()
     # with the GIL held for the whole run the thread could not have counted
     assert count[0] >= 20
+    # …and the progress callback was called along the way, not only at the end
+    assert len(reports) >= 3 and reports[-1] == 1.0
 
 
 def _interrupt_after(seconds):
