@@ -182,9 +182,8 @@ impl Watch {
         if self.error.is_some() {
             return;
         }
-        let report = frac.filter(|_| {
-            self.callback.is_some() && (force || self.reported.elapsed() >= POLL)
-        });
+        let report =
+            frac.filter(|_| self.callback.is_some() && (force || self.reported.elapsed() >= POLL));
         if report.is_none() && !force && self.checked.elapsed() < POLL {
             return;
         }
