@@ -215,6 +215,11 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+    /// The same message as a warning (a problem the run goes on without).
+    pub fn into_warning(mut self) -> Diagnostic {
+        self.severity = Severity::Warning;
+        self
+    }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -236,14 +236,15 @@ fn param_overrides_replace_netlist_values() {
 
 #[test]
 fn failing_step_point_is_reported_and_the_others_finish() {
-    // r = 0 makes R1 invalid at the second point only
-    let nl = "fail\n.param r=1k\nV1 a 0 1\nR1 a b {r}\nR2 b 0 1k\n.step param r list 1k 0 3k\n.op\n.end\n";
+    // m = 0 makes R1 invalid at the second point only (a zero resistance
+    // is 1 mΩ, as in ngspice)
+    let nl = "fail\n.param r=1\nV1 a 0 1\nR1 a b 1k m={r}\nR2 b 0 1k\n.step param r list 1 0 3\n.op\n.end\n";
     let (sink, summary) = simulate_str(nl, &[]).unwrap();
     assert_eq!(summary.points, 3);
     assert_eq!(summary.failures.len(), 1);
     assert_eq!(summary.failures[0].0, 1);
     assert!(
-        summary.failures[0].1.message.contains("resistance of 'r1'"),
+        summary.failures[0].1.message.contains("m of 'r1'"),
         "{:?}",
         summary.failures
     );
@@ -256,9 +257,9 @@ fn failing_step_point_is_reported_and_the_others_finish() {
     assert_eq!(ops.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 2]);
     assert_rel(
         col(ops[1].1, "v(b)")[0],
-        divider(1.0, 3e3, 1e3),
+        divider(1.0, 1e3 / 3.0, 1e3),
         1e-12,
-        "point 3",
+        "point 3 (m = 3)",
     );
 }
 

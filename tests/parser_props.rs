@@ -635,14 +635,18 @@ fn top_stmt() -> impl Strategy<Value = Stmt> {
             vec(save_item, 1..4)
         )
             .prop_map(|(a, items)| Stmt::Save(SaveStmt {
+                print: a.is_some(),
                 analysis: a.map(ident),
                 items,
+                file: None,
+                csv: false,
                 span: sp()
             })),
         2 => analysis().prop_map(|a| Stmt::Analysis(Box::new(a))),
         2 => measure().prop_map(|m| Stmt::Meas(Box::new(m))),
         1 => step.prop_map(|s| Stmt::Step(Box::new(s))),
-        1 => prop_oneof![Just(".probe"), Just(".backanno"), Just(".width"), Just(".control")]
+        // (`.control` blocks are read now: their commands become statements)
+        1 => prop_oneof![Just(".probe"), Just(".backanno"), Just(".width")]
             .prop_map(|w| Stmt::Ignored { what: w.to_string(), span: sp() }),
     ]
 }
@@ -830,7 +834,8 @@ proptest! {
     ) {
         const SUFFIXES: [(&str, i32); 13] = [
             ("", 0), ("f", -15), ("p", -12), ("n", -9), ("u", -6), ("µ", -6), ("m", -3),
-            ("k", 3), ("meg", 6), ("g", 9), ("t", 12), ("a", -18), ("mil", 0),
+            // `a` is a unit (ampere), not atto: ngspice and Xyce
+            ("k", 3), ("meg", 6), ("g", 9), ("t", 12), ("a", 0), ("mil", 0),
         ];
         let (s, pow) = SUFFIXES[sfx % SUFFIXES.len()];
         // (µ has no ASCII upper case.)
@@ -887,7 +892,11 @@ fn deep_nesting_in_every_position_is_an_error() {
     for text in &cases {
         let mut sm = SourceMap::new();
         let r = parse_str("deep.cir", text, std::path::Path::new("."), &mut sm);
-        assert!(r.is_err(), "{}", &text[..40]);
+        // a `.meas` that cannot be read is skipped with a warning
+        let warned = r
+            .as_ref()
+            .is_ok_and(|p| !p.warnings.is_empty() && text.contains(".meas"));
+        assert!(r.is_err() || warned, "{}", &text[..40]);
     }
     // Nested subcircuit definitions are capped too (the AST is recursive).
     let nested = |depth: usize| {

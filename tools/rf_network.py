@@ -9,6 +9,10 @@ docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_n
   rf_network.py netlist  weights.txt [--data H5 --sample n | --powers p1,p2,..] -o net.cir
   rf_network.py algebra  weights.txt [--data H5 --sample n | --powers ...]
   rf_network.py netlist  ... --stage layer1 --chains a:b | --stage layer2 --v1 MEASURES
+  rf_network.py netlist  weights.txt --table [--rows A:B] -o net.cir
+        one netlist for many test samples: the input powers are the .params p0..p255, set row
+        by row from X_test of the data file (.data test file=… dataset=X_test param=p
+        rows=A:B; .step data=test): a sweep whose axis `test` is the sample number
   rf_network.py run      weights.txt [--data H5 --sample n | --powers ...] [--tstop T]
                          [--spinspice PATH] [--keep DIR] [--stages P [--jobs J]]
         writes the netlist, runs spinspice, compares the 10 (K) output chain voltages with the
@@ -35,14 +39,16 @@ Weights file (text, one record per line, '#' starts a comment; frequencies in Hz
   sign2 s_1 ... s_M        orientation of resonator k in every layer-2 chain
   fres1 f_1 ... f_N        M lines: resonance frequencies of layer-1 chain j
   fres2 f_1 ... f_M        K lines: resonance frequencies of layer-2 chain m
+  b1 b_1 ... b_M           optional: V, trained bias of each layer-1 chain (added to bias1)
+  b2 b_1 ... b_K           optional: V, trained bias of each output (added to its voltage)
 Inputs: powers in uW (1.0 = 1 uW absorbed by every layer-1 resonator), as the data set.
 
 Algebraic model ([004-code], with the kernel the device realises, systems.md item 7):
   G(f; fr)   = 2 alpha fr (f - fr)/((alpha fr)^2 + (f - fr)^2) K_SD,   G_dev = G(f) + G(-f)
-  V1_j       = sum_i P_i sum_k s_k G_dev(f_i; fres1_jk) + bias1
+  V1_j       = sum_i P_i sum_k s_k G_dev(f_i; fres1_jk) + bias1 + b1_j
   I_j        = clamp(gm V1_j, ith, iclamp),   p_j = (xi - 1)/(xi + Q),  xi = I_j/ith
   Pn_j       = amp p_j I_j^2 rosc
-  V2_m       = sum_j Pn_j sum_k s_k G_dev(f_hid_j; fres2_mk)
+  V2_m       = sum_j Pn_j sum_k s_k G_dev(f_hid_j; fres2_mk) + b2_m
 """
 import argparse
 import math
@@ -52,6 +58,10 @@ import sys
 import time
 
 import numpy as np
+
+# ../shared/data beside the repository (the brief's layout)
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared",
+                    "data", "drone_rf_fingerprints.h5")
 
 KEYS1 = ("alpha", "ksd", "r0", "bias1", "gm", "ith", "q", "iclamp", "rosc", "amp", "gammag",
          "window1", "window2")
@@ -76,7 +86,7 @@ def read_weights(path):
                     w[key] = int(vals[0])
                 elif key in KEYS1:
                     w[key] = float(vals[0])
-                elif key in ("f_in", "f_hid", "sign1", "sign2"):
+                elif key in ("f_in", "f_hid", "sign1", "sign2", "b1", "b2"):
                     w[key] = np.array([float(v) for v in vals])
                 elif key in ("fres1", "fres2"):
                     w[key].append([float(v) for v in vals])
@@ -89,8 +99,10 @@ def read_weights(path):
         if key not in w:
             sys.exit(f"{path}: missing '{key}'")
     w["fres1"], w["fres2"] = np.array(w["fres1"]), np.array(w["fres2"])
+    w.setdefault("b1", np.zeros(m))
+    w.setdefault("b2", np.zeros(k))
     shapes = {"f_in": (n,), "f_hid": (m,), "sign1": (n,), "sign2": (m,), "fres1": (m, n),
-              "fres2": (k, m)}
+              "fres2": (k, m), "b1": (m,), "b2": (k,)}
     for key, shp in shapes.items():
         if w[key].shape != shp:
             sys.exit(f"{path}: '{key}' has shape {w[key].shape}, expected {shp}")
@@ -110,6 +122,9 @@ def write_weights(path, w, comment):
         for key in ("fres1", "fres2"):
             for row in w[key]:
                 fh.write(key + " " + " ".join(f"{v:.10g}" for v in row) + "\n")
+        for key in ("b1", "b2"):
+            if key in w:
+                fh.write(key + " " + " ".join(f"{v!r}" for v in map(float, w[key])) + "\n")
 
 
 def example(n, m, k, seed, spread):
@@ -155,14 +170,14 @@ def forward(w, p_uw):
     # W1[j, i] = sum_k s_k G_dev(f_i; fres1[j, k]): every tone on every resonator of chain j
     w1 = np.sum(kernel(w["f_in"][None, :, None], w["fres1"][:, None, :], w["alpha"], w["ksd"])
                 * w["sign1"][None, None, :], axis=2)
-    v1 = w1 @ p + w["bias1"]
+    v1 = w1 @ p + w["bias1"] + w.get("b1", 0.0)
     i = np.clip(w["gm"] * v1, w["ith"], w["iclamp"])
     xi = i / w["ith"]
     pn = (xi - 1) / (xi + w["q"])
     pout = w["amp"] * pn * i ** 2 * w["rosc"]
     w2 = np.sum(kernel(w["f_hid"][None, :, None], w["fres2"][:, None, :], w["alpha"], w["ksd"])
                 * w["sign2"][None, None, :], axis=2)
-    v2 = w2 @ pout
+    v2 = w2 @ pout + w.get("b2", 0.0)
     return dict(v1=v1, i=i, p=pn, pout=pout, v2=v2)
 
 
@@ -184,16 +199,20 @@ def timing(w):
     return t1, w1, t2, t3, t3 + w2
 
 
-def chain(a, name, node, fres, signs):
+def chain(a, name, node, fres, signs, spread=False):
     """A series chain of `rres` resonators from node `<node>_0` to ground, resonator k named
-    YSD<name>_k with resonance fres[k] and orientation signs[k]."""
+    YSD<name>_k with resonance fres[k] and orientation signs[k]; with `spread` each resonance
+    frequency is a Monte Carlo draw agauss(f, sig/100 f, 1) (one per instance, .param sig)."""
     n = len(fres)
     for i in range(n):
         lo = "0" if i == n - 1 else f"{node}_{i + 1}"
-        a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={float(fres[i])!r} orient={int(signs[i])}")
+        f = float(fres[i])
+        fr = f"{{agauss({f!r}, sig/100*{f!r}, 1)}}" if spread else repr(f)
+        a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={fr} orient={int(signs[i])}")
 
 
-def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800):
+def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
+            mc=None):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -204,7 +223,13 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     v(h_j) is); layer 1 is driven by an ideal (active) splitter, so its chains do not see each
     other or layer 2. Splitting therefore changes no equation, it only drops the layer-1
     resonators from [t2, tend] and the layer-2 parts from [0, t2]. Checked in
-    tests/systems_net.rs (staged == whole on a 16-8-2 network)."""
+    tests/systems_net.rs (staged == whole on a 16-8-2 network).
+    With `table` = (data file path as written in the netlist, "A:B") the input powers are the
+    .params p0..p255 of a `.data` table over X_test rows A:B (`.step data=test`); with N < 256
+    inputs, input i is the mean of its group of bins, as inputs() computes it.
+    With `mc` = (samples, sigmas in %, seed) every resonance frequency is a Monte Carlo draw
+    agauss(f_r, sig/100 f_r, 1) (docs/systems/drone_network.md §3): `.step mc samples`,
+    `.step param sig list …`, `.options seed=`."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
@@ -254,10 +279,19 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
         a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
         prev = "0"
+        if table:
+            a(".param " + " ".join(f"p{b}=0" for b in range(256)))
+            a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
+            a(".step data=test")
         for i in range(n):
-            amp = math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1
             node = "in" if i == n - 1 else f"x{i}"
-            a(f"Vt{i} {node} {prev} SIN(0 {amp!r} {float(w['f_in'][i])!r})")
+            if table:
+                g = 256 // n
+                mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
+                amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
+            else:
+                amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
+            a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
             prev = node
         a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
     if do2:
@@ -266,7 +300,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         if do1:
             a(f"* layer-1 chain {j}")
             a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
-            chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"])
+            chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"], spread=mc is not None)
             # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
             a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
             a(f"Ch{j} h{j} 0 1")
@@ -280,7 +314,8 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             # its seed survives the layer-1 phase instead of decaying to 0 (which would never
             # restart)
             a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{w['bias1']!r}), "
+            bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
+            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{bias!r}), "
               f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
             a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
             a(f"Cp{j} n{j} hp{j} {chp!r}")
@@ -294,9 +329,16 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             terms.append(f"{gj!r}*v(hp{j})")
         a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
         a(f"Vm{q} dm{q} d{q}_0 0")
-        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"])
-        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q})}}")
+        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=mc is not None)
+        b = float(w["b2"][q]) if "b2" in w else 0.0
+        b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
+        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
         a(f"Re{q} e{q} 0 1meg")
+    if mc is not None:
+        a(".param sig=0")
+        a(f".options seed={int(mc[2])}")
+        a(f".step mc {int(mc[0])}")
+        a(".step param sig list " + " ".join(f"{float(x)!r}" for x in mc[1]))
     a(".options reltol=1e-3")
     if stage == "layer1":
         a(f".save v(h{chains[0]})")
@@ -343,7 +385,7 @@ def main():
     e.add_argument("--spread", type=float, default=1.0, help="offsets in line widths")
     e.add_argument("--center", type=float, default=25e-6,
                    help="bias1 is set so that the median hidden current on --sample is this [A]")
-    e.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+    e.add_argument("--data", default=DATA)
     e.add_argument("--sample", type=int, default=0)
     e.add_argument("--powers")
     e.add_argument("-o", required=True)
@@ -353,15 +395,26 @@ def main():
         if name != "algebra":
             s.add_argument("--spp", type=float, default=800,
                            help="time steps per period of the highest frequency (default 800)")
-        s.add_argument("--data", default="/work/shared/data/drone_rf_fingerprints.h5")
+        s.add_argument("--data", default=DATA)
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
+        if name in ("netlist", "run"):
+            s.add_argument("--table", action="store_true",
+                           help="all test samples (X_test rows, see --rows) as one .data sweep")
+            s.add_argument("--rows", default="0:298", help="X_test rows A:B with --table")
+            s.add_argument("--mc", type=int, metavar="N",
+                           help="N Monte Carlo samples of every resonance frequency "
+                                "(fres={agauss(f, sig/100*f, 1)}) for each --sigmas")
+            s.add_argument("--sigmas", default="0,0.05,0.1,0.2,0.5,1", help="%% of f_r, with --mc")
+            s.add_argument("--seed", type=int, default=1, help="Monte Carlo seed, with --mc")
         if name == "netlist":
             s.add_argument("-o", required=True)
             s.add_argument("--stage", choices=("all", "layer1", "layer2"), default="all")
             s.add_argument("--chains", help="layer1 stage: chains a:b (python range)")
             s.add_argument("--v1", help="layer2 stage: file of the v1_j measures (name = value)")
         if name == "run":
+            s.add_argument("--samples", help="with --table: only these rows (comma list)")
+            s.add_argument("--classes", help="with --table: classes of the K outputs (as trained)")
             s.add_argument("--spinspice", default="spinspice")
             s.add_argument("--keep", help="directory for the netlist and results")
             s.add_argument("--tstop", type=float, help="stop early (timing only; no comparison)")
@@ -369,7 +422,8 @@ def main():
                            help="run layer by layer: P layer-1 netlists (chain groups) in "
                                 "parallel, then the layer-2 netlist (0: one netlist)")
             s.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                           help="layer-1 netlists run at once (with --stages)")
+                           help="layer-1 netlists run at once (with --stages); sweep workers "
+                                "(with --table)")
     args = ap.parse_args()
     if args.cmd == "example":
         w = example(args.N, args.M, args.K, args.seed, args.spread)
@@ -405,12 +459,30 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             if not args.v1:
                 sys.exit("--stage layer2 needs --v1 FILE")
             v1 = read_v1(args.v1, w["hidden"])
-        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp)
+        table = None
+        if args.table:
+            if args.stage != "all":
+                sys.exit("--table makes the one-netlist form (no --stage)")
+            rel = os.path.relpath(os.path.abspath(args.data),
+                                  os.path.dirname(os.path.abspath(args.o)))
+            table = (rel, args.rows)
+        mc = None
+        if args.mc:
+            if args.stage != "all":
+                sys.exit("--mc makes the one-netlist form (no --stage)")
+            mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
+        text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
+                       table=table, mc=mc)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
+    if args.mc:
+        sys.exit("--mc: write the netlist (netlist --mc) and run it with spinspice")
     if args.stages:
         run_staged(args, w, p, title, label, ref, t_alg)
+        return
+    if args.table:
+        run_table(args, w, title)
         return
     text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp)
     import tempfile
@@ -458,7 +530,8 @@ def compare(w, meas, ref, label):
     v1 = np.array([meas[f"v1_{j}"] for j in range(w["hidden"])])
     pn = np.array([meas[f"p_{j}"] for j in range(w["hidden"])])
     v2 = np.array([meas[f"v2_{q}"] for q in range(w["outputs"])])
-    e1 = np.max(np.abs(v1 - (ref["v1"] - w["bias1"])) / np.abs(ref["v1"] - w["bias1"]))
+    chain = ref["v1"] - w["bias1"] - w.get("b1", 0.0)
+    e1 = np.max(np.abs(v1 - chain) / np.abs(chain))
     print(f"label {label}; layer-1 chain voltages: max rel. error {e1 * 100:.3f} %")
     print(f"neuron p: max abs. error {np.max(np.abs(pn - ref['p'])):.2e}")
     print("output  circuit [V]      algebra [V]     rel. error")
@@ -469,6 +542,66 @@ def compare(w, meas, ref, label):
         print(f"  {q:2d}  {v2[q]: .9e}  {ref['v2'][q]: .9e}  {r * 100: .4f} %")
     print(f"max |rel. error| {worst * 100:.4f} % ({'within' if worst <= 0.01 else 'NOT within'} 1 %)")
     print(f"argmax circuit {int(np.argmax(v2))}, algebra {int(np.argmax(ref['v2']))}")
+
+
+def run_table(args, w, title):
+    """All selected test samples in one spinspice run (a .data sweep over X_test rows, workers
+    --jobs); per sample the K outputs against the algebraic forward pass, and the accuracy of
+    both (over the samples whose label is one of the network's classes)."""
+    import h5py
+    import tempfile
+    d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
+    os.makedirs(d, exist_ok=True)
+    cir = os.path.join(d, "table.cir")
+    rel = os.path.relpath(os.path.abspath(args.data), d)
+    with open(cir, "w") as fh:
+        fh.write(netlist(w, None, title, getattr(args, "tstop", None), spp=args.spp,
+                         table=(rel, args.rows)))
+    out = os.path.join(d, "table.h5")
+    cmd = [args.spinspice, "run", cir, "-o", out, "--save", "none", "-q", "--stats",
+           "--jobs", str(args.jobs)]
+    if args.samples:
+        cmd += ["--step", "test list " + " ".join(args.samples.split(","))]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    print(res.stderr[-2000:], file=sys.stderr)
+    if res.returncode not in (0, 3):
+        sys.exit(f"spinspice failed (exit {res.returncode}); files in {d}")
+    k = w["outputs"]
+    classes = list(range(10)) if args.classes is None else [int(c) for c in args.classes.split(",")]
+    with h5py.File(out, "r") as f:
+        rows = f["sweep/axes/test"][:].astype(int)
+        ok = f["sweep/status"][:] == 0
+        v2 = np.stack([f[f"sweep/measures/v2_{q}"][:] for q in range(k)], axis=1)
+    with h5py.File(args.data, "r") as h:
+        x = h["X_test"][:]
+        y = h["Y_test"][:].astype(int)
+    print(f"{len(rows)} samples in {wall:.1f} s wall ({wall / len(rows):.2f} s per sample, "
+          f"--jobs {args.jobs}); results in {out}")
+    n = w["inputs"]
+    hit_c = hit_a = total = 0
+    worst = 0.0
+    print("row label  circuit  algebra  max |circuit - algebra| / max |algebra|")
+    for r, good, vc in zip(rows, ok, v2):
+        va = forward(w, x[r].reshape(n, -1).mean(axis=1))["v2"]
+        scale = np.max(np.abs(va))
+        err = np.max(np.abs(vc - va)) / scale if good else float("nan")
+        worst = max(worst, err) if good else worst
+        lab = y[r]
+        ca, cc = int(np.argmax(va)), int(np.argmax(vc)) if good else -1
+        mark = ""
+        if lab in classes:
+            total += 1
+            hit_a += classes[ca] == lab
+            hit_c += good and classes[cc] == lab
+        else:
+            mark = " (label not among the classes)"
+        print(f"{r:4d} {lab:5d} {cc:8d} {ca:8d}  {err:.2e}{mark}")
+    print(f"worst output difference {worst:.2e} of the largest output")
+    if total:
+        print(f"accuracy over {total} samples: circuit {100 * hit_c / total:.2f} %, "
+              f"algebra {100 * hit_a / total:.2f} %")
 
 
 def run_staged(args, w, p, title, label, ref, t_alg):

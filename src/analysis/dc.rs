@@ -44,7 +44,22 @@ pub enum DcError {
 }
 
 /// Run the sweep; `out(values, x)` gets the swept values (inner first) and the solution.
+/// The swept devices get their netlist values back afterwards (also after
+/// a failure), so a later `.op`/`.tran` sees the circuit as written.
 pub fn dc_sweep(sys: &mut System, vars: &[DcVar], out: &mut DcOutputFn) -> Result<(), DcError> {
+    let saved: Vec<Option<f64>> = vars
+        .iter()
+        .map(|v| sys.devices[v.device].sweep_saved())
+        .collect();
+    let r = sweep(sys, vars, out);
+    for (v, s) in vars.iter().zip(saved) {
+        sys.devices[v.device].sweep_restore(s);
+    }
+    sys.restamp_linear();
+    r
+}
+
+fn sweep(sys: &mut System, vars: &[DcVar], out: &mut DcOutputFn) -> Result<(), DcError> {
     let n1 = sys.n + 1;
     let mut ws = sys.workspace();
     let mut nt = Newton::new(sys).map_err(|_| DcError::NoConvergence {

@@ -630,6 +630,11 @@ impl Ctx<'_> {
         if let ExprKind::Probe { func, args } = &e.kind {
             return self.probe_values(func, args);
         }
+        if let ExprKind::Call(f, a) = &e.kind {
+            if f == "deriv" && a.len() == 1 {
+                return Ok(derivative(self.axis, &self.signal(&a[0])?));
+            }
+        }
         let axis_name = self.axis_name();
         let per_point = has_probe(e) || axis_name.is_some_and(|a| mentions_ident(e, a));
         if !per_point {
@@ -1195,6 +1200,35 @@ fn find_crossing(
         Count::Last => last.ok_or(seen),
         Count::Nth(_) => Err(seen),
     }
+}
+
+/// dy/dx at every point of a sampled curve (`.meas DERIV`): the slope of
+/// the parabola through each point and its neighbours (second-order on an
+/// uneven grid), one-sided at the ends; 0 where the axis does not advance.
+fn derivative(x: &[f64], y: &[f64]) -> Vec<f64> {
+    let n = x.len().min(y.len());
+    let slope = |i: usize, j: usize| {
+        let dx = x[j] - x[i];
+        if dx == 0.0 {
+            0.0
+        } else {
+            (y[j] - y[i]) / dx
+        }
+    };
+    (0..n)
+        .map(|k| match (k, n) {
+            (_, 0 | 1) => 0.0,
+            (0, _) => slope(0, 1),
+            (k, n) if k == n - 1 => slope(n - 2, n - 1),
+            (k, _) => {
+                let (h0, h1) = (x[k] - x[k - 1], x[k + 1] - x[k]);
+                if h0 + h1 == 0.0 {
+                    return 0.0;
+                }
+                (slope(k - 1, k) * h1 + slope(k, k + 1) * h0) / (h0 + h1)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

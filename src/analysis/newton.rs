@@ -84,6 +84,10 @@ impl Terms<'_> {
 const RES_ESTIMATE_SAFETY: f64 = 0.25;
 
 /// Conductance used to hold `.ic`/`.nodeset` nodes [S] (as SPICE3's 1e10).
+/// Largest correction (in units of its tolerance) that a stagnated
+/// transient iteration may leave and still be accepted as rounding noise.
+const STAGNATION_MAX_RATIO: f64 = 4.0;
+
 pub const G_FORCE: f64 = 1e10;
 
 /// Newton solver state for one system: LU, Jacobian values and vectors.
@@ -356,7 +360,18 @@ impl Newton {
                 // the correction stopped shrinking (Newton would have squared
                 // it), i.e. it is rounding noise of rows with large cancelling
                 // terms, not a distance to the solution.
-                let stagnated = it > 0 && !chord && worst_ratio > 0.25 * prev_ratio;
+                // Noise is a few tolerances at most: a correction far above
+                // tolerance that "stops shrinking" is Newton walking down a
+                // junction's exponential by ~N·Vt per step, not noise. Its
+                // residual passes where the row's terms are large (a0·q of a
+                // capacitor at a small step, amperes against a mA diode) or
+                // tiny (a DC node held by nothing but a diode: v = −0.078 V
+                // instead of 0); accepting it left a diode clipper ringing
+                // until the step collapsed.
+                let stagnated = it > 0
+                    && !chord
+                    && worst_ratio > 0.25 * prev_ratio
+                    && worst_ratio <= STAGNATION_MAX_RATIO;
                 if update_ok || stagnated {
                     if !update_ok {
                         self.stats.stagnated += 1;

@@ -129,6 +129,15 @@ pub fn select(sys: &System, saves: &[SaveItem]) -> DResult<OutputSet> {
         }
     }
     for s in saves {
+        set.add(sys, s)?;
+    }
+    Ok(set)
+}
+
+impl OutputSet {
+    /// Add one `.save` item (kept once when it is already there).
+    pub fn add(&mut self, sys: &System, s: &SaveItem) -> DResult<()> {
+        let set = self;
         match s {
             SaveItem::All => {}
             SaveItem::Voltage { label, a, b } => {
@@ -161,6 +170,6 @@ pub fn select(sys: &System, saves: &[SaveItem]) -> DResult<OutputSet> {
                 set.ensure(src, SignalInfo::new(label.clone(), unit));
             }
         }
+        Ok(())
     }
-    Ok(set)
 }

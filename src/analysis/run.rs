@@ -131,8 +131,16 @@ pub fn run(
     check_overrides(&nl, &cfg.overrides)?;
     let mut base = elaborate(&nl, &cfg.overrides)?;
     base.options.acct |= cfg.acct;
-    let warnings = base.warnings.clone();
-    if let Some((grid, targets)) = crate::sweep::sweep_grid(&nl, &base, cfg)? {
+    let mut warnings = base.warnings.clone();
+    // `.print` tables are printed from the stream of points, in point order.
+    let mut printer = crate::output::print::PrintSink::new(sink, std::mem::take(&mut base.prints));
+    let sink: &mut dyn Sink = &mut printer;
+    let plan = crate::sweep::sweep_grid(&nl, &base, cfg)?;
+    warnings.extend(crate::sweep::mc_notes(
+        &base,
+        plan.as_ref().map(|p| &p.1[..]),
+    ));
+    if let Some((grid, targets)) = plan {
         // A sweep (.step / --step): the points run in parallel.
         let measure_names: Vec<(String, String)> = base
             .measures
@@ -346,13 +354,19 @@ pub fn run_circuit(
         ic,
         nodeset,
         saves,
+        print_saves,
         measures,
         params,
         funcs,
         ..
     } = c;
     let mut sys = System::build(&node_names, devices, &options)?;
-    let outs = outputs::select(&sys, &saves)?;
+    let mut outs = outputs::select(&sys, &saves)?;
+    for it in &print_saves {
+        if let Err(e) = outs.add(&sys, it) {
+            eprintln!("warning: .print: {}; that column prints NaN", e.message);
+        }
+    }
     let nsig = outs.signals.len();
     let mut vals = vec![0.0; nsig];
     let mut imag = vec![0.0; nsig];

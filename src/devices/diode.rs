@@ -12,8 +12,19 @@
 //! - Newton limiting: pnjlim on the junction voltage (SPICE3 DEVpnjlim, with
 //!   the ngspice reverse-bias clamp), also on the breakdown branch.
 //!
-//! Units: A, V, F, s, eV, K. Valid where the SPICE level-1 diode is
-//! (no high-injection/recombination terms; IKF, ISR not modelled).
+//! - High injection (ngspice `dioload.c`): with IKF (alias IK) the forward
+//!   current I is replaced by I/(1 + √(I/IKF)), with IKR the reverse one by
+//!   I/(1 + √(I/−IKR)).
+//! - Sidewall (ngspice, perimeter factor PJ, instance or model): saturation
+//!   current JSW·PJ with its own emission coefficient NS (else merged into IS,
+//!   same characteristic), depletion charge CJSW·PJ with PHP (default VJ),
+//!   MJSW (0.33) and FCS (default FC), without temperature scaling of CJSW.
+//!   NBV is the breakdown emission coefficient (default N).
+//! - ISR and NR (recombination current, Xyce/PSpice) are accepted and not
+//!   modelled — ngspice, the reference, has no such term either; elaboration
+//!   says so.
+//!
+//! Units: A, V, F, s, eV, K. Valid where the SPICE level-1 diode is.
 
 use super::{Device, Instance};
 use crate::diag::{DResult, Diagnostic};
@@ -39,6 +50,25 @@ struct Params {
     eg: f64,
     xti: f64,
     fc: f64,
+}
+
+/// The sidewall part of a diode (ngspice's perimeter terms) and the knee
+/// currents; all zero/None when not given.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    /// Sidewall saturation current with its own characteristic (NS given).
+    csatsw: f64,
+    vtesw: f64,
+    /// Sidewall depletion: CJSW·PJ·area-free, PHP, MJSW, FCS·PHP.
+    czsw: f64,
+    vjsw: f64,
+    msw: f64,
+    fcsw: f64,
+    /// Forward and reverse knee currents [A] (IKF, IKR; 0 = none).
+    ikf: f64,
+    ikr: f64,
+    /// Breakdown emission N_BV·Vt.
+    vtebrk: f64,
 }
 
 pub struct Diode {
@@ -71,6 +101,7 @@ pub struct Diode {
     vd_old: f64,
     s_rs: [Slot; 4],
     s_j: [Slot; 4],
+    x: Extra,
 }
 
 /// SPICE3 DEVpnjlim with ngspice's clamp for large negative steps.
@@ -102,6 +133,89 @@ fn pnjlim(vnew: f64, vold: f64, vt: f64, vcrit: f64) -> (f64, bool) {
     }
 }
 
+/// Current and conductance of a junction branch with saturation current
+/// `cs` and emission voltage `vte` (SPICE3: forward exponential, cubic
+/// reverse tail, breakdown with `vtb`).
+fn branch_iv(vd: f64, cs: f64, vte: f64, bv: Option<f64>, vtb: f64) -> (f64, f64) {
+    if vd >= -3.0 * vte {
+        let e = (vd / vte).exp();
+        (cs * (e - 1.0), cs * e / vte)
+    } else if bv.is_none_or(|bv| vd >= -bv) {
+        let a = 3.0 * vte / (vd * std::f64::consts::E);
+        let a3 = a * a * a;
+        (-cs * (1.0 + a3), cs * 3.0 * a3 / vd)
+    } else {
+        let e = (-(bv.unwrap_or(0.0) + vd) / vtb).exp();
+        (-cs * e, cs * e / vtb)
+    }
+}
+
+/// Depletion charge and capacitance (SPICE3, with the linear extension
+/// above fc·vj): zero-bias capacitance `cz`, potential `vj`, grading `m`.
+fn depletion(vd: f64, cz: f64, vj: f64, m: f64, fc: f64) -> (f64, f64) {
+    let fcv = fc * vj;
+    if vd < fcv {
+        let arg = 1.0 - vd / vj;
+        let sarg = (-m * arg.ln()).exp();
+        (vj * cz * (1.0 - arg * sarg) / (1.0 - m), cz * sarg)
+    } else {
+        let f1 = vj * (1.0 - (1.0 - fc).powf(1.0 - m)) / (1.0 - m);
+        let f2 = (1.0 - fc).powf(1.0 + m);
+        let f3 = 1.0 - fc * (1.0 + m);
+        (
+            cz * f1 + cz / f2 * (f3 * (vd - fcv) + 0.5 * m / vj * (vd * vd - fcv * fcv)),
+            cz / f2 * (f3 + m * vd / vj),
+        )
+    }
+}
+
+/// Sidewall, knee and breakdown-emission terms from the model card.
+fn extra(inst: &Instance, p: &Params, area: f64, vt: f64, ratio: f64) -> DResult<Extra> {
+    let pj = inst.param("pj").unwrap_or(0.0);
+    let pos = |n: &str| -> DResult<f64> {
+        match inst.model_param(n) {
+            Some(v) if !(v >= 0.0 && v.is_finite()) => Err(Diagnostic::error(
+                inst.param_span(n),
+                format!(
+                    "{} must be ≥ 0 (diode '{}', got {v})",
+                    n.to_uppercase(),
+                    inst.name
+                ),
+            )),
+            v => Ok(v.unwrap_or(0.0)),
+        }
+    };
+    let mut x = Extra {
+        vtebrk: inst.model_param("nbv").unwrap_or(p.n) * vt,
+        ikf: pos("ikf")?.max(pos("ik")?) * area,
+        ikr: pos("ikr")? * area,
+        ..Extra::default()
+    };
+    if let Some(ns) = inst.model_param("ns").filter(|&ns| ns > 0.0) {
+        // own characteristic; temperature scaling as IS with NS
+        let t = ((ratio - 1.0) * p.eg / (ns * vt) + p.xti / ns * ratio.ln()).exp();
+        x.csatsw = pos("jsw")? * pj * t;
+        x.vtesw = ns * vt;
+    }
+    let cjsw = pos("cjsw")?;
+    if cjsw > 0.0 && pj > 0.0 {
+        x.czsw = cjsw * pj;
+        x.vjsw = inst.model_param("php").unwrap_or(p.vj);
+        x.msw = inst.model_param("mjsw").unwrap_or(0.33);
+        x.fcsw = inst.model_param("fcs").unwrap_or(p.fc);
+        if !(x.vjsw > 0.0 && x.msw > 0.0 && x.msw < 1.0 && x.fcsw >= 0.0 && x.fcsw < 1.0) {
+            return Err(Diagnostic::error(
+                inst.span,
+                format!(
+                    "diode '{}': PHP must be > 0, MJSW in (0, 1), FCS in [0, 1)",
+                    inst.name
+                ),
+            ));
+        }
+    }
+    Ok(x)
+}
+
 /// Silicon band gap vs temperature [eV] (SPICE3 formula).
 fn egfet(t: f64) -> f64 {
     1.16 - (7.02e-4 * t * t) / (t + 1108.0)
@@ -109,10 +223,11 @@ fn egfet(t: f64) -> f64 {
 
 impl Diode {
     pub fn from_instance(inst: &Instance) -> DResult<Diode> {
-        const P: &[&str] = &["area", "m", "off", "ic", "temp", "dtemp"];
+        const P: &[&str] = &["area", "m", "off", "ic", "temp", "dtemp", "pj"];
         const M: &[&str] = &[
             "is", "js", "n", "rs", "cjo", "cj0", "cj", "vj", "pb", "m", "mj", "tt", "bv", "vb",
-            "ibv", "eg", "xti", "fc", "tnom", "kf", "af", "level",
+            "ibv", "eg", "xti", "fc", "tnom", "kf", "af", "level", "ikf", "ik", "ikr", "jsw", "ns",
+            "cjsw", "php", "mjsw", "fcs", "pj", "nbv", "isr", "nr",
         ];
         inst.check_params(P, M)?;
         let mp = |names: &[&str]| names.iter().find_map(|n| inst.model_param(n));
@@ -222,17 +337,19 @@ impl Diode {
         let vte = p.n * vt;
         let csat = is_t * area;
         let vcrit = vte * (vte / (std::f64::consts::SQRT_2 * csat)).ln();
-        // Breakdown voltage adjusted so that I(−BV) = IBV (SPICE3 iteration).
+        // Breakdown voltage adjusted so that I(−BV) = IBV (SPICE3 iteration,
+        // with ngspice's breakdown emission NBV·Vt, NBV defaulting to N).
+        let vtb = inst.model_param("nbv").unwrap_or(p.n) * vt;
         let bv = p.bv.map(|bv| {
             let cbv = p.ibv * area;
             if cbv < csat * bv / vt {
                 bv
             } else {
                 let tol = 1e-3 * cbv;
-                let mut xbv = bv - vt * (1.0 + cbv / csat).ln();
+                let mut xbv = bv - vtb * (1.0 + cbv / csat).ln();
                 for _ in 0..25 {
-                    xbv = bv - vt * (cbv / csat + 1.0 - xbv / vt).ln();
-                    let xcbv = csat * (((bv - xbv) / vt).exp() - 1.0 + xbv / vt);
+                    xbv = bv - vtb * (cbv / csat + 1.0 - xbv / vt).ln();
+                    let xcbv = csat * (((bv - xbv) / vtb).exp() - 1.0 + xbv / vt);
                     if (xcbv - cbv).abs() <= tol {
                         break;
                     }
@@ -240,6 +357,16 @@ impl Diode {
                 xbv
             }
         });
+        let x = extra(inst, &p, area, vt, ratio)?;
+        // JSW without NS shares the bottom characteristic: merged into IS
+        let csat = csat
+            + if x.vtesw == 0.0 {
+                inst.model_param("jsw").unwrap_or(0.0)
+                    * inst.param("pj").unwrap_or(0.0)
+                    * (csat / (p.is * area))
+            } else {
+                0.0
+            };
         if !(csat.is_finite() && vj.is_finite() && cj.is_finite() && vcrit.is_finite()) {
             return Err(Diagnostic::error(
                 inst.span,
@@ -274,6 +401,7 @@ impl Diode {
             vd_old: inst.instance_param("ic").unwrap_or(0.0),
             s_rs: [Slot::default(); 4],
             s_j: [Slot::default(); 4],
+            x,
         })
     }
 
@@ -289,9 +417,27 @@ impl Diode {
             (-self.csat * (1.0 + a3), self.csat * 3.0 * a3 * inv_vd)
         } else {
             let bv = self.bv.unwrap_or(0.0);
-            let e = (-(bv + vd) / self.vte).exp();
-            (-self.csat * e, self.csat * e / self.vte)
+            let vtb = self.x.vtebrk;
+            let e = (-(bv + vd) / vtb).exp();
+            (-self.csat * e, self.csat * e / vtb)
         };
+        let (mut cd, mut gd) = (cd, gd);
+        if self.x.csatsw > 0.0 {
+            let (c, g) = branch_iv(vd, self.x.csatsw, self.x.vtesw, self.bv, self.x.vtebrk);
+            cd += c;
+            gd += g;
+        }
+        let ik = if vd >= -3.0 * self.vte {
+            self.x.ikf
+        } else {
+            -self.x.ikr
+        };
+        if ik != 0.0 && cd / ik > 1e-18 / ik.abs() {
+            // high injection (ngspice dioload.c): cd/(1 + √(cd/ik))
+            let s = (cd / ik).sqrt();
+            gd = ((1.0 + s) * gd - cd * gd / (2.0 * s * ik)) / (1.0 + 2.0 * s + cd / ik);
+            cd /= 1.0 + s;
+        }
         (cd + gmin * vd, gd + gmin)
     }
 
@@ -326,7 +472,12 @@ impl Diode {
                 czof2 * (self.f3 + self.m * vd * self.inv_vj),
             )
         };
-        (qj + self.tt * cd, cj + self.tt * gd)
+        let (qs, cs) = if self.x.czsw > 0.0 {
+            depletion(vd, self.x.czsw, self.x.vjsw, self.x.msw, self.x.fcsw)
+        } else {
+            (0.0, 0.0)
+        };
+        (qj + qs + self.tt * cd, cj + cs + self.tt * gd)
     }
 }
 

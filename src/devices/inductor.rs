@@ -3,6 +3,9 @@
 //! Branch current i (from n+ through the inductor to n−) is an unknown; the
 //! branch equation is V+ − V− − L di/dt = 0, i.e. F = V+ − V−, Q = −L·i.
 //! In DC it is a short. `ic=` is the initial current with `uic`.
+//!
+//! A model's `L` (or `IND`) is the default inductance, used when the
+//! instance has no value (ngspice; Xyce reads it as a multiplier).
 
 use super::{Device, Instance};
 use crate::diag::{DResult, Diagnostic};
@@ -32,9 +35,15 @@ impl Inductor {
             "tc2",
             "nt",
         ];
-        const M: &[&str] = &["l", "tc1", "tc2", "tnom"];
+        const M: &[&str] = &["l", "ind", "tc1", "tc2", "tnom"];
         inst.check_params(P, M)?;
-        let (l, span) = inst.primary_value("l", "inductance", "inductor")?;
+        let (l, span) = match inst.primary_value("l", "inductance", "inductor") {
+            Ok(v) => v,
+            Err(e) => match inst.model_param("l").or(inst.model_param("ind")) {
+                Some(l) => (l, inst.span),
+                None => return Err(e),
+            },
+        };
         if !l.is_finite() {
             return Err(Diagnostic::error(
                 span,
@@ -48,7 +57,7 @@ impl Inductor {
             a: inst.nodes[0],
             b: inst.nodes[1],
             br: 0,
-            ind: l * tf * inst.model_param("l").unwrap_or(1.0) / m,
+            ind: l * tf / m,
             ic: inst.instance_param("ic"),
             s: [Slot::default(); 5],
         })

@@ -54,4 +54,10 @@ impl Device for ISource {
         self.src.dc = Some(v);
         true
     }
+    fn sweep_saved(&self) -> Option<f64> {
+        self.src.dc
+    }
+    fn sweep_restore(&mut self, saved: Option<f64>) {
+        self.src.dc = saved;
+    }
 }

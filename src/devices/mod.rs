@@ -146,6 +146,13 @@ pub trait Device: Send {
     fn set_sweep_value(&mut self, _v: f64) -> bool {
         false
     }
+    /// The value a `.dc` sweep changes, as it was in the netlist (restored
+    /// by [`Device::sweep_restore`] after the sweep, so the analyses after a
+    /// `.dc` see the circuit as written, as in SPICE).
+    fn sweep_saved(&self) -> Option<f64> {
+        None
+    }
+    fn sweep_restore(&mut self, _saved: Option<f64>) {}
 }
 
 use crate::diag::{Diagnostic, Span};

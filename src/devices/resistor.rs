@@ -1,8 +1,17 @@
-//! Linear resistor `Rname n+ n- value [tc1= tc2= m=]`.
+//! Linear resistor `Rname n+ n- [value] [model] [l= w=] [tc1= tc2= m= ac=]`.
 //!
 //! I = (V+ − V−)/R, R(T) = R·(1 + tc1·ΔT + tc2·ΔT²), ΔT = T − Tnom (SPICE
 //! semiconductor-resistor temperature law; ngspice manual §3.2.1). `m` parallel
 //! copies divide R.
+//!
+//! Without a value, the ngspice semiconductor resistor (manual §3.2.2):
+//! R = RSH·(L − SHORT)/(W − NARROW), W defaulting to the model's DEFW (1 µm);
+//! else the model's `R` (its default resistance). A value written on the
+//! instance wins over both (ngspice; HSPICE and Xyce read a model `R` as a
+//! multiplier instead). `ac=` (ngspice: the resistance used in `.ac` only)
+//! is accepted; here the DC value serves every analysis, with a warning
+//! from elaboration. A zero resistance is set to 1 mΩ, as ngspice does
+//! (with a warning from elaboration).
 
 use super::{slots4, stamp4, Device, Instance};
 use crate::diag::{DResult, Diagnostic};
@@ -30,20 +39,29 @@ impl Resistor {
             "temp",
             "dtemp",
             "tnom",
+            "l",
+            "w",
+            "ac",
+            "scale",
         ];
-        const M: &[&str] = &["r", "tc1", "tc2", "tnom"];
+        const M: &[&str] = &[
+            "r", "res", "tc1", "tc2", "tnom", "rsh", "defw", "narrow", "short", "kf", "af",
+        ];
         inst.check_params(P, M)?;
-        let (r, span) = inst.primary_value("r", "resistance", "resistor")?;
-        if !r.is_finite() || r == 0.0 {
+        let (r, span) = match inst.primary_value("r", "resistance", "resistor") {
+            Ok(v) => v,
+            Err(e) => match semiconductor_r(inst) {
+                Some(r) => (r, inst.span),
+                None => return Err(e),
+            },
+        };
+        let r = if r == 0.0 { ZERO_R } else { r };
+        if !r.is_finite() {
             return Err(Diagnostic::error(
                 span,
-                format!(
-                    "resistance of '{}' must be finite and nonzero (got {r})",
-                    inst.name
-                ),
+                format!("resistance of '{}' must be finite (got {r})", inst.name),
             ));
         }
-        let r = r * inst.model_param("r").unwrap_or(1.0);
         let (temp, tf) = inst.temp_factor();
         let m = inst.require("m", inst.param("m").unwrap_or(1.0), |m| m > 0.0, "positive")?;
         let factor = tf / m;
@@ -65,6 +83,27 @@ impl Resistor {
     }
 }
 
+/// What a zero resistance becomes (ngspice's minimum resistance) [Ω].
+pub const ZERO_R: f64 = 1e-3;
+
+/// R from the geometry (`l`, `w`, model RSH/DEFW/NARROW/SHORT), else the
+/// model's default resistance `R`; None when neither is given.
+fn semiconductor_r(inst: &Instance) -> Option<f64> {
+    let from_geometry = match (inst.instance_param("l"), inst.model_param("rsh")) {
+        (Some(l), Some(rsh)) => {
+            let w = inst
+                .instance_param("w")
+                .or(inst.model_param("defw"))
+                .unwrap_or(1e-6);
+            let narrow = inst.model_param("narrow").unwrap_or(0.0);
+            let short = inst.model_param("short").unwrap_or(0.0);
+            Some(rsh * (l - short) / (w - narrow))
+        }
+        _ => None,
+    };
+    from_geometry.or(inst.model_param("r").or(inst.model_param("res")))
+}
+
 impl Device for Resistor {
     fn name(&self) -> &str {
         &self.name
@@ -77,6 +116,14 @@ impl Device for Resistor {
     }
     fn current(&self, x: &[f64], _cx: &crate::system::LoadCtx) -> Option<f64> {
         Some((x[self.a] - x[self.b]) * self.g)
+    }
+    fn sweep_saved(&self) -> Option<f64> {
+        Some(1.0 / (self.g * self.factor))
+    }
+    fn sweep_restore(&mut self, saved: Option<f64>) {
+        if let Some(r) = saved {
+            self.set_sweep_value(r);
+        }
     }
     fn set_sweep_value(&mut self, v: f64) -> bool {
         if v == 0.0 || !v.is_finite() {

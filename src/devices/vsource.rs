@@ -102,6 +102,12 @@ impl Device for VSource {
         self.src.dc = Some(v);
         true
     }
+    fn sweep_saved(&self) -> Option<f64> {
+        self.src.dc
+    }
+    fn sweep_restore(&mut self, saved: Option<f64>) {
+        self.src.dc = saved;
+    }
     fn dc_pairs(&self) -> Vec<(usize, usize)> {
         vec![(self.a, self.b)]
     }

@@ -25,11 +25,13 @@ impl Dsu {
     }
 }
 
+/// Errors (voltage-source/inductor loops) and, in `floating`, the nodes
+/// with no DC path to ground (the caller joins them to ground by gmin).
 pub fn topology(
     node_names: &[String],
-    node_first: &[Span],
     devices: &[Box<dyn Device>],
     device_spans: &[Span],
+    floating: &mut Vec<usize>,
 ) -> Vec<Diagnostic> {
     let n = node_names.len();
     let mut errs = Vec::new();
@@ -46,13 +48,7 @@ pub fn topology(
     let g = dsu.find(0);
     for i in 1..n {
         if dsu.find(i) != g {
-            errs.push(
-                Diagnostic::error(
-                    node_first[i],
-                    format!("node '{}' has no DC path to ground", node_names[i]),
-                )
-                .with_help("connect it to ground through a resistor, inductor, source or device, or remove it (a node joined only by capacitors or current sources floats)"),
-            );
+            floating.push(i);
         }
     }
     // Voltage-source / inductor loops.

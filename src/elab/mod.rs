@@ -14,6 +14,7 @@
 
 mod checks;
 mod params;
+mod print;
 
 use crate::analysis::ac::AcSpec;
 use crate::analysis::dc::sweep_values;
@@ -28,6 +29,7 @@ use crate::expr::{Expr, ExprKind};
 use crate::netlist::ast::*;
 use crate::system::{Method, Options};
 use num_complex::Complex64;
+pub use params::McSample;
 use params::{undefined_name, Globals, ScopeEnv};
 use std::collections::{HashMap, HashSet};
 
@@ -71,12 +73,56 @@ pub enum SaveItem {
     },
 }
 
+/// Option groups of Xyce (`.options TIMEINT method=gear`).
+const XYCE_OPTION_GROUPS: [&str; 16] = [
+    "timeint",
+    "device",
+    "nonlin",
+    "nonlin-tran",
+    "nonlin-hb",
+    "output",
+    "linsol",
+    "restart",
+    "diagnostic",
+    "homotopy",
+    "parser",
+    "measure",
+    "sensitivity",
+    "loca",
+    "circuit",
+    "conparam",
+];
+
+/// `.print`: the analysis it belongs to (`tran`, `ac`, `dc`, `op`; None =
+/// every analysis) and its columns (label, expression of probes with the
+/// parameters substituted). Printed by `output::print::PrintSink`.
+#[derive(Debug, Clone)]
+pub struct PrintSpec {
+    pub analysis: Option<String>,
+    pub cols: Vec<(String, Expr)>,
+    pub file: Option<String>,
+    pub csv: bool,
+}
+
 /// `.step`: one swept name and its values.
 #[derive(Debug, Clone)]
 pub struct StepSpec {
     pub name: String,
     pub values: Vec<f64>,
     pub span: Span,
+    pub kind: StepKind,
+}
+
+/// What a `.step` line sweeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// A parameter, `temp` or a device value over `values`.
+    Values,
+    /// `.step mc N`: Monte Carlo samples 1…N (`name` is `mc`).
+    Mc,
+    /// `.step data=TABLE`: the rows of the table `name` (`values` empty
+    /// until the table is read).
+    Data,
 }
 
 /// The flat circuit.
@@ -93,17 +139,37 @@ pub struct Circuit {
     pub nodeset: Vec<(usize, f64)>,
     /// Empty = default (all nodes and branch currents).
     pub saves: Vec<SaveItem>,
+    /// `.print` tables.
+    pub prints: Vec<PrintSpec>,
+    /// What the `.print` lines need saved beyond `saves`: added when the
+    /// system can give it, else the column prints NaN (with a warning).
+    pub print_saves: Vec<SaveItem>,
     pub measures: Vec<Measure>,
     pub steps: Vec<StepSpec>,
     /// Evaluated top-level parameters (for measures).
     pub params: HashMap<String, f64>,
     pub funcs: HashMap<String, FuncDef>,
     pub warnings: Vec<Diagnostic>,
+    /// The first Monte Carlo function (`agauss` …) evaluated, if any.
+    pub random_site: Option<Span>,
+    /// `.options seed=N`: the seed of the Monte Carlo draws.
+    pub seed: Option<u64>,
 }
 
 /// Elaborate the netlist with parameter `overrides` (from `--param`/`.step`).
+/// Monte Carlo functions take their nominal values.
 pub fn elaborate(nl: &Netlist, overrides: &[(String, f64)]) -> Result<Circuit, Vec<Diagnostic>> {
-    let mut e = Elab::new(nl, overrides);
+    elaborate_mc(nl, overrides, None)
+}
+
+/// [`elaborate`] as one sample of a Monte Carlo run (`agauss` & co. draw;
+/// see [`params`] for which values share a draw).
+pub fn elaborate_mc(
+    nl: &Netlist,
+    overrides: &[(String, f64)],
+    mc: Option<McSample>,
+) -> Result<Circuit, Vec<Diagnostic>> {
+    let mut e = Elab::new(nl, overrides, mc);
     e.run();
     if e.errors.is_empty() {
         Ok(e.finish())
@@ -126,6 +192,9 @@ struct Scope<'a> {
     chain: Vec<String>,
     /// Local parameters whose definition failed (already reported).
     failed: HashSet<String>,
+    /// Multiplicity of this instance (`X1 … m=2`, product over the
+    /// hierarchy): parallel copies, applied to the R, C, L and D inside.
+    mult: f64,
 }
 
 /// A name used by an element that must exist once the whole circuit is
@@ -184,8 +253,15 @@ struct Elab<'a> {
     ic: Vec<(usize, f64)>,
     nodeset: Vec<(usize, f64)>,
     saves: Vec<SaveItem>,
+    prints: Vec<PrintSpec>,
+    /// What the `.print` lines need saved (added to the saves at the end).
+    print_saves: Vec<SaveItem>,
     measures: Vec<Measure>,
     steps: Vec<StepSpec>,
+    /// The element whose line is being elaborated ("" outside elements).
+    owner: String,
+    /// `.options seed=N`.
+    seed: Option<u64>,
 }
 
 fn flag(v: Option<&OptionValue>) -> bool {
@@ -197,8 +273,8 @@ fn flag(v: Option<&OptionValue>) -> bool {
 }
 
 impl<'a> Elab<'a> {
-    fn new(nl: &'a Netlist, overrides: &[(String, f64)]) -> Elab<'a> {
-        let mut globals = Globals::new(overrides);
+    fn new(nl: &'a Netlist, overrides: &[(String, f64)], mc: Option<McSample>) -> Elab<'a> {
+        let mut globals = Globals::new(overrides, mc);
         let mut global_nodes = HashSet::new();
         let mut warnings = Vec::new();
         for st in &nl.statements {
@@ -252,8 +328,12 @@ impl<'a> Elab<'a> {
             ic: Vec::new(),
             nodeset: Vec::new(),
             saves: Vec::new(),
+            prints: Vec::new(),
+            print_saves: Vec::new(),
             measures: Vec::new(),
             steps: Vec::new(),
+            owner: String::new(),
+            seed: None,
         }
     }
 
@@ -267,6 +347,7 @@ impl<'a> Elab<'a> {
             funcs: HashMap::new(),
             chain: Vec::new(),
             failed: HashSet::new(),
+            mult: 1.0,
         };
         for st in &self.nl.statements {
             match st {
@@ -274,7 +355,9 @@ impl<'a> Elab<'a> {
                     s.subckts.insert(d.name.name.clone(), d);
                 }
                 Stmt::Model(m) => {
-                    s.models.insert(m.name.name.clone(), m);
+                    // a second `.model` of the same name: the first counts
+                    // (ngspice), warned in `run`
+                    s.models.entry(m.name.name.clone()).or_insert(m);
                 }
                 _ => {}
             }
@@ -284,18 +367,25 @@ impl<'a> Elab<'a> {
 
     fn run(&mut self) {
         let top = self.top_scope();
+        for st in &self.nl.statements {
+            if let Stmt::Model(m) = st {
+                if !std::ptr::eq(top.models[&m.name.name], m) {
+                    self.warnings.push(Diagnostic::warning(
+                        m.name.span,
+                        format!(
+                            "model '{}' is defined again: the first definition is used (as ngspice)",
+                            m.name.name
+                        ),
+                    ));
+                }
+            }
+        }
         // Options and temperature first (devices depend on them), and the
         // .tran arguments (source defaults).
         for st in &self.nl.statements {
             match st {
                 Stmt::Options(items, _) => self.options_stmt(items, &top),
-                Stmt::Temp(v, _) => {
-                    if let Some(e) = v.first() {
-                        if let Some(t) = self.eval(e, &top) {
-                            self.options.temp = t;
-                        }
-                    }
-                }
+                Stmt::Temp(v, span) => self.temp_stmt(v, *span, &top),
                 Stmt::Analysis(a) if matches!(**a, Analysis::Tran { .. }) => {
                     let Analysis::Tran { tstep, tstop, .. } = &**a else {
                         continue;
@@ -325,9 +415,13 @@ impl<'a> Elab<'a> {
                     let v = self.node_values(list, &top);
                     self.nodeset.extend(v);
                 }
+                Stmt::Save(s) if s.print => self.print_stmt(s, &top),
                 Stmt::Save(s) => self.save(s),
                 Stmt::Meas(m) => self.measures.push((**m).clone()),
                 Stmt::Step(s) => self.step(s, &top),
+                // (a .control block was already warned about by the parser,
+                // naming what it did not run)
+                Stmt::Ignored { what, .. } if what == ".control" => {}
                 Stmt::Ignored { what, span } => self.warnings.push(Diagnostic::warning(
                     *span,
                     format!("'{what}' is not supported and was ignored"),
@@ -335,14 +429,21 @@ impl<'a> Elab<'a> {
                 _ => {}
             }
         }
+        if !self.print_saves.is_empty() && self.saves.is_empty() {
+            // `.print` adds to what is saved (`print_saves`); without a
+            // `.save` everything is still saved (the default).
+            self.saves.push(SaveItem::All);
+        }
         if self.errors.is_empty() {
+            let mut floating = Vec::new();
             let mut errs = checks::topology(
                 &self.node_names,
-                &self.node_first,
                 &self.devices,
                 &self.device_spans,
+                &mut floating,
             );
             self.errors.append(&mut errs);
+            self.gmin_to_ground(&floating);
         }
         let errs = self.globals.take_errors();
         for e in errs {
@@ -355,6 +456,7 @@ impl<'a> Elab<'a> {
     fn finish(self) -> Circuit {
         let params = self.globals.evaluated();
         let funcs = self.globals.funcs_owned();
+        let random_site = self.globals.random_site();
         Circuit {
             title: self.nl.title.clone(),
             node_names: self.node_names,
@@ -365,11 +467,15 @@ impl<'a> Elab<'a> {
             ic: self.ic,
             nodeset: self.nodeset,
             saves: self.saves,
+            prints: self.prints,
+            print_saves: self.print_saves,
             measures: self.measures,
             steps: self.steps,
             params,
             funcs,
             warnings: self.warnings,
+            random_site,
+            seed: self.seed,
         }
     }
 
@@ -380,6 +486,7 @@ impl<'a> Elab<'a> {
             params: &scope.params,
             funcs: &scope.funcs,
             globals: &self.globals,
+            owner: &self.owner,
         }
     }
 
@@ -548,7 +655,160 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// A B element (also an R whose value depends on `time` or on circuit
+    /// quantities: I = v(n+, n−)/R(…), as ngspice turns it into one).
+    #[allow(clippy::too_many_arguments)]
+    fn behavioural(
+        &mut self,
+        name: String,
+        line: Span,
+        nodes: &[Node; 2],
+        output: BOutput,
+        expr: &Expr,
+        params: &[ParamAssign],
+        scope: &Scope<'a>,
+    ) {
+        let ns = [
+            self.node(&nodes[0], scope, line),
+            self.node(&nodes[1], scope, line),
+        ];
+        let Some(mut ps) = self.pvalues(params, scope, false) else {
+            return;
+        };
+        // `m=` (parallel copies) multiplies a current output
+        let mut mult = scope.mult;
+        if let Some(k) = ps.iter().position(|p| p.name == "m") {
+            let p = ps.remove(k);
+            if output == BOutput::Voltage {
+                self.warnings.push(Diagnostic::warning(
+                    p.span,
+                    format!("m= of '{name}' (a voltage output) has no meaning and is ignored"),
+                ));
+            } else {
+                mult *= p.value;
+            }
+        }
+        let scaled;
+        let expr = if mult != 1.0 && output == BOutput::Current {
+            scaled = Expr {
+                kind: ExprKind::Binary(
+                    crate::expr::BinOp::Mul,
+                    Box::new(Expr::num(mult, expr.span)),
+                    Box::new(expr.clone()),
+                ),
+                span: expr.span,
+            };
+            &scaled
+        } else {
+            expr
+        };
+        let env = self.env(scope);
+        let sub = substitute(expr, &env, &["time", "temper"]);
+        let sub = match sub {
+            Ok(s) => s,
+            Err(d) => {
+                self.report(d, scope);
+                return;
+            }
+        };
+        let mapped = self.map_probes(&sub, scope);
+        let mut ctrl = Vec::new();
+        let mut refs = Vec::new();
+        mapped.for_each_probe(&mut |f, args, span| {
+            if f == "v" {
+                ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+                refs.extend(args.iter().map(|a| PendingRef::Node {
+                    owner: name.clone(),
+                    node: a.clone(),
+                    span,
+                }));
+            } else if f == "i" && args.len() == 1 {
+                refs.push(PendingRef::Current {
+                    owner: name.clone(),
+                    device: args[0].clone(),
+                    span,
+                });
+            }
+        });
+        self.pending_refs.append(&mut refs);
+        let dev = devices::behavioural::Behavioural::new(name, line, ns, output, mapped, ps, ctrl)
+            .map(|d| Box::new(d) as Box<dyn Device>);
+        self.add_device(dev, line);
+    }
+
+    /// A node with no DC path to ground (joined only by capacitors or
+    /// current sources) gets gmin to ground, as ngspice's matrix does, with a
+    /// warning: the DC solution then defines its voltage (0 for a node fed by
+    /// nothing, else what gmin makes of the current into it).
+    fn gmin_to_ground(&mut self, floating: &[usize]) {
+        let gmin = self.options.gmin;
+        for &i in floating {
+            let span = self.node_first[i];
+            self.warnings.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "node '{}' has no DC path to ground: joined to ground by gmin ({gmin:e} S)",
+                        self.node_names[i]
+                    ),
+                )
+                .with_help("a node joined only by capacitors or current sources floats in DC"),
+            );
+            let inst = Instance {
+                name: format!("gmin#{}", self.node_names[i]),
+                span,
+                nodes: vec![i, 0],
+                value: Some((1.0 / gmin, span)),
+                params: Vec::new(),
+                model: None,
+                temp: self.options.temp,
+                tnom: self.options.tnom,
+            };
+            let dev = devices::resistor::Resistor::from_instance(&inst)
+                .map(|d| Box::new(d) as Box<dyn Device>);
+            self.add_device(dev, span);
+        }
+    }
+
+    /// What a resistor line asks that is done differently here (ngspice's
+    /// behaviour, said once per element).
+    fn resistor_warnings(&mut self, inst: &Instance) {
+        if let Some((r, span)) = inst.value.filter(|(r, _)| *r == 0.0) {
+            self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "resistance of '{}' is {r}: set to {} Ω (as ngspice does)",
+                    inst.name,
+                    devices::resistor::ZERO_R
+                ),
+            ));
+        }
+        if inst.instance_param("ac").is_some() {
+            self.warnings.push(Diagnostic::warning(
+                inst.param_span("ac"),
+                format!(
+                    "'ac=' of '{}' (ngspice: the resistance in .ac only) is not supported: the DC value is used in every analysis",
+                    inst.name
+                ),
+            ));
+        }
+    }
+
+    /// Whether a value depends on `time` or a circuit quantity (`v(…)`,
+    /// `i(…)`): not a constant once the parameters are substituted.
+    fn depends_on_circuit(&self, e: &Expr, scope: &Scope<'a>) -> bool {
+        matches!(substitute(e, &self.env(scope), &["time"]), Ok(s) if s.as_num().is_none())
+    }
+
+    /// One element line; its values (and those of a subcircuit instance's
+    /// parameters) belong to the element for the Monte Carlo draws.
     fn element(&mut self, el: &'a Element, scope: &Scope<'a>) {
+        let outer = std::mem::replace(&mut self.owner, format!("{}{}", scope.prefix, el.name.name));
+        self.element_line(el, scope);
+        self.owner = outer;
+    }
+
+    fn element_line(&mut self, el: &'a Element, scope: &Scope<'a>) {
         let name = format!("{}{}", scope.prefix, el.name.name);
         let line = el.span;
         let (temp, tnom) = (self.options.temp, self.options.tnom);
@@ -571,20 +831,50 @@ impl<'a> Elab<'a> {
                 model,
                 params,
             } => {
+                if let (ElementKind::Resistor { .. }, Some(e)) = (&el.kind, value) {
+                    if model.is_none() && self.depends_on_circuit(e, scope) {
+                        let b = resistor_as_current(nodes, e);
+                        return self.behavioural(
+                            name,
+                            line,
+                            nodes,
+                            BOutput::Current,
+                            &b,
+                            params,
+                            scope,
+                        );
+                    }
+                }
                 let ns = vec![
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let v = match value {
+                let mut v = match value {
                     Some(e) => match self.eval(e, scope) {
                         Some(v) => Some((v, e.span)),
                         None => return,
                     },
                     None => None,
                 };
-                let Some(ps) = self.pvalues(params, scope, false) else {
+                // `R1 a b rval` with `.param rval=2k` and no model `rval`: the
+                // word is the value (ngspice reads a bare parameter name so)
+                let mut model = model.as_ref();
+                if let (None, Some(m)) = (v, model) {
+                    if self.lookup_model(&m.name, scope).is_none() {
+                        let e = Expr {
+                            kind: ExprKind::Ident(m.name.clone()),
+                            span: m.span,
+                        };
+                        if let Ok(x) = eval(&e, &self.env(scope)) {
+                            v = Some((x, m.span));
+                            model = None;
+                        }
+                    }
+                }
+                let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
+                apply_mult(&mut ps, scope.mult, line);
                 let (what, letter, kinds): (&str, &str, &[&str]) = match &el.kind {
                     ElementKind::Resistor { .. } => ("resistor", "R", &["r", "res"]),
                     ElementKind::Capacitor { .. } => ("capacitor", "C", &["c"]),
@@ -626,6 +916,9 @@ impl<'a> Elab<'a> {
                     temp,
                     tnom,
                 };
+                if let ElementKind::Resistor { .. } = &el.kind {
+                    self.resistor_warnings(&inst);
+                }
                 let dev: Result<Box<dyn Device>, Diagnostic> = match &el.kind {
                     ElementKind::Resistor { .. } => {
                         devices::resistor::Resistor::from_instance(&inst)
@@ -738,49 +1031,7 @@ impl<'a> Elab<'a> {
                 output,
                 expr,
                 params,
-            } => {
-                let ns = [
-                    self.node(&nodes[0], scope, line),
-                    self.node(&nodes[1], scope, line),
-                ];
-                let Some(ps) = self.pvalues(params, scope, false) else {
-                    return;
-                };
-                let env = self.env(scope);
-                let sub = substitute(expr, &env, &["time", "temper"]);
-                let sub = match sub {
-                    Ok(s) => s,
-                    Err(d) => {
-                        self.report(d, scope);
-                        return;
-                    }
-                };
-                let mapped = self.map_probes(&sub, scope);
-                let mut ctrl = Vec::new();
-                let mut refs = Vec::new();
-                mapped.for_each_probe(&mut |f, args, span| {
-                    if f == "v" {
-                        ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
-                        refs.extend(args.iter().map(|a| PendingRef::Node {
-                            owner: name.clone(),
-                            node: a.clone(),
-                            span,
-                        }));
-                    } else if f == "i" && args.len() == 1 {
-                        refs.push(PendingRef::Current {
-                            owner: name.clone(),
-                            device: args[0].clone(),
-                            span,
-                        });
-                    }
-                });
-                self.pending_refs.append(&mut refs);
-                let dev = devices::behavioural::Behavioural::new(
-                    name, line, ns, *output, mapped, ps, ctrl,
-                )
-                .map(|d| Box::new(d) as Box<dyn Device>);
-                self.add_device(dev, line);
-            }
+            } => self.behavioural(name, line, nodes, *output, expr, params, scope),
             ElementKind::Diode {
                 nodes,
                 model,
@@ -802,6 +1053,7 @@ impl<'a> Elab<'a> {
                 let Some(mut ps) = self.pvalues(params, scope, false) else {
                     return;
                 };
+                apply_mult(&mut ps, scope.mult, line);
                 if *off {
                     ps.push(PValue {
                         name: "off".into(),
@@ -829,6 +1081,19 @@ impl<'a> Elab<'a> {
                         ),
                     ));
                     return;
+                }
+                if let Some(pv) = card
+                    .params
+                    .iter()
+                    .find(|p| p.name == "isr" || p.name == "nr")
+                {
+                    let msg = format!(
+                        "model '{}': ISR/NR (recombination current) is not modelled, as in ngspice",
+                        card.name
+                    );
+                    if !self.warnings.iter().any(|w| w.message == msg) {
+                        self.warnings.push(Diagnostic::warning(pv.span, msg));
+                    }
                 }
                 let inst = Instance {
                     name: name.clone(),
@@ -951,6 +1216,7 @@ impl<'a> Elab<'a> {
             funcs: scope.funcs.clone(),
             chain: scope.chain.clone(),
             failed: HashSet::new(),
+            mult: scope.mult,
         };
         inner.chain.push(def.name.name.clone());
         for (port, n) in def.ports.iter().zip(nodes) {
@@ -958,20 +1224,63 @@ impl<'a> Elab<'a> {
             self.intern(flat.clone(), el.span);
             inner.ports.insert(port.name.clone(), flat);
         }
-        // Instance values, evaluated in the parent scope.
+        // Instance values, evaluated in the parent scope: the declared
+        // parameters, a `.param` of the body (overridden, as in ngspice), or
+        // `m` (parallel copies).
         let mut given = HashMap::new();
+        let body_param = |n: &str| {
+            def.body.iter().any(
+                |st| matches!(st, Stmt::Param(list, _) if list.iter().any(|p| p.name.name == n)),
+            )
+        };
         for p in params {
-            if !def.params.iter().any(|d| d.name.name == p.name.name) {
-                self.push_err(Diagnostic::error(
+            let declared = def.params.iter().any(|d| d.name.name == p.name.name);
+            if p.name.name == "m" && !declared && !body_param("m") {
+                if let Some(m) = self.eval(&p.value, scope) {
+                    if m > 0.0 && m.is_finite() {
+                        inner.mult *= m;
+                        self.mult_warning(def, el.span, name);
+                    } else {
+                        self.push_err(Diagnostic::error(
+                            p.value.span,
+                            format!("m of '{name}' must be positive (got {m})"),
+                        ));
+                    }
+                }
+                continue;
+            }
+            if !declared && !body_param(&p.name.name) {
+                self.warnings.push(Diagnostic::warning(
                     p.name.span,
                     format!(
-                        "subcircuit '{}' has no parameter '{}'",
+                        "subcircuit '{}' has no parameter '{}': ignored",
                         def.name.name, p.name.name
                     ),
                 ));
                 continue;
             }
-            if let Some(v) = self.eval(&p.value, scope) {
+            // evaluated in the parent scope, where the values given before
+            // on the same line are also visible (`a=2 b='a+1'`, Xyce)
+            let v = if given.is_empty() {
+                self.eval(&p.value, scope)
+            } else {
+                let mut local = scope.params.clone();
+                local.extend(given.iter().map(|(k, v): (&String, &f64)| (k.clone(), *v)));
+                let env = ScopeEnv {
+                    params: &local,
+                    funcs: &scope.funcs,
+                    globals: &self.globals,
+                    owner: &self.owner,
+                };
+                match eval(&p.value, &env) {
+                    Ok(v) => Some(v),
+                    Err(d) => {
+                        self.report(d, scope);
+                        None
+                    }
+                }
+            };
+            if let Some(v) = v {
                 given.insert(p.name.name.clone(), v);
             }
         }
@@ -990,14 +1299,16 @@ impl<'a> Elab<'a> {
                 }
             }
         }
-        // Local definitions.
+        // Local definitions (of two local models of one name the first
+        // counts, as at the top level; a local one hides the parent's).
+        let mut local_models: HashMap<String, &'a ModelDef> = HashMap::new();
         for st in &def.body {
             match st {
                 Stmt::Subckt(s) => {
                     inner.subckts.insert(s.name.name.clone(), s);
                 }
                 Stmt::Model(m) => {
-                    inner.models.insert(m.name.name.clone(), m);
+                    local_models.entry(m.name.name.clone()).or_insert(m);
                 }
                 Stmt::Func(f) => {
                     inner.funcs.insert(f.name.name.clone(), f);
@@ -1005,9 +1316,14 @@ impl<'a> Elab<'a> {
                 _ => {}
             }
         }
+        inner.models.extend(local_models);
         for st in &def.body {
             if let Stmt::Param(list, _) = st {
                 for p in list {
+                    if let Some(&v) = given.get(&p.name.name) {
+                        inner.params.insert(p.name.name.clone(), v);
+                        continue;
+                    }
                     match self.eval(&p.value, &inner) {
                         Some(v) => {
                             inner.params.insert(p.name.name.clone(), v);
@@ -1027,11 +1343,50 @@ impl<'a> Elab<'a> {
                 | Stmt::Model(_)
                 | Stmt::Func(_)
                 | Stmt::Param(..) => {}
+                // node names local to the instance (`x1.mid`), as ngspice
+                Stmt::Ic(list, _) => {
+                    let v = self.node_values(list, &inner);
+                    self.ic.extend(v);
+                }
+                Stmt::Nodeset(list, _) => {
+                    let v = self.node_values(list, &inner);
+                    self.nodeset.extend(v);
+                }
                 other => self.push_err(Diagnostic::error(
                     stmt_span(other),
                     "this statement is not allowed inside a subcircuit",
                 )),
             }
+        }
+    }
+
+    /// `m=` on an instance applies to the R, C, L and D inside (and nested
+    /// instances); other elements are named once as not multiplied.
+    fn mult_warning(&mut self, def: &SubcktDef, span: Span, name: &str) {
+        let mut other: Vec<String> = Vec::new();
+        for st in &def.body {
+            if let Stmt::Element(e) = st {
+                let ok = matches!(
+                    e.kind,
+                    ElementKind::Resistor { .. }
+                        | ElementKind::Capacitor { .. }
+                        | ElementKind::Inductor { .. }
+                        | ElementKind::Diode { .. }
+                        | ElementKind::Subckt { .. }
+                );
+                if !ok {
+                    other.push(e.name.name.clone());
+                }
+            }
+        }
+        if !other.is_empty() {
+            self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "m= of '{name}' is applied to its R, C, L and D only, not to: {}",
+                    other.join(", ")
+                ),
+            ));
         }
     }
 
@@ -1182,6 +1537,11 @@ impl<'a> Elab<'a> {
     }
 
     fn options_stmt(&mut self, items: &[OptionItem], scope: &Scope<'a>) {
+        if let Some(first) = items.first().filter(|f| f.value.is_none()) {
+            if XYCE_OPTION_GROUPS.contains(&first.name.name.as_str()) {
+                return self.xyce_options(&first.name, &items[1..], scope);
+            }
+        }
         for it in items {
             let name = it.name.name.as_str();
             let num = |me: &mut Self| -> Option<f64> {
@@ -1266,11 +1626,78 @@ impl<'a> Elab<'a> {
                     )),
                 },
                 "acct" => self.options.acct = flag(it.value.as_ref()),
+                "seed" => match &it.value {
+                    Some(OptionValue::Word(w)) if w.name == "random" => self.seed = None,
+                    _ => {
+                        let Some(v) = num(self) else { continue };
+                        if !(v >= 0.0 && v.fract() == 0.0 && v < 9.007_199_254_740_992e15) {
+                            self.push_err(Diagnostic::error(
+                                it.name.span,
+                                format!("option 'seed' must be a whole number from 0 to 2⁵³ (or 'random'), got {v}"),
+                            ));
+                            continue;
+                        }
+                        self.seed = Some(v as u64);
+                    }
+                },
                 _ => self.warnings.push(Diagnostic::warning(
                     it.name.span,
                     format!("option '{name}' is not used by spinspice and was ignored"),
                 )),
             }
+        }
+    }
+
+    /// Xyce's `.options GROUP name=value …`: what has the same meaning here
+    /// is mapped (TIMEINT `method`, `reltol`, `abstol`, `maxord`; DEVICE
+    /// `gmin`, `temp`, `tnom`; NONLIN `maxstep` → `itl1`), the rest named in one
+    /// warning. Never an error: these lines only tune the run.
+    fn xyce_options(&mut self, group: &Ident, items: &[OptionItem], scope: &Scope<'a>) {
+        let g = group.name.as_str();
+        let mut unused = Vec::new();
+        for it in items {
+            let name = it.name.name.as_str();
+            let num = match &it.value {
+                Some(OptionValue::Expr(e)) => eval(e, &self.env(scope)).ok(),
+                _ => None,
+            };
+            let word = match &it.value {
+                Some(OptionValue::Word(w)) => Some(w.name.as_str()),
+                _ => None,
+            };
+            let o = &mut self.options;
+            match (g, name, num, word) {
+                ("timeint", "method", _, Some("trap" | "trapezoid" | "trapezoidal")) => {
+                    o.method = Method::Trap
+                }
+                ("timeint", "method", _, Some("gear" | "bdf")) => o.method = Method::Gear,
+                // Xyce's numbers: 1 backward Euler, 7 trapezoidal, 8 Gear
+                ("timeint", "method", Some(7.0), _) => o.method = Method::Trap,
+                ("timeint", "method", Some(8.0), _) => o.method = Method::Gear,
+                ("timeint", "method", Some(1.0), _) => o.maxord = 1,
+                ("timeint", "reltol", Some(v), _) if v > 0.0 => o.reltol = v,
+                ("timeint", "abstol", Some(v), _) if v > 0.0 => o.abstol = v,
+                ("timeint", "maxord", Some(v), _) if v >= 1.0 => o.maxord = (v as usize).min(2),
+                ("device", "gmin", Some(v), _) if v > 0.0 => o.gmin = v,
+                ("device", "temp", Some(v), _) => o.temp = v,
+                ("device", "tnom", Some(v), _) => o.tnom = v,
+                ("nonlin", "maxstep", Some(v), _) if v >= 1.0 => o.itl1 = v as usize,
+                _ => unused.push(name.to_string()),
+            }
+        }
+        if !unused.is_empty() || items.is_empty() {
+            self.warnings.push(Diagnostic::warning(
+                group.span,
+                format!(
+                    "Xyce '.options {}' {}: not used by spinspice, ignored",
+                    g.to_uppercase(),
+                    if items.is_empty() {
+                        "(no settings)".to_string()
+                    } else {
+                        unused.join(", ")
+                    }
+                ),
+            ));
         }
     }
 
@@ -1437,9 +1864,11 @@ impl<'a> Elab<'a> {
         for nv in list {
             let flat = self.node_name(&nv.node.name, top);
             let Some(&i) = self.node_index.get(&flat) else {
-                self.push_err(Diagnostic::error(
+                // an initial value or a hint for a node that is not there:
+                // nothing to set (ngspice warns too)
+                self.warnings.push(Diagnostic::warning(
                     nv.node.span,
-                    format!("no node '{}' in the circuit", nv.node.name),
+                    format!("no node '{}' in the circuit: value ignored", nv.node.name),
                 ));
                 continue;
             };
@@ -1473,9 +1902,10 @@ impl<'a> Elab<'a> {
                         match self.node_index.get(&flat) {
                             Some(&i) => idx[k] = i,
                             None => {
-                                self.push_err(Diagnostic::error(
+                                // an output-only line: left out, warned
+                                self.warnings.push(Diagnostic::warning(
                                     it.span,
-                                    format!("no node '{a}' in the circuit"),
+                                    format!("'.save': no node '{a}' in the circuit; left out"),
                                 ));
                                 ok = false;
                             }
@@ -1491,9 +1921,9 @@ impl<'a> Elab<'a> {
                 }
                 ExprKind::Probe { func, args } if func == "i" && args.len() == 1 => {
                     if !self.device_index.contains_key(&args[0]) {
-                        self.push_err(Diagnostic::error(
+                        self.warnings.push(Diagnostic::warning(
                             it.span,
-                            format!("no device '{}' in the circuit", args[0]),
+                            format!("'.save': no device '{}' in the circuit; left out", args[0]),
                         ));
                         continue;
                     }
@@ -1519,10 +1949,35 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// `.temp T` sets the circuit temperature; `.temp T1 T2 …` runs every
+    /// analysis at each temperature in turn (SPICE2/HSPICE; ngspice-39 warns
+    /// and runs at 27 °C only): a `temp` sweep axis, as `.step temp list …`
+    /// would give (the first value is the default until a point sets it).
+    fn temp_stmt(&mut self, v: &[Expr], span: Span, top: &Scope<'a>) {
+        let mut vals = Vec::with_capacity(v.len());
+        for e in v {
+            let Some(t) = self.eval(e, top) else { return };
+            vals.push(t);
+        }
+        if let Some(&t) = vals.first() {
+            self.options.temp = t;
+        }
+        if vals.len() > 1 {
+            self.steps.push(StepSpec {
+                name: "temp".into(),
+                values: vals,
+                span,
+                kind: StepKind::Values,
+            });
+        }
+    }
+
     fn step(&mut self, s: &StepStmt, top: &Scope<'a>) {
         let mut vals = Vec::new();
         let ev = |me: &mut Self, e: &Expr| me.eval(e, top);
         match &s.sweep {
+            StepSweep::Mc(n) => return self.step_mc(s, n, top),
+            StepSweep::Data => return self.step_data(s),
             StepSweep::List(list) => {
                 for e in list {
                     let Some(v) = ev(self, e) else { return };
@@ -1579,6 +2034,48 @@ impl<'a> Elab<'a> {
             name: s.var.name.clone(),
             values: vals,
             span: s.span,
+            kind: StepKind::Values,
+        });
+    }
+
+    /// `.step mc N`: the axis `mc` with the sample numbers 1…N.
+    fn step_mc(&mut self, s: &StepStmt, n: &Expr, top: &Scope<'a>) {
+        let Some(v) = self.eval(n, top) else { return };
+        if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e7) {
+            self.push_err(Diagnostic::error(
+                n.span,
+                format!("'.step mc N' needs a whole number of samples from 1 to 10⁷, got {v}"),
+            ));
+            return;
+        }
+        self.steps.push(StepSpec {
+            name: "mc".into(),
+            values: (1..=v as u64).map(|k| k as f64).collect(),
+            span: s.span,
+            kind: StepKind::Mc,
+        });
+    }
+
+    /// `.step data=TABLE`: the table must exist; its rows are read when the
+    /// sweep starts (`sweep::data`).
+    fn step_data(&mut self, s: &StepStmt) {
+        let name = &s.var.name;
+        let found = self.nl.statements.iter().any(|st| match st {
+            Stmt::Data(d) => &d.name.name == name,
+            _ => false,
+        });
+        if !found {
+            self.push_err(Diagnostic::error(
+                s.var.span,
+                format!("'.step data={name}': no '.data {name}' table"),
+            ));
+            return;
+        }
+        self.steps.push(StepSpec {
+            name: name.clone(),
+            values: Vec::new(),
+            span: s.span,
+            kind: StepKind::Data,
         });
     }
 }
@@ -1604,6 +2101,39 @@ fn stmt_span(s: &Stmt) -> Span {
         },
         Stmt::Meas(m) => m.span,
         Stmt::Step(s) => s.span,
+        Stmt::Data(d) => d.span,
         Stmt::Ignored { span, .. } => *span,
+    }
+}
+
+/// `v(n+, n−)/(R)`: the current of a resistor whose value is an expression.
+fn resistor_as_current(nodes: &[Node; 2], r: &Expr) -> Expr {
+    let span = r.span;
+    let v = Expr {
+        kind: ExprKind::Probe {
+            func: "v".into(),
+            args: vec![nodes[0].name.clone(), nodes[1].name.clone()],
+        },
+        span,
+    };
+    Expr {
+        kind: ExprKind::Binary(crate::expr::BinOp::Div, Box::new(v), Box::new(r.clone())),
+        span,
+    }
+}
+
+/// Multiply (or set) the `m` of an element inside an `m=` instance.
+fn apply_mult(ps: &mut Vec<PValue>, mult: f64, span: Span) {
+    if mult == 1.0 {
+        return;
+    }
+    match ps.iter_mut().rev().find(|p| p.name == "m") {
+        Some(p) => p.value *= mult,
+        None => ps.push(PValue {
+            name: "m".into(),
+            value: mult,
+            span,
+            word: None,
+        }),
     }
 }

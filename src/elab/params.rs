@@ -1,13 +1,41 @@
 //! Parameter scopes for elaboration. Top-level `.param`s are evaluated lazily
 //! on first use with memoization; a parameter that (indirectly) refers to
 //! itself is reported as a cycle.
+//!
+//! Monte Carlo draws (`agauss` & co., [`crate::expr::random`]) are keyed by
+//! the *owner* of the value being evaluated: the flattened name of the
+//! element (or subcircuit instance) whose line is elaborated, or
+//! `.param NAME` for a top-level parameter. A top-level `.param` is
+//! evaluated once (memoized), so its draw is shared by every use (a global
+//! variation); an element value, an instance value and a subcircuit's
+//! parameters are evaluated per instance, so each instance has its own draw.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Span};
 use crate::expr::eval::{eval, Env};
+use crate::expr::random::stream_key;
 use crate::expr::Expr;
 use crate::netlist::ast::FuncDef;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+
+/// One sample of a Monte Carlo run: the run's seed and the sample number
+/// (the value of the `mc` axis of `.step mc N`, 1…N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McSample {
+    pub seed: u64,
+    pub sample: u64,
+}
+
+/// Draw bookkeeping of one elaboration.
+#[derive(Default)]
+struct McState {
+    sample: Option<McSample>,
+    /// Draws so far per (owner hash, file, offset): two calls at the same
+    /// place for the same owner (a `.func` used twice) get different draws.
+    counts: RefCell<HashMap<(u64, u32, u32), u32>>,
+    /// First call site of a Monte Carlo function.
+    first: Cell<Option<Span>>,
+}
 
 #[derive(Clone)]
 enum Memo {
@@ -25,6 +53,7 @@ pub struct Globals<'a> {
     /// Parameters being evaluated, outermost first (to name a cycle).
     stack: RefCell<Vec<String>>,
     errors: RefCell<Vec<Diagnostic>>,
+    mc: McState,
 }
 
 /// The parameter an "undefined parameter 'x'" error of the evaluator is about.
@@ -35,7 +64,7 @@ pub fn undefined_name(d: &Diagnostic) -> Option<&str> {
 }
 
 impl<'a> Globals<'a> {
-    pub fn new(overrides: &[(String, f64)]) -> Globals<'a> {
+    pub fn new(overrides: &[(String, f64)], mc: Option<McSample>) -> Globals<'a> {
         Globals {
             exprs: HashMap::new(),
             overrides: overrides.iter().cloned().collect(),
@@ -43,7 +72,31 @@ impl<'a> Globals<'a> {
             memo: RefCell::new(HashMap::new()),
             stack: RefCell::new(Vec::new()),
             errors: RefCell::new(Vec::new()),
+            mc: McState {
+                sample: mc,
+                ..Default::default()
+            },
         }
+    }
+
+    /// Stream seed of a Monte Carlo draw at `site` for `owner` (None outside
+    /// a Monte Carlo sample: nominal values).
+    pub fn random_stream(&self, owner: &str, site: Span) -> Option<u64> {
+        if self.mc.first.get().is_none() {
+            self.mc.first.set(Some(site));
+        }
+        let s = self.mc.sample?;
+        let key = (crate::expr::random::fnv1a(owner), site.file.0, site.start);
+        let mut counts = self.mc.counts.borrow_mut();
+        let nth = counts.entry(key).or_insert(0);
+        let k = stream_key(s.seed, s.sample, owner, (key.1, key.2), *nth);
+        *nth += 1;
+        Some(k)
+    }
+
+    /// The first Monte Carlo function evaluated, if any.
+    pub fn random_site(&self) -> Option<Span> {
+        self.mc.first.get()
     }
     /// Define; returns true if it replaced an earlier definition.
     pub fn define(&mut self, name: &str, e: &'a Expr) -> bool {
@@ -84,10 +137,12 @@ impl<'a> Globals<'a> {
         }
         self.memo.borrow_mut().insert(name.to_string(), Memo::Busy);
         self.stack.borrow_mut().push(name.to_string());
+        let owner = format!(".param {name}");
         let env = ScopeEnv {
             params: &HashMap::new(),
             funcs: &HashMap::new(),
             globals: self,
+            owner: &owner,
         };
         let r = eval(e, &env);
         self.stack.borrow_mut().pop();
@@ -157,6 +212,8 @@ pub struct ScopeEnv<'s, 'a> {
     pub params: &'s HashMap<String, f64>,
     pub funcs: &'s HashMap<String, &'a FuncDef>,
     pub globals: &'s Globals<'a>,
+    /// Whose value is evaluated (keys the Monte Carlo draws).
+    pub owner: &'s str,
 }
 
 impl Env for ScopeEnv<'_, '_> {
@@ -171,5 +228,8 @@ impl Env for ScopeEnv<'_, '_> {
             .get(name)
             .copied()
             .or_else(|| self.globals.func(name))
+    }
+    fn random_stream(&self, site: Span) -> Option<u64> {
+        self.globals.random_stream(self.owner, site)
     }
 }

@@ -85,7 +85,7 @@ pub fn constant_e(name: &str) -> Option<f64> {
 /// Whether `name` is a builtin function (so that the elaborator can warn when a
 /// `.func` shadows it; user functions take precedence over builtins).
 pub fn is_function(name: &str) -> bool {
-    lookup(name).is_some()
+    lookup(name).is_some() || super::random::lookup(name).is_some()
 }
 
 /// A builtin function of one argument (also the unary operators).
@@ -160,7 +160,7 @@ impl Builtin {
         match self {
             Builtin::Un(_) => (1, 1),
             Builtin::Bin(_) => (2, 2),
-            Builtin::Variadic(_) => (2, usize::MAX),
+            Builtin::Variadic(_) => (1, usize::MAX),
             Builtin::Limit | Builtin::If => (3, 3),
         }
     }

@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 
 use super::builtins::{self, Bin, Builtin, Un};
+use super::random::{self, Dist};
 use super::{BinOp, Expr, ExprKind, UnOp};
 use crate::diag::{DResult, Diagnostic, Span};
 use crate::netlist::ast::{FuncDef, Ident};
@@ -37,6 +38,12 @@ pub trait Env {
     }
     /// A user function (`.func`) by lower-case name.
     fn func(&self, _name: &str) -> Option<&FuncDef> {
+        None
+    }
+    /// Stream seed of the Monte Carlo function called at `site`
+    /// ([`super::random`]); None (the default): no Monte Carlo run here, the
+    /// functions return their nominal value.
+    fn random_stream(&self, _site: Span) -> Option<u64> {
         None
     }
 }
@@ -152,7 +159,7 @@ fn arity_error(name: &str, min: usize, max: usize, got: usize, span: Span) -> Di
     let expects = if min == max {
         format!("{min} argument{}", plural(min))
     } else if max == usize::MAX {
-        format!("at least {min} arguments")
+        format!("at least {min} argument{}", plural(min))
     } else {
         format!("{min} to {max} arguments")
     };
@@ -231,6 +238,24 @@ fn apply_un(u: Un, x: f64, e: &Expr) -> DResult<f64> {
 
 fn apply_bin(b: Bin, x: f64, y: f64, e: &Expr) -> DResult<f64> {
     finite(b.value(x, y), e, || b.why_not_finite(x, y))
+}
+
+/// `agauss(…)` & co. at `e` with evaluated arguments `vals`.
+fn random_value(d: Dist, e: &Expr, vals: &[f64], env: &dyn Env) -> DResult<f64> {
+    let v = d
+        .value(vals, env.random_stream(e.span))
+        .map_err(|m| Diagnostic::error(e.span, m))?;
+    finite(v, e, || {
+        format!("{} is not a finite number ({v})", d.name())
+    })
+}
+
+fn random_arity(d: Dist, nargs: usize, span: Span) -> DResult<()> {
+    if nargs == d.arity() {
+        Ok(())
+    } else {
+        Err(arity_error(d.name(), d.arity(), d.arity(), nargs, span))
+    }
 }
 
 fn probe_text(func: &str, args: &[String]) -> String {
@@ -320,6 +345,14 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                 // The body's own spans point into the .func line; a value
                 // error there is reported there, which names the function.
                 return ev(&fd.body, env, Some(&fr), n);
+            }
+            if let Some(d) = random::lookup(name) {
+                random_arity(d, args.len(), e.span)?;
+                let vals = args
+                    .iter()
+                    .map(|a| ev(a, env, frame, n))
+                    .collect::<DResult<Vec<f64>>>()?;
+                return random_value(d, e, &vals, env);
             }
             match builtin_call(name, args.len(), e.span)? {
                 Builtin::If => {
@@ -432,6 +465,23 @@ fn sub(
                     depth,
                 };
                 return sub(&fd.body, env, keep, Some(&fr), n);
+            }
+            if let Some(d) = random::lookup(name) {
+                random_arity(d, args.len(), e.span)?;
+                let xs = args
+                    .iter()
+                    .map(|a| sub(a, env, keep, frame, n))
+                    .collect::<DResult<Vec<Expr>>>()?;
+                let Some(vals) = xs.iter().map(|x| x.as_num()).collect::<Option<Vec<f64>>>() else {
+                    return Err(Diagnostic::error(
+                        e.span,
+                        format!(
+                            "the arguments of {} must be constants (parameters), not circuit quantities or time",
+                            d.name()
+                        ),
+                    ));
+                };
+                return Ok(num(random_value(d, e, &vals, env)?));
             }
             let bi = builtin_call(name, args.len(), e.span)?;
             if bi == Builtin::If {
@@ -929,10 +979,12 @@ mod tests {
         assert_eq!(d.span, Some(sp(3, 9)));
         let d = err(&at(call("sin", vec![num(1.0), num(2.0)]), 0, 9), &env);
         assert_eq!(d.message, "function 'sin' expects 1 argument, got 2");
-        let d = err(&call("min", vec![num(1.0)]), &env);
+        // one argument is itself (ngspice, HSPICE); none is an error
+        assert_eq!(eval(&call("max", vec![num(-3.0)]), &env).ok(), Some(-3.0));
+        let d = err(&call("min", vec![]), &env);
         assert_eq!(
             d.message,
-            "function 'min' expects at least 2 arguments, got 1"
+            "function 'min' expects at least 1 argument, got 0"
         );
         let d = err(&call("limit", vec![num(1.0)]), &env);
         assert_eq!(d.message, "function 'limit' expects 3 arguments, got 1");

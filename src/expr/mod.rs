@@ -11,6 +11,7 @@ pub mod compile;
 pub mod eval;
 pub mod number;
 pub mod parse;
+pub mod random;
 
 use crate::diag::Span;
 

@@ -1,13 +1,31 @@
 //! SPICE numbers: `1.5`, `1e-3`, engineering suffixes `f p n u m k meg g t mil`
 //! (case-insensitive, also `µ`), trailing unit letters ignored (`10pF`, `1kHz`).
 //!
+//! The rules are ngspice's (`INPevaluate`), checked letter by letter against
+//! ngspice-39 (`I1 0 1 1<suffix>` into 1 Ω, `.op`):
+//!
+//! | text | value | note |
+//! |---|---|---|
+//! | `1T` `1G` `1K` | 1e12, 1e9, 1e3 | |
+//! | `1MEG` `1Mega` | 1e6 | `meg` prefix |
+//! | `1MIL` `1Milli` | 25.4e-6 | `mil` prefix wins over `m` (ngspice too) |
+//! | `1M` `1MA` `1meter` | 1e-3 | any other `m…` is milli |
+//! | `1U` `1µ` | 1e-6 | |
+//! | `1N` `1P` `1F` | 1e-9, 1e-12, 1e-15 | `1F` is femto, not farad |
+//! | `1A` `1amp` `1V` `1Ohm` `1Hz` `1s` `1X` `1d` | 1 | not a suffix: a unit, ignored |
+//!
+//! `A` is **not** atto (HSPICE's `a`): `1A` is one ampere in ngspice and Xyce.
+//! `X` is not HSPICE's mega either. One difference with ngspice remains on
+//! purpose: inside `{…}` ngspice's expression parser reads `1mil` as milli
+//! (1e-3) while its plain values read 25.4e-6; here `mil` is 25.4e-6 in both.
+//!
 //! Grammar (case-insensitive):
 //!
 //! ```text
 //! number   = [+-] mantissa [exponent] [suffix] {letter}
 //! mantissa = digits ["." [digits]] | "." digits
 //! exponent = ("e") [+-] digits          (only when a digit follows)
-//! suffix   = "t" | "g" | "meg" | "k" | "mil" | "m" | "u" | "µ" | "n" | "p" | "f" | "a"
+//! suffix   = "t" | "g" | "meg" | "k" | "mil" | "m" | "u" | "µ" | "n" | "p" | "f"
 //! ```
 //!
 //! Letters after the suffix are units and ignored (`5ns`, `1kHz`, `10pF`). As in
@@ -59,7 +77,6 @@ fn suffix(s: &str) -> Option<(Scale, usize)> {
         b'n' => -9,
         b'p' => -12,
         b'f' => -15,
-        b'a' => -18,
         _ => return None,
     };
     Some((Scale::Pow10(p), 1))
@@ -203,7 +220,17 @@ mod tests {
         assert_eq!(num("3u"), 3e-6);
         assert_eq!(num("3µ"), 3e-6);
         assert_eq!(num("3µF"), 3e-6);
-        assert_eq!(num("4a"), 4e-18);
+        // ngspice-39 and Xyce: `A` is a unit (ampere), not atto.
+        assert_eq!(num("4a"), 4.0);
+        assert_eq!(num("1A"), 1.0);
+        assert_eq!(num("1amp"), 1.0);
+        assert_eq!(num("1uA"), 1e-6);
+        assert_eq!(num("1.5ka"), 1.5e3);
+        assert_eq!(num("1X"), 1.0);
+        assert_eq!(num("1Mega"), 1e6);
+        assert_eq!(num("1MA"), 1e-3);
+        assert_eq!(num("1meter"), 1e-3);
+        assert_eq!(num("1Milli"), 25.4e-6);
         assert_eq!(num("1F"), 1e-15);
         assert_eq!(num("1g"), 1e9);
         assert_eq!(num("1T"), 1e12);

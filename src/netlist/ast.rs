@@ -60,6 +60,8 @@ pub enum Stmt {
     Analysis(Box<Analysis>),
     Meas(Box<Measure>),
     Step(Box<StepStmt>),
+    /// `.data NAME …`: a table whose rows are the points of `.step data=NAME`.
+    Data(Box<DataStmt>),
     /// A dot-command that is accepted and ignored with a warning (`.probe`,
     /// `.control` … `.endc` block, `.backanno`, `.width`, …).
     Ignored {
@@ -279,6 +281,12 @@ pub struct SaveStmt {
     /// Each entry is a probe expression (`v(a)`, `v(a,b)`, `i(v1)`, `@dev[var]`)
     /// or the word `all` (as `ExprKind::Ident("all")`).
     pub items: Vec<Expr>,
+    /// `.print` (a table of these outputs is printed), not `.save`.
+    pub print: bool,
+    /// `.print … FILE=path`: the table goes to this file instead of stdout.
+    pub file: Option<(String, Span)>,
+    /// `.print … FORMAT=CSV`: comma-separated table.
+    pub csv: bool,
     pub span: Span,
 }
 
@@ -484,4 +492,46 @@ pub enum StepSweep {
     Dec(Expr, Expr, Expr),
     /// start stop points-per-octave
     Oct(Expr, Expr, Expr),
+    /// `.step mc N`: N Monte Carlo samples (the axis `mc`, values 1…N).
+    Mc(Expr),
+    /// `.step data=NAME` (Xyce): one point per row of the table NAME; `var`
+    /// is the table's name.
+    Data,
+}
+
+// ---------------------------------------------------------------- .data
+
+/// `.data NAME …`: a table of values for the swept names (its columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataStmt {
+    pub name: Ident,
+    pub source: DataSource,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSource {
+    /// Xyce's inline form: `.data NAME n1 n2 … v11 v12 … v21 v22 …` (usually
+    /// on `+` lines), closed by `.enddata`; `values` row by row.
+    Inline { names: Vec<Ident>, values: Vec<f64> },
+    /// `.data NAME file=PATH [dataset=D] [param=P] [rows=A:B]`.
+    File(DataFile),
+}
+
+/// A table read from a file when the sweep starts (`src/sweep/data.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataFile {
+    /// The path as written; relative paths are relative to the directory of
+    /// the netlist file that contains the line (`base`).
+    pub path: String,
+    pub base: std::path::PathBuf,
+    pub path_span: Span,
+    /// HDF5: the dataset (a path inside the file). Without it the file is a
+    /// text table (CSV or whitespace-separated) with a header row of names.
+    pub dataset: Option<Ident>,
+    /// HDF5: column `c` of a 2-D dataset is the parameter `P<c>` (`P` for a
+    /// 1-D dataset).
+    pub param: Option<Ident>,
+    /// Rows `A:B` (0-based, B excluded; `A:` to the end, `A` one row).
+    pub rows: Option<(usize, Option<usize>, Span)>,
 }

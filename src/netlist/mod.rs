@@ -123,7 +123,14 @@ fn parse_loaded(
     base: &Path,
 ) -> Result<Parsed, Vec<Diagnostic>> {
     let read = reader::read(sm, id, canon, base);
-    let (statements, perrs, pwarns, title) = parser::StmtParser::new().run(&read.items);
+    let (mut statements, perrs, pwarns, title) = parser::StmtParser::new().run(&read.items);
+    for st in &mut statements {
+        if let ast::Stmt::Data(d) = st {
+            if let ast::DataSource::File(f) = &mut d.source {
+                f.base = read.bases.get(&d.span.file).cloned().unwrap_or_default();
+            }
+        }
+    }
     let mut errors = read.errors;
     errors.extend(perrs);
     if !errors.is_empty() {

@@ -10,6 +10,7 @@ use super::ast::*;
 use super::lexer::{lex, Tok, TokKind};
 use super::reader::{Item, LogicalLine};
 use crate::diag::{DResult, Diagnostic, Span};
+use crate::expr::number::parse_number;
 use crate::expr::parse::{is_ident, parse_expr};
 use crate::expr::{Expr, ExprKind};
 
@@ -21,6 +22,11 @@ const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 
 /// Analysis words accepted after `.print`.
 const PRINT_ANALYSES: [&str; 4] = ["tran", "ac", "dc", "op"];
+/// Analyses a `.print` may name that are not run here (the line is ignored
+/// with a warning).
+const PRINT_OTHER: [&str; 8] = [
+    "noise", "hb", "es", "pce", "sens", "tf", "disto", "homotopy",
+];
 
 /// Dot-commands accepted and ignored (with a warning).
 const IGNORED_CMDS: [&str; 7] = [
@@ -175,6 +181,57 @@ impl<'l> Cur<'l> {
             )),
         }
     }
+    /// `2.0e+{p}`: a mantissa whose exponent is an expression written right
+    /// after it (ngspice splices the text): mantissa·10^(±p).
+    fn spliced_exponent(&mut self, t: Tok) -> DResult<Option<Expr>> {
+        let w = self.text(t);
+        let Some(b) = self
+            .peek()
+            .filter(|b| b.kind == TokKind::Brace && b.start == t.end)
+        else {
+            return Ok(None);
+        };
+        let lw = w.to_ascii_lowercase();
+        let (mant, neg) = match (
+            lw.strip_suffix("e+"),
+            lw.strip_suffix("e-"),
+            lw.strip_suffix('e'),
+        ) {
+            (Some(m), _, _) => (m, false),
+            (_, Some(m), _) => (m, true),
+            (_, _, Some(m)) => (m, false),
+            _ => return Ok(None),
+        };
+        let Some((m, n)) =
+            crate::expr::number::parse_number(mant).filter(|(_, n)| *n == mant.len())
+        else {
+            return Ok(None);
+        };
+        let _ = n;
+        self.pos += 1;
+        let p = self.value_of(b)?;
+        let span = self.span(t).to(self.span(b));
+        let exp = if neg {
+            Expr {
+                kind: ExprKind::Unary(crate::expr::UnOp::Neg, Box::new(p)),
+                span,
+            }
+        } else {
+            p
+        };
+        let pow = Expr {
+            kind: ExprKind::Call("pow".into(), vec![Expr::num(10.0, span), exp]),
+            span,
+        };
+        Ok(Some(Expr {
+            kind: ExprKind::Binary(
+                crate::expr::BinOp::Mul,
+                Box::new(Expr::num(m, span)),
+                Box::new(pow),
+            ),
+            span,
+        }))
+    }
     fn is_value_tok(t: Option<Tok>) -> bool {
         matches!(t, Some(t) if !matches!(t.kind, TokKind::Eq | TokKind::Str))
     }
@@ -184,6 +241,9 @@ impl<'l> Cur<'l> {
         match t {
             Some(t) if Self::is_value_tok(Some(t)) => {
                 self.pos += 1;
+                if let Some(e) = self.spliced_exponent(t)? {
+                    return Ok(e);
+                }
                 self.value_of(t)
             }
             _ => Err(self.unexpected(t, what)),
@@ -304,6 +364,8 @@ pub(crate) struct StmtParser {
     open: Vec<SubcktDef>,
     /// `.title` overrides the first line.
     pub title: Option<String>,
+    /// An inline `.data` table waiting for its `.enddata`.
+    open_data: Option<Span>,
 }
 
 impl StmtParser {
@@ -314,6 +376,7 @@ impl StmtParser {
             top: Vec::new(),
             open: Vec::new(),
             title: None,
+            open_data: None,
         }
     }
 
@@ -331,22 +394,16 @@ impl StmtParser {
     ) -> (Vec<Stmt>, Vec<Diagnostic>, Vec<Diagnostic>, Option<String>) {
         for it in items {
             match it {
-                Item::Control(span) => {
-                    self.warnings.push(Diagnostic::warning(
-                        *span,
-                        "'.control' … '.endc' block ignored (ngspice control language is not supported)",
-                    ));
-                    self.push(Stmt::Ignored {
-                        what: ".control".to_string(),
-                        span: *span,
-                    });
-                }
+                Item::Control(span, body) => self.control(*span, body),
                 Item::Line(l) => {
                     if let Err(e) = self.line(l) {
                         self.errors.push(e);
                     }
                 }
             }
+        }
+        if let Some(sp) = self.open_data.take() {
+            self.errors.push(missing_enddata(sp));
         }
         while let Some(s) = self.open.pop() {
             if s.name.name.is_empty() {
@@ -360,6 +417,69 @@ impl StmtParser {
         (self.top, self.errors, self.warnings, self.title)
     }
 
+    /// A `.control` block, the batch use of it: analysis commands (`tran`,
+    /// `ac`, `dc`, `op`), `save`, `print`, `meas` and `option(s)` are read as
+    /// the dot commands of the same name (a `print` belongs to the analysis
+    /// before it), `run` and the commands without effect on results (`set`,
+    /// `echo`, `quit`, …) need nothing; everything else is named in one
+    /// warning as not run.
+    fn control(&mut self, span: Span, body: &[LogicalLine]) {
+        let mut not_run: Vec<String> = Vec::new();
+        let mut last: Option<String> = None;
+        for l in body {
+            let w = l.first_word();
+            match w.as_str() {
+                "" | "run" | "quit" | "exit" | "echo" | "rusage" | "destroy" | "reset"
+                | "version" | "set" | "unset" | "setplot" | "display" | "listing" | "status"
+                | "remcirc" | "*" => {}
+                "tran" | "ac" | "dc" | "op" | "meas" | "measure" | "save" | "option"
+                | "options" => {
+                    if matches!(w.as_str(), "tran" | "ac" | "dc" | "op") {
+                        last = Some(w.clone());
+                    }
+                    if let Err(e) = self.line(&l.dotted()) {
+                        self.errors.push(e);
+                    }
+                }
+                "print" => {
+                    let n = self.top.len();
+                    if let Err(e) = self.line(&l.dotted()) {
+                        self.errors.push(e);
+                    }
+                    if let (Some(Stmt::Save(sv)), Some(a)) = (self.top.get_mut(n), &last) {
+                        if sv.analysis.is_none() {
+                            sv.analysis = Some(Ident {
+                                name: a.clone(),
+                                span: sv.span,
+                            });
+                        }
+                    }
+                }
+                _ => {
+                    if !not_run.contains(&w) {
+                        not_run.push(w);
+                    }
+                }
+            }
+        }
+        if !not_run.is_empty() {
+            self.warnings.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "'.control' block: not run: {} (only analyses, run, save, print, meas and options are)",
+                        not_run.join(", ")
+                    ),
+                )
+                .with_help("write the results with -o FILE.raw|.csv|.h5 instead of 'write'"),
+            );
+            self.push(Stmt::Ignored {
+                what: ".control".to_string(),
+                span,
+            });
+        }
+    }
+
     fn line(&mut self, l: &LogicalLine) -> DResult<()> {
         let toks = lex(&l.text, 0, l.text.len())
             .map_err(|e| Diagnostic::error(l.span(e.start, e.end), e.msg))?;
@@ -368,6 +488,12 @@ impl StmtParser {
             return Ok(());
         };
         let head = c.text(first);
+        if let Some(sp) = self.open_data {
+            if !head.eq_ignore_ascii_case(".enddata") {
+                self.open_data = None;
+                self.errors.push(missing_enddata(sp));
+            }
+        }
         if head.starts_with('.') && first.kind == TokKind::Word {
             return self.dot(&mut c);
         }
@@ -403,11 +529,16 @@ impl StmtParser {
             }
         };
         let stmt = match kw.as_str() {
-            ".param" | ".params" => {
+            ".param" | ".params" | ".global_param" => {
                 if c.at_end() {
                     return Err(c.unexpected(None, "'name=value' after .param"));
                 }
-                Stmt::Param(c.assigns()?, line_span)
+                // `.param f(x)={2*x}`: a function (HSPICE, Xyce)
+                if c.peek().is_some_and(|t| t.has_head()) {
+                    Stmt::Func(func(c, line_span)?)
+                } else {
+                    Stmt::Param(c.assigns()?, line_span)
+                }
             }
             ".func" => Stmt::Func(func(c, line_span)?),
             ".subckt" => {
@@ -494,7 +625,7 @@ impl StmtParser {
             }
             ".save" | ".print" => {
                 not_in_subckt(c)?;
-                Stmt::Save(save(c, kw == ".print", line_span)?)
+                Stmt::Save(save(c, kw == ".print", line_span, &mut self.warnings)?)
             }
             ".op" => {
                 not_in_subckt(c)?;
@@ -515,11 +646,37 @@ impl StmtParser {
             }
             ".meas" | ".measure" => {
                 not_in_subckt(c)?;
-                Stmt::Meas(Box::new(meas(c, line_span)?))
+                // an output-only line: a form not supported here is skipped
+                // with a warning, the analyses still run
+                match meas(c, line_span) {
+                    Ok(m) => Stmt::Meas(Box::new(m)),
+                    Err(d) => {
+                        self.warnings.push(
+                            d.into_warning()
+                                .with_help("this .meas is skipped; the analyses run without it"),
+                        );
+                        return Ok(());
+                    }
+                }
             }
             ".step" => {
                 not_in_subckt(c)?;
                 Stmt::Step(Box::new(step(c, line_span)?))
+            }
+            ".data" => {
+                not_in_subckt(c)?;
+                let d = data(c, line_span)?;
+                if matches!(d.source, DataSource::Inline { .. }) {
+                    self.open_data = Some(line_span);
+                }
+                Stmt::Data(Box::new(d))
+            }
+            ".enddata" => {
+                if self.open_data.take().is_none() {
+                    return Err(c.err_at(kw_tok, "'.enddata' without an inline '.data' table"));
+                }
+                c.finish(".enddata")?;
+                return Ok(());
             }
             ".title" => {
                 let rest = c.line.text.get(kw_tok.end..).unwrap_or("").trim();
@@ -629,13 +786,20 @@ fn element(c: &mut Cur) -> DResult<Element> {
                 "Hname n+ n- vcontrol transresistance"
             };
             let nodes = two_nodes(c, form)?;
+            if c.peek()
+                .is_some_and(|t| c.is_kw(Some(t), "poly") || t.has_head())
+            {
+                let kind = poly(c, letter, nodes)?;
+                return Ok(Element {
+                    name,
+                    kind,
+                    span: line,
+                });
+            }
             let ctrl = match c.peek() {
                 Some(t) if t.kind == TokKind::Word && !c.is_kw(Some(t), "poly") => {
                     c.pos += 1;
                     c.ident(t)
-                }
-                Some(t) if c.is_kw(Some(t), "poly") || t.has_head() => {
-                    return Err(c.err_at(t, "POLY controlled sources are not supported"))
                 }
                 t => {
                     return Err(c
@@ -643,7 +807,10 @@ fn element(c: &mut Cur) -> DResult<Element> {
                         .with_help(format!("expected form: {form}")))
                 }
             };
-            let gain = value_or_missing(c, "gain", form)?;
+            let mut gain = value_or_missing(c, "gain", form)?;
+            if letter == 'f' {
+                gain = times_m(c, gain)?;
+            }
             c.finish(form)?;
             if letter == 'f' {
                 ElementKind::Cccs { nodes, ctrl, gain }
@@ -894,8 +1061,7 @@ fn rcl(c: &mut Cur, letter: char) -> DResult<ElementKind> {
             continue;
         }
         if Cur::is_value_tok(Some(t)) && value.is_none() {
-            c.pos += 1;
-            value = Some(c.value_of(t)?);
+            value = Some(c.value("a value")?);
             continue;
         }
         return Err(c
@@ -931,6 +1097,139 @@ fn rcl(c: &mut Cur, letter: char) -> DResult<ElementKind> {
 }
 
 /// E and G: linear `n+ n- nc+ nc- gain`, or `VALUE={expr}` / `vol=` / `cur=`.
+/// `E|G n+ n- POLY(n) c1+ c1- … cn+ cn- p0 p1 …` and `F|H n+ n- POLY(n)
+/// v1 … vn p0 p1 …` (SPICE2 polynomial sources) as the B element of the
+/// same polynomial: p0 + p1·x1 + … + pn·xn + p(n+1)·x1² + p(n+2)·x1·x2 + …
+/// (terms by total degree, SPICE's order within a degree), x = controlling
+/// voltages (E, G) or currents of the named voltage sources (F, H).
+fn poly(c: &mut Cur, letter: char, nodes: [Node; 2]) -> DResult<ElementKind> {
+    let form = if matches!(letter, 'e' | 'g') {
+        "Ename n+ n- POLY(n) nc1+ nc1- … p0 p1 …"
+    } else {
+        "Fname n+ n- POLY(n) vcontrol1 … p0 p1 …"
+    };
+    let Some(t) = c.next() else {
+        return Err(c.unexpected(None, "POLY(n)"));
+    };
+    let dims_tok = if t.has_head() {
+        t
+    } else {
+        match c.next() {
+            Some(g) if matches!(g.kind, TokKind::Group { .. }) => g,
+            other => return Err(c.unexpected(other, "'(n)' after POLY")),
+        }
+    };
+    let inner = c.range_text(dims_tok.inner.0, dims_tok.inner.1).trim();
+    let n = match inner.parse::<usize>() {
+        Ok(n) if (1..=8).contains(&n) => n,
+        _ => return Err(c.err_at(dims_tok, "POLY dimension must be an integer from 1 to 8")),
+    };
+    let span = c.span(t);
+    let mut xs: Vec<Expr> = Vec::with_capacity(n);
+    for k in 0..n {
+        let probe = if matches!(letter, 'e' | 'g') {
+            let a = node(c, &format!("nc{}+", k + 1), form)?;
+            let b = node(c, &format!("nc{}-", k + 1), form)?;
+            ExprKind::Probe {
+                func: "v".into(),
+                args: vec![a.name, b.name],
+            }
+        } else {
+            let v = c.name("the name of a controlling voltage source")?;
+            ExprKind::Probe {
+                func: "i".into(),
+                args: vec![v.name],
+            }
+        };
+        xs.push(Expr { kind: probe, span });
+    }
+    let mut coef = Vec::new();
+    while !c.at_end() {
+        if c.at_assign() {
+            // ic=… of the controlling values: no effect on the polynomial
+            c.assign()?;
+            continue;
+        }
+        coef.push(c.value("a polynomial coefficient")?);
+    }
+    if coef.is_empty() {
+        return Err(Diagnostic::error(
+            c.eol(),
+            format!("missing coefficients: expected '{form}'"),
+        ));
+    }
+    let bin = |op, a: Expr, b: Expr| Expr {
+        kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+        span,
+    };
+    let mut expr: Option<Expr> = None;
+    for (p, exps) in coef.into_iter().zip(poly_terms(n)) {
+        let mut term = p;
+        for (x, &e) in xs.iter().zip(&exps) {
+            for _ in 0..e {
+                term = bin(crate::expr::BinOp::Mul, term, x.clone());
+            }
+        }
+        expr = Some(match expr {
+            None => term,
+            Some(s) => bin(crate::expr::BinOp::Add, s, term),
+        });
+    }
+    let expr = expr.unwrap_or_else(|| Expr::num(0.0, span));
+    Ok(ElementKind::Behavioural {
+        nodes,
+        output: if matches!(letter, 'e' | 'h') {
+            BOutput::Voltage
+        } else {
+            BOutput::Current
+        },
+        expr,
+        params: Vec::new(),
+    })
+}
+
+/// Exponent vectors of the terms of an n-variable polynomial in SPICE's
+/// order: by total degree, and within a degree x1 first (x1², x1·x2, x2²).
+fn poly_terms(n: usize) -> impl Iterator<Item = Vec<u32>> {
+    fn rec(n: usize, d: u32, out: &mut Vec<Vec<u32>>, cur: &mut Vec<u32>) {
+        if cur.len() == n - 1 {
+            let used: u32 = cur.iter().sum();
+            let mut v = cur.clone();
+            v.push(d - used);
+            out.push(v);
+            return;
+        }
+        let used: u32 = cur.iter().sum();
+        for e in (0..=d - used).rev() {
+            cur.push(e);
+            rec(n, d, out, cur);
+            cur.pop();
+        }
+    }
+    (0u32..).flat_map(move |d| {
+        let mut out = Vec::new();
+        rec(n, d, &mut out, &mut Vec::new());
+        out
+    })
+}
+
+/// A trailing `m=` of a current-output source (G, F): parallel copies,
+/// folded into the gain.
+fn times_m(c: &mut Cur, gain: Expr) -> DResult<Expr> {
+    if !(c.at_assign()
+        && c.peek()
+            .is_some_and(|t| c.text(t).eq_ignore_ascii_case("m")))
+    {
+        return Ok(gain);
+    }
+    let m = c.assign()?.value;
+    let span = gain.span;
+    Ok(Expr {
+        kind: ExprKind::Binary(crate::expr::BinOp::Mul, Box::new(gain), Box::new(m)),
+        span,
+    })
+}
+
 fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     let (form, kw) = if letter == 'e' {
         ("Ename n+ n- nc+ nc- gain | Ename n+ n- VALUE={expr}", "vol")
@@ -957,7 +1256,10 @@ fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     if let Some(t) = t {
         let w = c.text(t).to_lowercase();
         let head = c.range_text(t.head().0, t.head().1).to_lowercase();
-        for unsup in ["poly", "table", "laplace", "freq", "chebyshev"] {
+        if w == "poly" || head == "poly" {
+            return poly(c, letter, nodes);
+        }
+        for unsup in ["table", "laplace", "freq", "chebyshev"] {
             if w == unsup || head == unsup {
                 return Err(c.err_at(
                     t,
@@ -971,7 +1273,10 @@ fn controlled(c: &mut Cur, letter: char) -> DResult<ElementKind> {
     }
     let a = node(c, "nc+", form)?;
     let b = node(c, "nc-", form)?;
-    let gain = value_or_missing(c, "gain", form)?;
+    let mut gain = value_or_missing(c, "gain", form)?;
+    if letter == 'g' {
+        gain = times_m(c, gain)?;
+    }
     c.finish(form)?;
     Ok(if letter == 'e' {
         ElementKind::Vcvs {
@@ -996,7 +1301,11 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         match t {
             Some(t) if t.kind == TokKind::Word => {
                 let w = c.text(t).to_lowercase();
-                w == "dc" || w == "ac" || TRAN_FNS.contains(&w.as_str())
+                w == "dc"
+                    || w == "ac"
+                    || w == "distof1"
+                    || w == "distof2"
+                    || TRAN_FNS.contains(&w.as_str())
             }
             Some(t) if t.has_head() => {
                 let h = c.range_text(t.head().0, t.head().1).to_lowercase();
@@ -1015,9 +1324,7 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         if w == "dc" {
             c.pos += 1;
             c.skip_eq();
-            if spec.dc.is_some() {
-                return Err(c.err_at(t, "DC value given twice"));
-            }
+            // `dc 1.0 dc 0.0`: the last one counts (ngspice)
             spec.dc = Some(c.value("a DC value")?);
         } else if w == "ac" {
             c.pos += 1;
@@ -1037,6 +1344,26 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
                 return Err(c.err_at(t, "more than one transient function"));
             }
             spec.tran = Some(tran_fn(c, &is_kw)?);
+        } else if w == "distof1" || w == "distof2" {
+            // distortion inputs (ngspice `.disto`, not run here): accepted
+            // with their magnitude and optional phase, no effect
+            c.pos += 1;
+            c.skip_eq();
+            c.value("a distortion magnitude")?;
+            if Cur::is_value_tok(c.peek()) && !is_kw(c, c.peek()) && !c.at_assign() {
+                c.value("a distortion phase")?;
+            }
+        } else if let Some(mut inner) = spice2_group(c, t)? {
+            // SPICE2 form `V1 a b 0.7 (PWL 0 0 1u 1)`, `(AC 1)`: the
+            // specification inside the parentheses
+            c.pos += 1;
+            let sub = source_spec(&mut inner)?;
+            if sub.tran.is_some() && spec.tran.is_some() {
+                return Err(c.err_at(t, "more than one transient function"));
+            }
+            spec.tran = spec.tran.take().or(sub.tran);
+            spec.ac = sub.ac.or(spec.ac.take());
+            spec.dc = sub.dc.or(spec.dc.take());
         } else if t.kind == TokKind::Eq {
             return Err(c.err_at(t, "unexpected '='"));
         } else if Cur::is_value_tok(Some(t)) && !c.at_assign() {
@@ -1046,8 +1373,7 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
                     format!("unexpected {}: DC value already given", c.describe(t)),
                 ));
             }
-            c.pos += 1;
-            spec.dc = Some(c.value_of(t)?);
+            spec.dc = Some(c.value("a DC value")?);
         } else {
             return Err(c.err_at(
                 t,
@@ -1056,6 +1382,17 @@ fn source_spec(c: &mut Cur) -> DResult<SourceSpec> {
         }
     }
     Ok(spec)
+}
+
+/// `(PWL …)`, `(SIN …)`: a group without a head whose first word is a
+/// transient function; its cursor.
+fn spice2_group<'l>(c: &Cur<'l>, t: Tok) -> DResult<Option<Cur<'l>>> {
+    if !matches!(t.kind, TokKind::Group { .. }) || t.has_head() {
+        return Ok(None);
+    }
+    let inner = c.sub(t)?;
+    let first = inner.peek().and_then(|f| inner.word(f)).unwrap_or_default();
+    Ok((TRAN_FNS.contains(&first.as_str()) || first == "ac" || first == "dc").then_some(inner))
 }
 
 /// A transient function starting at the current token.
@@ -1330,6 +1667,19 @@ fn options(c: &mut Cur) -> DResult<Vec<OptionItem>> {
                     c.pos += 1;
                     Some(OptionValue::Word(c.ident(w)))
                 }
+                // a file name or other text (`diagfilename="d.txt"`,
+                // `diagfilename=x.dia`, `conparam=vtest:dcv0`)
+                Some(w) if w.kind == TokKind::Word && c.value_of(w).is_err() => {
+                    c.pos += 1;
+                    Some(OptionValue::Word(c.ident(w)))
+                }
+                Some(w) if w.kind == TokKind::Str => {
+                    c.pos += 1;
+                    Some(OptionValue::Word(Ident {
+                        name: c.range_text(w.inner.0, w.inner.1).to_string(),
+                        span: c.span(w),
+                    }))
+                }
                 _ => Some(OptionValue::Expr(
                     c.value(&format!("a value for option '{}'", name.name))?,
                 )),
@@ -1374,7 +1724,12 @@ fn node_values(c: &mut Cur, cmd: &str) -> DResult<Vec<NodeValue>> {
     Ok(v)
 }
 
-fn save(c: &mut Cur, print: bool, span: Span) -> DResult<SaveStmt> {
+/// `.save items…` or `.print [analysis] items… [FILE=path] [FORMAT=csv|std|…]`.
+///
+/// Output lines never abort a run: an item that cannot be read (an
+/// unsupported Xyce form, a stray token) or an option without a meaning here
+/// is dropped with a warning naming it (returned in `warn`).
+fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DResult<SaveStmt> {
     let mut analysis = None;
     if print {
         if let Some(t) = c.peek() {
@@ -1382,45 +1737,135 @@ fn save(c: &mut Cur, print: bool, span: Span) -> DResult<SaveStmt> {
                 if PRINT_ANALYSES.contains(&w.as_str()) {
                     c.pos += 1;
                     analysis = Some(c.ident(t));
+                } else if PRINT_OTHER.contains(&w.as_str()) {
+                    warn.push(
+                        c.err_at(
+                            t,
+                            format!("'.print {w}': no such analysis here; line ignored"),
+                        )
+                        .into_warning(),
+                    );
+                    return Ok(SaveStmt {
+                        analysis: None,
+                        items: Vec::new(),
+                        print,
+                        file: None,
+                        csv: false,
+                        span,
+                    });
                 }
             }
         }
     }
+    let what = if print { ".print" } else { ".save" };
     let mut items = Vec::new();
+    let (mut file, mut csv) = (None, false);
     while let Some(t) = c.next() {
-        let e = match t.kind {
-            TokKind::Word => {
-                let w = c.text(t).to_lowercase();
-                if w == "all" || w.starts_with('@') {
-                    c.value_of(t)?
-                } else {
-                    // A bare node name means its voltage (ngspice).
-                    Expr {
-                        kind: ExprKind::Probe {
-                            func: "v".to_string(),
-                            args: vec![w],
-                        },
-                        span: c.span(t),
-                    }
+        // Xyce options: FORMAT=, FILE=, WIDTH=, PRECISION=, DELIMITER=, …
+        if t.kind == TokKind::Word && matches!(c.peek(), Some(e) if e.kind == TokKind::Eq) {
+            c.pos += 1;
+            let key = c.text(t).to_lowercase();
+            let Some(v) = c.next() else {
+                warn.push(
+                    c.err_at(t, format!("'{what}': '{key}=' without a value; ignored"))
+                        .into_warning(),
+                );
+                break;
+            };
+            let val = match v.kind {
+                TokKind::Str | TokKind::Quote | TokKind::Brace => {
+                    c.range_text(v.inner.0, v.inner.1)
                 }
+                _ => c.text(v),
+            };
+            match key.as_str() {
+                "file" if print => file = Some((val.to_string(), c.span(v))),
+                "format" if print => match val.to_lowercase().as_str() {
+                    "csv" => csv = true,
+                    "std" | "noindex" => {}
+                    f => warn.push(c.err_at(v, format!(
+                        "'.print FORMAT={f}' is not supported; the table is printed in the standard format"
+                    )).into_warning()),
+                },
+                _ => warn.push(c.err_at(t, format!("'{what}' option '{key}' is not supported and is ignored")).into_warning()),
             }
-            TokKind::Group { .. } | TokKind::Brace | TokKind::Quote => c.value_of(t)?,
-            _ => {
-                return Err(
-                    c.unexpected(Some(t), "an output (v(node), i(source), @dev[var] or all)")
-                )
-            }
-        };
-        items.push(e);
+            continue;
+        }
+        match save_item(c, t) {
+            Ok(Some(e)) => items.push(e),
+            Ok(None) => {}
+            Err(d) => warn.push(d.into_warning().with_help(format!(
+                "the {what} item is left out; the analysis runs without it"
+            ))),
+        }
     }
-    if items.is_empty() {
+    if items.is_empty() && !print && warn.is_empty() {
         return Err(c.unexpected(None, "an output (v(node), i(source), @dev[var] or all)"));
     }
     Ok(SaveStmt {
         analysis,
         items,
+        print,
+        file,
+        csv,
         span,
     })
+}
+
+/// One output item of `.save`/`.print`: `v(a)`, `v(a,b)`, `vdb(a)`, `i(v1)`,
+/// `@dev[var]`, `{expr}`, `all`, a bare node name (its voltage), the sweep
+/// words Xyce prints (`INDEX TIME FREQ`: None, the sweep is always printed),
+/// Xyce's `X1:N1` (node `n1` of `x1`: `v(x1.n1)`) and `V(*)`/`I(*)`.
+fn save_item(c: &Cur, t: Tok) -> DResult<Option<Expr>> {
+    let probe = |func: &str, args: Vec<String>| Expr {
+        kind: ExprKind::Probe {
+            func: func.to_string(),
+            args,
+        },
+        span: c.span(t),
+    };
+    match t.kind {
+        TokKind::Word => {
+            let w = c.text(t).to_lowercase();
+            if matches!(
+                w.as_str(),
+                "index" | "time" | "freq" | "frequency" | "sweep"
+            ) {
+                return Ok(None);
+            }
+            if w == "all" || w.starts_with('@') {
+                return c.value_of(t).map(Some);
+            }
+            if w.contains(':') {
+                // Xyce hierarchical node X1:N1 → x1.n1; a device parameter
+                // (R1:R) has no voltage and is reported later as missing.
+                return Ok(Some(probe("v", vec![w.replace(':', ".")])));
+            }
+            // A bare node name means its voltage (ngspice).
+            Ok(Some(probe("v", vec![w])))
+        }
+        TokKind::Group { head_end } if head_end > t.start => {
+            let head = c.range_text(t.start, head_end).to_lowercase();
+            let inner = c.range_text(t.inner.0, t.inner.1).trim();
+            if inner == "*" && matches!(head.as_str(), "v" | "i") {
+                return Ok(Some(probe(&head, vec!["*".into()])));
+            }
+            if matches!(head.as_str(), "p" | "w") && !inner.contains(',') {
+                // device power (Xyce P(dev), W(dev))
+                return Ok(Some(probe(&head, vec![inner.to_lowercase()])));
+            }
+            let args: Vec<String> = inner.split(',').map(|a| a.trim().to_lowercase()).collect();
+            if args.iter().all(|a| !a.is_empty()) && args.iter().any(|a| a.contains(':')) {
+                return Ok(Some(probe(
+                    &head,
+                    args.iter().map(|a| a.replace(':', ".")).collect(),
+                )));
+            }
+            c.value_of(t).map(Some)
+        }
+        TokKind::Group { .. } | TokKind::Brace | TokKind::Quote => c.value_of(t).map(Some),
+        _ => Err(c.unexpected(Some(t), "an output (v(node), i(source), @dev[var] or all)")),
+    }
 }
 
 fn dc(c: &mut Cur, span: Span) -> DResult<Analysis> {
@@ -1646,6 +2091,23 @@ fn condition_opts(c: &mut Cur, lhs: Expr, rhs: Expr, stop: &[&str]) -> DResult<C
     })
 }
 
+/// `… AT=x` or `… WHEN cond` after the signal of FIND (or DERIV).
+fn find_at_or_when(c: &mut Cur, signal: Expr, kw: &str) -> DResult<MeasKind> {
+    let t = c.peek();
+    if c.is_kw(t, "at") {
+        c.pos += 1;
+        let at = eq_value(c, "AT")?;
+        c.finish(&format!(".meas … {kw} signal AT=value"))?;
+        Ok(MeasKind::FindAt { signal, at })
+    } else if c.is_kw(t, "when") {
+        c.pos += 1;
+        let when = when_condition(c, &[])?;
+        Ok(MeasKind::FindWhen { signal, when })
+    } else {
+        Err(c.unexpected(t, &format!("AT= or WHEN after {kw} signal")))
+    }
+}
+
 /// `lhs = rhs [options]` (WHEN form).
 fn when_condition(c: &mut Cur, stop: &[&str]) -> DResult<Condition> {
     let lhs = signal(c, "a signal after WHEN")?;
@@ -1798,19 +2260,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
         }
         "find" => {
             let signal = signal(c, "a signal after FIND")?;
-            let t = c.peek();
-            if c.is_kw(t, "at") {
-                c.pos += 1;
-                let at = eq_value(c, "AT")?;
-                c.finish(".meas … FIND signal AT=value")?;
-                MeasKind::FindAt { signal, at }
-            } else if c.is_kw(t, "when") {
-                c.pos += 1;
-                let when = when_condition(c, &[])?;
-                MeasKind::FindWhen { signal, when }
-            } else {
-                return Err(c.unexpected(t, "AT= or WHEN after FIND signal"));
-            }
+            find_at_or_when(c, signal, "FIND")?
         }
         "when" => MeasKind::When(when_condition(c, &[])?),
         "trig" => {
@@ -1882,7 +2332,18 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
                 window,
             }
         }
-        "deriv" | "derivative" | "integ_abs" => {
+        "deriv" | "derivative" => {
+            // DERIV signal AT=x | WHEN cond: FIND of the signal's derivative
+            // with respect to the sweep (time, frequency, the .dc source)
+            let inner = signal(c, "a signal after DERIV")?;
+            let span = inner.span;
+            let signal = Expr {
+                kind: ExprKind::Call("deriv".into(), vec![inner]),
+                span,
+            };
+            find_at_or_when(c, signal, "DERIV")?
+        }
+        "integ_abs" => {
             return Err(c.err_at(kt, format!("unsupported .meas function '{kw}'")))
         }
         _ => {
@@ -1904,7 +2365,33 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
 }
 
 fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
-    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U]";
+    let form = ".step [lin|dec|oct] [param] NAME START STOP STEP [unit=U] | .step [param] NAME LIST v1 v2 … [unit=U] | .step mc N | .step data=TABLE";
+    // `.step data=TABLE` (Xyce) and `.step mc N` (Monte Carlo samples).
+    if c.is_kw(c.peek(), "data") && matches!(c.peek_at(1), Some(t) if t.kind == TokKind::Eq) {
+        c.pos += 2;
+        let var = c
+            .name("the name of a .data table")
+            .map_err(|d| d.with_help(format!("expected form: {form}")))?;
+        c.finish(".step data=TABLE")?;
+        return Ok(StepStmt {
+            var,
+            sweep: StepSweep::Data,
+            unit: None,
+            span,
+        });
+    }
+    if c.is_kw(c.peek(), "mc") && c.toks.len() == c.pos + 2 {
+        let Some(t) = c.next() else {
+            return Err(c.unexpected(None, "mc"));
+        };
+        let n = c.value("the number of Monte Carlo samples")?;
+        return Ok(StepStmt {
+            var: c.ident(t),
+            sweep: StepSweep::Mc(n),
+            unit: None,
+            span,
+        });
+    }
     // `unit=U` at the end names the unit of the axis.
     let mut unit = None;
     let n = c.toks.len();
@@ -1976,4 +2463,174 @@ fn step(c: &mut Cur, span: Span) -> DResult<StepStmt> {
         unit,
         span,
     })
+}
+
+fn missing_enddata(sp: Span) -> Diagnostic {
+    Diagnostic::error(sp, "missing '.enddata' after this inline '.data' table").with_help(
+        "an inline table is '.data NAME n1 n2 …' with its values on '+' lines, then '.enddata'",
+    )
+}
+
+/// `.data NAME n1 n2 … v11 v12 …` (inline, Xyce) or `.data NAME file=PATH
+/// [dataset=D] [param=P] [rows=A:B]`.
+fn data(c: &mut Cur, span: Span) -> DResult<DataStmt> {
+    let form = ".data NAME n1 n2 … v11 v12 … (then .enddata) | .data NAME file=PATH [dataset=D] [param=P] [rows=A:B]";
+    let name = c
+        .name("the table name")
+        .map_err(|d| d.with_help(format!("expected form: {form}")))?;
+    if c.is_kw(c.peek(), "file") && matches!(c.peek_at(1), Some(t) if t.kind == TokKind::Eq) {
+        return data_file(c, name, span, form);
+    }
+    let mut names: Vec<Ident> = Vec::new();
+    while let Some(t) = c.peek() {
+        if t.kind != TokKind::Word || parse_number(c.text(t)).is_some() {
+            break;
+        }
+        if !is_ident(c.text(t)) {
+            return Err(c.err_at(t, format!("{} is not a parameter name", c.describe(t))));
+        }
+        let id = c.ident(t);
+        if names.iter().any(|n| n.name == id.name) {
+            return Err(c.err_at(t, format!("column '{}' is given twice", id.name)));
+        }
+        names.push(id);
+        c.pos += 1;
+    }
+    if names.is_empty() {
+        return Err(c.unexpected(c.peek(), "column names after the table name"));
+    }
+    let mut values = Vec::new();
+    while let Some(t) = c.next() {
+        match parse_number(c.text(t)) {
+            Some((v, n)) if t.kind == TokKind::Word && n == c.text(t).len() && v.is_finite() => {
+                values.push(v)
+            }
+            _ => {
+                return Err(c.err_at(
+                    t,
+                    format!("expected a number in the table, found {}", c.describe(t)),
+                ))
+            }
+        }
+    }
+    if values.is_empty() || values.len() % names.len() != 0 {
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "table '{}' has {} column(s) but {} value(s): not whole rows",
+                name.name,
+                names.len(),
+                values.len()
+            ),
+        ));
+    }
+    Ok(DataStmt {
+        name,
+        source: DataSource::Inline { names, values },
+        span,
+    })
+}
+
+fn data_file(c: &mut Cur, name: Ident, span: Span, form: &str) -> DResult<DataStmt> {
+    let mut f = DataFile {
+        path: String::new(),
+        base: Default::default(),
+        path_span: span,
+        dataset: None,
+        param: None,
+        rows: None,
+    };
+    while let Some(k) = c.next() {
+        let key = c.word(k).unwrap_or_default();
+        if !matches!(c.next(), Some(t) if t.kind == TokKind::Eq) {
+            return Err(c
+                .err_at(k, format!("expected 'key=value', found {}", c.describe(k)))
+                .with_help(format!("expected form: {form}")));
+        }
+        let Some(v) = c.next() else {
+            return Err(c.unexpected(None, &format!("a value after {key}=")));
+        };
+        let raw = match v.kind {
+            TokKind::Str | TokKind::Quote | TokKind::Brace => c.range_text(v.inner.0, v.inner.1),
+            _ => c.text(v),
+        };
+        let raw_ident = Ident {
+            name: raw.to_string(),
+            span: c.span(v),
+        };
+        match key.as_str() {
+            "file" => {
+                f.path = raw.to_string();
+                f.path_span = c.span(v);
+            }
+            "dataset" => f.dataset = Some(raw_ident),
+            "param" => {
+                if !is_ident(raw) {
+                    return Err(c.err_at(v, format!("{} is not a parameter name", c.describe(v))));
+                }
+                f.param = Some(c.ident(v));
+            }
+            "rows" => {
+                f.rows = Some(
+                    row_range(raw)
+                        .map(|(a, b)| (a, b, c.span(v)))
+                        .ok_or_else(|| {
+                            c.err_at(
+                                v,
+                                format!(
+                            "rows={raw}: expected A:B, A: or A (0-based row numbers, B excluded)"
+                        ),
+                            )
+                        })?,
+                )
+            }
+            _ => {
+                return Err(c
+                    .err_at(k, format!("unknown .data key '{key}'"))
+                    .with_help(format!("expected form: {form}")))
+            }
+        }
+    }
+    if f.path.is_empty() {
+        return Err(Diagnostic::error(span, "file= is empty"));
+    }
+    if f.dataset.is_none() && f.param.is_some() {
+        return Err(Diagnostic::error(
+            span,
+            "param= names the columns of an HDF5 dataset: give dataset= too (a text table names its columns in its header)",
+        ));
+    }
+    if f.dataset.is_some() && f.param.is_none() {
+        return Err(Diagnostic::error(
+            span,
+            "an HDF5 table needs param=P: column c is the parameter P<c> (P for a 1-D dataset)",
+        ));
+    }
+    Ok(DataStmt {
+        name,
+        source: DataSource::File(f),
+        span,
+    })
+}
+
+/// `A:B`, `A:`, `A` → (A, Some(B) | None | Some(A + 1)), with A < B.
+fn row_range(s: &str) -> Option<(usize, Option<usize>)> {
+    match s.split_once(':') {
+        None => {
+            let a: usize = s.trim().parse().ok()?;
+            Some((a, Some(a + 1)))
+        }
+        Some((a, b)) => {
+            let a: usize = if a.trim().is_empty() {
+                0
+            } else {
+                a.trim().parse().ok()?
+            };
+            if b.trim().is_empty() {
+                return Some((a, None));
+            }
+            let b: usize = b.trim().parse().ok()?;
+            (b > a).then_some((a, Some(b)))
+        }
+    }
 }

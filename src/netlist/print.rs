@@ -573,14 +573,10 @@ fn stmt(out: &mut String, s: &Stmt) {
             l.write(out);
         }
         Stmt::Save(sv) => {
-            let mut l = match &sv.analysis {
-                Some(a) => {
-                    let mut l = Line::new(".print");
-                    l.w(a.name.clone());
-                    l
-                }
-                None => Line::new(".save"),
-            };
+            let mut l = Line::new(if sv.print { ".print" } else { ".save" });
+            if let Some(a) = &sv.analysis {
+                l.w(a.name.clone());
+            }
             for it in &sv.items {
                 match &it.kind {
                     ExprKind::Ident(n) if n == "all" => l.w("all"),
@@ -588,6 +584,12 @@ fn stmt(out: &mut String, s: &Stmt) {
                     // A bare word would be read as a node name (`.save out`).
                     _ => l.w(format!("{{{}}}", expr_to_string(it))),
                 };
+            }
+            if let Some((f, _)) = &sv.file {
+                l.w(format!("file=\"{f}\""));
+            }
+            if sv.csv {
+                l.w("format=csv");
             }
             l.write(out);
         }
@@ -669,18 +671,59 @@ fn stmt(out: &mut String, s: &Stmt) {
                     l.w("oct").w("param").w(st.var.name.clone());
                     vals(&mut l, a, b, c);
                 }
+                StepSweep::Mc(n) => {
+                    l.w("mc").w(value(n));
+                }
+                StepSweep::Data => {
+                    l.w(format!("data={}", st.var.name));
+                }
             }
             if let Some(u) = &st.unit {
                 l.w(format!("unit={}", u.name));
             }
             l.write(out);
         }
+        Stmt::Data(d) => data(out, d),
         Stmt::Ignored { what, .. } => {
             if what == ".control" {
                 out.push_str(".control\n.endc\n");
             } else {
                 let _ = writeln!(out, "{what}");
             }
+        }
+    }
+}
+
+/// `.data` (an inline table is followed by `.enddata`).
+fn data(out: &mut String, d: &DataStmt) {
+    let mut l = Line::new(".data");
+    l.w(d.name.name.clone());
+    match &d.source {
+        DataSource::Inline { names, values } => {
+            for n in names {
+                l.w(n.name.clone());
+            }
+            for v in values {
+                l.w(number_to_string(*v));
+            }
+            l.write(out);
+            out.push_str(".enddata\n");
+        }
+        DataSource::File(f) => {
+            l.w(format!("file=\"{}\"", f.path));
+            if let Some(ds) = &f.dataset {
+                l.w(format!("dataset={}", ds.name));
+            }
+            if let Some(p) = &f.param {
+                l.w(format!("param={}", p.name));
+            }
+            if let Some((a, b, _)) = &f.rows {
+                l.w(match b {
+                    Some(b) => format!("rows={a}:{b}"),
+                    None => format!("rows={a}:"),
+                });
+            }
+            l.write(out);
         }
     }
 }

@@ -61,6 +61,26 @@ impl LogicalLine {
         p.fstart + o.saturating_sub(p.lstart).min(p.len)
     }
 
+    /// The same line with a `.` in front (a control-block command read as
+    /// the dot command of the same name); spans still point at the file.
+    pub fn dotted(&self) -> LogicalLine {
+        let mut pieces = Vec::with_capacity(self.pieces.len() + 1);
+        pieces.push(Piece {
+            lstart: 0,
+            fstart: self.pieces.first().map_or(0, |p| p.fstart),
+            len: 0,
+        });
+        pieces.extend(self.pieces.iter().map(|p| Piece {
+            lstart: p.lstart + 1,
+            ..*p
+        }));
+        LogicalLine {
+            file: self.file,
+            text: format!(".{}", self.text),
+            pieces,
+        }
+    }
+
     /// File span of the byte range `[a, b)` of the logical line.
     pub fn span(&self, a: usize, b: usize) -> Span {
         let s = self.map(a, false);
@@ -80,7 +100,7 @@ impl LogicalLine {
     }
 
     /// The first whitespace-delimited word, lower-cased.
-    fn first_word(&self) -> String {
+    pub fn first_word(&self) -> String {
         self.text
             .split_whitespace()
             .next()
@@ -93,8 +113,9 @@ impl LogicalLine {
 #[derive(Debug, Clone)]
 pub(crate) enum Item {
     Line(LogicalLine),
-    /// A `.control` … `.endc` block (span of the `.control` line to `.endc`).
-    Control(Span),
+    /// A `.control` … `.endc` block (span of the `.control` line to `.endc`)
+    /// and the lines inside it.
+    Control(Span, Vec<LogicalLine>),
 }
 
 /// Result of reading the top file and everything it includes.
@@ -104,6 +125,8 @@ pub(crate) struct ReadOutput {
     pub items: Vec<Item>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
+    /// Directory of each file read (relative paths in its lines resolve there).
+    pub bases: HashMap<FileId, PathBuf>,
 }
 
 /// A file (or library section) being read, for recursion detection.
@@ -354,14 +377,19 @@ impl Reader<'_> {
                 )),
                 ".control" => {
                     let mut end = None;
+                    let mut body = Vec::new();
                     for m in it.by_ref() {
                         if m.first_word() == ".endc" {
                             end = Some(m.full_span());
                             break;
                         }
+                        body.push(m);
                     }
                     match end {
-                        Some(e) => self.out.items.push(Item::Control(l.full_span().to(e))),
+                        Some(e) => self
+                            .out
+                            .items
+                            .push(Item::Control(l.full_span().to(e), body)),
                         None => self.out.errors.push(Diagnostic::error(
                             l.full_span(),
                             "missing .endc for this .control block",
@@ -581,5 +609,6 @@ pub(crate) fn read(sm: &mut SourceMap, top: FileId, canon: PathBuf, base_dir: &P
     r.stack.pop();
     let mut out = r.out;
     out.title = title;
+    out.bases = r.base;
     out
 }

@@ -132,6 +132,9 @@ impl ClearSpans for Stmt {
             Stmt::Save(sv) => {
                 sv.analysis.clear_spans();
                 sv.items.clear_spans();
+                if let Some((_, sp)) = &mut sv.file {
+                    sp.clear_spans();
+                }
                 sv.span.clear_spans();
             }
             Stmt::Analysis(a) => a.clear_spans(),
@@ -195,6 +198,23 @@ impl ClearSpans for Stmt {
                         a.clear_spans();
                         b.clear_spans();
                         c.clear_spans();
+                    }
+                    StepSweep::Mc(n) => n.clear_spans(),
+                    StepSweep::Data => {}
+                }
+            }
+            Stmt::Data(d) => {
+                d.name.clear_spans();
+                d.span.clear_spans();
+                match &mut d.source {
+                    DataSource::Inline { names, .. } => names.clear_spans(),
+                    DataSource::File(f) => {
+                        f.path_span.clear_spans();
+                        f.dataset.clear_spans();
+                        f.param.clear_spans();
+                        if let Some((_, _, sp)) = &mut f.rows {
+                            sp.clear_spans();
+                        }
                     }
                 }
             }

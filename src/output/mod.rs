@@ -9,6 +9,7 @@ pub mod csv;
 pub mod dimscale;
 pub mod hdf5;
 pub mod memory;
+pub mod print;
 pub mod raw;
 
 use std::io;

@@ -19,7 +19,7 @@
 use super::grid::Shard;
 use crate::analysis::run::{run_circuit, AnalysisStats};
 use crate::diag::Diagnostic;
-use crate::elab::{elaborate, Circuit, SaveItem};
+use crate::elab::{elaborate_mc, Circuit, McSample, SaveItem};
 use crate::netlist::ast::{Measure, Netlist};
 use crate::output::{AnalysisInfo, MeasureValue, PointStatus, Sink, StepInfo};
 use std::collections::BTreeMap;
@@ -114,6 +114,8 @@ pub struct PointJob<'a> {
     pub overrides: Vec<(String, f64)>,
     /// Swept device values (`.step r1 list …`).
     pub device_values: Vec<(String, f64)>,
+    /// The Monte Carlo sample of this point (`.step mc N`).
+    pub mc: Option<McSample>,
     pub acct: bool,
     pub print_op: bool,
     pub save: SaveMode,
@@ -359,7 +361,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
     use std::io::Write;
     let mut rec = PointRecord::default();
     let _ = writeln!(rec.report, "{label}");
-    let mut c = match elaborate(job.netlist, &job.overrides) {
+    let mut c = match elaborate_mc(job.netlist, &job.overrides, job.mc) {
         Ok(c) => c,
         Err(errs) => {
             let e = errs

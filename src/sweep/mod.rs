@@ -8,26 +8,48 @@
 //! name: a `.step` of that name is dropped. A `--step NAME …` replaces the
 //! `.step` of the same name (keeping its place in the grid) or adds an axis
 //! after the netlist's.
+//!
+//! Two more kinds of axis: `.step data=TABLE` (the rows of a `.data` table,
+//! [`data`]) and `.step mc N` (Monte Carlo samples 1…N: each point
+//! elaborates with its own draws of `agauss` & co., keyed by the run's seed
+//! and the sample number, see [`crate::elab::McSample`]). A `--step` of the
+//! same name replaces the rows or samples run (`--step "mc list 3 7"`).
 
+pub mod data;
 pub mod exec;
 pub mod grid;
 pub mod merge;
 
 use crate::analysis::run::{RunConfig, RunSummary};
 use crate::diag::Diagnostic;
-use crate::elab::Circuit;
+use crate::elab::{Circuit, McSample, StepKind};
 use crate::netlist::ast::{Netlist, Stmt};
 use crate::output::{PointStatus, Sink, StepInfo, SweepInfo};
 use exec::{execute, PointJob, PointRecord};
 use grid::{Axis, CliStep, Grid};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// What an axis changes in each point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// A `.param` (or `temp`): an elaboration override.
     Param,
     /// A device's value (`set_sweep_value`).
     Device,
+    /// `.step mc N`: the sample number; `seed` from `.options seed=` or
+    /// drawn for this run (`drawn`).
+    Mc { seed: u64, drawn: bool },
+    /// `.step data=TABLE`: the row number; the row's values go to the
+    /// columns (`device[c]`: column `c` is a device value, else a `.param`).
+    Data(Arc<DataAxis>),
+}
+
+/// A table swept by `.step data=TABLE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataAxis {
+    pub table: data::Table,
+    pub device: Vec<bool>,
 }
 
 fn is_param(nl: &Netlist, name: &str) -> bool {
@@ -64,19 +86,37 @@ fn plan(
     cli: &[CliStep],
 ) -> Result<(Grid, Vec<Target>), Vec<Diagnostic>> {
     let mut axes: Vec<(Axis, Option<crate::diag::Span>)> = Vec::new();
+    let mut preset: Vec<Option<Target>> = Vec::new();
     let pinned = |n: &str| overrides.iter().any(|(o, _)| o == n);
     for s in &base.steps {
         if pinned(&s.name) || axes.iter().any(|(a, _)| a.name == s.name) {
             continue;
         }
+        let (values, unit, target) = match s.kind {
+            StepKind::Values => (
+                s.values.clone(),
+                step_unit(nl, &s.name).unwrap_or_default(),
+                None,
+            ),
+            StepKind::Mc => (s.values.clone(), String::new(), Some(mc_target(base))),
+            StepKind::Data => {
+                let d = data_axis(nl, base, &s.name, overrides).map_err(|mut e| {
+                    e.span = e.span.or(Some(s.span));
+                    vec![e]
+                })?;
+                let rows = d.table.rows.iter().map(|&r| r as f64).collect();
+                (rows, "row".to_string(), Some(Target::Data(Arc::new(d))))
+            }
+        };
         axes.push((
             Axis {
                 name: s.name.clone(),
-                values: s.values.clone(),
-                unit: step_unit(nl, &s.name).unwrap_or_default(),
+                values,
+                unit,
             },
             Some(s.span),
         ));
+        preset.push(target);
     }
     for c in cli {
         if pinned(&c.name) {
@@ -92,18 +132,27 @@ fn plan(
                     a.unit = u.clone();
                 }
             }
-            None => axes.push((
-                Axis {
-                    name: c.name.clone(),
-                    values: c.values.clone(),
-                    unit: c.unit.clone().unwrap_or_default(),
-                },
-                None,
-            )),
+            None => {
+                axes.push((
+                    Axis {
+                        name: c.name.clone(),
+                        values: c.values.clone(),
+                        unit: c.unit.clone().unwrap_or_default(),
+                    },
+                    None,
+                ));
+                let mc = c.name == "mc" && !is_param(nl, "mc");
+                preset.push(mc.then(|| mc_target(base)));
+            }
         }
     }
     let mut targets = Vec::new();
-    for (a, span) in &mut axes {
+    for ((a, span), pre) in axes.iter_mut().zip(preset) {
+        if let Some(t) = pre {
+            check_special_axis(a, &t)?;
+            targets.push(t);
+            continue;
+        }
         let target = if a.name == "temp" {
             if a.unit.is_empty() {
                 a.unit = "degC".into();
@@ -157,6 +206,128 @@ fn plan(
     ))
 }
 
+/// Notes about Monte Carlo functions for the user: they took their nominal
+/// values (no `mc` axis), or the seed was drawn for this run.
+pub fn mc_notes(base: &Circuit, targets: Option<&[Target]>) -> Vec<Diagnostic> {
+    let mc = targets.and_then(|ts| {
+        ts.iter().find_map(|t| match t {
+            Target::Mc { seed, drawn } => Some((*seed, *drawn)),
+            _ => None,
+        })
+    });
+    let mut out = Vec::new();
+    match (base.random_site, mc) {
+        (Some(site), None) => out.push(Diagnostic::warning(
+            site,
+            "agauss/gauss/aunif/unif take their nominal values: this run is not a Monte Carlo sweep (.step mc N)",
+        )),
+        (_, Some((seed, true))) => {
+            let mut d = Diagnostic::plain(format!(
+                "Monte Carlo seed {seed} was drawn for this run; '.options seed={seed}' repeats it"
+            ));
+            d.severity = crate::diag::Severity::Warning;
+            out.push(d);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The target of an `mc` axis: the netlist's seed, or one drawn for this run.
+fn mc_target(base: &Circuit) -> Target {
+    match base.seed {
+        Some(seed) => Target::Mc { seed, drawn: false },
+        None => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            let h = crate::expr::random::mix(t ^ ((std::process::id() as u64) << 32));
+            // below 2^53, so that `.options seed=N` writes it exactly
+            Target::Mc {
+                seed: h >> 11,
+                drawn: true,
+            }
+        }
+    }
+}
+
+/// Reads the table `name` and checks its columns against the circuit.
+fn data_axis(
+    nl: &Netlist,
+    base: &Circuit,
+    name: &str,
+    overrides: &[(String, f64)],
+) -> Result<DataAxis, Diagnostic> {
+    let Some(d) = nl.statements.iter().find_map(|st| match st {
+        Stmt::Data(d) if d.name.name == name => Some(d),
+        _ => None,
+    }) else {
+        return Err(Diagnostic::plain(format!("no '.data {name}' table")));
+    };
+    let table = data::load(d)?;
+    let params: HashSet<&str> = nl
+        .statements
+        .iter()
+        .filter_map(|st| match st {
+            Stmt::Param(list, _) => Some(list.iter().map(|p| p.name.name.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut device = Vec::with_capacity(table.columns.len());
+    for c in &table.columns {
+        if overrides.iter().any(|(o, _)| o == c) {
+            return Err(Diagnostic::error(
+                d.span,
+                format!("'{c}' is given both by --param and by table '{name}'"),
+            ));
+        }
+        if c == "temp" || params.contains(c.as_str()) {
+            device.push(false);
+        } else if base.devices.iter().any(|dv| dv.name() == c) {
+            device.push(true);
+        } else {
+            return Err(Diagnostic::error(
+                d.span,
+                format!(
+                    "column '{c}' of table '{name}': no .param, source or resistor of that name"
+                ),
+            )
+            .with_help(
+                "each column of a .data table sets the .param (or source/resistor value) it names",
+            ));
+        }
+    }
+    Ok(DataAxis { table, device })
+}
+
+/// Values of an `mc` or data axis (possibly replaced by `--step`): sample
+/// numbers ≥ 1, rows of the table.
+fn check_special_axis(a: &Axis, t: &Target) -> Result<(), Vec<Diagnostic>> {
+    let bad = |msg: String| Err(vec![Diagnostic::plain(msg)]);
+    for &v in &a.values {
+        let whole = v >= 0.0 && v.fract() == 0.0 && v < 9.007_199_254_740_992e15;
+        match t {
+            Target::Mc { .. } if !(whole && v >= 1.0) => {
+                return bad(format!(
+                    "Monte Carlo samples are numbered 1, 2, …: '{v}' is not one"
+                ))
+            }
+            Target::Data(d) if !(whole && d.table.row(v as usize).is_some()) => {
+                return bad(format!(
+                    "row {v} is not in table '{}' (rows {}…{})",
+                    d.table.name,
+                    d.table.rows.first().copied().unwrap_or(0),
+                    d.table.rows.last().copied().unwrap_or(0)
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Largest sweep (the per-point tables are held in memory: ~100 bytes a point).
 pub const MAX_POINTS: usize = 10_000_000;
 
@@ -167,6 +338,14 @@ pub fn sweep_grid(
     cfg: &RunConfig,
 ) -> Result<Option<(Grid, Vec<Target>)>, Vec<Diagnostic>> {
     let (g, t) = plan(nl, base, &cfg.overrides, &cfg.steps)?;
+    let drawn = t
+        .iter()
+        .any(|t| matches!(t, Target::Mc { drawn: true, .. }));
+    if drawn && cfg.sweep.shard.is_some() {
+        return Err(vec![Diagnostic::plain(
+            "a Monte Carlo run in shards needs '.options seed=N': each shard would draw its own seed",
+        )]);
+    }
     Ok((!g.axes.is_empty()).then_some((g, t)))
 }
 
@@ -198,7 +377,15 @@ pub fn run_sweep(
         Some(s) => s.points(total),
         None => (0..total).collect(),
     };
-    sink.begin_run(&nl.title, text, Some(&info))
+    // A drawn seed is kept with the netlist text (HDF5 @netlist).
+    let drawn = targets.iter().find_map(|t| match t {
+        Target::Mc { seed, drawn: true } => Some(*seed),
+        _ => None,
+    });
+    let noted = drawn.map(|seed| {
+        format!("{text}\n* spinspice: the Monte Carlo seed of this run was drawn: {seed} (.options seed={seed} repeats it)\n")
+    });
+    sink.begin_run(&nl.title, noted.as_deref().unwrap_or(text), Some(&info))
         .map_err(io_diag)?;
     sink.sweep(&SweepInfo {
         grid: grid.clone(),
@@ -220,11 +407,27 @@ pub fn run_sweep(
         let row = &values[k];
         let mut ov = overrides.clone();
         let mut dv = Vec::new();
+        let mut mc = None;
         for ((a, t), v) in grid_ref.axes.iter().zip(&targets).zip(row) {
-            if *t == Target::Device {
-                dv.push((a.name.clone(), *v));
-            } else {
-                ov.push((a.name.clone(), *v));
+            match t {
+                Target::Device => dv.push((a.name.clone(), *v)),
+                Target::Param => ov.push((a.name.clone(), *v)),
+                Target::Mc { seed, .. } => {
+                    mc = Some(McSample {
+                        seed: *seed,
+                        sample: *v as u64,
+                    })
+                }
+                Target::Data(d) => {
+                    let vals = d.table.row(*v as usize).unwrap_or(&[]);
+                    for ((c, dev), x) in d.table.columns.iter().zip(&d.device).zip(vals) {
+                        if *dev {
+                            dv.push((c.clone(), *x));
+                        } else {
+                            ov.push((c.clone(), *x));
+                        }
+                    }
+                }
             }
         }
         let label = format!(
@@ -244,6 +447,7 @@ pub fn run_sweep(
                 netlist: nl,
                 overrides: ov,
                 device_values: dv,
+                mc,
                 acct,
                 print_op,
                 save,

@@ -867,9 +867,9 @@ impl System {
         if let (true, Some(rows)) = (nl_only, &self.nl_rows) {
             let mut nl = vec![false; self.n + 1];
             rows.iter().for_each(|&r| nl[r as usize] = true);
-            for r in 1..=self.n {
+            for (r, ((&is_nl, &f), &q)) in nl.iter().zip(&ws.f).zip(&ws.q).enumerate().skip(1) {
                 assert!(
-                    nl[r] || (ws.f[r] == 0.0 && ws.q[r] == 0.0),
+                    is_nl || (f == 0.0 && q == 0.0),
                     "a nonlinear device stamped row {r} outside the rows of its first load"
                 );
             }

@@ -1,0 +1,331 @@
+//! Issue 16: what third-party netlists use, each checked against a closed
+//! form or against ngspice on the same netlist (skipped with a notice when
+//! ngspice is missing, failing when `SPINSPICE_REQUIRE_TOOLS=1`).
+
+mod common;
+
+use spinspice::analysis::run::{simulate_str, RunSummary};
+use spinspice::diag::SourceMap;
+use spinspice::netlist::parse_str;
+use spinspice::output::memory::MemorySink;
+use spinspice::output::AnalysisKind;
+use std::path::Path;
+use std::process::Command;
+
+/// Run through the driver; the sink, the summary (warnings) and the report.
+fn sim(nl: &str) -> (MemorySink, RunSummary) {
+    let (sink, summary) = simulate_str(nl, &[]).unwrap_or_else(|e| panic!("{e}\n{nl}"));
+    assert!(summary.failures.is_empty(), "{:?}\n{nl}", summary.failures);
+    (sink, summary)
+}
+
+fn warned(s: &RunSummary, what: &str) -> bool {
+    s.warnings.iter().any(|w| w.message.contains(what))
+}
+
+/// Operating-point value of a signal.
+fn op(sink: &MemorySink, name: &str) -> f64 {
+    let a = sink.analysis(AnalysisKind::Op).expect("an .op");
+    a.signal(name).unwrap_or_else(|| panic!("no {name}"))[0]
+}
+
+fn close(a: f64, b: f64, rel: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= rel * b.abs().max(1e-30),
+        "{what}: {a} vs {b} (rel {rel})"
+    );
+}
+
+/// ngspice's operating point of `nl` (None when ngspice is missing).
+fn ngspice_op(nl: &str, name: &str) -> Option<f64> {
+    if !common::have_ngspice() {
+        return None;
+    }
+    let dir = common::scratch(&format!("ngop-{}", name.replace(['(', ')', ','], "_")));
+    let plots = common::run_ngspice(&dir, nl);
+    let p = plots.iter().find(|p| p.name.contains("Operating"))?;
+    Some(p.get(name)[0])
+}
+
+#[test]
+fn suffix_a_is_a_unit_not_atto() {
+    // ngspice-39 and Xyce: `1A` is one ampere (1 V across 1 Ω)
+    let (s, _) = sim("t\nI1 0 1 1A\nR1 1 0 1\nI2 0 2 2uA\nR2 2 0 1\n.op\n.end\n");
+    close(op(&s, "v(1)"), 1.0, 1e-12, "1A");
+    close(op(&s, "v(2)"), 2e-6, 1e-12, "2uA");
+}
+
+#[test]
+fn node_held_only_by_a_diode_is_at_zero() {
+    // no current can flow (the capacitor is open in DC): v = 0 exactly
+    // (ngspice: −1.2e-16); it was −0.078 V, −0.45 V with abstol=1e-6
+    for opt in ["", ".options abstol=1e-6\n"] {
+        let nl = format!("t\nD1 0 1 dmod\nC1 1 0 1\n.model dmod D\n{opt}.op\n.end\n");
+        let (s, _) = sim(&nl);
+        assert!(op(&s, "v(1)").abs() < 1e-9, "{opt}: {}", op(&s, "v(1)"));
+    }
+}
+
+#[test]
+fn diode_clipper_runs_to_the_end_as_ngspice() {
+    // Xyce's DiodeClipper with default diodes: stopped at 0.923 ms with
+    // "singular matrix at v(2)" before
+    let nl = "clipper\nVCC 1 0 10V\nVIN 3 0 SIN(0V 10V 1kHz)\nD1 2 1 dm\nD2 0 2 dm\n\
+              R1 2 3 1K\nR2 1 2 3.3K\nR3 2 0 3.3K\nR4 4 0 5.6K\nC1 2 4 0.47u\n\
+              .model dm D\n.tran 2ns 2ms\n.end\n";
+    let (s, _) = sim(nl);
+    let tr = s.analysis(AnalysisKind::Tran).expect("tran");
+    assert!((tr.sweep.last().copied().unwrap_or(0.0) - 2e-3).abs() < 1e-12);
+    if !common::have_ngspice() {
+        return;
+    }
+    let dir = common::scratch("clipper");
+    let plots = common::run_ngspice(&dir, nl);
+    let ng = plots.iter().find(|p| p.name.contains("Transient")).unwrap();
+    let e = common::rel_rms_diff(
+        &tr.sweep,
+        tr.signal("v(2)").unwrap(),
+        ng.get("time"),
+        ng.get("v(2)"),
+        0.0,
+        2e-3,
+        2001,
+    );
+    assert!(e < 2e-3, "v(2) differs from ngspice by {e} (relative RMS)");
+}
+
+#[test]
+fn temp_list_runs_every_temperature() {
+    // Each point against ngspice at that single temperature (ngspice-39
+    // itself warns on a list and runs 27 °C only).
+    let base = "t\nI1 0 1 1m\nD1 1 0 dm\n.model dm D(IS=1e-14 N=1.2 EG=1.11 XTI=3)\n";
+    let (s, _) = sim(&format!("{base}.temp 0 27 85\n.op\n.end\n"));
+    let ops: Vec<f64> = s
+        .analyses
+        .iter()
+        .filter(|a| a.info.kind == AnalysisKind::Op)
+        .map(|a| a.signal("v(1)").unwrap()[0])
+        .collect();
+    assert_eq!(ops.len(), 3, "one operating point per temperature");
+    assert!(ops[0] > ops[1] && ops[1] > ops[2], "{ops:?}");
+    for (t, v) in [0.0, 27.0, 85.0].iter().zip(&ops) {
+        if let Some(ng) = ngspice_op(&format!("{base}.temp {t}\n.op\n.end\n"), "v(1)") {
+            close(*v, ng, 1e-4, &format!("v(1) at {t} °C"));
+        }
+    }
+}
+
+/// The binary on a netlist in a scratch directory: (stdout, stderr).
+fn cli(name: &str, nl: &str) -> (String, String, std::path::PathBuf) {
+    let dir = common::scratch(name);
+    std::fs::write(dir.join("t.cir"), nl).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_spinspice"))
+        .args(["run", "t.cir"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+        dir,
+    )
+}
+
+#[test]
+fn print_prints_the_table_and_never_aborts() {
+    // divider: v(2) = v1/2; vdb, the expression and a missing node
+    let nl = "t\nV1 1 0 1\nR1 1 2 1k\nR2 2 0 1k\n.dc V1 0 2 1\n\
+              .print dc v(2) vdb(2) {v(1)-v(2)} i(r1) V(nope) P(R1) width=80\n\
+              .print op v(2) FORMAT=CSV FILE=op.csv\n.op\n.end\n";
+    let (out, err, dir) = cli("print", nl);
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Index\tv1"))
+        .skip(1)
+        .take(3)
+        .map(|l| l.split('\t').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    for r in &rows {
+        let v1 = r[1];
+        close(r[2], v1 / 2.0, 1e-6, "v(2)");
+        close(r[4], v1 / 2.0, 1e-6, "{v(1)-v(2)}");
+        close(r[5], v1 / 2e3, 1e-6, "i(r1)");
+        if v1 > 0.0 {
+            close(r[3], 20.0 * (v1 / 2.0).log10(), 1e-6, "vdb(2)");
+        }
+    }
+    for w in ["no node 'nope'", "device power", "option 'width'"] {
+        assert!(err.contains(w), "no warning about {w}: {err}");
+    }
+    let csv = std::fs::read_to_string(dir.join("op.csv")).unwrap();
+    let mut l = csv.lines();
+    assert_eq!(l.next(), Some("Index,index,v(2)"));
+    let v: Vec<f64> = l
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    close(v[2], 0.5, 1e-9, "op.csv v(2)");
+}
+
+#[test]
+fn control_block_runs_its_analyses_and_names_the_rest() {
+    let nl = "t\nV1 1 0 1\nR1 1 2 1k\nC1 2 0 1u\n.control\nset filetype=ascii\n\
+              tran 10u 1m\nprint v(2)\nplot v(2)\nwrite out.raw\n.endc\n.end\n";
+    let (out, err, _) = cli("control", nl);
+    assert!(out.contains("Index\ttime\tv(2)"), "{out}");
+    assert!(err.contains("not run: plot, write"), "{err}");
+}
+
+#[test]
+fn resistor_forms_of_other_simulators() {
+    // 0 Ω → 1 mΩ (ngspice); RSH·L/W; model R as the default value; a bare
+    // parameter name as the value; a value depending on v() and time
+    let (s, sum) = sim("t\nV1 1 0 1\nR1 1 2 0\nR2 2 0 1k\n\
+                        V2 3 0 1\nR3 3 0 rs L=20u W=2u\n.model rs R(RSH=100)\n\
+                        V3 4 0 1\nR4 4 0 rd\n.model rd R(R=250)\n\
+                        .param rv=400\nV4 5 0 1\nR5 5 0 rv\n\
+                        V5 6 0 2\nR6 6 0 R={1k+500*v(6)}\n.op\n.end\n");
+    assert!(warned(&sum, "set to 0.001"));
+    close(op(&s, "v(2)"), 1e3 / (1e3 + 1e-3), 1e-12, "0 Ω");
+    close(-op(&s, "i(v2)"), 1.0 / 1000.0, 1e-12, "RSH·L/W = 1 kΩ");
+    close(-op(&s, "i(v3)"), 1.0 / 250.0, 1e-12, "model R");
+    close(-op(&s, "i(v4)"), 1.0 / 400.0, 1e-12, "bare parameter");
+    close(-op(&s, "i(v5)"), 2.0 / 2000.0, 1e-9, "R(v)");
+    let (s, _) = sim("t\nV1 1 0 1\nR1 1 0 R={1k*(1+time*1e3)}\n.tran 10u 1m\n.end\n");
+    let tr = s.analysis(AnalysisKind::Tran).unwrap();
+    let i = tr.signal("i(v1)").unwrap();
+    close(-i[i.len() - 1], 1.0 / 2000.0, 1e-9, "R(time) at 1 ms");
+}
+
+#[test]
+fn multiplicity_and_parameter_override_on_instances() {
+    // X m=2 of R1 m=2.5 (0.5 Ω): 0.5/5 = 0.1 Ω per instance (physics and
+    // Xyce; ngspice-39 keeps only the outermost m); a body .param overridden
+    let (s, _) = sim("t\nV1 1 0 1\nRin 1 2 1\nX1 2 0 sub m=2\n\
+                      .subckt sub a b\nR1 a b 0.5 m=2.5\n.ends\n\
+                      V2 3 0 1\nX2 3 0 par r=2k\n.subckt par a b\n.param r=1k\nR1 a b {r}\n.ends\n\
+                      .op\n.end\n");
+    close(-op(&s, "i(v1)"), 1.0 / 1.1, 1e-9, "m on X");
+    close(-op(&s, "i(v2)"), 1.0 / 2e3, 1e-12, "override");
+}
+
+#[test]
+fn operating_point_after_a_dc_sweep_sees_the_netlist_value() {
+    let (s, _) = sim("t\nV1 1 0 2\nR1 1 0 10\n.dc V1 0 10 1\n.op\n.end\n");
+    close(op(&s, "v(1)"), 2.0, 1e-12, "v(1)");
+}
+
+/// The parser's warnings of a netlist.
+fn parse_warnings(nl: &str) -> Vec<String> {
+    let mut sm = SourceMap::new();
+    let parsed = parse_str("t.cir", nl, Path::new("."), &mut sm).expect("parses");
+    parsed.warnings.iter().map(|w| w.message.clone()).collect()
+}
+
+#[test]
+fn meas_deriv_and_skipped_forms() {
+    let nl = "t\nV1 1 0 SIN(0 1 1k)\nR1 1 0 1k\n.tran 1u 1m\n\
+              .meas tran d1 DERIV v(1) AT=0.1m\n.meas tran m1 MAX_AT v(1)\n.end\n";
+    let (s, _) = sim(nl);
+    let d = s.measure("d1").unwrap().clone().unwrap();
+    let exact = 2.0 * std::f64::consts::PI * 1e3 * (2.0 * std::f64::consts::PI * 0.1).cos();
+    close(d, exact, 1e-3, "DERIV");
+    let w = parse_warnings(nl);
+    assert!(w.iter().any(|m| m.contains("MAX_AT")), "{w:?}");
+}
+
+#[test]
+fn poly_sources_match_ngspice() {
+    let nl = "t\nV1 1 0 1\nV2 3 0 2\nR1 1 0 1k\nR3 3 0 1k\n\
+              E1 2 0 POLY(1) 1 0 0.5 2 0.25\nR2 2 0 1k\n\
+              G1 0 4 POLY(2) 1 0 3 0 0 1m 1m 0.1m 0.2m 0.3m\nR4 4 0 1k\n\
+              F1 0 5 POLY(1) V1 0 2\nR5 5 0 1k\n\
+              H1 6 0 POLY(2) V1 V2 1 1k 2k 3e5\nR6 6 0 1k\n.op\n.end\n";
+    let (s, _) = sim(nl);
+    // closed forms: x1 = 1 V, x2 = 2 V; i(v1) = −1 mA, i(v2) = −2 mA
+    close(op(&s, "v(2)"), 0.5 + 2.0 + 0.25, 1e-9, "E POLY(1)");
+    close(
+        op(&s, "v(4)"),
+        1e3 * (1e-3 + 2e-3 + 0.1e-3 + 0.2e-3 * 2.0 + 0.3e-3 * 4.0),
+        1e-9,
+        "G POLY(2)",
+    );
+    close(op(&s, "v(5)"), 1e3 * 2.0 * -1e-3, 1e-9, "F POLY(1)");
+    close(
+        op(&s, "v(6)"),
+        1.0 - 1.0 - 4.0 + 3e5 * 1e-6,
+        1e-9,
+        "H POLY(2)",
+    );
+    for n in ["v(2)", "v(4)", "v(5)", "v(6)"] {
+        if let Some(ng) = ngspice_op(nl, n) {
+            close(op(&s, n), ng, 1e-6, n);
+        }
+    }
+}
+
+#[test]
+fn diode_knee_and_sidewall_match_ngspice() {
+    let nl = "t\nV1 1 0 0.8\nD1 1 0 dk\n.model dk D(IS=1e-14 IKF=1m RS=1)\n\
+              V2 2 0 0.6\nD2 2 0 ds PJ=0.5\n.model ds D(IS=1e-15 JSW=1e-14 NS=1.3 CJSW=1p)\n\
+              V3 3 0 -20\nD3 3 0 db\n.model db D(BV=15 NBV=2 IBV=1m RS=1)\n.op\n.end\n";
+    let (s, _) = sim(nl);
+    for n in ["i(v1)", "i(v2)", "i(v3)"] {
+        if let Some(ng) = ngspice_op(nl, n) {
+            close(op(&s, n), ng, 1e-4, n);
+        }
+    }
+}
+
+#[test]
+fn xyce_option_groups_and_small_forms() {
+    let (s, sum) = simulate_str(
+        "t\n.options timeint method=gear reltol=1e-4 newlte=1\n.options device gmin=1e-13\n\
+         .param p=3\n.param q={max(p)}\nV1 1 0 2.0e+{p}\nR1 1 0 {q}\nV2 2 0 1 (PWL 0 0 1 1)\n\
+         R2 2 0 1\nV3 3 0 DC 1 AC 1 DISTOF1 0.1\nR3 3 0 1\n.op\n.end\n",
+        &[],
+    )
+    .unwrap();
+    assert!(sum.failures.is_empty());
+    assert!(warned(&sum, "TIMEINT' newlte"), "{:?}", sum.warnings);
+    close(-op(&s, "i(v1)"), 2e3 / 3.0, 1e-12, "2.0e+{p} over max(p)");
+    close(
+        op(&s, "v(2)"),
+        1.0,
+        1e-12,
+        "SPICE2 (PWL …) keeps the DC value",
+    );
+}
+
+#[test]
+fn node_without_dc_path_gets_gmin_to_ground() {
+    // ngspice's answer: the capacitive divider's middle node at 0 V in DC
+    // (gmin to ground), and a current into gmin alone: I/gmin
+    let (s, sum) = sim("t\nV1 a 0 1\nC1 a b 1n\nC2 b 0 1n\nI1 0 c 1p\nC3 c 0 1n\n.op\n.end\n");
+    assert!(
+        warned(&sum, "node 'b' has no DC path to ground"),
+        "{:?}",
+        sum.warnings
+    );
+    assert!(op(&s, "v(b)").abs() < 1e-9);
+    close(op(&s, "v(c)"), 1e-12 / 1e-12, 1e-6, "v(c) = I/gmin");
+}
+
+#[test]
+fn missing_nodes_in_ic_nodeset_save_are_warnings() {
+    let (s, sum) = sim("t\nV1 a 0 1\nR1 a 0 1k\n.ic v(zz)=1\n.nodeset v(zy)=1\n\
+                        .save v(a) v(zx) i(zw)\n.op\n.end\n");
+    for w in [
+        "no node 'zz'",
+        "no node 'zy'",
+        "no node 'zx'",
+        "no device 'zw'",
+    ] {
+        assert!(warned(&sum, w), "{w}: {:?}", sum.warnings);
+    }
+    close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");
+}
