@@ -212,8 +212,8 @@ def test_bad_arguments():
 
 
 def test_warnings_become_python_warnings():
-    nl = DIVIDER.replace(".op", ".op\n.control\nrun\n.endc")
-    with pytest.warns(spinspice.SpinspiceWarning, match="control"):
+    nl = DIVIDER.replace(".op", ".op\n.plot op v(out)")
+    with pytest.warns(spinspice.SpinspiceWarning, match="plot"):
         spinspice.run(nl)
 
 
