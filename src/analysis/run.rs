@@ -173,7 +173,8 @@ pub fn run(
             None => keep = false,
         },
     }
-    let mut filter = crate::sweep::exec::DropWaveforms::new(sink, keep);
+    let mut filter =
+        crate::sweep::exec::DropWaveforms::new(sink, keep).with_cancel(cfg.sweep.cancel.clone());
     let sink: &mut dyn Sink = &mut filter;
     sink.begin_run(&base.title, text, None).map_err(io_diag)?;
     summary.points = 1;
