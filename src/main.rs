@@ -405,7 +405,12 @@ fn main() -> ExitCode {
                 print_op: !quiet,
                 acct: stats,
                 steps,
-                sweep: SweepOptions { jobs, save, shard },
+                sweep: SweepOptions {
+                    jobs,
+                    save,
+                    shard,
+                    cancel: None,
+                },
                 sweep_progress: &mut sweep_bar,
             };
             let res = run(parsed.netlist, &text, &mut cfg, sink.as_mut());

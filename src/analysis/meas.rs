@@ -168,6 +168,7 @@ pub fn evaluate(measures: &[&Measure], data: &dyn MeasData, params: &dyn Env) ->
             name,
             analysis: analysis_kind(kind),
             value,
+            unit: unit_of(m),
         });
     }
     out

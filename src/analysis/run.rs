@@ -207,7 +207,8 @@ pub fn run(
             None => keep = false,
         },
     }
-    let mut filter = crate::sweep::exec::DropWaveforms::new(sink, keep);
+    let mut filter =
+        crate::sweep::exec::DropWaveforms::new(sink, keep).with_cancel(cfg.sweep.cancel.clone());
     let sink: &mut dyn Sink = &mut filter;
     sink.begin_run(&base.title, text, None).map_err(io_diag)?;
     summary.points = 1;
@@ -221,6 +222,7 @@ pub fn run(
         cfg.print_op,
         &mut summary.measures,
         &mut summary.stats,
+        &mut summary.warnings,
     );
     if let Err(e) = r {
         summary.failures.push((0, e));
@@ -261,15 +263,23 @@ pub fn describe_unknown(sys: &System, i: usize) -> String {
     let label = sys.unknown_label(i);
     match sys.unknowns[i].owner {
         Some(d) => format!("{label} (device {})", sys.devices[d].name()),
-        None => {
-            // name the devices attached to this node
-            label
-        }
+        // the devices attached to this node
+        None => match super::op::devices_on(sys, i).strip_prefix("; ") {
+            Some(at) => format!("{label} ({at})"),
+            None => label,
+        },
     }
 }
 
 fn newton_msg(sys: &System, e: &NewtonError) -> String {
-    match e {
+    let msg = match e {
+        NewtonError::NoConvergence {
+            worst: 0,
+            iterations,
+        } => format!(
+            "Newton did not converge in {iterations} iterations (a device limited or \
+             substituted its evaluation in the last one)"
+        ),
         NewtonError::NoConvergence { worst, iterations } => format!(
             "Newton did not converge in {iterations} iterations; worst unknown {}",
             describe_unknown(sys, *worst)
@@ -281,6 +291,18 @@ fn newton_msg(sys: &System, e: &NewtonError) -> String {
         NewtonError::NonFinite { unknown } => {
             format!("non-finite value at {}", describe_unknown(sys, *unknown))
         }
+    };
+    // the devices whose own equations could not be evaluated (they name
+    // the culprit where the worst unknown may be an innocent neighbour)
+    let notes: Vec<String> = sys
+        .devices
+        .iter()
+        .filter_map(|d| d.convergence_note())
+        .collect();
+    if notes.is_empty() {
+        msg
+    } else {
+        format!("{}; {msg}", notes.join("; "))
     }
 }
 
@@ -371,7 +393,9 @@ fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
     }
 }
 
-/// Run all analyses of one elaborated circuit.
+/// Run all analyses of one elaborated circuit. Results go to `sink` (and
+/// `report`), measures, statistics and warnings to the three vectors.
+#[allow(clippy::too_many_arguments)]
 pub fn run_circuit(
     c: Circuit,
     sink: &mut dyn Sink,
@@ -380,6 +404,7 @@ pub fn run_circuit(
     print_op: bool,
     measures_out: &mut Vec<MeasureValue>,
     stats_out: &mut Vec<AnalysisStats>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<(), Diagnostic> {
     let Circuit {
         node_names,
@@ -425,226 +450,247 @@ pub fn run_circuit(
             .filter(|_| !these.is_empty() && kind != AnalysisKind::Hb)
             .map(|k| Recorded::new(&sys, k, &these, kind == AnalysisKind::Ac));
         let fail = |msg: String| Diagnostic::error(*span, msg);
-        match an {
-            AnalysisSpec::Hb(spec) => {
-                let mut out = MeasOut {
-                    report: &mut *report,
-                    env: &env,
-                    values: &mut *measures_out,
-                };
-                run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out)
-                    .map_err(fail)?;
-            }
-            AnalysisSpec::Op => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("index", ""),
-                    signals: outs.signals.clone(),
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let mut ws = sys.workspace();
-                let mut nt =
-                    super::newton::Newton::new(&sys).map_err(|_| fail("singular matrix".into()))?;
-                let mut x = vec![0.0; sys.n + 1];
-                for d in &sys.devices {
-                    d.init_unknowns(&mut x);
+        // the analysis; its warnings (sys.notes) are kept whether it fails or not
+        let res = (|| -> Result<(), Diagnostic> {
+            match an {
+                AnalysisSpec::Hb(spec) => {
+                    let mut out = MeasOut {
+                        report: &mut *report,
+                        env: &env,
+                        values: &mut *measures_out,
+                    };
+                    run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out)
+                        .map_err(fail)?;
                 }
-                let rep: OpReport =
-                    operating_point(&mut sys, &mut ws, &mut nt, &mut x, Mode::Dc, &ic, &nodeset)
-                        .map_err(|e| {
-                            fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
-                        })?;
-                let cx = dc_ctx(&sys, Mode::Dc);
-                outs.eval(&sys, &x, &cx, &mut vals);
-                sink.point(0.0, &vals, None)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                if print_op {
-                    let _ = writeln!(
-                        report,
-                        "operating point ({}, {} iterations):",
-                        rep.method.describe(),
-                        rep.iterations
-                    );
-                    for (s, v) in outs.signals.iter().zip(&vals) {
-                        let _ = writeln!(report, "{} = {v:e}", s.name);
+                AnalysisSpec::Op => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("index", ""),
+                        signals: outs.signals.clone(),
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let mut ws = sys.workspace();
+                    let mut nt = super::newton::Newton::new(&sys)
+                        .map_err(|_| fail("singular matrix".into()))?;
+                    let mut x = vec![0.0; sys.n + 1];
+                    for d in &sys.devices {
+                        d.init_unknowns(&mut x);
                     }
-                }
-            }
-            AnalysisSpec::Dc(specs) => {
-                let mut signals = outs.signals.clone();
-                if specs.len() > 1 {
-                    signals.insert(
-                        0,
-                        SignalInfo::new(specs[1].name.clone(), unit_of_swept(&specs[1].name)),
-                    );
-                }
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new(specs[0].name.clone(), unit_of_swept(&specs[0].name)),
-                    signals,
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let vars: Vec<DcVar> = specs
-                    .iter()
-                    .map(|s| DcVar {
-                        device: s.device,
-                        values: s.values.clone(),
-                    })
-                    .collect();
-                let total = specs
-                    .iter()
-                    .map(|s| s.values.len())
-                    .product::<usize>()
-                    .max(1);
-                let mut count = 0usize;
-                let cx = dc_ctx(&sys, Mode::Dc);
-                let outer = specs.len() > 1;
-                let mut row = vec![0.0; nsig + usize::from(outer)];
-                let mut cb = |sys: &System, sw: &[f64], x: &[f64]| -> std::io::Result<()> {
-                    let off = usize::from(outer);
-                    if outer {
-                        row[0] = sw[1];
-                    }
-                    outs.eval(sys, x, &cx, &mut row[off..]);
-                    if let Some(r) = rec.as_mut() {
-                        r.axis.push(sw[0]);
-                        for (k, s) in r.sources.iter().enumerate() {
-                            r.re[k].push(outputs::eval_source(sys, *s, x, &cx));
+                    let rep: OpReport = operating_point(
+                        &mut sys,
+                        &mut ws,
+                        &mut nt,
+                        &mut x,
+                        Mode::Dc,
+                        &ic,
+                        &nodeset,
+                    )
+                    .map_err(|e| {
+                        fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
+                    })?;
+                    let cx = dc_ctx(&sys, Mode::Dc);
+                    outs.eval(&sys, &x, &cx, &mut vals);
+                    sink.point(0.0, &vals, None)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    if print_op {
+                        let _ = writeln!(
+                            report,
+                            "operating point ({}, {} iterations):",
+                            rep.method.describe(),
+                            rep.iterations
+                        );
+                        for (s, v) in outs.signals.iter().zip(&vals) {
+                            let _ = writeln!(report, "{} = {v:e}", s.name);
                         }
                     }
-                    count += 1;
-                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
-                    sink.point(sw[0], &row, None)
-                };
-                let r = dc_sweep(&mut sys, &vars, &mut cb);
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        DcError::NoConvergence { values, err } => format!(
-                            "DC sweep failed at {}: {}",
-                            specs
-                                .iter()
-                                .zip(&values)
-                                .map(|(s, v)| format!("{}={v:e}", s.name))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            newton_msg(&sys, &err)
+                }
+                AnalysisSpec::Dc(specs) => {
+                    let mut signals = outs.signals.clone();
+                    if specs.len() > 1 {
+                        signals.insert(
+                            0,
+                            SignalInfo::new(specs[1].name.clone(), unit_of_swept(&specs[1].name)),
+                        );
+                    }
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new(
+                            specs[0].name.clone(),
+                            unit_of_swept(&specs[0].name),
                         ),
-                        DcError::NotSweepable(d) => {
-                            format!("'{}' cannot be swept", sys.devices[d].name())
+                        signals,
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let vars: Vec<DcVar> = specs
+                        .iter()
+                        .map(|s| DcVar {
+                            device: s.device,
+                            values: s.values.clone(),
+                        })
+                        .collect();
+                    let total = specs
+                        .iter()
+                        .map(|s| s.values.len())
+                        .product::<usize>()
+                        .max(1);
+                    let mut count = 0usize;
+                    let cx = dc_ctx(&sys, Mode::Dc);
+                    let outer = specs.len() > 1;
+                    let mut row = vec![0.0; nsig + usize::from(outer)];
+                    let mut cb = |sys: &System, sw: &[f64], x: &[f64]| -> std::io::Result<()> {
+                        let off = usize::from(outer);
+                        if outer {
+                            row[0] = sw[1];
                         }
-                        DcError::Output(e) => format!("output: {e}"),
-                    }));
-                }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-            }
-            AnalysisSpec::Ac(spec) => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("frequency", "Hz"),
-                    signals: outs.signals.clone(),
-                    complex: true,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let total = spec.frequencies().len().max(1);
-                let mut count = 0usize;
-                let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
-                    outs.eval_complex(xc, &mut vals, &mut imag);
-                    if let Some(r) = rec.as_mut() {
-                        r.axis.push(f);
-                        for (k, s) in r.sources.iter().enumerate() {
-                            let v = match *s {
-                                Source::Unknown(i) => xc[i],
-                                Source::Diff(a, b) => xc[a] - xc[b],
-                                _ => num_complex::Complex64::new(f64::NAN, f64::NAN),
-                            };
-                            r.re[k].push(v.re);
-                            if let Some(im) = r.im.as_mut() {
-                                im[k].push(v.im);
+                        outs.eval(sys, x, &cx, &mut row[off..]);
+                        if let Some(r) = rec.as_mut() {
+                            r.axis.push(sw[0]);
+                            for (k, s) in r.sources.iter().enumerate() {
+                                r.re[k].push(outputs::eval_source(sys, *s, x, &cx));
                             }
                         }
+                        count += 1;
+                        progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                        sink.point(sw[0], &row, None)
+                    };
+                    let r = dc_sweep(&mut sys, &vars, &mut cb);
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            DcError::NoConvergence { values, err } => format!(
+                                "DC sweep failed at {}: {}",
+                                specs
+                                    .iter()
+                                    .zip(&values)
+                                    .map(|(s, v)| format!("{}={v:e}", s.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                newton_msg(&sys, &err)
+                            ),
+                            DcError::NotSweepable(d) => {
+                                format!("'{}' cannot be swept", sys.devices[d].name())
+                            }
+                            DcError::Output(e) => format!("output: {e}"),
+                        }));
                     }
-                    count += 1;
-                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
-                    sink.point(f, &vals, Some(&imag))
-                };
-                let r = ac(&mut sys, spec, &mut cb);
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        AcError::Op(err) => {
-                            format!("operating point failed: {}", newton_msg(&sys, &err))
-                        }
-                        AcError::Singular { freq, unknown } => format!(
-                            "singular AC matrix at {freq:e} Hz{}",
-                            unknown
-                                .map(|u| format!(" at {}", describe_unknown(&sys, u)))
-                                .unwrap_or_default()
-                        ),
-                        AcError::Output(e) => format!("output: {e}"),
-                    }));
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
                 }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-            }
-            AnalysisSpec::Tran(spec) => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("time", "s"),
-                    signals: outs.signals.clone(),
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let mut cb = |s: &System,
-                              t: f64,
-                              x: &[f64],
-                              cx: &crate::system::LoadCtx|
-                 -> std::io::Result<()> {
-                    outs.eval(s, x, cx, &mut vals);
-                    if let Some(r) = rec.as_mut() {
-                        r.axis.push(t);
-                        for (k, src) in r.sources.iter().enumerate() {
-                            r.re[k].push(outputs::eval_source(s, *src, x, cx));
+                AnalysisSpec::Ac(spec) => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("frequency", "Hz"),
+                        signals: outs.signals.clone(),
+                        complex: true,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let total = spec.frequencies().len().max(1);
+                    let mut count = 0usize;
+                    let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
+                        outs.eval_complex(xc, &mut vals, &mut imag);
+                        if let Some(r) = rec.as_mut() {
+                            r.axis.push(f);
+                            for (k, s) in r.sources.iter().enumerate() {
+                                let v = match *s {
+                                    Source::Unknown(i) => xc[i],
+                                    Source::Diff(a, b) => xc[a] - xc[b],
+                                    _ => num_complex::Complex64::new(f64::NAN, f64::NAN),
+                                };
+                                r.re[k].push(v.re);
+                                if let Some(im) = r.im.as_mut() {
+                                    im[k].push(v.im);
+                                }
+                            }
                         }
+                        count += 1;
+                        progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                        sink.point(f, &vals, Some(&imag))
+                    };
+                    let r = ac(&mut sys, spec, &mut cb);
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            AcError::Op(err) => {
+                                format!("operating point failed: {}", newton_msg(&sys, &err))
+                            }
+                            AcError::Singular { freq, unknown } => format!(
+                                "singular AC matrix at {freq:e} Hz{}",
+                                unknown
+                                    .map(|u| format!(" at {}", describe_unknown(&sys, u)))
+                                    .unwrap_or_default()
+                            ),
+                            AcError::Output(e) => format!("output: {e}"),
+                        }));
                     }
-                    sink.point(t, &vals, None)
-                };
-                let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
-                let t0 = std::time::Instant::now();
-                let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
-                if let Ok(st) = &r {
-                    stats_out.push(AnalysisStats::Tran {
-                        tran: st.clone(),
-                        wall: t0.elapsed().as_secs_f64(),
-                    });
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
                 }
+                AnalysisSpec::Tran(spec) => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("time", "s"),
+                        signals: outs.signals.clone(),
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let mut cb = |s: &System,
+                                  t: f64,
+                                  x: &[f64],
+                                  cx: &crate::system::LoadCtx|
+                     -> std::io::Result<()> {
+                        outs.eval(s, x, cx, &mut vals);
+                        if let Some(r) = rec.as_mut() {
+                            r.axis.push(t);
+                            for (k, src) in r.sources.iter().enumerate() {
+                                r.re[k].push(outputs::eval_source(s, *src, x, cx));
+                            }
+                        }
+                        sink.point(t, &vals, None)
+                    };
+                    let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
+                    let t0 = std::time::Instant::now();
+                    let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
+                    if let Ok(st) = &r {
+                        stats_out.push(AnalysisStats::Tran {
+                            tran: st.clone(),
+                            wall: t0.elapsed().as_secs_f64(),
+                        });
+                    }
 
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        TranError::Op(err) => {
-                            format!("initial operating point failed: {}", newton_msg(&sys, &err))
-                        }
-                        TranError::StepTooSmall { time, h, newton } => format!(
-                            "time step too small at t = {time:e} s (h = {h:e} s): {}",
-                            newton_msg(&sys, &newton)
-                        ),
-                        TranError::Output(e) => format!("output: {e}"),
-                    }));
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            TranError::Op(err) => {
+                                format!(
+                                    "initial operating point failed: {}",
+                                    newton_msg(&sys, &err)
+                                )
+                            }
+                            TranError::StepTooSmall { time, h, newton } => format!(
+                                "time step too small at t = {time:e} s (h = {h:e} s): {}",
+                                newton_msg(&sys, &newton)
+                            ),
+                            TranError::Output(e) => format!("output: {e}"),
+                        }));
+                    }
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
                 }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
             }
+            Ok(())
+        })();
+        for n in sys.notes.drain(..) {
+            warnings.push(Diagnostic::warning(*span, n));
         }
+        res?;
         if let Some(r) = rec {
             let mut out = MeasOut {
                 report: &mut *report,

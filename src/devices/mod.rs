@@ -188,6 +188,22 @@ pub trait Device: Send {
         None
     }
 
+    /// The device's DC state rows that are its linearized dynamics, for the
+    /// stability check of an operating point (Newton finds an unstable
+    /// equilibrium of a magnetization as readily as a stable one); None
+    /// when the device has no such states (or its DC rows are not its
+    /// dynamics). See [`DcDynamics`].
+    fn dc_dynamics(&self, _x: &[f64]) -> Option<DcDynamics> {
+        None
+    }
+
+    /// What in this device's last evaluation may keep Newton from
+    /// converging (an expression evaluated outside its domain …), for the
+    /// message of a failed solve; None when nothing.
+    fn convergence_note(&self) -> Option<String> {
+        None
+    }
+
     /// `.dc` sweep: set the swept value (source DC value, resistance …).
     /// Returns false if this device cannot be swept.
     fn set_sweep_value(&mut self, _v: f64) -> bool {
@@ -203,6 +219,20 @@ pub trait Device: Send {
 }
 
 use crate::diag::{Diagnostic, Span};
+
+/// Stability data of a device at a DC solution: its state unknowns s whose
+/// DC rows are F_s = −ṡ(x) (plus terms that vanish on `basis`), and an
+/// orthonormal basis (1 or 2 vectors over `states`) of the directions the
+/// states are free to move in (the tangent plane of |m| = 1). The
+/// operating point reduces the DC Jacobian to these states with the rest of
+/// the circuit at DC (Schur complement, through the factored Jacobian) and
+/// calls the state stable when every eigenvalue of −Bᵀ·S·B has a negative
+/// real part.
+#[derive(Debug, Clone)]
+pub struct DcDynamics {
+    pub states: Vec<usize>,
+    pub basis: Vec<Vec<f64>>,
+}
 
 /// Construct a Xyce-style general device `Y<type> name … model …`.
 pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {

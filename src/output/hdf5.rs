@@ -65,6 +65,17 @@
 //! `status` and `measures/` at the end of the run (`finish`), so a killed
 //! sweep has only the per-point arrays of `/steps` and `/measures`.
 //!
+//! **netCDF/xarray view.** Every dataset also has CF `units` (`"1"` for
+//! unitless) and `long_name` ([`super::cf`]). Every axis is an HDF5
+//! dimension scale (`CLASS`, `NAME`, `REFERENCE_LIST`) and every array lists
+//! its scales in `DIMENSION_LIST`: an analysis' signals use its sweep
+//! dataset; `/steps/*` and `/measures/*` of a `.step` run a `point` index
+//! dataset in each group (`/steps/point`, `/measures/point`); `/sweep`
+//! and `/sweep/measures` hold copies of the axes as their coordinates
+//! (`/sweep/<axis>`, `/sweep/measures/<axis>`). Details and name clashes:
+//! `hdf5/scales.rs`. The scales are attached by [`super::dimscale::write`]
+//! after the file is closed at `finish` (a killed run has none).
+//!
 //! Waveform datasets are 1-D. Those of an analysis longer than one block (see
 //! below) are chunked, with an unlimited maximum shape, and grow while the run
 //! proceeds; an analysis that fits in one block is written whole, contiguous.
@@ -136,6 +147,7 @@
 //! `hdf5-pure` does for every read-write session); the HDF5 C library and h5py
 //! can read it meanwhile with `HDF5_USE_FILE_LOCKING=FALSE`.
 use super::common::{check_point, misuse, GroupNamer};
+use super::dimscale::DimPlan;
 use super::*;
 use hdf5_pure::{
     AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, MaxExtent,
@@ -144,6 +156,8 @@ use hdf5_pure::{
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod scales;
 
 /// Default total size of the per-analysis point buffers.
 pub const DEFAULT_BUFFER_BUDGET: usize = 64 << 20;
@@ -185,6 +199,8 @@ pub struct Hdf5Sink {
     finished: bool,
     /// The grid of a sweep run.
     sweep: Option<SweepInfo>,
+    /// Dimension scales to attach when the file is closed (`scales.rs`).
+    dims: DimPlan,
 }
 
 struct StepState {
@@ -204,6 +220,8 @@ struct MeasureState {
     name: String,
     original: String,
     analysis: AnalysisKind,
+    /// Its unit (`""` when not known).
+    unit: String,
     /// Per step point (a single value without `.step`).
     values: Vec<f64>,
     errors: Vec<String>,
@@ -362,6 +380,7 @@ impl Stream {
         }
         b.with_shape(&[n as u64]);
         b.set_attr("unit", fixed(&sig.unit));
+        super::cf::signal_attrs(b, sig);
         if self.names[k] != sig.name {
             b.set_attr("name", fixed(&sig.name));
         }
@@ -398,6 +417,7 @@ impl Hdf5Sink {
             checkpoint_interval: CHECKPOINT,
             finished: false,
             sweep: None,
+            dims: DimPlan::new(),
         })
     }
 
@@ -765,20 +785,25 @@ impl Hdf5Sink {
             .map_err(|e| h5err(path, "cannot open /sweep", e))?;
         g.create_dataset("point", |b| {
             b.with_i64_data(&point).with_shape(&shape);
+            b.set_attr("long_name", fixed("index of the point in /steps"));
         })
         .map_err(|e| h5err(path, "cannot write /sweep/point", e))?;
         g.create_dataset("status", |b| {
             b.with_i32_data(&status).with_shape(&shape);
+            super::cf::status_attrs(b);
         })
         .map_err(|e| h5err(path, "cannot write /sweep/status", e))?;
+        let taken: Vec<&str> = measures.iter().map(|m| m.0.as_str()).collect();
         g.create_group_with("measures", |mg| {
             for (name, analysis, unit, values) in &measures {
                 mg.create_dataset(name, |b| {
                     b.with_f64_data(values).with_shape(&shape);
                     b.set_attr("analysis", fixed(analysis));
                     b.set_attr("unit", fixed(unit));
+                    super::cf::measure_attrs(b, name, analysis, unit);
                 });
             }
+            scales::sweep_coords(mg, info, &taken);
         })
         .map_err(|e| h5err(path, "cannot write /sweep/measures", e))?;
         self.pending = true;
@@ -856,12 +881,15 @@ impl Hdf5Sink {
             } else {
                 let errors = &m.errors;
                 let (analysis, name, original) = (m.analysis, &m.name, &m.original);
+                let unit = &m.unit;
                 root.create_dataset(&dpath, |b| {
                     b.with_f64_data(values);
                     if !stepped {
                         b.with_shape(&[]);
                     }
                     b.set_attr("analysis", text(analysis.name()));
+                    b.set_attr("unit", fixed(unit));
+                    super::cf::measure_attrs(b, original, analysis.name(), unit);
                     if failed {
                         b.set_attr("error", error_attr(stepped, errors));
                     }
@@ -949,6 +977,7 @@ impl Sink for Hdf5Sink {
             g.create_dataset("status").with_i32_data(&vec![-1; n]);
             let empty = vec![""; n];
             g.create_dataset("error").with_vlen_strings(&empty);
+            scales::steps_point(&mut g, &mut self.dims, &steps.params, n);
             b.add_group(g.finish());
             self.steps = Some(StepState {
                 count: n,
@@ -999,12 +1028,14 @@ impl Sink for Hdf5Sink {
                 if let Some(sh) = &info.shard {
                     g.set_attr("shard", text(&sh.text()));
                 }
+                scales::sweep_coords(g, info, &scales::SWEEP_TAKEN);
                 g.create_group_with("axes", |ag| {
                     for (j, a) in info.grid.axes.iter().enumerate() {
                         ag.create_dataset(&dataset_name(&a.name), |b| {
                             b.with_f64_data(&a.values);
                             b.set_attr("unit", fixed(&a.unit));
                             b.set_attr("dim", AttrValue::I32(j as i32));
+                            super::cf::axis_attrs(b, &a.name, &a.unit);
                             if dataset_name(&a.name) != a.name {
                                 b.set_attr("name", fixed(&a.name));
                             }
@@ -1081,6 +1112,7 @@ impl Sink for Hdf5Sink {
             }
             names.push(d);
         }
+        self.dims.axis_group(&group, &names[0], &names);
         let width = if info.complex { 2 } else { 1 };
         let per_point = 8 * (1 + info.signals.len() * width);
         let block = (self.budget / per_point).clamp(MIN_BLOCK, MAX_BLOCK);
@@ -1169,10 +1201,20 @@ impl Sink for Hdf5Sink {
             let k = match self.measures.iter().position(|s| s.name == name) {
                 Some(k) => k,
                 None => {
+                    let unit = match (&m.unit, &self.sweep) {
+                        (u, Some(sw)) if u.is_empty() => sw
+                            .measures
+                            .iter()
+                            .position(|n| *n == m.name)
+                            .and_then(|j| sw.measure_units.get(j).cloned())
+                            .unwrap_or_default(),
+                        (u, _) => u.clone(),
+                    };
                     self.measures.push(MeasureState {
                         name,
                         original: m.name.clone(),
                         analysis: m.analysis,
+                        unit,
                         values: vec![f64::NAN; slots],
                         errors: vec![String::new(); slots],
                         created: false,
@@ -1250,6 +1292,9 @@ impl Sink for Hdf5Sink {
         if let Err(e) = self.checkpoint(true) {
             first_err.get_or_insert(e);
         }
+        if let Err(e) = self.plan_tables() {
+            first_err.get_or_insert(e);
+        }
         if first_err.is_none() {
             let res = self
                 .session()?
@@ -1265,6 +1310,12 @@ impl Sink for Hdf5Sink {
         if let Some(file) = self.file.take() {
             if let Err(e) = file.close() {
                 first_err.get_or_insert(h5err(&self.path, "cannot close", e));
+            }
+        }
+        if first_err.is_none() {
+            // Last: nothing may move an object header after this.
+            if let Err(e) = super::dimscale::write(&self.path, &self.dims) {
+                first_err.get_or_insert(e);
             }
         }
         match first_err {

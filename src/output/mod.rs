@@ -3,8 +3,10 @@
 //! blocks, readable after a crash with `complete = 0`), `.csv`, `.raw` (ngspice
 //! binary rawfile).
 
+pub mod cf;
 mod common;
 pub mod csv;
+pub mod dimscale;
 pub mod hdf5;
 pub mod memory;
 pub mod print;
@@ -99,6 +101,8 @@ pub struct MeasureValue {
     /// Analysis it belongs to.
     pub analysis: AnalysisKind,
     pub value: Result<f64, String>,
+    /// Its unit, from what it measures (`"V"`, `"s"`, …; `""` when not known).
+    pub unit: String,
 }
 
 /// Description of a `.step` run: swept parameter names and, per point, their values.

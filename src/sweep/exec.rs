@@ -25,7 +25,8 @@ use crate::output::{AnalysisInfo, MeasureValue, PointLabels, PointStatus, Sink, 
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// What each point keeps in the output (`--save`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +59,20 @@ pub struct SweepOptions {
     pub jobs: usize,
     pub save: SaveMode,
     pub shard: Option<Shard>,
+    /// Set from any thread to stop the run (with or without a sweep): the
+    /// analysis in progress ends with an "interrupted" error at its next
+    /// output point, no further sweep point starts, and the sink is finished
+    /// with `complete = false`.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The error of a run stopped through [`SweepOptions::cancel`].
+pub fn interrupted() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "interrupted")
+}
+
+fn is_set(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
 impl SweepOptions {
@@ -79,6 +94,9 @@ pub trait SweepProgress {
     /// `done` points finished out of `total`, `failed` of them failed.
     fn point_done(&mut self, done: usize, failed: usize);
     fn end(&mut self);
+    /// Called on the writing thread about ten times a second while it waits
+    /// for points (a long point gives no `point_done`).
+    fn tick(&mut self) {}
 }
 
 /// No progress display.
@@ -101,6 +119,8 @@ pub struct PointJob<'a> {
     pub acct: bool,
     pub print_op: bool,
     pub save: SaveMode,
+    /// Stops the point at its next output point when set.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// Everything one point produced, waiting to be written.
@@ -109,6 +129,8 @@ pub struct PointRecord {
     pub events: Vec<Event>,
     pub status: Option<PointStatus>,
     pub failure: Option<Diagnostic>,
+    /// Warnings of the point's analyses (e.g. an absurd operating point).
+    pub warnings: Vec<Diagnostic>,
     /// Text for stdout (measures, operating points).
     pub report: Vec<u8>,
     pub measures: Vec<MeasureValue>,
@@ -164,14 +186,15 @@ pub struct RecordedAnalysis {
 }
 
 /// A sink that records the calls of one point (inside a worker).
-struct Recorder {
+struct Recorder<'a> {
+    cancel: Option<&'a AtomicBool>,
     events: Vec<Event>,
     keep_waveforms: bool,
     /// The analysis being recorded is dropped (`--save none`).
     dropping: bool,
 }
 
-impl Sink for Recorder {
+impl Sink for Recorder<'_> {
     fn begin_run(&mut self, _: &str, _: &str, _: Option<&StepInfo>) -> io::Result<()> {
         Ok(())
     }
@@ -201,6 +224,9 @@ impl Sink for Recorder {
         Ok(())
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
+        if is_set(self.cancel) {
+            return Err(interrupted());
+        }
         if self.dropping {
             return Ok(());
         }
@@ -386,6 +412,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
         },
     };
     let mut recorder = Recorder {
+        cancel: job.cancel,
         events: Vec::new(),
         keep_waveforms: keep,
         dropping: false,
@@ -400,6 +427,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
         job.print_op,
         &mut rec.measures,
         &mut rec.stats,
+        &mut rec.warnings,
     );
     rec.report = report;
     rec.events = recorder.events;
@@ -432,6 +460,7 @@ pub fn execute<'n>(
     make_job: &(dyn Fn(usize) -> (PointJob<'n>, String) + Sync),
     on_written: &mut dyn FnMut(usize, PointRecord) -> io::Result<()>,
     progress: &mut dyn SweepProgress,
+    stop: Option<&AtomicBool>,
 ) -> io::Result<SweepStats> {
     let start = std::time::Instant::now();
     let total = points.len();
@@ -471,7 +500,10 @@ pub fn execute<'n>(
                         let pos = {
                             let Ok(mut st) = sched.lock() else { return };
                             loop {
-                                if cancel.load(Ordering::Relaxed) || st.next >= total {
+                                if cancel.load(Ordering::Relaxed)
+                                    || is_set(stop)
+                                    || st.next >= total
+                                {
                                     return;
                                 }
                                 if st.next < st.written + window {
@@ -502,9 +534,21 @@ pub fn execute<'n>(
         let mut written = 0usize;
         let (mut done, mut failed) = (0usize, 0usize);
         while written < total {
-            let Ok((pos, rec)) = rx.recv() else {
-                result = Err(io::Error::other("a sweep worker stopped unexpectedly"));
+            let got = rx.recv_timeout(Duration::from_millis(100));
+            if is_set(stop) {
+                result = Err(interrupted());
                 break;
+            }
+            let (pos, rec) = match got {
+                Ok(x) => x,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.tick();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    result = Err(io::Error::other("a sweep worker stopped unexpectedly"));
+                    break;
+                }
             };
             done += 1;
             busy += rec.busy;
@@ -545,15 +589,27 @@ pub fn execute<'n>(
 }
 
 /// Passes everything to the inner sink except, when `keep` is false, the
-/// analyses (`--save none` in a run without sweep).
+/// analyses (`--save none` in a run without sweep); fails every output
+/// point once `cancel` is set.
 pub struct DropWaveforms<'a> {
     inner: &'a mut dyn Sink,
     keep: bool,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl<'a> DropWaveforms<'a> {
     pub fn new(inner: &'a mut dyn Sink, keep: bool) -> DropWaveforms<'a> {
-        DropWaveforms { inner, keep }
+        DropWaveforms {
+            inner,
+            keep,
+            cancel: None,
+        }
+    }
+
+    /// Stops the run at the next output point once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Option<Arc<AtomicBool>>) -> DropWaveforms<'a> {
+        self.cancel = cancel;
+        self
     }
 }
 
@@ -575,6 +631,9 @@ impl Sink for DropWaveforms<'_> {
         }
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
+        if is_set(self.cancel.as_deref()) {
+            return Err(interrupted());
+        }
         if self.keep {
             self.inner.point(sweep, values, imag)
         } else {

@@ -401,6 +401,7 @@ pub fn run_sweep(
     };
     let overrides = cfg.overrides.clone();
     let (acct, print_op, save) = (cfg.acct, cfg.print_op, cfg.sweep.save);
+    let cancel = cfg.sweep.cancel.clone();
     let grid_ref = &grid;
     let make_job = |k: usize| {
         let row = &values[k];
@@ -450,6 +451,7 @@ pub fn run_sweep(
                 acct,
                 print_op,
                 save,
+                cancel: cancel.as_deref(),
             },
             label,
         )
@@ -462,6 +464,7 @@ pub fn run_sweep(
         summary.measures = rec.measures;
         summary.stats = rec.stats;
         summary.acct = rec.acct;
+        summary.warnings.extend(rec.warnings);
         if let Some(PointStatus::Failed(_)) = rec.status {
             let d = rec
                 .failure
@@ -477,6 +480,7 @@ pub fn run_sweep(
         &make_job,
         &mut on_written,
         &mut *cfg.sweep_progress,
+        cancel.as_deref(),
     );
     match res {
         Ok(st) => summary.sweep_stats = Some(st),

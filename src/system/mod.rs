@@ -518,6 +518,10 @@ pub struct System {
     /// largest |x_i| accepted so far; 0 with `pointlocal`).
     pub xref: Vec<f64>,
     pub opts: Options,
+    /// Warnings of the analyses (an operating point at an unstable
+    /// equilibrium, physically absurd values …), drained by the run driver
+    /// after each analysis.
+    pub notes: Vec<String>,
 }
 
 impl System {
@@ -698,6 +702,7 @@ impl System {
             rtol,
             xref: vec![0.0; n + 1],
             opts: opts.clone(),
+            notes: Vec::new(),
         };
         sys.slot_col = vec![0u32; nnz + 1];
         for col in 0..sys.n {
