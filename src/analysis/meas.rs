@@ -621,9 +621,9 @@ impl Ctx<'_> {
         if self.kind == MeasAnalysis::Hb && !ripple {
             // the 0 Hz line (real); windows do not apply to a steady state
             let (re, _) = self.complex_probe(signal, what)?;
-            return match axis.first() {
-                Some(&f) if f == 0.0 => Ok(re[0]),
-                _ => Err("the spectrum has no 0 Hz line".into()),
+            return match axis.first().filter(|&&f| f == 0.0) {
+                Some(_) => Ok(re[0]),
+                None => Err("the spectrum has no 0 Hz line".into()),
             };
         }
         self.need_tran(what)?;

@@ -169,7 +169,7 @@ impl SweepStats {
 /// A recorded sink call sequence of one analysis, or measures.
 #[derive(Debug)]
 pub enum Event {
-    Analysis(RecordedAnalysis),
+    Analysis(Box<RecordedAnalysis>),
     Measures(Vec<MeasureValue>),
 }
 
@@ -204,14 +204,14 @@ impl Sink for Recorder<'_> {
     fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()> {
         self.dropping = !self.keep_waveforms;
         if !self.dropping {
-            self.events.push(Event::Analysis(RecordedAnalysis {
+            self.events.push(Event::Analysis(Box::new(RecordedAnalysis {
                 info: info.clone(),
                 sweep: Vec::new(),
                 values: Vec::new(),
                 imag: info.complex.then(Vec::new),
                 labels: None,
                 ended: false,
-            }));
+            })));
         }
         Ok(())
     }

@@ -39,7 +39,8 @@ pub fn sweep(kind: AnalysisKind, i: usize) -> f64 {
         AnalysisKind::Op => 0.0,
         AnalysisKind::Dc => -1.0 + 0.5 * i as f64,
         AnalysisKind::Ac => 1e3 * 10f64.powf(i as f64 / 2.0),
-        AnalysisKind::Tran => i as f64 * 1e-11,
+        AnalysisKind::Tran | AnalysisKind::HbTd => i as f64 * 1e-11,
+        AnalysisKind::Hb => 1e9 * i as f64,
     }
 }
 

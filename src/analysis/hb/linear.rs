@@ -71,7 +71,8 @@ impl BlockDiag {
 
 /// A linear operator with a right preconditioner, on real vectors.
 pub trait Operator {
-    fn len(&self) -> usize;
+    /// Dimension of the (square) operator.
+    fn dim(&self) -> usize;
     /// out = A·v.
     fn apply(&mut self, v: &[f64], out: &mut [f64]);
     /// out = M⁻¹·v.
@@ -89,6 +90,8 @@ pub struct GmresWork {
     sn: Vec<f64>,
     g: Vec<f64>,
     w: Vec<f64>,
+    /// The small least-squares solution of one cycle.
+    y: Vec<f64>,
 }
 
 impl GmresWork {
@@ -102,6 +105,7 @@ impl GmresWork {
             sn: vec![0.0; m],
             g: vec![0.0; m + 1],
             w: vec![0.0; len],
+            y: vec![0.0; m],
         }
     }
 }
@@ -129,7 +133,7 @@ pub fn gmres(
     max_iter: usize,
     wk: &mut GmresWork,
 ) -> GmresStats {
-    let len = a.len();
+    let len = a.dim();
     let m = wk.m;
     x.fill(0.0);
     let bnorm = dot(b, b).sqrt();
@@ -218,11 +222,11 @@ pub fn gmres(
             }
         }
         // y = H⁻¹ g (upper triangular k × k), x += Z y
-        let mut y = vec![0.0; k];
+        let y = &mut wk.y;
         for i in (0..k).rev() {
             let mut s = wk.g[i];
-            for j in i + 1..k {
-                s -= wk.h[i * m + j] * y[j];
+            for (j, yj) in y.iter().enumerate().take(k).skip(i + 1) {
+                s -= wk.h[i * m + j] * yj;
             }
             y[i] = if wk.h[i * m + i] != 0.0 {
                 s / wk.h[i * m + i]
@@ -230,7 +234,7 @@ pub fn gmres(
                 0.0
             };
         }
-        for (j, &yj) in y.iter().enumerate() {
+        for (j, &yj) in y.iter().enumerate().take(k) {
             for (xi, zi) in x.iter_mut().zip(&wk.z[j * len..(j + 1) * len]) {
                 *xi += yj * zi;
             }
@@ -258,7 +262,7 @@ mod tests {
     /// GMRES reaches the tolerance and the solution satisfies A x = b.
     struct Tri(usize);
     impl Operator for Tri {
-        fn len(&self) -> usize {
+        fn dim(&self) -> usize {
             self.0
         }
         fn apply(&mut self, v: &[f64], out: &mut [f64]) {

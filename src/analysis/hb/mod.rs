@@ -193,9 +193,11 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             spec,
             &driven,
             &[],
-            &xdc,
-            None,
-            record.as_ref(),
+            Start {
+                xdc: &xdc,
+                prev: None,
+                record: record.as_ref(),
+            },
             &mut notes,
         )?)
     };
@@ -225,7 +227,18 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
         }
         None if autos.is_empty() => {
             // every oscillator at rest: the steady state is DC alone
-            let mut r = stage(sys, spec, &[], &[], &xdc, None, None, &mut notes)?;
+            let mut r = stage(
+                sys,
+                spec,
+                &[],
+                &[],
+                Start {
+                    xdc: &xdc,
+                    prev: None,
+                    record: None,
+                },
+                &mut notes,
+            )?;
             r.notes = notes;
             Ok(r)
         }
@@ -234,9 +247,11 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
             spec,
             &driven,
             &autos,
-            &xdc,
-            prev.as_ref(),
-            record.as_ref(),
+            Start {
+                xdc: &xdc,
+                prev: prev.as_ref(),
+                record: record.as_ref(),
+            },
             &mut notes,
         )
         .map(|mut r| {
@@ -253,10 +268,19 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
 /// The DC harmonic of a result as an unknown vector (1-based).
 fn dc_state(r: &HbResult, n: usize) -> Vec<f64> {
     let mut x = vec![0.0; n + 1];
-    for u in 1..=n {
-        x[u] = r.x[u - 1].re;
+    for (xu, ru) in x[1..].iter_mut().zip(&r.x) {
+        *xu = ru.re;
     }
     x
+}
+
+/// Where a stage starts: the operating point `xdc`, a previous result on
+/// the driven tones alone, the startup transient's record.
+#[derive(Clone, Copy)]
+struct Start<'a> {
+    xdc: &'a [f64],
+    prev: Option<&'a HbResult>,
+    record: Option<&'a Record>,
 }
 
 /// One solve on the grid of the driven tones and the oscillators `autos`
@@ -267,11 +291,10 @@ fn stage(
     spec: &HbSpec,
     driven: &[ToneSpec],
     autos: &[(usize, crate::devices::Oscillation)],
-    xdc: &[f64],
-    prev: Option<&HbResult>,
-    record: Option<&Record>,
+    start: Start,
     notes: &mut Vec<String>,
 ) -> Result<HbResult, HbError> {
+    let Start { xdc, prev, record } = start;
     let n = sys.n;
     let mut tones = driven.to_vec();
     tones.extend(autos.iter().map(|(h, o)| ToneSpec {

@@ -216,8 +216,7 @@ impl<'s> Problem<'s> {
         for h in 0..self.nh {
             let w = self.omega[h];
             let (vh, oh) = (&v[h * n..(h + 1) * n], &mut out[h * n..(h + 1) * n]);
-            for c in 0..n {
-                let vc = vh[c];
+            for (c, &vc) in vh.iter().enumerate() {
                 if vc == Complex64::default() {
                     continue;
                 }
@@ -373,10 +372,10 @@ impl<'s> Problem<'s> {
         self.uc.fill(0.0);
         for k in 0..s {
             let c = &self.ct[k * ns..(k + 1) * ns];
-            for j in 0..ns {
+            for (j, &cj) in c.iter().enumerate() {
                 let row = self.row_pos[self.pat.rows[j] as usize] as usize;
                 let col = self.read_pos[self.pat.cols[j] as usize] as usize;
-                self.uc[row * s + k] += c[j] * vt[col * s + k];
+                self.uc[row * s + k] += cj * vt[col * s + k];
             }
         }
         self.xt = vt;

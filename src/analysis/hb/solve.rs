@@ -197,14 +197,14 @@ impl Solver {
         let mut worst = (0.0, 0, 0);
         for (k, d) in self.dx.iter().enumerate() {
             let v = d.norm() * w[k % n];
-            if !(v <= worst.0) {
+            if v > worst.0 || v.is_nan() {
                 worst = (v, k % n, k / n);
             }
         }
         let wnu = 1.0 / (1e-3 * p.sys.opts.reltol);
         for (b, &dn) in self.borders.iter().zip(&self.dnu) {
             let v = dn.abs() * wnu;
-            if !(v <= worst.0) {
+            if v > worst.0 || v.is_nan() {
                 worst = (v, b.probe, b.harmonic);
             }
         }
@@ -519,7 +519,7 @@ struct KOp<'a, 'p> {
 }
 
 impl Operator for KOp<'_, '_> {
-    fn len(&self) -> usize {
+    fn dim(&self) -> usize {
         2 * self.cv.len() + self.borders.len()
     }
 

@@ -132,8 +132,8 @@ mod tests {
             assert!((v - e).abs() < 1e-12, "sample {s}: {v} vs {e}");
         }
         t.forward(&y);
-        for h in 0..4 {
-            assert!((t.phasor(h) - x[h]).norm() < 1e-12);
+        for (h, xh) in x.iter().enumerate() {
+            assert!((t.phasor(h) - xh).norm() < 1e-12);
         }
         assert!((t.two_sided(-1) - 0.5 * x[1].conj()).norm() < 1e-12);
         assert!((t.two_sided(2)).norm() < 1e-12);
