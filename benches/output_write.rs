@@ -127,6 +127,7 @@ fn run_steps(format: &str, signals: usize, points: usize) {
             name: "m".into(),
             analysis: AnalysisKind::Tran,
             value: Ok(k as f64),
+            unit: String::new(),
         }])
         .expect("measures");
         sink.end_point(k, &PointStatus::Ok).expect("end point");

@@ -475,7 +475,16 @@ fn command(cmd: Cmd) -> ExitCode {
                 stats,
                 max_errors,
             };
-            let cfg = (params, steps, SweepOptions { jobs, save, shard });
+            let cfg = (
+                params,
+                steps,
+                SweepOptions {
+                    jobs,
+                    save,
+                    shard,
+                    cancel: None,
+                },
+            );
             cmd_run(&netlist, output.as_deref(), cfg, &opts)
         }
     }

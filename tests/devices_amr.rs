@@ -49,7 +49,8 @@ YAMR d1 a 0 py_amr_5x10 hx={} mx0=1 my0=1e-3 mz0=0 {extra}\nR1 a 0 1k\n\
 }
 
 /// Resonance frequency vs field against the (damped) Kittel law, < 1e-3
-/// (issue 3 §2); tight tolerances, and 10 mT also at default tolerances.
+/// (issue 3 §2) with tight tolerances, and at 10 mT within 1e-4 at default
+/// tolerances (issue 11 §3).
 #[test]
 fn resonance_vs_field_kittel() {
     for mt in [2e-3, 10e-3, 25e-3] {
@@ -71,7 +72,7 @@ fn resonance_vs_field_kittel() {
         "μ0H = 10 mT, default tolerances: f vs f_d {:+.2e}, {n} steps",
         f / fd - 1.0
     );
-    assert!((f / fd - 1.0).abs() < 1e-3);
+    assert!((f / fd - 1.0).abs() < 1e-4);
 }
 
 /// devices.md Eq. (2.2) with k_dl = 0: V_dc = ½ ΔR sin 2Φ0 |Î|² Re{γ0 (ω2 + iαω) k cos Φ0 / D}.
@@ -101,7 +102,7 @@ fn point(f: f64, irf: f64, mu0h: f64, phi0: f64) -> (f64, f64) {
     let nl = format!(
         "amr st-fmr\n.include models/py_amr_5x10.model\n\
 I1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
-YAMR d1 j 0 py_amr_5x10 hx={} phi0={phi0} mreltol=1e-7\n\
+YAMR d1 j 0 py_amr_5x10 hx={} phi0={phi0}\n\
 Lb j out 10u\nRd out dc 1k\nCdc dc 0 1p\n.save @d1[r] @d1[i]\n.tran 0.1n {tstop:e}\n.end\n",
         mu0h / MU0
     );

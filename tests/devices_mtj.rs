@@ -139,8 +139,9 @@ fn ringdown_inplane_tight() {
 }
 
 /// Default tolerances, no `tmax` (the `.tran` step 0.1 ns is several
-/// periods): the precession frequency within 0.1 % (issue 3 §1), for the
-/// circular and the elliptical case.
+/// periods): the precession frequency within 1e-4 (the accuracy
+/// docs/spin_devices.md promises at default settings; issue 11 §3), for
+/// the circular and the elliptical case.
 #[test]
 fn ringdown_default_tolerances() {
     for (name, model, m0, comp, (f0, gam, ..)) in [
@@ -166,7 +167,7 @@ fn ringdown_default_tolerances() {
             r.gam / gam - 1.0,
             r.steps
         );
-        assert!((r.f / f0 - 1.0).abs() < 1e-3, "{name}");
+        assert!((r.f / f0 - 1.0).abs() < 1e-4, "{name}");
     }
 }
 
@@ -242,46 +243,25 @@ YMTJ m1 a 0 pm mx0={} my0=0 mz0={}\nR1 a 0 1k\n\
 
 /// [001] geometry (oracles.md §b) with the `const` efficiency and Gilbert
 /// torques: a₁ = ħ(η/2)/(e μ0 Ms V) per ampere.
-const ST_MS: f64 = 9.5e5;
-const ST_KU: f64 = 5.45e5;
-const ST_N: [f64; 3] = [0.013004, 0.047318, 0.939679];
-const ST_AREA: f64 = 7.0686e-15;
-const ST_T: f64 = 1.63e-9;
-const ST_ALPHA: f64 = 0.02;
-
-fn st_card(extra: &str) -> String {
-    format!(
-        ".model mz mtj (ms={ST_MS} alpha={ST_ALPHA} ku={ST_KU} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
-area={ST_AREA} tfl={ST_T} rp=640 rap=1200 px=-1 py=0 pz=0 eta=0.66 eff=const torque=gilbert {extra})",
-        ST_N[0], ST_N[1], ST_N[2]
-    )
-}
-
-/// (f_d [Hz], Γ [1/s], H_X, H_Y, a₁) of the ST-FMR card (oracles.md §b).
-fn st_oracle() -> (f64, f64, f64, f64, f64) {
-    let g0 = GAMMA * MU0;
-    let hk = 2.0 * ST_KU / (MU0 * ST_MS);
-    let h0 = hk - ST_N[2] * ST_MS;
-    let (hx, hy) = (h0 + ST_N[0] * ST_MS, h0 + ST_N[1] * ST_MS);
-    // sweep centre: the damped mode frequency ω_d (Eq. A3), as in the table
-    let (wd, gam) = damped_mode(g0, ST_ALPHA, hx, hy);
-    let fr = wd / TAU;
-    let a1 = HBAR * 0.33 / (QE * MU0 * ST_MS * ST_AREA * ST_T);
-    (fr, gam, hx, hy, a1)
-}
-
 /// An RF current source feeds the MTJ through a bias tee (DC block C_b,
 /// inductor L_b to a damped DC port); no DC flows through the junction, so
 /// the time average of v(j) is the rectified voltage. Returns (V_dc, |Î|)
 /// with Î the fundamental of the junction current (the drive the oracle
 /// needs; the tee's inductor takes a small part of the source current).
 fn stfmr_point(card: &str, f: f64, irf: f64) -> (f64, f64) {
+    let (v, i, _) = stfmr_run(card, "", f, irf);
+    (v, i)
+}
+
+/// [`stfmr_point`] with extra netlist lines (`.options`), also returning
+/// the number of accepted time points.
+fn stfmr_run(card: &str, extra: &str, f: f64, irf: f64) -> (f64, f64, usize) {
     let (_, gam, ..) = st_oracle();
     let settle = 10.0 / gam;
     let nper = (10e-9 * f).round() as usize;
     let tstop = settle + nper as f64 / f;
     let nl = format!(
-        "st-fmr\n{card}\nI1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
+        "st-fmr\n{card}\n{extra}I1 0 rf sin(0 {irf:e} {f:e})\nRsh rf 0 1g\nCb rf j 1n\n\
 YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
 .save v(j) @m1[i]\n.tran 0.1n {tstop:e}\n.end\n"
     );
@@ -290,7 +270,7 @@ YMTJ m1 j 0 mz\nLb j out 10u\nRd out dc 10k\nCdc dc 0 0.4p\n\
     let t = &a.sweep;
     let v = period_mean(t, col(a, "v(j)"), f, nper);
     let (c, s) = fundamental(t, col(a, "@m1[i]"), f, nper);
-    (v, c.hypot(s))
+    (v, c.hypot(s), t.len())
 }
 
 #[test]
@@ -316,52 +296,77 @@ fn stfmr_oracle_matches_recorded_table() {
     }
 }
 
-/// ST-FMR spin diode: V_dc(f) through a bias tee vs the linear-response
-/// oracle, damping-like (β = 0) and field-like (κ = 0, β = 0.1) torques
-/// separately, < 0.5 % of the peak; V_dc ∝ P.
-#[test]
-fn stfmr_dl_and_fl_vs_linear_response() {
+/// The ST-FMR sweep of [`stfmr_dl_and_fl_vs_linear_response`]: V_dc at 7
+/// frequencies over ±4 half-widths through the bias tee, damping-like
+/// (β = 0) and field-like (κ = 0, β = 0.1) torques, with `extra` on the
+/// model card and `opts` in the netlist. Returns, per part, the worst
+/// |V − oracle|/peak, and the accepted time points of all runs.
+fn stfmr_sweep(extra: &str, opts: &str, verbose: bool) -> ([f64; 2], usize) {
     let (fr, gam, hx, hy, a1) = st_oracle();
     let g0 = GAMMA * MU0;
     let hw = gam / TAU;
     let irf = 0.3e-6;
-    let tol = "mreltol=5e-8";
     let freqs: Vec<f64> = [-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0]
         .iter()
         .map(|k| fr + k * hw)
         .collect();
-    for (part, card, hxa, hya) in [
-        ("damping-like", st_card(&format!("beta=0 {tol}")), 0.0, -a1),
+    // Gilbert field-like b₁ = −β a₁, drive h_x = p_x b₁ (Eq. B1), p_x = −1
+    let fl_hx = -(-0.1 * a1);
+    let mut worst = [0.0f64; 2];
+    let mut steps = 0usize;
+    for (k, (part, card, hxa, hya)) in [
+        (
+            "damping-like",
+            st_card(&format!("beta=0 {extra}")),
+            0.0,
+            -a1,
+        ),
         (
             "field-like",
-            st_card(&format!("beta=0.1 kappa=0 {tol}")),
-            // Gilbert field-like b₁ = −β a₁, drive h_x = p_x b₁ (Eq. B1), p_x = −1
-            {
-                let (px, b1) = (-1.0, -0.1 * a1);
-                px * b1
-            },
+            st_card(&format!("beta=0.1 kappa=0 {extra}")),
+            fl_hx,
             0.0,
         ),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let oracle = |f: f64, i: f64| stfmr_vdc(f, i, g0, ST_ALPHA, hx, hy, -1.0, 560.0, hxa, hya);
         let peak = freqs
             .iter()
             .map(|f| oracle(*f, irf).abs())
             .fold(0.0, f64::max);
-        let mut worst = 0.0f64;
         for &f in &freqs {
-            let (v, imtj) = stfmr_point(&card, f, irf);
+            let (v, imtj, n) = stfmr_run(&card, opts, f, irf);
+            steps += n;
             let o = oracle(f, imtj);
             let e = (v - o) / peak;
-            eprintln!(
-                "{part}: f = {:.6} GHz  V = {v:.6e}  oracle = {o:.6e}  (V−oracle)/peak = {e:+.2e}  |I| = {imtj:.6e}",
-                f / 1e9
-            );
-            worst = worst.max(e.abs());
+            if verbose {
+                eprintln!(
+                    "{part}: f = {:.6} GHz  V = {v:.6e}  oracle = {o:.6e}  (V−oracle)/peak = {e:+.2e}  |I| = {imtj:.6e}",
+                    f / 1e9
+                );
+            }
+            worst[k] = worst[k].max(e.abs());
         }
-        eprintln!("{part}: max |V − oracle|/peak = {worst:.2e}");
-        assert!(worst < 5e-3, "{part}: {worst}");
     }
+    (worst, steps)
+}
+
+/// ST-FMR spin diode: V_dc(f) through a bias tee vs the linear-response
+/// oracle, damping-like (β = 0) and field-like (κ = 0, β = 0.1) torques
+/// separately, < 0.5 % of the peak at default tolerances (issue 11 §3);
+/// V_dc ∝ P.
+#[test]
+fn stfmr_dl_and_fl_vs_linear_response() {
+    let (fr, _, _, _, _) = st_oracle();
+    let irf = 0.3e-6;
+    let (worst, _) = stfmr_sweep("", "", true);
+    for (part, w) in ["damping-like", "field-like"].iter().zip(worst) {
+        eprintln!("{part}: max |V − oracle|/peak = {w:.2e}");
+        assert!(w < 5e-3, "{part}: {w}");
+    }
+    let tol = "";
     // power scaling at the damping-like peak: ×2 current → ×4 V_dc
     let card = st_card(&format!("beta=0 {tol}"));
     let (v1, i1) = stfmr_point(&card, fr, irf);
@@ -465,7 +470,7 @@ fn stfmr_cross_check_with_cmtj() {
     let card = format!(
         ".model mz mtj (ms={ST_MS} alpha={ST_ALPHA} ku={ST_KU} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
 area={ST_AREA} tfl={ST_T} rp=640 rap=1200 px=-1 py=0 pz=0 eta=0.66 eff=cmtj lambda=1 beta=0.1 \
-torque=ll mu0={mu0c} gamma={} mreltol=1e-7)",
+torque=ll mu0={mu0c} gamma={})",
         ST_N[0],
         ST_N[1],
         ST_N[2],
@@ -516,9 +521,12 @@ fn boltzmann(ms: f64, ku: f64, n: [f64; 3], vol: f64, temp: f64) -> (f64, f64) {
     (sx / z, sy / z)
 }
 
-/// Thermal equipartition (oracles.md §c): ⟨m_x²⟩ and ⟨m_y²⟩ of 60 noisy
+/// Thermal equipartition (oracles.md §c): ⟨m_x²⟩ and ⟨m_y²⟩ of 200 noisy
 /// junctions (per seed, three seeds) after 2 ns, sampled over 16 ns, within
-/// 3 % of the exact Boltzmann average; the harmonic value (Eq. C1) is
+/// 2 % of the exact Boltzmann average per seed and 1 % over the three,
+/// at the coarsest step docs/spin_devices.md recommends, h = 1/(20 f_FMR)
+/// (issue 11 §3: the earlier scheme, the thermal field held in F, read
+/// −6 % there, −0.5·α·ωh to first order); the harmonic value (Eq. C1) is
 /// printed for reference.
 #[test]
 fn thermal_equipartition() {
@@ -534,7 +542,15 @@ fn thermal_equipartition() {
     );
     // the recorded oracle (oracles.md §c) as a check of the quadrature
     assert!((ex / 4.766173e-3 - 1.0).abs() < 2e-4 && (ey / 4.426799e-3 - 1.0).abs() < 2e-4);
-    let nj = 60;
+    let f_fmr = GAMMA * MU0 * (h1 * h2).sqrt() / TAU;
+    let step = 1.0 / (20.0 * f_fmr);
+    eprintln!(
+        "f_FMR = {:.3} GHz, step {step:.3e} s (ωh = {:.3})",
+        f_fmr / 1e9,
+        TAU * f_fmr * step
+    );
+    let nj = 200;
+    let (mut all_x, mut all_y) = (0.0, 0.0);
     for seed in [1, 2, 3] {
         let mut nl = format!(
             "thermal\n.model th mtj (ms={ms} alpha=0.3 ku={ku} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
@@ -546,7 +562,7 @@ vol={vol} rp=1k rap=2k px=0 py=0 pz=1 noise=1 temp={temp} seed={seed})\nV1 a 0 0
             nl += &format!("YMTJ m{k} a 0 th\n");
             save += &format!(" @m{k}[mx] @m{k}[my]");
         }
-        nl += &format!("{save}\n.tran 0.5p 18n\n.end\n");
+        nl += &format!("{save}\n.tran {step:e} 18n\n.end\n");
         let sink = run(&nl);
         let a = tran(&sink);
         let t = &a.sweep;
@@ -568,9 +584,17 @@ vol={vol} rp=1k rap=2k px=0 py=0 pz=1 noise=1 temp={temp} seed={seed})\nV1 a 0 0
             100.0 * (my2 / ey - 1.0),
             t.len()
         );
-        assert!((mx2 / ex - 1.0).abs() < 0.03, "seed {seed} mx");
-        assert!((my2 / ey - 1.0).abs() < 0.03, "seed {seed} my");
+        assert!((mx2 / ex - 1.0).abs() < 0.02, "seed {seed} mx");
+        assert!((my2 / ey - 1.0).abs() < 0.02, "seed {seed} my");
+        all_x += mx2 / 3.0;
+        all_y += my2 / 3.0;
     }
+    eprintln!(
+        "three seeds: ⟨mx²⟩ {:+.2} %, ⟨my²⟩ {:+.2} %",
+        100.0 * (all_x / ex - 1.0),
+        100.0 * (all_y / ey - 1.0)
+    );
+    assert!((all_x / ex - 1.0).abs() < 0.01 && (all_y / ey - 1.0).abs() < 0.01);
 }
 
 // ------------------------------------------------------- field line, TMR
@@ -685,4 +709,60 @@ YMTJ m1 a 0 mazza_hybrid mx0=0.01 my0=0 mz0=1\n.save @m1[mx]\n.tran 0.1n 150n ui
         "+0.1 mA should not oscillate: {}",
         res[1].1
     );
+}
+
+// ------------------------------------------- accuracy and cost (measurement)
+
+/// The accuracy/cost table of the magnetization tolerances (BENCHMARKS.md,
+/// docs/spin_devices.md): for each `extra` setting of the device line, the
+/// ST-FMR rectified voltage (damping-like and field-like, 7 frequencies
+/// over ±4 half-widths) vs linear response, the ringdown frequencies, and
+/// the cost (accepted steps, wall time of the runs). A measurement, run by
+/// hand: `SPINSPICE_ACC="mreltol=1e-5;mreltol=1e-6" cargo test --release
+/// --test devices_mtj accuracy_cost_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn accuracy_cost_table() {
+    let settings = std::env::var("SPINSPICE_ACC").unwrap_or_else(|_| "".into());
+    // CPU time of this process [s] (Linux /proc; the measurement runs alone)
+    let cpu = || -> f64 {
+        let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: Vec<&str> = s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let tick = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (tick(11) + tick(12)) / 100.0
+    };
+    eprintln!("| setting | ST-FMR DL err/peak | ST-FMR FL err/peak | ringdown ⊥ f err | ringdown ∥ f err | ST-FMR steps/point | ringdown steps ⊥ / ∥ | CPU [s] | wall [s] |");
+    eprintln!("|---|---|---|---|---|---|---|---|---|");
+    for setting in settings.split(';') {
+        let (extra, opts) = match setting.strip_prefix(".options") {
+            Some(o) => ("", format!(".options {o}\n")),
+            None => (setting, String::new()),
+        };
+        let t0 = std::time::Instant::now();
+        let c0 = cpu();
+        let (errs, steps) = stfmr_sweep(extra, &opts, false);
+        let (fp, gp, ..) = perp_oracle();
+        let pm = format!("{PERP}\n{opts}");
+        let rp = ringdown(&pm, "mx0=1e-3 my0=0 mz0=1", extra, "m1#mx", 6e-9, 5.0 / gp);
+        let (fi, gi, ..) = inplane_oracle();
+        let im = format!("{INPLANE}\n{opts}");
+        let ri = ringdown(&im, "mx0=1 my0=1e-3 mz0=0", extra, "m1#my", 6e-9, 5.0 / gi);
+        eprintln!(
+            "| `{setting}` | {:.2e} | {:.2e} | {:.1e} | {:.1e} | {} | {} / {} | {:.2} | {:.2} |",
+            errs[0],
+            errs[1],
+            rp.f / fp - 1.0,
+            ri.f / fi - 1.0,
+            steps / 14,
+            rp.steps,
+            ri.steps,
+            cpu() - c0,
+            t0.elapsed().as_secs_f64()
+        );
+    }
 }

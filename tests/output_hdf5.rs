@@ -699,6 +699,7 @@ fn measures_reported_again_are_overwritten() {
         name: "gain/db".into(),
         analysis: AnalysisKind::Ac,
         value,
+        unit: "dB".into(),
     };
     sink.measures(&[m(Err("no data".into()))]).unwrap();
     sink.measures(&[m(Ok(-3.25))]).unwrap();
@@ -735,6 +736,7 @@ fn step_child(path: &Path) -> ! {
             name: "m".into(),
             analysis: AnalysisKind::Op,
             value: Ok(step_measure(k)),
+            unit: String::new(),
         }])
         .unwrap();
         sink.end_point(k, &PointStatus::Ok).unwrap();

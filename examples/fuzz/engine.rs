@@ -404,6 +404,7 @@ pub fn simulate(text: &str) -> Outcome {
                 jobs: 1,
                 save: SaveMode::All,
                 shard: None,
+                cancel: None,
             },
             sweep_progress: &mut nsp,
         };

@@ -166,8 +166,8 @@ pub fn unit_of(m: &Measure) -> String {
         }
     };
     let axis = match m.analysis {
-        MeasAnalysis::Tran => "s",
-        MeasAnalysis::Ac => "Hz",
+        MeasAnalysis::Tran | MeasAnalysis::HbTd => "s",
+        MeasAnalysis::Ac | MeasAnalysis::Hb => "Hz",
         MeasAnalysis::Dc => "",
     };
     match &m.kind {
@@ -189,6 +189,7 @@ pub fn unit_of(m: &Measure) -> String {
             ToneOut::Freq => "Hz".into(),
             ToneOut::Power => "W".into(),
             ToneOut::Dbm => "dBm".into(),
+            ToneOut::Phase => "rad".into(),
         },
     }
 }
@@ -237,6 +238,7 @@ pub fn evaluate_with(
             name,
             analysis: analysis_kind(kind),
             value,
+            unit: unit_of(m),
         });
     }
     out
@@ -252,6 +254,8 @@ pub fn analysis_kind(a: MeasAnalysis) -> AnalysisKind {
         MeasAnalysis::Tran => AnalysisKind::Tran,
         MeasAnalysis::Dc => AnalysisKind::Dc,
         MeasAnalysis::Ac => AnalysisKind::Ac,
+        MeasAnalysis::Hb => AnalysisKind::Hb,
+        MeasAnalysis::HbTd => AnalysisKind::HbTd,
     }
 }
 
@@ -471,16 +475,16 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn axis_name(&self) -> Option<&'static str> {
         match self.kind {
-            MeasAnalysis::Tran => Some("time"),
-            MeasAnalysis::Ac => Some("frequency"),
+            MeasAnalysis::Tran | MeasAnalysis::HbTd => Some("time"),
+            MeasAnalysis::Ac | MeasAnalysis::Hb => Some("frequency"),
             MeasAnalysis::Dc => None,
         }
     }
 
     fn axis_word(&self) -> &'static str {
         match self.kind {
-            MeasAnalysis::Tran => "time",
-            MeasAnalysis::Ac => "frequency",
+            MeasAnalysis::Tran | MeasAnalysis::HbTd => "time",
+            MeasAnalysis::Ac | MeasAnalysis::Hb => "frequency",
             MeasAnalysis::Dc => "sweep value",
         }
     }
@@ -508,6 +512,8 @@ impl Ctx<'_> {
             MeasAnalysis::Tran => "tran",
             MeasAnalysis::Ac => "ac",
             MeasAnalysis::Dc => "dc",
+            MeasAnalysis::Hb => "hb",
+            MeasAnalysis::HbTd => "hb_td",
         }
     }
 
@@ -572,15 +578,27 @@ impl Ctx<'_> {
                     ToneOut::Freq => "TONEFREQ",
                     ToneOut::Power => "TONEPOWER",
                     ToneOut::Dbm => "TONEDBM",
+                    ToneOut::Phase => "TONEPHASE",
                 };
-                self.need_tran(name)?;
-                let y = self.signal(signal)?;
-                let from = self.opt_scalar(from.as_ref(), "FROM")?;
-                let to = self.opt_scalar(to.as_ref(), "TO")?;
-                let (lo, hi) = self.rf_window(axis, from, to)?;
                 let fmin = self.opt_scalar(fmin.as_ref(), "FMIN")?;
                 let fmax = self.opt_scalar(fmax.as_ref(), "FMAX")?;
-                let tone = strongest_tone(axis, &y, lo, hi, fmin, fmax, *window)?;
+                let tone = if self.kind == MeasAnalysis::Hb {
+                    // the strongest spectral line in the band (time windows
+                    // do not apply to a steady state)
+                    self.line(axis, signal, fmin, fmax)?
+                } else {
+                    self.need_tran(name)?;
+                    if *out == ToneOut::Phase {
+                        return Err(
+                            "TONEPHASE works on the harmonic-balance spectrum (.meas hb)".into(),
+                        );
+                    }
+                    let y = self.signal(signal)?;
+                    let from = self.opt_scalar(from.as_ref(), "FROM")?;
+                    let to = self.opt_scalar(to.as_ref(), "TO")?;
+                    let (lo, hi) = self.rf_window(axis, from, to)?;
+                    strongest_tone(axis, &y, lo, hi, fmin, fmax, *window)?
+                };
                 let r = self.opt_scalar(r.as_ref(), "R")?.unwrap_or(50.0);
                 if r.is_nan() || r <= 0.0 {
                     return Err(format!("R={r:e} must be positive"));
@@ -591,30 +609,92 @@ impl Ctx<'_> {
                     ToneOut::Freq => tone.freq,
                     ToneOut::Power => p,
                     ToneOut::Dbm => 10.0 * (p / 1e-3).log10(),
+                    ToneOut::Phase => tone.phase,
                 })
             }
         }
     }
 
     fn need_tran(&self, what: &str) -> MResult<()> {
-        if self.kind == MeasAnalysis::Tran {
+        if matches!(self.kind, MeasAnalysis::Tran | MeasAnalysis::HbTd) {
             Ok(())
         } else {
-            Err(format!("{what} works on transient results (.meas tran)"))
+            Err(format!(
+                "{what} works on waveforms (.meas tran or .meas hb_td)"
+            ))
         }
     }
 
+    /// The real and imaginary parts of a single probe's (complex) column.
+    fn complex_probe(&self, signal: &Expr, what: &str) -> MResult<(Vec<f64>, Vec<f64>)> {
+        let ExprKind::Probe { func, args } = &signal.kind else {
+            return Err(format!(
+                "{what} in .meas hb needs a single signal (v(…), i(…), @dev[var])"
+            ));
+        };
+        let base = split_probe(func).map_or(func.as_str(), |b| b.0);
+        let n = self.axis.len();
+        match self.data.column(base, args) {
+            Some(Column::Complex(re, im)) if re.len() == n && im.len() == n => {
+                Ok((re.to_vec(), im.to_vec()))
+            }
+            Some(Column::Real(re)) if re.len() == n => Ok((re.to_vec(), vec![0.0; n])),
+            Some(_) => Err(length_error(&probe_text(func, args), 0, n)),
+            None => Err(format!(
+                "unknown signal {}: not recorded in the hb results",
+                probe_text(func, args)
+            )),
+        }
+    }
+
+    /// The strongest spectral line of a harmonic-balance signal with
+    /// frequency in [FMIN, FMAX] (default: every line above DC).
+    fn line(
+        &self,
+        axis: &[f64],
+        signal: &Expr,
+        fmin: Option<f64>,
+        fmax: Option<f64>,
+    ) -> MResult<Tone> {
+        let (re, im) = self.complex_probe(signal, "a tone measure")?;
+        let (lo, hi) = (fmin.unwrap_or(0.0), fmax.unwrap_or(f64::INFINITY));
+        let mag = |k: usize| re[k].hypot(im[k]);
+        let Some(best) = (0..axis.len())
+            .filter(|&k| axis[k] > 0.0 && axis[k] >= lo && axis[k] <= hi)
+            .max_by(|&a, &b| mag(a).total_cmp(&mag(b)))
+        else {
+            // no line there: the steady state has nothing in the band (its
+            // amplitude is 0; a frequency or phase does not exist)
+            return Ok(Tone {
+                amp: 0.0,
+                freq: f64::NAN,
+                phase: f64::NAN,
+            });
+        };
+        Ok(Tone {
+            amp: mag(best),
+            freq: axis[best],
+            phase: im[best].atan2(re[best]),
+        })
+    }
+
     /// `[FROM, TO]` of the RF measures: FROM defaults to half way through
-    /// the data, TO to its end.
+    /// the data (the whole period for a harmonic-balance waveform), TO to
+    /// its end.
     fn rf_window(&self, axis: &[f64], from: Option<f64>, to: Option<f64>) -> MResult<(f64, f64)> {
         let (a, b) = (axis[0], axis[axis.len() - 1]);
         let hi = match to {
             Some(t) => self.inside(axis, t, "TO")?,
             None => b,
         };
+        let half = if self.kind == MeasAnalysis::HbTd {
+            0.0
+        } else {
+            0.5
+        };
         let lo = match from {
             Some(f) => self.inside(axis, f, "FROM")?,
-            None => a + 0.5 * (hi - a),
+            None => a + half * (hi - a),
         };
         if hi <= lo {
             return Err(format!(
@@ -627,6 +707,14 @@ impl Ctx<'_> {
     /// DCMEAN / RIPPLE (see the module documentation).
     fn dc_mean(&self, axis: &[f64], ripple: bool, signal: &Expr, win: &RfWindow) -> MResult<f64> {
         let what = if ripple { "RIPPLE" } else { "DCMEAN" };
+        if self.kind == MeasAnalysis::Hb && !ripple {
+            // the 0 Hz line (real); windows do not apply to a steady state
+            let (re, _) = self.complex_probe(signal, what)?;
+            return match axis.first().filter(|&&f| f == 0.0) {
+                Some(_) => Ok(re[0]),
+                None => Err("the spectrum has no 0 Hz line".into()),
+            };
+        }
         self.need_tran(what)?;
         let y = self.signal(signal)?;
         let freq = self.opt_scalar(win.freq.as_ref(), "FREQ")?;
@@ -1060,6 +1148,9 @@ pub struct Tone {
     pub amp: f64,
     /// Frequency [Hz].
     pub freq: f64,
+    /// Phase of the peak phasor [rad] (spectral lines only; NaN from a
+    /// waveform).
+    pub phase: f64,
 }
 
 /// In-place radix-2 FFT (`re.len()` a power of two).
@@ -1245,6 +1336,7 @@ pub fn strongest_tone(
     Ok(Tone {
         amp: 2.0 * dtft(f) / wsum,
         freq: f,
+        phase: f64::NAN,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Analyses: operating point, DC sweep, AC, transient, measures.
 pub mod ac;
 pub mod dc;
+pub mod hb;
 pub mod meas;
 pub mod newton;
 pub mod op;

@@ -5,7 +5,13 @@
 //! - its residual |r_i| ≤ rtol_i·s_i + ratol_i, where s_i is the sum of the
 //!   magnitudes of the terms of row i (so large currents that cancel are judged
 //!   relative to their size) and ratol is abstol for KCL rows and vntol for
-//!   branch-voltage rows;
+//!   branch-voltage rows. A device-state row (torque balance of a macrospin,
+//!   steady state of an oscillator) has no natural absolute unit; in a
+//!   transient its charge term a0·Q gives it a scale, in DC nothing does and
+//!   its terms may all vanish at the solution (the torques of a magnetization
+//!   at rest), so a purely relative test could never pass. Its DC ratol is
+//!   the residual that moving each unknown of the row by its absolute
+//!   tolerance produces, Σ_j |J_ij|·atol_j (see [`Newton::state_row_tolerance`]);
 //! - no device limited its voltages in its evaluation;
 //!
 //! and then x_{k+1} = x_k + Δx_k is returned. A point x_k whose own
@@ -68,6 +74,9 @@ pub struct Terms<'a> {
     pub gshunt: f64,
     /// Nodes held at values through a large conductance (`.ic`, `.nodeset`).
     pub force: &'a [(usize, f64)],
+    /// Pseudo-transient relaxation of the device states (DC only; see
+    /// `op::pseudo_transient`).
+    pub relax: Option<Relax<'a>>,
 }
 
 impl Terms<'_> {
@@ -75,7 +84,19 @@ impl Terms<'_> {
         dynamic: None,
         gshunt: 0.0,
         force: &[],
+        relax: None,
     };
+}
+
+/// A pseudo-time step on the device-state rows alone (the circuit stays at
+/// DC): adds `rate`·(x_i − prev_i) + `fprev`_i to every state row i. Backward
+/// Euler: rate = 1/Δτ, no `fprev`; trapezoidal: rate = 2/Δτ and `fprev` =
+/// F(prev) (full-length vectors, 1-based).
+#[derive(Clone, Copy)]
+pub struct Relax<'a> {
+    pub rate: f64,
+    pub prev: &'a [f64],
+    pub fprev: Option<&'a [f64]>,
 }
 
 /// Largest residual-to-tolerance ratio estimated at x_{k+1} from the rate of
@@ -98,6 +119,15 @@ pub struct Newton {
     zeros: Vec<f64>,
     /// Residual-tolerance absolute part per row.
     ratol: Vec<f64>,
+    /// Jacobian entries in device-state rows: (slot, row, column), 1-based
+    /// unknowns (their DC residual tolerance, [`Newton::state_row_tolerance`]).
+    state_entries: Vec<(u32, u32, u32)>,
+    /// The device-state rows (1-based) and the slots of their diagonal
+    /// entries (u32::MAX: none).
+    state_rows: Vec<u32>,
+    state_diag: Vec<u32>,
+    /// `ratol` of the state rows holds a DC tolerance.
+    state_dc_tol: bool,
     pub stats: NewtonStats,
     timing: bool,
     /// a0 of the current factorization (None: DC or not factored).
@@ -116,15 +146,40 @@ impl Newton {
             .map(|u| match u.kind {
                 UnknownKind::Voltage => sys.opts.abstol,
                 UnknownKind::Current => sys.opts.vntol,
-                // state rows are rates; judged relative to their terms only
+                // set per DC iteration (`state_row_tolerance`); in a transient
+                // judged relative to their terms, a0·Q included
                 UnknownKind::State => 0.0,
             })
             .collect();
+        let is_state = |i: usize| sys.unknowns[i].kind == UnknownKind::State;
+        let state_rows: Vec<u32> = (1..=sys.n)
+            .filter(|&i| is_state(i))
+            .map(|i| i as u32)
+            .collect();
+        let p = &sys.pattern;
+        let mut state_entries = Vec::new();
+        let mut diag = vec![u32::MAX; sys.n + 1];
+        for c in 0..p.n {
+            for k in p.col_ptr[c] as usize..p.col_ptr[c + 1] as usize {
+                let r = p.row_idx[k] as usize + 1;
+                if is_state(r) {
+                    state_entries.push((k as u32, r as u32, c as u32 + 1));
+                    if r == c + 1 {
+                        diag[r] = k as u32;
+                    }
+                }
+            }
+        }
+        let state_diag = state_rows.iter().map(|&r| diag[r as usize]).collect();
         Ok(Newton {
             lu,
             rhs: vec![0.0; sys.n],
             zeros: vec![0.0; sys.n],
             ratol,
+            state_entries,
+            state_rows,
+            state_diag,
+            state_dc_tol: false,
             stats: NewtonStats::default(),
             timing: sys.opts.acct,
             jac_a0: None,
@@ -216,6 +271,26 @@ impl Newton {
                         ws.g[s.i()] += G_FORCE;
                     }
                 }
+            }
+            if let Some(Relax { rate, prev, fprev }) = terms.relax {
+                for (&r, &k) in self.state_rows.iter().zip(&self.state_diag) {
+                    let r = r as usize;
+                    let v = rate * (x[r] - prev[r]) + fprev.map_or(0.0, |f| f[r]);
+                    ws.f[r] += v;
+                    ws.fscale[r] += v.abs();
+                    if k != u32::MAX {
+                        ws.g[k as usize] += rate;
+                    }
+                }
+            }
+            if hist.is_none() {
+                self.state_row_tolerance(sys, &ws.g);
+            } else if it == 0 && self.state_dc_tol {
+                // transient: state rows are judged relative to their terms
+                for &r in &self.state_rows {
+                    self.ratol[r as usize] = 0.0;
+                }
+                self.state_dc_tol = false;
             }
             // Residual r = F (+ a0 Q, fused) + hist into rhs as −r, and its test.
             // The loop only counts the rows outside tolerance and sums |r| (a
@@ -403,6 +478,67 @@ impl Newton {
             worst,
             iterations: max_iter,
         })
+    }
+
+    /// DC residual tolerance of the device-state rows: ratol_i =
+    /// Σ_j |J_ij|·atol_j, the residual that moving every unknown of row i by
+    /// its absolute tolerance produces (the residual a correction within
+    /// tolerance leaves). Such a row has no absolute unit of its own (a
+    /// torque-balance row is a rate [1/s], an oscillator's a power), and
+    /// without a charge term nothing else gives it a scale: the terms of a
+    /// magnetization's torque balance all vanish at rest, so a test relative
+    /// to them alone fails at every solution that is not exact to the last
+    /// bit. Rounding noise in such a row is ε·Σ_j|J_ij·x_j| at most, far
+    /// below this as long as atol_j ≫ ε·|x_j|. O(entries of the state
+    /// rows) per DC iteration; transient solves keep ratol = 0 there (their
+    /// a0·Q term is the scale).
+    fn state_row_tolerance(&mut self, sys: &System, g: &[f64]) {
+        self.state_dc_tol = true;
+        for &r in &self.state_rows {
+            self.ratol[r as usize] = 0.0;
+        }
+        for &(k, r, c) in &self.state_entries {
+            self.ratol[r as usize] += g[k as usize].abs() * sys.atol[c as usize];
+        }
+    }
+
+    /// The fastest rate of the device-state rows [1/s for a magnetization]:
+    /// max_i Σ_j |J_ij| over state rows i and state columns j of the
+    /// Jacobian `g` (0 without states). Sets the first pseudo-time step of
+    /// `op::pseudo_transient`.
+    pub fn state_rate(&self, sys: &System, g: &[f64]) -> f64 {
+        let mut acc = vec![0.0; sys.n + 1];
+        for &(k, r, c) in &self.state_entries {
+            if sys.unknowns[c as usize].kind == UnknownKind::State {
+                acc[r as usize] += g[k as usize].abs();
+            }
+        }
+        acc.into_iter().fold(0.0, f64::max)
+    }
+
+    /// The largest |x_i − y_i| over the device states (in their units).
+    pub fn state_distance(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.state_rows
+            .iter()
+            .map(|&r| (x[r as usize] - y[r as usize]).abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// Whether the system has device-state unknowns.
+    pub fn has_states(&self) -> bool {
+        !self.state_rows.is_empty()
+    }
+
+    /// The largest |x_i − y_i|/(rtol_i·|x_i| + atol_i) over the device
+    /// states: how far the states moved, in units of their tolerance.
+    pub fn state_change(&self, sys: &System, x: &[f64], y: &[f64]) -> f64 {
+        self.state_rows
+            .iter()
+            .map(|&r| {
+                let r = r as usize;
+                (x[r] - y[r]).abs() / (sys.rtol[r] * x[r].abs() + sys.atol[r])
+            })
+            .fold(0.0, f64::max)
     }
 
     fn fail(&mut self, e: NewtonError) -> Result<usize, NewtonError> {

@@ -7,7 +7,7 @@
 
 use super::ac::{ac, AcError};
 use super::dc::{dc_sweep, DcError, DcVar};
-use super::meas;
+use super::meas::{self, Column, MeasData};
 use super::newton::NewtonError;
 use super::op::{dc_ctx, operating_point, OpReport};
 use super::outputs::{self, Source};
@@ -53,48 +53,82 @@ pub struct RunConfig<'a> {
     pub sweep_progress: &'a mut dyn SweepProgress,
 }
 
-/// Outcome of a run that got past elaboration.
-/// Statistics of one transient analysis (`--stats`, `.options acct`).
+/// Statistics of one analysis (`--stats`, `.options acct`).
 #[derive(Debug, Clone)]
-pub struct AnalysisStats {
-    pub tran: super::tran::TranStats,
-    pub wall: f64,
+pub enum AnalysisStats {
+    Tran {
+        tran: super::tran::TranStats,
+        wall: f64,
+    },
+    Hb {
+        /// Kept harmonics (with DC), time samples, unknowns.
+        harmonics: usize,
+        samples: usize,
+        unknowns: usize,
+        method: super::hb::solve::Method,
+        stats: super::hb::solve::Stats,
+        continuation: usize,
+        wall: f64,
+    },
 }
 
 impl AnalysisStats {
     /// `name = value` lines.
     pub fn lines(&self) -> Vec<String> {
-        let t = &self.tran;
-        let n = &t.newton;
-        let ms = |ns: u64| ns as f64 * 1e-6;
-        vec![
-            format!("transient wall time [s] = {:.4}", self.wall),
-            format!("accepted steps = {}", t.accepted),
-            format!("rejected steps (truncation error) = {}", t.rejected_lte),
-            format!(
-                "steps accepted at minstep above the error tolerance = {}",
-                t.lte_at_minstep
-            ),
-            format!("rejected steps (Newton) = {}", t.rejected_newton),
-            format!("newton iterations = {}", n.iterations),
-            format!("device loads = {}", n.loads),
-            format!(
-                "factorizations = {} (pivoting {}, refactor {}, repivot {}), reused = {}",
-                t.lu.full + t.lu.refactor,
-                t.lu.full,
-                t.lu.refactor,
-                t.lu.repivot,
-                t.lu.reused
-            ),
-            format!("solves = {}", t.lu.solves),
-            format!(
-                "time in load / factor / solve [ms] = {:.1} / {:.1} / {:.1}",
-                ms(n.load_ns),
-                ms(n.factor_ns),
-                ms(n.solve_ns)
-            ),
-        ]
+        match self {
+            AnalysisStats::Tran { tran, wall } => tran_lines(tran, *wall),
+            AnalysisStats::Hb {
+                harmonics,
+                samples,
+                unknowns,
+                method,
+                stats,
+                continuation,
+                wall,
+            } => vec![
+                format!("harmonic balance wall time [s] = {wall:.4}"),
+                format!("harmonics (with DC) = {harmonics}, time samples = {samples}, unknowns = {unknowns}"),
+                format!("linear solver = {method:?}"),
+                format!("newton iterations = {}", stats.newton),
+                format!("residual evaluations = {}", stats.residuals),
+                format!("factorizations = {}", stats.factorizations),
+                format!("krylov iterations = {}", stats.krylov),
+                format!("source continuation steps = {continuation}"),
+            ],
+        }
     }
+}
+
+fn tran_lines(t: &super::tran::TranStats, wall: f64) -> Vec<String> {
+    let n = &t.newton;
+    let ms = |ns: u64| ns as f64 * 1e-6;
+    vec![
+        format!("transient wall time [s] = {wall:.4}"),
+        format!("accepted steps = {}", t.accepted),
+        format!("rejected steps (truncation error) = {}", t.rejected_lte),
+        format!(
+            "steps accepted at minstep above the error tolerance = {}",
+            t.lte_at_minstep
+        ),
+        format!("rejected steps (Newton) = {}", t.rejected_newton),
+        format!("newton iterations = {}", n.iterations),
+        format!("device loads = {}", n.loads),
+        format!(
+            "factorizations = {} (pivoting {}, refactor {}, repivot {}), reused = {}",
+            t.lu.full + t.lu.refactor,
+            t.lu.full,
+            t.lu.refactor,
+            t.lu.repivot,
+            t.lu.reused
+        ),
+        format!("solves = {}", t.lu.solves),
+        format!(
+            "time in load / factor / solve [ms] = {:.1} / {:.1} / {:.1}",
+            ms(n.load_ns),
+            ms(n.factor_ns),
+            ms(n.solve_ns)
+        ),
+    ]
 }
 
 #[derive(Debug, Default)]
@@ -175,7 +209,8 @@ pub fn run(
     drop(nl);
     // --save measures / none: no waveforms, the measures only.
     let keep = cfg.sweep.save == SaveMode::All;
-    let mut filter = crate::sweep::exec::DropWaveforms::new(sink, keep);
+    let mut filter =
+        crate::sweep::exec::DropWaveforms::new(sink, keep).with_cancel(cfg.sweep.cancel.clone());
     let sink: &mut dyn Sink = &mut filter;
     sink.begin_run(&base.title, text, None).map_err(io_diag)?;
     summary.points = 1;
@@ -189,6 +224,7 @@ pub fn run(
         cfg.print_op,
         &mut summary.measures,
         &mut summary.stats,
+        &mut summary.warnings,
     );
     if let Err(e) = r {
         summary.failures.push((0, e));
@@ -229,15 +265,23 @@ pub fn describe_unknown(sys: &System, i: usize) -> String {
     let label = sys.unknown_label(i);
     match sys.unknowns[i].owner {
         Some(d) => format!("{label} (device {})", sys.devices[d].name()),
-        None => {
-            // name the devices attached to this node
-            label
-        }
+        // the devices attached to this node
+        None => match super::op::devices_on(sys, i).strip_prefix("; ") {
+            Some(at) => format!("{label} ({at})"),
+            None => label,
+        },
     }
 }
 
 fn newton_msg(sys: &System, e: &NewtonError) -> String {
-    match e {
+    let msg = match e {
+        NewtonError::NoConvergence {
+            worst: 0,
+            iterations,
+        } => format!(
+            "Newton did not converge in {iterations} iterations (a device limited or \
+             substituted its evaluation in the last one)"
+        ),
         NewtonError::NoConvergence { worst, iterations } => format!(
             "Newton did not converge in {iterations} iterations; worst unknown {}",
             describe_unknown(sys, *worst)
@@ -249,6 +293,18 @@ fn newton_msg(sys: &System, e: &NewtonError) -> String {
         NewtonError::NonFinite { unknown } => {
             format!("non-finite value at {}", describe_unknown(sys, *unknown))
         }
+    };
+    // the devices whose own equations could not be evaluated (they name
+    // the culprit where the worst unknown may be an innocent neighbour)
+    let notes: Vec<String> = sys
+        .devices
+        .iter()
+        .filter_map(|d| d.convergence_note())
+        .collect();
+    if notes.is_empty() {
+        msg
+    } else {
+        format!("{}; {msg}", notes.join("; "))
     }
 }
 
@@ -333,7 +389,7 @@ pub fn check(
     Ok(summary)
 }
 
-/// A netlist without `.op`, `.dc`, `.ac` or `.tran` has nothing to run: an
+/// A netlist without `.op`, `.dc`, `.ac`, `.tran` or `.hb` has nothing to run: an
 /// error, not an empty output file and exit 0.
 fn require_analysis(c: &Circuit) -> Result<(), Vec<Diagnostic>> {
     if c.analyses.is_empty() {
@@ -342,7 +398,7 @@ fn require_analysis(c: &Circuit) -> Result<(), Vec<Diagnostic>> {
             top,
             "the netlist has no analysis: nothing to simulate",
         )
-        .with_help("add .op, .dc, .ac or .tran")]);
+        .with_help("add .op, .dc, .ac, .tran or .hb")]);
     }
     Ok(())
 }
@@ -415,6 +471,60 @@ impl<'m> MeasFeed<'m> {
     }
 }
 
+/// The columns `.meas hb` / `.meas hb_td` read, whole (a steady state's
+/// spectrum or one period: small), for the batch measure engine.
+struct Recorded {
+    kind: MeasAnalysis,
+    axis: Vec<f64>,
+    keys: Vec<(String, Vec<String>)>,
+    sources: Vec<Source>,
+    re: Vec<Vec<f64>>,
+    im: Option<Vec<Vec<f64>>>,
+}
+
+impl MeasData for Recorded {
+    fn analysis(&self) -> MeasAnalysis {
+        self.kind
+    }
+    fn axis(&self) -> &[f64] {
+        &self.axis
+    }
+    fn column(&self, func: &str, args: &[String]) -> Option<Column<'_>> {
+        let k = self
+            .keys
+            .iter()
+            .position(|(f, a)| f == func && a.as_slice() == args)?;
+        Some(match &self.im {
+            Some(im) => Column::Complex(&self.re[k], &im[k]),
+            None => Column::Real(&self.re[k]),
+        })
+    }
+}
+
+impl Recorded {
+    fn new(sys: &System, kind: MeasAnalysis, measures: &[&Measure], complex: bool) -> Recorded {
+        let owned: Vec<Measure> = measures.iter().map(|m| (*m).clone()).collect();
+        let mut keys = Vec::new();
+        let mut sources = Vec::new();
+        for (f, a) in meas::required_probes(&owned) {
+            let src = probe_source(sys, &f, &a);
+            if let Some(s) = src {
+                keys.push((f, a));
+                sources.push(s);
+            }
+        }
+        let n = sources.len();
+        Recorded {
+            kind,
+            axis: Vec::new(),
+            keys,
+            sources,
+            re: vec![Vec::new(); n],
+            im: complex.then(|| vec![Vec::new(); n]),
+        }
+    }
+}
+
 struct ParamEnv<'a> {
     params: &'a HashMap<String, f64>,
     funcs: &'a HashMap<String, FuncDef>,
@@ -434,11 +544,15 @@ fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
         AnalysisKind::Tran => Some(MeasAnalysis::Tran),
         AnalysisKind::Dc => Some(MeasAnalysis::Dc),
         AnalysisKind::Ac => Some(MeasAnalysis::Ac),
+        AnalysisKind::Hb => Some(MeasAnalysis::Hb),
+        AnalysisKind::HbTd => Some(MeasAnalysis::HbTd),
         AnalysisKind::Op => None,
     }
 }
 
-/// Run all analyses of one elaborated circuit.
+/// Run all analyses of one elaborated circuit. Results go to `sink` (and
+/// `report`), measures, statistics and warnings to the three vectors.
+#[allow(clippy::too_many_arguments)]
 pub fn run_circuit(
     c: Circuit,
     sink: &mut dyn Sink,
@@ -447,6 +561,7 @@ pub fn run_circuit(
     print_op: bool,
     measures_out: &mut Vec<MeasureValue>,
     stats_out: &mut Vec<AnalysisStats>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<(), Diagnostic> {
     let Circuit {
         node_names,
@@ -488,231 +603,450 @@ pub fn run_circuit(
             AnalysisSpec::Dc(_) => AnalysisKind::Dc,
             AnalysisSpec::Ac(_) => AnalysisKind::Ac,
             AnalysisSpec::Tran(_) => AnalysisKind::Tran,
+            AnalysisSpec::Hb(_) => AnalysisKind::Hb,
         };
         let mk = meas_kind(kind);
         let these: Vec<&Measure> = measures.iter().filter(|m| Some(m.analysis) == mk).collect();
         let mut rec = mk
-            .filter(|_| !these.is_empty())
+            .filter(|_| !these.is_empty() && kind != AnalysisKind::Hb)
             .map(|k| MeasFeed::new(&sys, k, &these, &env, kind == AnalysisKind::Ac));
         let fail = |msg: String| Diagnostic::error(*span, msg);
-        match an {
-            AnalysisSpec::Op => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("index", ""),
-                    signals: outs.signals.clone(),
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let mut ws = sys.workspace();
-                let mut nt =
-                    super::newton::Newton::new(&sys).map_err(|_| fail("singular matrix".into()))?;
-                let mut x = vec![0.0; sys.n + 1];
-                for d in &sys.devices {
-                    d.init_unknowns(&mut x);
+        // the analysis; its warnings (sys.notes) are kept whether it fails or not
+        let res = (|| -> Result<(), Diagnostic> {
+            match an {
+                AnalysisSpec::Hb(spec) => {
+                    let mut out = MeasOut {
+                        report: &mut *report,
+                        env: &env,
+                        values: &mut *measures_out,
+                    };
+                    run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out)
+                        .map_err(fail)?;
                 }
-                let rep: OpReport =
-                    operating_point(&mut sys, &mut ws, &mut nt, &mut x, Mode::Dc, &ic, &nodeset)
-                        .map_err(|e| {
-                            fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
-                        })?;
-                let cx = dc_ctx(&sys, Mode::Dc);
-                outs.eval(&sys, &x, &cx, &mut vals);
-                sink.point(0.0, &vals, None)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                if print_op {
-                    let _ = writeln!(
-                        report,
-                        "operating point ({}, {} iterations):",
-                        rep.method.describe(),
-                        rep.iterations
-                    );
-                    for (s, v) in outs.signals.iter().zip(&vals) {
-                        let _ = writeln!(report, "{} = {v:e}", s.name);
+                AnalysisSpec::Op => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("index", ""),
+                        signals: outs.signals.clone(),
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let mut ws = sys.workspace();
+                    let mut nt = super::newton::Newton::new(&sys)
+                        .map_err(|_| fail("singular matrix".into()))?;
+                    let mut x = vec![0.0; sys.n + 1];
+                    for d in &sys.devices {
+                        d.init_unknowns(&mut x);
                     }
-                }
-            }
-            AnalysisSpec::Dc(specs) => {
-                let mut signals = outs.signals.clone();
-                if specs.len() > 1 {
-                    signals.insert(
-                        0,
-                        SignalInfo::new(specs[1].name.clone(), unit_of_swept(&specs[1].name)),
-                    );
-                }
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new(specs[0].name.clone(), unit_of_swept(&specs[0].name)),
-                    signals,
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let vars: Vec<DcVar> = specs
-                    .iter()
-                    .map(|s| DcVar {
-                        device: s.device,
-                        values: s.values.clone(),
-                    })
-                    .collect();
-                let total = specs
-                    .iter()
-                    .map(|s| s.values.len())
-                    .product::<usize>()
-                    .max(1);
-                let mut count = 0usize;
-                let cx = dc_ctx(&sys, Mode::Dc);
-                let outer = specs.len() > 1;
-                let mut row = vec![0.0; nsig + usize::from(outer)];
-                let mut cb = |sys: &System, sw: &[f64], x: &[f64]| -> std::io::Result<()> {
-                    let off = usize::from(outer);
-                    if outer {
-                        row[0] = sw[1];
-                    }
-                    outs.eval(sys, x, &cx, &mut row[off..]);
-                    if let Some(r) = rec.as_mut() {
-                        r.real(sys, sw[0], x, &cx);
-                    }
-                    count += 1;
-                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
-                    sink.point(sw[0], &row, None)
-                };
-                let r = dc_sweep(&mut sys, &vars, &mut cb);
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        DcError::NoConvergence { values, err } => format!(
-                            "DC sweep failed at {}: {}",
-                            specs
-                                .iter()
-                                .zip(&values)
-                                .map(|(s, v)| format!("{}={v:e}", s.name))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            newton_msg(&sys, &err)
-                        ),
-                        DcError::NotSweepable(d) => {
-                            format!("'{}' cannot be swept", sys.devices[d].name())
+                    let rep: OpReport = operating_point(
+                        &mut sys,
+                        &mut ws,
+                        &mut nt,
+                        &mut x,
+                        Mode::Dc,
+                        &ic,
+                        &nodeset,
+                    )
+                    .map_err(|e| {
+                        fail(format!("operating point failed: {}", newton_msg(&sys, &e)))
+                    })?;
+                    let cx = dc_ctx(&sys, Mode::Dc);
+                    outs.eval(&sys, &x, &cx, &mut vals);
+                    sink.point(0.0, &vals, None)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    if print_op {
+                        let _ = writeln!(
+                            report,
+                            "operating point ({}, {} iterations):",
+                            rep.method.describe(),
+                            rep.iterations
+                        );
+                        for (s, v) in outs.signals.iter().zip(&vals) {
+                            let _ = writeln!(report, "{} = {v:e}", s.name);
                         }
-                        DcError::Output(e) => format!("output: {e}"),
-                    }));
-                }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-            }
-            AnalysisSpec::Ac(spec) => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("frequency", "Hz"),
-                    signals: outs.signals.clone(),
-                    complex: true,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let total = spec.frequencies().len().max(1);
-                let mut count = 0usize;
-                let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
-                    outs.eval_complex(xc, &mut vals, &mut imag);
-                    if let Some(r) = rec.as_mut() {
-                        r.complex(f, xc);
                     }
-                    count += 1;
-                    progress(frac0 + count as f64 / total as f64 / n_an as f64);
-                    sink.point(f, &vals, Some(&imag))
-                };
-                let r = ac(&mut sys, spec, &mut cb);
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        AcError::Op(err) => {
-                            format!("operating point failed: {}", newton_msg(&sys, &err))
-                        }
-                        AcError::Singular { freq, unknown } => format!(
-                            "singular AC matrix at {freq:e} Hz{}",
-                            unknown
-                                .map(|u| format!(" at {}", describe_unknown(&sys, u)))
-                                .unwrap_or_default()
+                }
+                AnalysisSpec::Dc(specs) => {
+                    let mut signals = outs.signals.clone();
+                    if specs.len() > 1 {
+                        signals.insert(
+                            0,
+                            SignalInfo::new(specs[1].name.clone(), unit_of_swept(&specs[1].name)),
+                        );
+                    }
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new(
+                            specs[0].name.clone(),
+                            unit_of_swept(&specs[0].name),
                         ),
-                        AcError::Output(e) => format!("output: {e}"),
-                    }));
-                }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-            }
-            AnalysisSpec::Tran(spec) => {
-                let info = AnalysisInfo {
-                    kind,
-                    sweep: SignalInfo::new("time", "s"),
-                    signals: outs.signals.clone(),
-                    complex: false,
-                };
-                sink.begin_analysis(&info)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                let mut cb = |s: &System,
-                              t: f64,
-                              x: &[f64],
-                              cx: &crate::system::LoadCtx|
-                 -> std::io::Result<()> {
-                    outs.eval(s, x, cx, &mut vals);
-                    if let Some(r) = rec.as_mut() {
-                        r.real(s, t, x, cx);
+                        signals,
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let vars: Vec<DcVar> = specs
+                        .iter()
+                        .map(|s| DcVar {
+                            device: s.device,
+                            values: s.values.clone(),
+                        })
+                        .collect();
+                    let total = specs
+                        .iter()
+                        .map(|s| s.values.len())
+                        .product::<usize>()
+                        .max(1);
+                    let mut count = 0usize;
+                    let cx = dc_ctx(&sys, Mode::Dc);
+                    let outer = specs.len() > 1;
+                    let mut row = vec![0.0; nsig + usize::from(outer)];
+                    let mut cb = |sys: &System, sw: &[f64], x: &[f64]| -> std::io::Result<()> {
+                        let off = usize::from(outer);
+                        if outer {
+                            row[0] = sw[1];
+                        }
+                        outs.eval(sys, x, &cx, &mut row[off..]);
+                        if let Some(r) = rec.as_mut() {
+                            r.real(sys, sw[0], x, &cx);
+                        }
+                        count += 1;
+                        progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                        sink.point(sw[0], &row, None)
+                    };
+                    let r = dc_sweep(&mut sys, &vars, &mut cb);
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            DcError::NoConvergence { values, err } => format!(
+                                "DC sweep failed at {}: {}",
+                                specs
+                                    .iter()
+                                    .zip(&values)
+                                    .map(|(s, v)| format!("{}={v:e}", s.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                newton_msg(&sys, &err)
+                            ),
+                            DcError::NotSweepable(d) => {
+                                format!("'{}' cannot be swept", sys.devices[d].name())
+                            }
+                            DcError::Output(e) => format!("output: {e}"),
+                        }));
                     }
-                    sink.point(t, &vals, None)
-                };
-                let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
-                let t0 = std::time::Instant::now();
-                let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
-                if let Ok(st) = &r {
-                    stats_out.push(AnalysisStats {
-                        tran: st.clone(),
-                        wall: t0.elapsed().as_secs_f64(),
-                    });
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
                 }
+                AnalysisSpec::Ac(spec) => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("frequency", "Hz"),
+                        signals: outs.signals.clone(),
+                        complex: true,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let total = spec.frequencies().len().max(1);
+                    let mut count = 0usize;
+                    let mut cb = |f: f64, xc: &[num_complex::Complex64]| -> std::io::Result<()> {
+                        outs.eval_complex(xc, &mut vals, &mut imag);
+                        if let Some(r) = rec.as_mut() {
+                            r.complex(f, xc);
+                        }
+                        count += 1;
+                        progress(frac0 + count as f64 / total as f64 / n_an as f64);
+                        sink.point(f, &vals, Some(&imag))
+                    };
+                    let r = ac(&mut sys, spec, &mut cb);
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            AcError::Op(err) => {
+                                format!("operating point failed: {}", newton_msg(&sys, &err))
+                            }
+                            AcError::Singular { freq, unknown } => format!(
+                                "singular AC matrix at {freq:e} Hz{}",
+                                unknown
+                                    .map(|u| format!(" at {}", describe_unknown(&sys, u)))
+                                    .unwrap_or_default()
+                            ),
+                            AcError::Output(e) => format!("output: {e}"),
+                        }));
+                    }
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                }
+                AnalysisSpec::Tran(spec) => {
+                    let info = AnalysisInfo {
+                        kind,
+                        sweep: SignalInfo::new("time", "s"),
+                        signals: outs.signals.clone(),
+                        complex: false,
+                    };
+                    sink.begin_analysis(&info)
+                        .map_err(|e| fail(format!("output: {e}")))?;
+                    let mut cb = |s: &System,
+                                  t: f64,
+                                  x: &[f64],
+                                  cx: &crate::system::LoadCtx|
+                     -> std::io::Result<()> {
+                        outs.eval(s, x, cx, &mut vals);
+                        if let Some(r) = rec.as_mut() {
+                            r.real(s, t, x, cx);
+                        }
+                        sink.point(t, &vals, None)
+                    };
+                    let mut prog = |f: f64| progress(frac0 + f / n_an as f64);
+                    let t0 = std::time::Instant::now();
+                    let r = transient(&mut sys, spec, &ic, &nodeset, &mut cb, &mut prog);
+                    if let Ok(st) = &r {
+                        stats_out.push(AnalysisStats::Tran {
+                            tran: st.clone(),
+                            wall: t0.elapsed().as_secs_f64(),
+                        });
+                    }
 
-                if let Err(e) = r {
-                    let _ = sink.end_analysis();
-                    return Err(fail(match e {
-                        TranError::Op(err) => {
-                            format!("initial operating point failed: {}", newton_msg(&sys, &err))
-                        }
-                        TranError::StepTooSmall { time, h, newton } => format!(
-                            "time step too small at t = {time:e} s (h = {h:e} s): {}",
-                            newton_msg(&sys, &newton)
-                        ),
-                        TranError::Output(e) => format!("output: {e}"),
-                        TranError::TooManySteps { time, steps } => format!(
-                            "more than {steps} time steps by t = {time:e} s; {}",
-                            crate::limits::lift("timepoints", crate::limits::get().timepoints)
-                        ),
-                    }));
-                }
-                sink.end_analysis()
-                    .map_err(|e| fail(format!("output: {e}")))?;
-            }
-        }
-        if let Some(r) = rec {
-            if !these.is_empty() {
-                let res = r.stream.finish();
-                for m in &res {
-                    match &m.value {
-                        Ok(v) => {
-                            let _ = writeln!(report, "{} = {v:e}", m.name);
-                        }
-                        Err(why) => {
-                            let _ = writeln!(report, "{} = failed ({why})", m.name);
-                        }
+                    if let Err(e) = r {
+                        let _ = sink.end_analysis();
+                        return Err(fail(match e {
+                            TranError::Op(err) => {
+                                format!(
+                                    "initial operating point failed: {}",
+                                    newton_msg(&sys, &err)
+                                )
+                            }
+                            TranError::StepTooSmall { time, h, newton } => format!(
+                                "time step too small at t = {time:e} s (h = {h:e} s): {}",
+                                newton_msg(&sys, &newton)
+                            ),
+                            TranError::Output(e) => format!("output: {e}"),
+                            TranError::TooManySteps { time, steps } => format!(
+                                "more than {steps} time steps by t = {time:e} s; {}",
+                                crate::limits::lift("timepoints", crate::limits::get().timepoints)
+                            ),
+                        }));
                     }
+                    sink.end_analysis()
+                        .map_err(|e| fail(format!("output: {e}")))?;
                 }
-                sink.measures(&res)
-                    .map_err(|e| fail(format!("output: {e}")))?;
-                measures_out.extend(res);
             }
+            Ok(())
+        })();
+        for n in sys.notes.drain(..) {
+            warnings.push(Diagnostic::warning(*span, n));
+        }
+        res?;
+        if let Some(r) = rec {
+            let mut out = MeasOut {
+                report: &mut *report,
+                env: &env,
+                values: &mut *measures_out,
+            };
+            out.emit(r.stream.finish(), sink).map_err(fail)?;
         }
     }
     Ok(())
+}
+
+/// Where evaluated measures go: printed as `name = value`, stored.
+struct MeasOut<'a> {
+    report: &'a mut dyn Write,
+    env: &'a ParamEnv<'a>,
+    values: &'a mut Vec<MeasureValue>,
+}
+
+impl MeasOut<'_> {
+    /// Print and store evaluated measures, pass them to `sink`.
+    fn emit(&mut self, res: Vec<MeasureValue>, sink: &mut dyn Sink) -> Result<(), String> {
+        if res.is_empty() {
+            return Ok(());
+        }
+        for m in &res {
+            match &m.value {
+                Ok(v) => {
+                    let _ = writeln!(self.report, "{} = {v:e}", m.name);
+                }
+                Err(why) => {
+                    let _ = writeln!(self.report, "{} = failed ({why})", m.name);
+                }
+            }
+        }
+        sink.measures(&res).map_err(|e| format!("output: {e}"))?;
+        self.values.extend(res);
+        Ok(())
+    }
+}
+
+/// `.hb`: solve, write the spectrum (`hb`, with the tone indices of every
+/// line) and the steady-state waveform (`hb_td`), evaluate `.meas hb` and
+/// `.meas hb_td`. A failed solve still writes its last iterate's spectrum
+/// (the analysis left incomplete) before the error.
+fn run_hb(
+    sys: &mut System,
+    spec: &super::hb::HbSpec,
+    outs: &outputs::OutputSet,
+    measures: &[Measure],
+    sink: &mut dyn Sink,
+    mout: &mut MeasOut,
+    stats_out: &mut Vec<AnalysisStats>,
+) -> Result<(), String> {
+    use super::hb::{harmonic_balance, output, HbError};
+    let t0 = std::time::Instant::now();
+    let (res, failure) = match harmonic_balance(sys, spec) {
+        Ok(r) => (r, None),
+        Err(HbError::Op(e)) => {
+            return Err(format!("operating point failed: {}", newton_msg(sys, &e)))
+        }
+        Err(HbError::Setup(m)) => return Err(m),
+        Err(HbError::Solve {
+            err,
+            lambda,
+            harmonic,
+            partial,
+        }) => {
+            let msg = hb_msg(sys, &err, lambda, &harmonic);
+            (*partial, Some(msg))
+        }
+    };
+    for note in &res.notes {
+        let _ = writeln!(mout.report, "note: {note}");
+    }
+    stats_out.push(AnalysisStats::Hb {
+        harmonics: res.grid.len(),
+        samples: res.grid.samples,
+        unknowns: sys.n,
+        method: res.method,
+        stats: res.stats,
+        continuation: res.continuation,
+        wall: t0.elapsed().as_secs_f64(),
+    });
+    let cx = super::op::dc_ctx(sys, Mode::Hb);
+    let lines = output::lines(&res);
+    let kinds = [MeasAnalysis::Hb, MeasAnalysis::HbTd];
+    let these: Vec<Vec<&Measure>> = kinds
+        .iter()
+        .map(|k| measures.iter().filter(|m| m.analysis == *k).collect())
+        .collect();
+    let io = |e: std::io::Error| format!("output: {e}");
+    // spectrum
+    let spectra = output::spectra(sys, &res, &lines, &outs.sources, &cx);
+    sink.begin_analysis(&AnalysisInfo {
+        kind: AnalysisKind::Hb,
+        sweep: SignalInfo::new("frequency", "Hz"),
+        signals: outs.signals.clone(),
+        complex: true,
+    })
+    .map_err(io)?;
+    let (mut re, mut im) = (vec![0.0; spectra.len()], vec![0.0; spectra.len()]);
+    for (k, &f) in lines.freq.iter().enumerate() {
+        for (j, s) in spectra.iter().enumerate() {
+            re[j] = s[k].re;
+            im[j] = s[k].im;
+        }
+        sink.point(f, &re, Some(&im)).map_err(io)?;
+    }
+    let columns = tone_names(&res, spec);
+    sink.labels(&crate::output::PointLabels {
+        name: "tones".into(),
+        columns,
+        rows: lines.tones.clone(),
+    })
+    .map_err(io)?;
+    if let Some(msg) = failure {
+        return Err(msg);
+    }
+    sink.end_analysis().map_err(io)?;
+    // waveform
+    let (time, waves) = output::waveforms(sys, &res, &lines, &outs.sources, &cx);
+    sink.begin_analysis(&AnalysisInfo {
+        kind: AnalysisKind::HbTd,
+        sweep: SignalInfo::new("time", "s"),
+        signals: outs.signals.clone(),
+        complex: false,
+    })
+    .map_err(io)?;
+    let mut row = vec![0.0; waves.len()];
+    for (k, &t) in time.iter().enumerate() {
+        for (j, w) in waves.iter().enumerate() {
+            row[j] = w[k];
+        }
+        sink.point(t, &row, None).map_err(io)?;
+    }
+    sink.end_analysis().map_err(io)?;
+    // measures
+    for (kind, these) in kinds.iter().zip(&these) {
+        if these.is_empty() {
+            continue;
+        }
+        let mut r = Recorded::new(sys, *kind, these, *kind == MeasAnalysis::Hb);
+        if *kind == MeasAnalysis::Hb {
+            r.axis = lines.freq.clone();
+            let sp = output::spectra(sys, &res, &lines, &r.sources, &cx);
+            r.re = sp
+                .iter()
+                .map(|s| s.iter().map(|v| v.re).collect())
+                .collect();
+            r.im = Some(
+                sp.iter()
+                    .map(|s| s.iter().map(|v| v.im).collect())
+                    .collect(),
+            );
+        } else {
+            let (t, w) = output::waveforms(sys, &res, &lines, &r.sources, &cx);
+            r.axis = t;
+            r.re = w;
+        }
+        mout.emit(meas::evaluate(these, &r, mout.env), sink)?;
+    }
+    Ok(())
+}
+
+/// Column names of the tone-index table: the driven tones' frequencies,
+/// then `osc:<device>`.
+fn tone_names(res: &super::hb::HbResult, spec: &super::hb::HbSpec) -> Vec<String> {
+    let nd = spec.tones.len();
+    (0..res.grid.tone_freq.len())
+        .map(|j| match j.checked_sub(nd) {
+            None => format!("{:e}", spec.tones[j]),
+            Some(a) => format!("osc:{}", spec.osc.get(a).map_or("?", |s| s.as_str())),
+        })
+        .collect()
+}
+
+fn hb_msg(sys: &System, e: &super::hb::solve::SolveError, lambda: f64, harmonic: &str) -> String {
+    use super::hb::problem::EvalError;
+    use super::hb::solve::SolveError as E;
+    let at = if harmonic.is_empty() {
+        String::new()
+    } else {
+        format!(" at {harmonic}")
+    };
+    let cont = if lambda < 1.0 {
+        format!(
+            " (source-amplitude continuation reached {:.1} % of the excitation)",
+            100.0 * lambda
+        )
+    } else {
+        String::new()
+    };
+    match e {
+        E::NoConvergence { unknown, iterations, .. } => format!(
+            "harmonic balance did not converge in {iterations} Newton iterations; worst unknown {}{at}{cont}",
+            describe_unknown(sys, *unknown)
+        ),
+        E::Singular { unknown: Some(u), .. } => format!(
+            "singular harmonic-balance Jacobian at {}{at}{cont}",
+            describe_unknown(sys, *u)
+        ),
+        E::Singular { unknown: None, .. } => format!("singular harmonic-balance Jacobian{at}{cont}"),
+        E::Eval(EvalError::NonFinite { unknown, sample }) => format!(
+            "non-finite value in the equation of {} at time sample {sample}{cont}",
+            describe_unknown(sys, *unknown)
+        ),
+    }
 }
 
 fn unit_of_swept(name: &str) -> &'static str {

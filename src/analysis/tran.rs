@@ -208,6 +208,7 @@ pub fn transient(
             dynamic: Some((1.0 / hc, &hist)),
             gshunt: 0.0,
             force: &[],
+            relax: None,
         };
         cx.first_iter = true;
         nt.solve(sys, &mut ws, &mut x, &mut cx, terms, opts.itl1)
@@ -306,6 +307,7 @@ pub fn transient(
             dynamic: Some((a0, &hist)),
             gshunt: 0.0,
             force: &[],
+            relax: None,
         };
         match nt.solve(sys, &mut ws, &mut x_new, &mut cx, terms, opts.itl4) {
             Ok(_) => {

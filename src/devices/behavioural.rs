@@ -7,6 +7,18 @@
 //! evaluates its value and exact gradient (forward-mode) without allocating.
 //! - `I=`: current f(x) from n+ through the device to n−.
 //! - `V=`: V+ − V− = f(x), with a branch current unknown.
+//!
+//! Outside the domain of its functions (sqrt or ln of a negative number, a
+//! division by zero, also at the very first Newton iterate x = 0 of an
+//! operating point, where `sqrt(v(b))` has an infinite slope and `1/v(b)`
+//! no value) the expression is not finite. The device then stamps a finite
+//! substitute — its present output (V=: the branch voltage as it is; I=: no
+//! current) with the non-finite slopes set to 0 — and marks the iteration
+//! limited, so Newton cannot accept it but moves on with the rest of the
+//! circuit (which usually brings the arguments into the domain: with
+//! `V1 b 0 1`, `V=sqrt(v(b))` converges to 1 as in ngspice). If it stays
+//! outside, the failure message names the device and the values of its
+//! arguments ([`Device::convergence_note`]).
 
 use super::{Device, PValue};
 use crate::diag::{DResult, Diagnostic, Span};
@@ -36,6 +48,10 @@ pub struct Behavioural {
     var_slots: Vec<[Slot; 4]>,
     /// Node unknowns the expression reads (for the DC-path check).
     ctrl_nodes: Vec<usize>,
+    /// Per variable: its name as written (`v(b)`, `i(v1)`, `@n1[p]`).
+    labels: Vec<String>,
+    /// The last evaluation was not finite (value or a slope).
+    out_of_domain: bool,
 }
 
 impl Behavioural {
@@ -74,6 +90,8 @@ impl Behavioural {
             lin: [Slot::default(); 4],
             var_slots: Vec::new(),
             ctrl_nodes,
+            labels: Vec::new(),
+            out_of_domain: false,
         })
     }
 }
@@ -81,6 +99,9 @@ impl Behavioural {
 impl Device for Behavioural {
     fn name(&self) -> &str {
         &self.name
+    }
+    fn uses_time(&self) -> bool {
+        self.prog.as_ref().is_some_and(|p| p.uses_time())
     }
     fn setup(&mut self, s: &mut Setup) -> DResult<()> {
         if self.output == BOutput::Voltage {
@@ -157,6 +178,13 @@ impl Device for Behavioural {
             }
         });
         let prog = Program::compile(&self.expr, n, &mut resolve)?;
+        self.labels = keys
+            .iter()
+            .map(|(f, a)| match f.as_str() {
+                "@" => format!("@{}[{}]", a[0], a.get(1).map_or("", |s| s.as_str())),
+                _ => format!("{f}({})", a.join(",")),
+            })
+            .collect();
         self.vars = vars;
         self.vals = vec![0.0; n];
         self.grad = vec![0.0; n];
@@ -201,7 +229,23 @@ impl Device for Behavioural {
         for (k, &(p, m)) in self.vars.iter().enumerate() {
             self.vals[k] = x[p] - x[m];
         }
-        let v = prog.eval(&self.vals, cx.time, &mut self.grad, &mut self.scratch);
+        let mut v = prog.eval(&self.vals, cx.time, &mut self.grad, &mut self.scratch);
+        self.out_of_domain = !v.is_finite() || self.grad.iter().any(|g| !g.is_finite());
+        if self.out_of_domain {
+            // a finite substitute, and an iteration Newton cannot accept
+            // (module doc)
+            if !v.is_finite() {
+                v = match self.output {
+                    BOutput::Voltage => x[self.a] - x[self.b],
+                    BOutput::Current => 0.0,
+                };
+            }
+            self.grad
+                .iter_mut()
+                .filter(|g| !g.is_finite())
+                .for_each(|g| *g = 0.0);
+            st.limited = true;
+        }
         if self.output == BOutput::Voltage {
             st.f(self.br, -v);
             for (k, s) in self.var_slots.iter().enumerate() {
@@ -223,6 +267,24 @@ impl Device for Behavioural {
     }
     fn branch(&self) -> Option<usize> {
         (self.output == BOutput::Voltage).then_some(self.br)
+    }
+    fn convergence_note(&self) -> Option<String> {
+        if !self.out_of_domain {
+            return None;
+        }
+        let args = self
+            .labels
+            .iter()
+            .zip(&self.vals)
+            .map(|(l, v)| format!("{l} = {v:e}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "the expression of '{}' is not finite (or has an infinite slope) at {}: an argument \
+             outside the domain of a function (sqrt or ln of a negative number, division by zero …)",
+            self.name,
+            if args.is_empty() { "its last evaluation".into() } else { args }
+        ))
     }
     fn dc_pairs(&self) -> Vec<(usize, usize)> {
         // A current that depends on its own terminal voltages conducts.

@@ -506,7 +506,9 @@ impl Device for Diode {
     fn load(&mut self, cx: &LoadCtx, x: &[f64], st: &mut Stamp) {
         let vd_x = x[self.ap] - x[self.k];
         let mut vd = vd_x;
-        if cx.init_junctions && cx.first_iter {
+        if !cx.mode.limits() {
+            // harmonic balance: successive loads are different time samples
+        } else if cx.init_junctions && cx.first_iter {
             vd = if self.off { 0.0 } else { self.vcrit };
             st.limited = true;
         } else {

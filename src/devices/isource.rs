@@ -44,6 +44,17 @@ impl Device for ISource {
         b[self.a] -= self.src.ac;
         b[self.b] += self.src.ac;
     }
+    fn stamp_hb(
+        &self,
+        fmax: f64,
+        line: &mut dyn FnMut(usize, f64, Complex64),
+    ) -> Result<(), String> {
+        for (f, v) in self.src.spectrum(fmax)? {
+            line(self.a, f, -v);
+            line(self.b, f, v);
+        }
+        Ok(())
+    }
     fn next_breakpoint(&self, t: f64) -> Option<f64> {
         self.src.next_breakpoint(t)
     }

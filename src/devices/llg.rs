@@ -338,6 +338,31 @@ impl Llg {
         [k * f[0], k * f[1], k * f[2]]
     }
 
+    /// The change of m that a field `w` [A/m] drives per unit time, and its
+    /// Jacobian in m: g(m, w) = −γ0/(1+α²)·[m×w + α m×(m×w)] (the field
+    /// terms of [`Llg::eval`], linear in w), ∂g/∂m = −γ0/(1+α²)·[−skew(w) +
+    /// α((m·w) 1 + m wᵀ − 2 w mᵀ)]. With w the Wiener increment of the
+    /// thermal field over a step it is that step's noise increment of m
+    /// (devices.md §1.8).
+    pub fn field_drive(&self, m: &V3, w: &V3) -> (V3, M3) {
+        let al = self.alpha;
+        let k = -self.g0 / (1.0 + al * al);
+        let a = cross(m, w);
+        let mw = dot(m, w);
+        let mm = dot(m, m);
+        let sw = skew(w);
+        let mut v = [0.0; 3];
+        let mut j = [[0.0; 3]; 3];
+        for r in 0..3 {
+            v[r] = k * (a[r] + al * (m[r] * mw - w[r] * mm));
+            for c in 0..3 {
+                let id = if r == c { mw } else { 0.0 };
+                j[r][c] = k * (-sw[r][c] + al * (id + m[r] * w[c] - 2.0 * w[r] * m[c]));
+            }
+        }
+        (v, j)
+    }
+
     /// Tangent-plane stiffness fields (H1, H2) of the energy at the
     /// equilibrium m0 (zero current) along the orthonormal tangent axes
     /// e1, e2: the diagonal of the Hessian of E/(μ0 Ms V) (oracles.md §a).
@@ -484,13 +509,30 @@ impl Params<'_, '_> {
         }
     }
 
-    /// A vector from three scalar parameters.
+    /// A vector from three scalar parameters, given as a whole: when the
+    /// instance line writes any of the three, the vector is the instance's
+    /// components with 0 for the others; else when the model card writes
+    /// any, the card's with 0 for the others; else `default`. Never a mix of
+    /// written components and defaults, nor of instance and model
+    /// components (`kaz=1` alone is the axis z, not (1, 0, 1)/√2).
     pub fn vec3(&self, names: [&str; 3], default: V3) -> Result<V3, Diagnostic> {
-        Ok([
-            self.num(names[0], default[0])?,
-            self.num(names[1], default[1])?,
-            self.num(names[2], default[2])?,
-        ])
+        let written = |get: &dyn Fn(&str) -> Option<f64>| names.iter().any(|n| get(n).is_some());
+        let on_inst = written(&|n| self.inst.instance_param(n));
+        if !on_inst && !written(&|n| self.inst.model_param(n)) {
+            return Ok(default);
+        }
+        let mut v = [0.0; 3];
+        for (k, n) in names.iter().enumerate() {
+            let got = if on_inst {
+                self.inst.instance_param(n)
+            } else {
+                self.inst.model_param(n)
+            };
+            if got.is_some() {
+                v[k] = self.num(n, 0.0)?;
+            }
+        }
+        Ok(v)
     }
 
     /// A unit vector from three scalar parameters (normalized; error if zero).

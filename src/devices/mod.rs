@@ -35,6 +35,18 @@ pub struct OutputDesc {
     pub unit: String,
 }
 
+/// A free-running oscillation of a device (see [`Device::oscillation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Oscillation {
+    /// Natural frequency [Hz].
+    pub freq: f64,
+    /// Own unknowns: (index, DC value, peak phasor of the fundamental),
+    /// x_i(t) = dc + Re(phasor·e^{jωt}).
+    pub unknowns: Vec<(usize, f64, Complex64)>,
+    /// The unknown whose fundamental fixes the phase (Im = 0 there).
+    pub probe: usize,
+}
+
 /// The interface every device implements. Call order per topology:
 /// `setup` (allocate unknowns) → `resolve` (look up other devices' unknowns)
 /// → `slots` twice (reserve, then bind) → `stamp_linear` once.
@@ -79,6 +91,41 @@ pub trait Device: Send {
 
     /// Small-signal AC excitation (complex amplitude, phase in the value).
     fn stamp_ac(&self, _b: &mut [Complex64]) {}
+
+    /// Harmonic balance: the excitation b of this source in its periodic
+    /// steady state as spectral lines `line(row, f, B)` (f ≥ 0 [Hz]; the row
+    /// gets the term Re(B·e^{j2πft}), B a peak phasor, real at f = 0), every
+    /// line up to `fmax`. `Err` says why the source has no periodic steady
+    /// state (a damped sine, a single pulse …).
+    fn stamp_hb(
+        &self,
+        _fmax: f64,
+        _line: &mut dyn FnMut(usize, f64, Complex64),
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Harmonic balance: this device as a free-running oscillator at the
+    /// operating point `x` (from [`Device::load`] in DC): its natural
+    /// frequency and the steady oscillation of its own unknowns, to start
+    /// the periodic solution from; None when it does not oscillate there
+    /// (below threshold, or not an oscillator).
+    fn oscillation(&self, _x: &[f64]) -> Option<Oscillation> {
+        None
+    }
+
+    /// Whether this device can oscillate freely (a harmonic-balance `OSC=`
+    /// target); [`Device::oscillation`] says whether it does at a given
+    /// operating point.
+    fn can_oscillate(&self) -> bool {
+        false
+    }
+
+    /// Whether `load` depends on the time itself (a `time` in an
+    /// expression), not only through the unknowns.
+    fn uses_time(&self) -> bool {
+        false
+    }
 
     /// Whether `load` must be called every Newton iteration.
     fn is_nonlinear(&self) -> bool {
@@ -141,6 +188,22 @@ pub trait Device: Send {
         None
     }
 
+    /// The device's DC state rows that are its linearized dynamics, for the
+    /// stability check of an operating point (Newton finds an unstable
+    /// equilibrium of a magnetization as readily as a stable one); None
+    /// when the device has no such states (or its DC rows are not its
+    /// dynamics). See [`DcDynamics`].
+    fn dc_dynamics(&self, _x: &[f64]) -> Option<DcDynamics> {
+        None
+    }
+
+    /// What in this device's last evaluation may keep Newton from
+    /// converging (an expression evaluated outside its domain …), for the
+    /// message of a failed solve; None when nothing.
+    fn convergence_note(&self) -> Option<String> {
+        None
+    }
+
     /// `.dc` sweep: set the swept value (source DC value, resistance …).
     /// Returns false if this device cannot be swept.
     fn set_sweep_value(&mut self, _v: f64) -> bool {
@@ -156,6 +219,20 @@ pub trait Device: Send {
 }
 
 use crate::diag::{Diagnostic, Span};
+
+/// Stability data of a device at a DC solution: its state unknowns s whose
+/// DC rows are F_s = −ṡ(x) (plus terms that vanish on `basis`), and an
+/// orthonormal basis (1 or 2 vectors over `states`) of the directions the
+/// states are free to move in (the tangent plane of |m| = 1). The
+/// operating point reduces the DC Jacobian to these states with the rest of
+/// the circuit at DC (Schur complement, through the factored Jacobian) and
+/// calls the state stable when every eigenvalue of −Bᵀ·S·B has a negative
+/// real part.
+#[derive(Debug, Clone)]
+pub struct DcDynamics {
+    pub states: Vec<usize>,
+    pub basis: Vec<Vec<f64>>,
+}
 
 /// Construct a Xyce-style general device `Y<type> name … model …`.
 pub fn general(dev_type: &str, type_span: Span, inst: &Instance) -> DResult<Box<dyn Device>> {

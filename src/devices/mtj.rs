@@ -26,15 +26,25 @@
 //! the next step restarts from the unit vector.
 //!
 //! Thermal field ([Br63], devices.md §1.8): with `noise=1`, each Cartesian
-//! component h_i ~ N(0, D/Δt), D = 2αk_BT/(γ0 μ0 Ms V) [(A/m)²·s], drawn
-//! after each accepted step and held constant over the next step (reused if
-//! the step is rejected and retried with another Δt: the increment is then
-//! ΔW = √Δt·ξ with the same ξ). With the trapezoidal rule this is a
-//! Heun-type (Stratonovich) scheme; the noise-induced (Itô–Stratonovich)
-//! drift of the Brown LLG is radial for isotropic noise and is removed by the
-//! projection. The noisy states are excluded from the truncation-error
-//! control, so the step is set by `tmax` (default: the `.tran` step) and by
-//! the rest of the circuit.
+//! component of the field has the Wiener increment ΔW_i = √(D·Δt)·ξ_i over
+//! a step, D = 2αk_BT/(γ0 μ0 Ms V) [(A/m)²·s], ξ drawn after each accepted
+//! step (reused if the step is rejected and retried with another Δt). The
+//! increment enters the *charge* of the state rows, Q = m − g(m̄, ΔW) with
+//! g the field drive of the LLG ([`Llg::field_drive`]) at the midpoint m̄ =
+//! (m_n + m)/2 of the step, and F keeps the deterministic part: any
+//! integration formula then adds the noise increment once per step,
+//! m_{n+1} − m_n = (drift) + g(m̄, ΔW), evaluated at the midpoint
+//! (Stratonovich, as Brown's equation is meant). With the trapezoidal rule
+//! this is the stochastic trapezoidal (midpoint-noise) scheme, whose
+//! stationary covariance is exact for the linearized dynamics at any step
+//! (the Cayley map preserves the Lyapunov equation); holding the thermal
+//! field in F instead (the earlier scheme) puts the previous step's sample
+//! into the trapezoid's first half and biases ⟨m²⟩ by ≈ −0.5·α·ωh. `accept`
+//! resets the charge to m for the next step (the increment belongs to the
+//! step just taken). The noise-induced drift left by the projection is
+//! radial. The noisy states are excluded from the truncation-error control,
+//! so the step is set by `tmax` (default: the `.tran` step) and by the rest
+//! of the circuit.
 
 // 3-vector algebra is written with explicit component indices.
 #![allow(clippy::needless_range_loop)]
@@ -187,6 +197,8 @@ struct Noise {
     rng: Gauss,
     /// Standard normals of the current step.
     xi: V3,
+    /// m at the start of the current step (the last accepted point).
+    m_start: V3,
 }
 
 /// DC / operating-point behaviour of the magnetization.
@@ -217,7 +229,8 @@ pub struct Macrospin {
     kappa_r: f64,
     noise: Option<Noise>,
     abstol: f64,
-    reltol: f64,
+    /// Relative tolerance of m (`mreltol`; None: [`default_m_reltol`]).
+    reltol: Option<f64>,
     /// KCL rows (n+, n−) × columns (n+, n−, mx, my, mz).
     s_kcl: [[Slot; 5]; 2],
     /// State rows × columns (n+, n−, fl+, fl−, mx, my, mz).
@@ -245,15 +258,31 @@ pub(crate) struct Common {
     pub rfl: Option<f64>,
     pub noise_d: Option<(f64, u64)>,
     pub abstol: f64,
-    pub reltol: f64,
+    pub reltol: Option<f64>,
 }
 
-/// Default magnetization tolerances: absolute [1] and relative. They set
-/// both the Newton update test and the truncation-error weight of m; with
-/// them a ringdown's precession frequency is right to < 0.1 % at default
-/// circuit tolerances (tests/devices_mtj.rs).
+/// Default absolute tolerance of m [1] (Newton update and truncation error).
 pub const M_ABSTOL: f64 = 1e-14;
-pub const M_RELTOL: f64 = 1e-5;
+
+/// Default relative tolerance of m for damping `alpha` and the circuit's
+/// `reltol`: the accuracy budget of a precessing magnetization.
+///
+/// The trapezoidal rule lags a rotation by (ωh)²/12 in frequency whatever
+/// the truncation-error test says, and the step the test allows for a
+/// precession gives a frequency error ε_f ≈ 4.7e-4·(mreltol/1e-5)^(2/3)
+/// (measured on the ringdowns of tests/devices_mtj.rs; theory
+/// (84·mreltol)^(2/3)/12 for a rotation at trtol = 7). A driven response
+/// (ST-FMR) is a line of relative half width α, so its error relative to
+/// the peak is ≈ 2.35·ε_f/α (field-like, the worse part; measured). The
+/// default keeps that at 0.35 % of the peak and the free frequency within
+/// 8e-5 at reltol = 1e-3, i.e. ε_f = min(8e-5, 1.5e-3·α):
+/// mreltol = min(7e-7, 1e-5·(3.17·α)^1.5)·(reltol/1e-3).
+/// It scales with `reltol` like the other oscillating states (STNO,
+/// resonator). Table of accuracy and cost: docs/spin_devices.md.
+pub fn default_m_reltol(alpha: f64, reltol: f64) -> f64 {
+    let r = (1e-5 * (3.17 * alpha).powf(1.5)).min(7e-7);
+    (r * (reltol / 1e-3)).clamp(1e-12, 0.1)
+}
 
 impl Macrospin {
     pub(crate) fn new(inst: &Instance, c: Common) -> Macrospin {
@@ -274,7 +303,12 @@ impl Macrospin {
         let noise = c.noise_d.map(|(d, seed)| {
             let mut rng = Gauss::new(seed ^ llg::name_hash(&inst.name));
             let xi = [rng.normal(), rng.normal(), rng.normal()];
-            Noise { d, rng, xi }
+            Noise {
+                d,
+                rng,
+                xi,
+                m_start: [0.0; 3],
+            }
         });
         Macrospin {
             name: inst.name.clone(),
@@ -308,15 +342,29 @@ impl Macrospin {
         (x[self.flp] - x[self.fln]) * self.gfl
     }
 
-    /// Thermal field of the present transient step [A/m] (zero without noise).
-    #[inline]
-    fn hth(&self, cx: &LoadCtx) -> V3 {
-        match &self.noise {
-            Some(nz) if cx.h > 0.0 => {
-                let s = (nz.d / cx.h).sqrt();
-                [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]]
+    /// The thermal noise increment of the present transient step in the
+    /// charge: Q_noise = −g(m̄, ΔW) with m̄ = (m_start + m)/2 and ΔW =
+    /// √(D·Δt)·ξ, stamped with its derivative ∂Q/∂m = −½ ∂g/∂m̄ (module doc).
+    fn stamp_noise(&self, cx: &LoadCtx, m: &V3, st: &mut Stamp) {
+        let Some(nz) = &self.noise else { return };
+        if cx.h <= 0.0 || !cx.mode.has_noise() {
+            return;
+        }
+        let s = (nz.d * cx.h).sqrt();
+        let w = [s * nz.xi[0], s * nz.xi[1], s * nz.xi[2]];
+        let mb = [
+            0.5 * (nz.m_start[0] + m[0]),
+            0.5 * (nz.m_start[1] + m[1]),
+            0.5 * (nz.m_start[2] + m[2]),
+        ];
+        let (g, j) = self.core.field_drive(&mb, &w);
+        for r in 0..3 {
+            st.q(self.im[r], -g[r]);
+            if st.wants_jacobian() {
+                for c in 0..3 {
+                    st.c(self.s_st[r][4 + c], -0.5 * j[r][c]);
+                }
             }
-            _ => [0.0; 3],
         }
     }
 }
@@ -327,8 +375,11 @@ impl Device for Macrospin {
     }
 
     fn setup(&mut self, s: &mut Setup) -> DResult<()> {
+        let rt = self
+            .reltol
+            .unwrap_or_else(|| default_m_reltol(self.core.alpha, s.options().reltol));
         for (k, suffix) in ["mx", "my", "mz"].iter().enumerate() {
-            self.im[k] = s.state(suffix, "1", self.abstol, Some(self.reltol));
+            self.im[k] = s.state(suffix, "1", self.abstol, Some(rt));
             if self.noise.is_some() {
                 s.exclude_from_lte(self.im[k]);
             }
@@ -383,10 +434,11 @@ impl Device for Macrospin {
             let i = self.law.current(v, &m);
             st.f(self.np, i);
             st.f(self.nn, -i);
-            let f = self.core.eval_f(&m, i, ifl, &self.hth(cx));
+            let f = self.core.eval_f(&m, i, ifl, &[0.0; 3]);
             for r in 0..3 {
                 st.f(self.im[r], -f[r]);
             }
+            self.stamp_noise(cx, &m, st);
             return;
         }
         let (i, didv, didm) = self.law.iv(v, &m);
@@ -406,9 +458,11 @@ impl Device for Macrospin {
             }
             return;
         }
-        let hth = if dc { [0.0; 3] } else { self.hth(cx) };
         let mut rh = Rhs::default();
-        self.core.eval(&m, i, ifl, &hth, &mut rh);
+        self.core.eval(&m, i, ifl, &[0.0; 3], &mut rh);
+        if !dc {
+            self.stamp_noise(cx, &m, st);
+        }
         for r in 0..3 {
             let row = &self.s_st[r];
             st.f(self.im[r], -rh.f[r]);
@@ -420,8 +474,9 @@ impl Device for Macrospin {
                 st.g(row[4 + c], -(rh.dm[r][c] + rh.di[r] * didm[c]));
             }
         }
-        if dc {
+        if cx.mode.is_steady() {
             // radial pin: κ (m − m/|m|); ∂/∂m = κ (1 − (1 − m̂m̂ᵀ)/|m|)
+            // (also in harmonic balance, where no projection restores |m|)
             let n = norm(&m);
             let (mh, n) = if n > 1e-6 {
                 ([m[0] / n, m[1] / n, m[2] / n], n)
@@ -448,8 +503,10 @@ impl Device for Macrospin {
                 q[self.im[r]] = m[r] / n;
             }
         }
+        let m_acc = self.m(x);
         if let Some(nz) = self.noise.as_mut() {
             nz.xi = [nz.rng.normal(), nz.rng.normal(), nz.rng.normal()];
+            nz.m_start = m_acc;
         }
     }
 
@@ -499,6 +556,38 @@ impl Device for Macrospin {
 
     fn current(&self, x: &[f64], _cx: &LoadCtx) -> Option<f64> {
         Some(self.law.iv(x[self.np] - x[self.nn], &self.m(x)).0)
+    }
+
+    /// In `dcop=eq` the DC rows are −f(m) plus the radial pin (which
+    /// vanishes in the tangent plane): the tangent plane of m is the space
+    /// the stability of the equilibrium is judged in.
+    fn dc_dynamics(&self, x: &[f64]) -> Option<super::DcDynamics> {
+        if self.dcop != DcOp::Equilibrium {
+            return None;
+        }
+        let m = self.m(x);
+        let n = norm(&m);
+        if !(n > 0.0 && n.is_finite()) {
+            return None;
+        }
+        let mh = [m[0] / n, m[1] / n, m[2] / n];
+        // e1: the axis least aligned with m, made orthogonal; e2 = m̂ × e1
+        let k = (0..3)
+            .min_by(|&a, &b| mh[a].abs().total_cmp(&mh[b].abs()))
+            .unwrap_or(0);
+        let mut e1 = [0.0; 3];
+        e1[k] = 1.0;
+        let d = dot(&e1, &mh);
+        for a in 0..3 {
+            e1[a] -= d * mh[a];
+        }
+        let l = norm(&e1);
+        let e1 = [e1[0] / l, e1[1] / l, e1[2] / l];
+        let e2 = llg::cross(&mh, &e1);
+        Some(super::DcDynamics {
+            states: self.im.to_vec(),
+            basis: vec![e1.to_vec(), e2.to_vec()],
+        })
     }
 
     fn dc_pairs(&self) -> Vec<(usize, usize)> {
@@ -740,11 +829,15 @@ pub(crate) fn dc_mode(pr: &Params) -> DResult<DcOp> {
     })
 }
 
-pub(crate) fn m_tolerances(pr: &Params) -> DResult<(f64, f64)> {
-    Ok((
-        pr.num_if("mabstol", M_ABSTOL, |v| v > 0.0, "> 0")?,
-        pr.num_if("mreltol", M_RELTOL, |v| v > 0.0 && v < 1.0, "in (0, 1)")?,
-    ))
+/// `mabstol` (default [`M_ABSTOL`]) and `mreltol` (None when not given:
+/// [`default_m_reltol`] at setup).
+pub(crate) fn m_tolerances(pr: &Params) -> DResult<(f64, Option<f64>)> {
+    let rt = if pr.has("mreltol") {
+        Some(pr.num_if("mreltol", 0.0, |v| v > 0.0 && v < 1.0, "in (0, 1)")?)
+    } else {
+        None
+    };
+    Ok((pr.num_if("mabstol", M_ABSTOL, |v| v > 0.0, "> 0")?, rt))
 }
 
 /// Thermal-noise diffusion D = 2αk_BT/(γ0 μ0 Ms V) [(A/m)²·s] (devices.md

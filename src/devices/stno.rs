@@ -562,7 +562,7 @@ impl Device for Stno {
         let ai = -self.sigma * (1.0 - p) * dis; // ∂A/∂I
         st.g(self.s_ci[0], ai * cr);
         st.g(self.s_ci[1], ai * ci);
-        if let Some(nz) = &self.noise {
+        if let Some(nz) = self.noise.as_ref().filter(|_| cx.mode.has_noise()) {
             if cx.h > nz.dt * (1.0 + 1e-9) {
                 // the noise samples would be skipped: refuse the step
                 st.limited = true;
@@ -581,6 +581,30 @@ impl Device for Stno {
             x[self.s0] = s * self.phinit.cos();
             x[self.s1] = -s * self.phinit.sin();
         }
+    }
+
+    /// Above threshold (p0(ξ) above the seed power `pinit` at the DC
+    /// current, seed 000 Eq. 3) the
+    /// steady oscillation c(t) = √p0·e^{−iω(p0)t}: cr = √p0 cos ωt,
+    /// ci = −√p0 sin ωt, at f = (ω0 + N p0)/2π (module doc; level 1 only).
+    fn can_oscillate(&self) -> bool {
+        !self.power_only
+    }
+
+    fn oscillation(&self, x: &[f64]) -> Option<super::Oscillation> {
+        let (p0, _) = self.p_steady(x[self.br]);
+        if self.power_only || p0 <= self.pinit {
+            return None;
+        }
+        let a = p0.sqrt();
+        Some(super::Oscillation {
+            freq: (self.w0 + self.nsh * p0) / (2.0 * PI),
+            unknowns: vec![
+                (self.s0, 0.0, num_complex::Complex64::new(a, 0.0)),
+                (self.s1, 0.0, num_complex::Complex64::new(0.0, a)),
+            ],
+            probe: self.s0,
+        })
     }
 
     fn outputs(&self) -> Vec<OutputDesc> {

@@ -28,8 +28,17 @@ impl SourceValues {
         match (cx.mode, &self.wave, self.dc) {
             (Mode::Dc, _, Some(dc)) => dc,
             (Mode::Dc | Mode::TranOp, Some(w), _) => w.value(0.0),
-            (Mode::Tran, Some(w), _) => w.value(cx.time),
+            (Mode::Tran | Mode::Hb, Some(w), _) => w.value(cx.time),
             (_, None, dc) => dc.unwrap_or(0.0),
+        }
+    }
+    /// Spectral lines of the periodic steady state up to `fmax` (see
+    /// [`Device::stamp_hb`]): the transient function if there is one, else
+    /// the DC value.
+    pub fn spectrum(&self, fmax: f64) -> Result<Vec<(f64, Complex64)>, String> {
+        match (&self.wave, self.dc) {
+            (Some(w), _) => w.spectrum(fmax),
+            (None, dc) => Ok(vec![(0.0, Complex64::new(dc.unwrap_or(0.0), 0.0))]),
         }
     }
     /// First breakpoint strictly after `t`.
@@ -91,6 +100,16 @@ impl Device for VSource {
     }
     fn stamp_ac(&self, b: &mut [Complex64]) {
         b[self.br] += self.src.ac;
+    }
+    fn stamp_hb(
+        &self,
+        fmax: f64,
+        line: &mut dyn FnMut(usize, f64, Complex64),
+    ) -> Result<(), String> {
+        for (f, v) in self.src.spectrum(fmax)? {
+            line(self.br, f, v);
+        }
+        Ok(())
     }
     fn next_breakpoint(&self, t: f64) -> Option<f64> {
         self.src.next_breakpoint(t)

@@ -46,6 +46,7 @@ use std::f64::consts::PI;
 use crate::diag::{DResult, Diagnostic, Span};
 use crate::expr::Expr;
 use crate::netlist::ast::TranFn;
+use num_complex::Complex64;
 
 /// Analysis parameters that SPICE uses for omitted source arguments.
 #[derive(Debug, Clone, Copy)]
@@ -521,6 +522,117 @@ impl Waveform {
         }
     }
 
+    /// Spectral lines of the periodic steady state reached for t → ∞, up to
+    /// `fmax` [Hz]: `(f, B)` with the waveform Σ Re(B·e^{j2πft}) (B a peak
+    /// phasor; f = 0 is the mean). SIN (undamped) and AM are exact sums of
+    /// sines; PULSE with unlimited periods and PWL with `r=` are periodic
+    /// piecewise-linear functions whose Fourier coefficients are integrated
+    /// exactly per segment. `Err` names why there is no periodic steady
+    /// state (harmonic balance needs one).
+    pub fn spectrum(&self, fmax: f64) -> Result<Vec<(f64, Complex64)>, String> {
+        let c = |v: f64| Complex64::new(v, 0.0);
+        // sin(ω(t − td) + φ) = Re(e^{j(φ − ω td − π/2)} e^{jωt})
+        let sine = |a: f64, f: f64, td: f64, phi: f64| {
+            Complex64::from_polar(a, phi - 2.0 * PI * f * td - PI / 2.0)
+        };
+        match *self {
+            Waveform::Dc(v) => Ok(vec![(0.0, c(v))]),
+            Waveform::Sin {
+                vo,
+                va,
+                freq,
+                td,
+                theta,
+                phase,
+            } => {
+                if theta != 0.0 {
+                    return Err("a damped SIN (THETA ≠ 0) has no periodic steady state".into());
+                }
+                let phi = phase * PI / 180.0;
+                if freq == 0.0 {
+                    return Ok(vec![(0.0, c(vo + va * phi.sin()))]);
+                }
+                Ok(vec![
+                    (0.0, c(vo)),
+                    (freq.abs(), sine(va * freq.signum(), freq.abs(), td, phi)),
+                ])
+            }
+            Waveform::Am {
+                va,
+                vo,
+                mf,
+                fc,
+                td,
+                phasec,
+                ..
+            } => {
+                // va(vo + sin(ωm τ + φ)) sin(ωc τ + φ) = va vo sin(ωc τ + φ)
+                //   + va/2 [cos((ωc − ωm)τ) − cos((ωc + ωm)τ + 2φ)],  τ = t − td
+                let phi = phasec * PI / 180.0;
+                let cosine = |a: f64, f: f64, ph: f64| {
+                    let ph = ph - 2.0 * PI * f * td;
+                    if f < 0.0 {
+                        (-f, Complex64::from_polar(a, -ph))
+                    } else {
+                        (f, Complex64::from_polar(a, ph))
+                    }
+                };
+                let mut v = vec![(0.0, c(0.0))];
+                v.push((fc, sine(va * vo, fc, td, phi)));
+                v.push(cosine(0.5 * va, fc - mf, 0.0));
+                v.push(cosine(-0.5 * va, fc + mf, 2.0 * phi));
+                Ok(v)
+            }
+            Waveform::Pulse {
+                v1,
+                v2,
+                td,
+                tr,
+                tf,
+                pw,
+                per,
+                np,
+            } => {
+                if np.is_some() || !(per.is_finite() && per > 0.0) {
+                    return Err("a PULSE with a limited number of periods (NP) has no \
+                                periodic steady state"
+                        .into());
+                }
+                let mut pts = vec![(0.0, v1), (tr, v2), (tr + pw, v2), (tr + pw + tf, v1)];
+                pts.retain(|p| p.0 <= per);
+                pts.push((per, pts.last().map_or(v1, |p| p.1)));
+                Ok(pwl_lines(&pts, td, fmax))
+            }
+            Waveform::Pwl {
+                ref times,
+                ref values,
+                repeat,
+                delay,
+            } => {
+                let n = times.len().min(values.len());
+                match repeat.filter(|&k| k + 1 < n) {
+                    Some(k) => {
+                        let t0 = times[k];
+                        // one period: points k..n, then the waveform restarts at point k
+                        let pts: Vec<(f64, f64)> =
+                            (k..n).map(|i| (times[i] - t0, values[i])).collect();
+                        Ok(pwl_lines(&pts, delay + t0, fmax))
+                    }
+                    None if values[..n].iter().all(|&v| v == values[0]) => {
+                        Ok(vec![(0.0, c(values.first().copied().unwrap_or(0.0)))])
+                    }
+                    None => {
+                        Err("a PWL without repetition (r=) has no periodic steady state".into())
+                    }
+                }
+            }
+            Waveform::Exp { .. } => Err("an EXP source has no periodic steady state".into()),
+            Waveform::Sffm { .. } => Err(
+                "SFFM is not supported in harmonic balance (use AM or several SIN sources)".into(),
+            ),
+        }
+    }
+
     /// First breakpoint (corner of the waveform, s) strictly after `t` in the
     /// sense of [`is_after`], if any: PULSE corners `TD + k·PER + {0, TR,
     /// TR+PW, TR+PW+TF}` (those inside the period) for the first NP periods,
@@ -702,6 +814,47 @@ fn pwl_pass(times: &[f64], values: &[f64], start: usize, r: f64, time: f64) -> O
         }
     }
     None
+}
+
+/// Fourier lines up to `fmax` of the periodic piecewise-linear function
+/// through `pts` (times from 0 to the period, the last point closing the
+/// period), delayed by `delay`: the exact integral of each linear segment,
+/// c_n = (2/T) Σ ∫ v(t) e^{−jω_n t} dt (DC: 1/T), times e^{−jω_n·delay}.
+/// At most 10^5 lines.
+fn pwl_lines(pts: &[(f64, f64)], delay: f64, fmax: f64) -> Vec<(f64, Complex64)> {
+    let period = pts.last().map_or(0.0, |p| p.0);
+    if period <= 0.0 {
+        return vec![(0.0, Complex64::new(pts.first().map_or(0.0, |p| p.1), 0.0))];
+    }
+    let mean: f64 = pts
+        .windows(2)
+        .map(|w| 0.5 * (w[0].1 + w[1].1) * (w[1].0 - w[0].0))
+        .sum::<f64>()
+        / period;
+    let mut out = vec![(0.0, Complex64::new(mean, 0.0))];
+    let nmax = (fmax * period).floor().clamp(0.0, 1e5) as usize;
+    let j = Complex64::new(0.0, 1.0);
+    for n in 1..=nmax {
+        let w = 2.0 * PI * n as f64 / period;
+        let mut acc = Complex64::new(0.0, 0.0);
+        for s in pts.windows(2) {
+            let ((ta, va), (tb, vb)) = (s[0], s[1]);
+            let l = tb - ta;
+            if l <= 0.0 {
+                continue;
+            }
+            let slope = (vb - va) / l;
+            let e = (-j * w * l).exp();
+            let i0 = (1.0 - e) / (j * w); // ∫_0^L e^{−jωu} du
+            let i1 = -l * e / (j * w) + (1.0 - e) / ((j * w) * (j * w)); // ∫ u e^{−jωu}
+            acc += (-j * w * ta).exp() * (va * i0 + slope * i1);
+        }
+        out.push((
+            n as f64 / period,
+            acc * (2.0 / period) * (-j * w * delay).exp(),
+        ));
+    }
+    out
 }
 
 fn pwl_value(times: &[f64], values: &[f64], repeat: Option<usize>, delay: f64, t: f64) -> f64 {

@@ -19,6 +19,8 @@ mod size;
 
 use crate::analysis::ac::AcSpec;
 use crate::analysis::dc::sweep_values;
+use crate::analysis::hb::solve::Method as HbMethod;
+use crate::analysis::hb::{HbOptions, HbSpec};
 use crate::analysis::tran::TranSpec;
 use crate::devices::controlled::{Control, Controlled};
 use crate::devices::vsource::{SourceValues, VSource};
@@ -42,6 +44,7 @@ pub enum AnalysisSpec {
     Dc(Vec<DcSpec>),
     Ac(AcSpec),
     Tran(TranSpec),
+    Hb(HbSpec),
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +256,7 @@ struct Elab<'a> {
     sizer: size::Sizer,
     warnings: Vec<Diagnostic>,
     options: Options,
+    hb_opts: HbOptions,
     tran_defaults: TranDefaults,
     analyses: Vec<(AnalysisSpec, Span)>,
     ic: Vec<(usize, f64)>,
@@ -268,6 +272,15 @@ struct Elab<'a> {
     /// `.options seed=N`.
     seed: Option<u64>,
 }
+
+/// `.options` names that belong to harmonic balance even without `hbint`.
+const HB_OPTIONS: &[&str] = &[
+    "intmodmax",
+    "startupperiods",
+    "oversample",
+    "maxharmonics",
+    "maxmemory",
+];
 
 fn flag(v: Option<&OptionValue>) -> bool {
     match v {
@@ -327,6 +340,7 @@ impl<'a> Elab<'a> {
             sizer: Default::default(),
             warnings,
             options: Options::default(),
+            hb_opts: HbOptions::default(),
             tran_defaults: TranDefaults {
                 tstep: 1e-9,
                 tstop: 1e-6,
@@ -1601,13 +1615,26 @@ impl<'a> Elab<'a> {
     }
 
     fn options_stmt(&mut self, items: &[OptionItem], scope: &Scope<'a>) {
+        // Xyce option groups: `.options hbint numfreq=8` scopes the names
+        // after the group word (harmonic balance); other groups are mapped
+        // where they mean something here
+        let mut group = "";
         if let Some(first) = items.first().filter(|f| f.value.is_none()) {
-            if XYCE_OPTION_GROUPS.contains(&first.name.name.as_str()) {
+            if first.name.name != "hbint" && XYCE_OPTION_GROUPS.contains(&first.name.name.as_str())
+            {
                 return self.xyce_options(&first.name, &items[1..], scope);
             }
         }
         for it in items {
             let name = it.name.name.as_str();
+            if it.value.is_none() && name == "hbint" {
+                group = name;
+                continue;
+            }
+            if group == "hbint" || HB_OPTIONS.contains(&name) || name.starts_with("numfreq") {
+                self.hb_option(it, scope);
+                continue;
+            }
             let num = |me: &mut Self| -> Option<f64> {
                 match &it.value {
                     Some(OptionValue::Expr(e)) => me.eval(e, scope),
@@ -1721,6 +1748,90 @@ impl<'a> Elab<'a> {
         }
     }
 
+    /// One `.options hbint` item.
+    fn hb_option(&mut self, it: &OptionItem, scope: &Scope<'a>) {
+        let name = it.name.name.as_str();
+        if name == "method" {
+            self.hb_opts.method = match &it.value {
+                Some(OptionValue::Word(w)) if w.name == "direct" => Some(HbMethod::Direct),
+                Some(OptionValue::Word(w)) if w.name == "krylov" || w.name == "gmres" => {
+                    Some(HbMethod::Krylov)
+                }
+                Some(OptionValue::Word(w)) if w.name == "auto" => None,
+                _ => {
+                    self.push_err(Diagnostic::error(
+                        it.name.span,
+                        "hbint method must be 'direct', 'krylov' or 'auto'",
+                    ));
+                    return;
+                }
+            };
+            return;
+        }
+        let v = match &it.value {
+            Some(OptionValue::Expr(e)) => match self.eval(e, scope) {
+                Some(v) => v,
+                None => return,
+            },
+            _ => {
+                self.push_err(Diagnostic::error(
+                    it.name.span,
+                    format!("hbint option '{name}' needs a numeric value"),
+                ));
+                return;
+            }
+        };
+        let int = |lo: f64, hi: f64| (v.fract() == 0.0 && v >= lo && v <= hi).then_some(v as usize);
+        let bad = |what: &str| {
+            Diagnostic::error(
+                it.name.span,
+                format!("hbint {name} must be {what} (got {v})"),
+            )
+        };
+        let o = &mut self.hb_opts;
+        let r = match name {
+            "numfreq" => int(1.0, 1e6)
+                .map(|k| o.numfreq = k)
+                .ok_or_else(|| bad("an integer in [1, 10^6]")),
+            "intmodmax" => int(1.0, 1e6)
+                .map(|k| o.intmodmax = Some(k))
+                .ok_or_else(|| bad("an integer in [1, 10^6]")),
+            "startupperiods" => int(0.0, 1e6)
+                .map(|k| o.startup_periods = k)
+                .ok_or_else(|| bad("an integer ≥ 0")),
+            "maxharmonics" => int(1.0, 1e9)
+                .map(|k| o.max_harmonics = k)
+                .ok_or_else(|| bad("an integer ≥ 1")),
+            "maxiter" => int(1.0, 1e6)
+                .map(|k| o.max_iter = k)
+                .ok_or_else(|| bad("an integer in [1, 10^6]")),
+            "maxmemory" => (v.is_finite() && v > 0.0)
+                .then(|| o.max_memory = v)
+                .ok_or_else(|| bad("positive (bytes)")),
+            "oversample" => (v.is_finite() && (1.0..=64.0).contains(&v))
+                .then(|| o.oversample = v)
+                .ok_or_else(|| bad("in [1, 64]")),
+            _ => match name
+                .strip_prefix("numfreq")
+                .and_then(|k| k.parse::<usize>().ok())
+            {
+                Some(k) if k >= 1 => int(1.0, 1e6)
+                    .map(|m| o.numfreq_tone.push((k, m)))
+                    .ok_or_else(|| bad("an integer in [1, 10^6]")),
+                _ => {
+                    self.warnings.push(Diagnostic::warning(
+                        it.name.span,
+                        format!("hbint option '{name}' is not used by spinspice and was ignored"),
+                    ));
+                    Ok(())
+                }
+            },
+        };
+        if let Err(d) = r {
+            self.push_err(d);
+        }
+    }
+
     /// Xyce's `.options GROUP name=value …`: what has the same meaning here
     /// is mapped (TIMEINT `method`, `reltol`, `abstol`, `maxord`; DEVICE
     /// `gmin`, `temp`, `tnom`; NONLIN `maxstep` → `itl1`), the rest named in one
@@ -1777,6 +1888,43 @@ impl<'a> Elab<'a> {
     fn analysis(&mut self, a: &Analysis, top: &Scope<'a>) {
         match a {
             Analysis::Op(sp) => self.analyses.push((AnalysisSpec::Op, *sp)),
+            Analysis::Hb { tones, osc, span } => {
+                let mut fs = Vec::new();
+                for t in tones {
+                    let Some(f) = self.eval(t, top) else { return };
+                    if !(f.is_finite() && f > 0.0) {
+                        self.push_err(Diagnostic::error(
+                            t.span,
+                            format!("an .hb tone must be a positive frequency (got {f})"),
+                        ));
+                        return;
+                    }
+                    fs.push(f);
+                }
+                let mut names = Vec::new();
+                for o in osc {
+                    let Some(&d) = self.device_index.get(&o.name) else {
+                        self.push_err(Diagnostic::error(
+                            o.span,
+                            format!("OSC={}: no such device", o.name),
+                        ));
+                        return;
+                    };
+                    if !self.devices[d].can_oscillate() {
+                        self.push_err(
+                            Diagnostic::error(
+                                o.span,
+                                format!("OSC={}: '{}' cannot oscillate", o.name, o.name),
+                            )
+                            .with_help("free-running oscillators: YSTNO (level 1)"),
+                        );
+                        return;
+                    }
+                    names.push(o.name.clone());
+                }
+                let spec = self.hb_opts.spec(fs, names);
+                self.analyses.push((AnalysisSpec::Hb(spec), *span));
+            }
             Analysis::Tran {
                 tstep,
                 tstop,
@@ -2257,9 +2405,10 @@ fn stmt_span(s: &Stmt) -> Span {
         Stmt::Save(s) => s.span,
         Stmt::Analysis(a) => match &**a {
             Analysis::Op(s) => *s,
-            Analysis::Dc { span, .. } | Analysis::Ac { span, .. } | Analysis::Tran { span, .. } => {
-                *span
-            }
+            Analysis::Dc { span, .. }
+            | Analysis::Ac { span, .. }
+            | Analysis::Tran { span, .. }
+            | Analysis::Hb { span, .. } => *span,
         },
         Stmt::Meas(m) => m.span,
         Stmt::Step(s) => s.span,

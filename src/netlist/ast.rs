@@ -306,6 +306,13 @@ pub enum Analysis {
         fstop: Expr,
         span: Span,
     },
+    /// `.hb f1 [f2 …] [osc=device …]`: harmonic balance (tones in Hz;
+    /// `osc=` names a free-running oscillator whose frequency is solved).
+    Hb {
+        tones: Vec<Expr>,
+        osc: Vec<Ident>,
+        span: Span,
+    },
     /// `.tran tstep tstop [tstart [tmax]] [uic]`
     Tran {
         tstep: Expr,
@@ -340,6 +347,10 @@ pub enum MeasAnalysis {
     Tran,
     Dc,
     Ac,
+    /// `.meas hb` (also `hb_fd`): on the harmonic-balance spectrum.
+    Hb,
+    /// `.meas hb_td`: on the harmonic-balance steady-state waveform.
+    HbTd,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -426,6 +437,8 @@ pub enum ToneOut {
     Power,
     /// Power in dBm.
     Dbm,
+    /// Phase of the tone's peak phasor [rad] (`.meas hb` only).
+    Phase,
 }
 
 /// FFT window of the tone measures.

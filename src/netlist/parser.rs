@@ -21,12 +21,10 @@ const MAX_SUBCKT_NESTING: usize = 100;
 const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
 
 /// Analysis words accepted after `.print`.
-const PRINT_ANALYSES: [&str; 4] = ["tran", "ac", "dc", "op"];
+const PRINT_ANALYSES: [&str; 7] = ["tran", "ac", "dc", "op", "hb", "hb_fd", "hb_td"];
 /// Analyses a `.print` may name that are not run here (the line is ignored
 /// with a warning).
-const PRINT_OTHER: [&str; 8] = [
-    "noise", "hb", "es", "pce", "sens", "tf", "disto", "homotopy",
-];
+const PRINT_OTHER: [&str; 7] = ["noise", "es", "pce", "sens", "tf", "disto", "homotopy"];
 
 /// Dot-commands accepted and ignored (with a warning).
 const IGNORED_CMDS: [&str; 7] = [
@@ -684,7 +682,11 @@ impl StmtParser {
                 return Ok(());
             }
             ".end" => return Ok(()),
-            ".noise" | ".disto" | ".pz" | ".sens" | ".tf" | ".pss" | ".sp" | ".hb" => {
+            ".hb" => {
+                not_in_subckt(c)?;
+                Stmt::Analysis(Box::new(hb(c, line_span)?))
+            }
+            ".noise" | ".disto" | ".pz" | ".sens" | ".tf" | ".pss" | ".sp" => {
                 return Err(c.err_at(kw_tok, format!("unsupported analysis '{kw}'")))
             }
             ".if" | ".elseif" | ".else" | ".endif" => {
@@ -1736,7 +1738,11 @@ fn save(c: &mut Cur, print: bool, span: Span, warn: &mut Vec<Diagnostic>) -> DRe
             if let Some(w) = c.word(t) {
                 if PRINT_ANALYSES.contains(&w.as_str()) {
                     c.pos += 1;
-                    analysis = Some(c.ident(t));
+                    let mut id = c.ident(t);
+                    if id.name == "hb_fd" {
+                        id.name = "hb".into(); // Xyce's frequency-domain table
+                    }
+                    analysis = Some(id);
                 } else if PRINT_OTHER.contains(&w.as_str()) {
                     warn.push(
                         c.err_at(
@@ -1982,6 +1988,37 @@ fn tran(c: &mut Cur, span: Span) -> DResult<Analysis> {
     })
 }
 
+/// `.hb F1 [F2 …] [OSC=device …]`.
+fn hb(c: &mut Cur, span: Span) -> DResult<Analysis> {
+    let form = ".hb F1 [F2 …] [OSC=device …]";
+    let mut tones = Vec::new();
+    let mut osc = Vec::new();
+    while let Some(t) = c.peek() {
+        if c.at_assign() {
+            let key = c.ident(t);
+            if key.name != "osc" {
+                return Err(c
+                    .err_at(t, format!("unknown .hb parameter '{}'", key.name))
+                    .with_help(format!("expected form: {form}")));
+            }
+            c.pos += 2;
+            osc.push(c.name("the oscillator's device name after OSC=")?);
+            continue;
+        }
+        tones.push(
+            c.value("a tone frequency")
+                .map_err(|d| d.with_help(format!("expected form: {form}")))?,
+        );
+    }
+    if tones.is_empty() && osc.is_empty() {
+        return Err(Diagnostic::error(
+            c.eol(),
+            format!("missing tone: expected '{form}'"),
+        ));
+    }
+    Ok(Analysis::Hb { tones, osc, span })
+}
+
 // ---------------------------------------------------------------------- .meas
 
 /// A measured signal: `v(out)`, `i(v1)`, `vdb(x)`, `@d[x]`, `{expr}`, `'expr'`,
@@ -2205,17 +2242,19 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             Some("tran") => MeasAnalysis::Tran,
             Some("dc") => MeasAnalysis::Dc,
             Some("ac") => MeasAnalysis::Ac,
+            Some("hb") | Some("hb_fd") => MeasAnalysis::Hb,
+            Some("hb_td") => MeasAnalysis::HbTd,
             _ => {
                 return Err(c.err_at(
                     t,
                     format!(
-                        "expected tran, dc or ac after .meas, found {}",
+                        "expected tran, dc, ac, hb or hb_td after .meas, found {}",
                         c.describe(t)
                     ),
                 ))
             }
         },
-        None => return Err(c.unexpected(None, "tran, dc or ac after .meas")),
+        None => return Err(c.unexpected(None, "tran, dc, ac, hb or hb_td after .meas")),
     };
     c.pos += 1;
     let name = c.name("a measure name")?;
@@ -2300,7 +2339,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
                 win,
             }
         }
-        "toneamp" | "tonefreq" | "tonepower" | "tonedbm" => {
+        "toneamp" | "tonefreq" | "tonepower" | "tonedbm" | "tonephase" => {
             let signal = signal(c, "a signal")?;
             let (mut fmin, mut fmax, mut from, mut to, mut r) = (None, None, None, None, None);
             let mut window = FftWindow::Hann;
@@ -2319,6 +2358,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
                 "toneamp" => ToneOut::Amp,
                 "tonefreq" => ToneOut::Freq,
                 "tonepower" => ToneOut::Power,
+                "tonephase" => ToneOut::Phase,
                 _ => ToneOut::Dbm,
             };
             MeasKind::Tone {
@@ -2350,7 +2390,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             return Err(c.err_at(
                 kt,
                 format!(
-                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER or TONEDBM)",
+                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER, TONEDBM or TONEPHASE)",
                     c.describe(kt)
                 ),
             ))

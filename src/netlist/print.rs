@@ -390,6 +390,8 @@ fn measure(out: &mut String, m: &Measure) {
         MeasAnalysis::Tran => "tran",
         MeasAnalysis::Dc => "dc",
         MeasAnalysis::Ac => "ac",
+        MeasAnalysis::Hb => "hb",
+        MeasAnalysis::HbTd => "hb_td",
     };
     let mut l = Line::new(".meas");
     l.w(an).w(m.name.name.clone());
@@ -468,6 +470,7 @@ fn measure(out: &mut String, m: &Measure) {
                 ToneOut::Freq => "tonefreq",
                 ToneOut::Power => "tonepower",
                 ToneOut::Dbm => "tonedbm",
+                ToneOut::Phase => "tonephase",
             })
             .w(signal(s));
             for (k, v) in [
@@ -622,6 +625,15 @@ fn stmt(out: &mut String, s: &Stmt) {
                     .w(value(points))
                     .w(value(fstart))
                     .w(value(fstop));
+                }
+                Analysis::Hb { tones, osc, .. } => {
+                    l = Line::new(".hb");
+                    for t in tones {
+                        l.w(value(t));
+                    }
+                    for o in osc {
+                        l.w(format!("osc={}", o.name));
+                    }
                 }
                 Analysis::Tran {
                     tstep,

@@ -266,6 +266,11 @@ impl ClearSpans for Analysis {
                 fstop.clear_spans();
                 span.clear_spans();
             }
+            Analysis::Hb { tones, osc, span } => {
+                tones.clear_spans();
+                osc.clear_spans();
+                span.clear_spans();
+            }
             Analysis::Tran {
                 tstep,
                 tstop,

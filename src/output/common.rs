@@ -142,22 +142,17 @@ pub(crate) fn misuse(path: &Path, what: impl Display) -> io::Error {
 /// second transient is `tran_2` in every point.
 #[derive(Debug, Default)]
 pub(crate) struct GroupNamer {
-    counts: [usize; 4],
+    counts: [usize; 6],
 }
 
 impl GroupNamer {
     pub(crate) fn reset(&mut self) {
-        self.counts = [0; 4];
+        self.counts = [0; 6];
     }
 
     /// The group name of the next analysis of `kind`.
     pub(crate) fn next(&mut self, kind: AnalysisKind) -> String {
-        let slot = match kind {
-            AnalysisKind::Op => 0,
-            AnalysisKind::Dc => 1,
-            AnalysisKind::Ac => 2,
-            AnalysisKind::Tran => 3,
-        };
+        let slot = kind.index();
         self.counts[slot] += 1;
         match self.counts[slot] {
             1 => kind.name().to_string(),

@@ -66,6 +66,17 @@
 //! commit that changes them (see "Checkpoints" below), so the file of a
 //! killed sweep has them, current up to its last commit.
 //!
+//! **netCDF/xarray view.** Every dataset also has CF `units` (`"1"` for
+//! unitless) and `long_name` ([`super::cf`]). Every axis is an HDF5
+//! dimension scale (`CLASS`, `NAME`, `REFERENCE_LIST`) and every array lists
+//! its scales in `DIMENSION_LIST`: an analysis' signals use its sweep
+//! dataset; `/steps/*` and `/measures/*` of a `.step` run a `point` index
+//! dataset in each group (`/steps/point`, `/measures/point`); `/sweep`
+//! and `/sweep/measures` hold copies of the axes as their coordinates
+//! (`/sweep/<axis>`, `/sweep/measures/<axis>`). Details and name clashes:
+//! `hdf5/scales.rs`. The scales are attached by [`super::dimscale::write`]
+//! after the file is closed at `finish` (a killed run has none).
+//!
 //! Waveform datasets are 1-D. Those of an analysis longer than one block (see
 //! below) are chunked, with an unlimited maximum shape, and grow while the run
 //! proceeds; an analysis that fits in one block is written whole, contiguous.
@@ -160,6 +171,7 @@
 //! file, and the first run, untouched. The HDF5 C library and h5py can read
 //! the file meanwhile with `HDF5_USE_FILE_LOCKING=FALSE`.
 use super::common::{check_point, claim_output, misuse, GroupNamer};
+use super::dimscale::DimPlan;
 use super::*;
 use hdf5_pure::{
     AttrValue, CompoundTypeBuilder, Dataset, File, FileAccessProperties, FileBuilder, FileLocking,
@@ -169,6 +181,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod scales;
 
 /// Default total size of the per-analysis point buffers.
 pub const DEFAULT_BUFFER_BUDGET: usize = 16 << 20;
@@ -221,6 +235,8 @@ pub struct Hdf5Sink {
     finished: bool,
     /// The grid of a sweep run.
     sweep: Option<SweepInfo>,
+    /// Dimension scales to attach when the file is closed (`scales.rs`).
+    dims: DimPlan,
 }
 
 struct StepState {
@@ -240,6 +256,8 @@ struct MeasureState {
     name: String,
     original: String,
     analysis: AnalysisKind,
+    /// Its unit (`""` when not known).
+    unit: String,
     /// Per step point (a single value without `.step`).
     values: Vec<f64>,
     errors: Vec<String>,
@@ -272,6 +290,8 @@ struct Stream {
     bytes: Vec<u8>,
     /// The handles were reached through the `%columns` references.
     by_reference: bool,
+    /// Integer labels of the points ([`Sink::labels`]), written with the group.
+    labels: Option<PointLabels>,
 }
 
 /// `/` and `%` escaped so that a signal name is one HDF5 link name.
@@ -288,6 +308,17 @@ pub fn dataset_name(name: &str) -> String {
         }
     }
     out
+}
+
+/// Row-major data and shape [rows, columns] of a labels table.
+fn labels_array(l: &PointLabels) -> (Vec<i64>, Vec<u64>) {
+    let cols = l.columns.len();
+    let data: Vec<i64> = l
+        .rows
+        .iter()
+        .flat_map(|r| (0..cols).map(|c| r.get(c).copied().unwrap_or(0)))
+        .collect();
+    (data, vec![l.rows.len() as u64, cols as u64])
 }
 
 fn h5err(path: &Path, doing: &str, e: hdf5_pure::Error) -> io::Error {
@@ -400,6 +431,7 @@ impl Stream {
         }
         b.with_shape(&[n as u64]);
         b.set_attr("unit", fixed(&sig.unit));
+        super::cf::signal_attrs(b, sig);
         if self.names[k] != sig.name {
             b.set_attr("name", fixed(&sig.name));
         }
@@ -441,6 +473,7 @@ impl Hdf5Sink {
             point_visible: false,
             finished: false,
             sweep: None,
+            dims: DimPlan::new(),
         })
     }
 
@@ -654,6 +687,13 @@ impl Hdf5Sink {
             );
         }
         st.bytes = bytes;
+        if let Some(l) = &st.labels {
+            let (data, shape) = labels_array(l);
+            g.create_dataset(&dataset_name(&l.name))
+                .with_i64_data(&data)
+                .with_shape(&shape)
+                .set_attr("columns", fixed(&l.columns.join(", ")));
+        }
         fb.add_group(g.finish());
         let image = fb
             .finish()
@@ -734,7 +774,25 @@ impl Hdf5Sink {
             return Ok(()); // written whole by the last flush
         };
         drop(handles);
-        if ok || st.by_reference {
+        if let Some(l) = &st.labels {
+            let (data, shape) = labels_array(l);
+            self.session()?
+                .group(&st.group)
+                .and_then(|g| {
+                    g.create_dataset(&dataset_name(&l.name), |b| {
+                        b.with_i64_data(&data).with_shape(&shape);
+                        b.set_attr("columns", fixed(&l.columns.join(", ")));
+                    })
+                })
+                .map_err(|e| {
+                    h5err(
+                        &self.path,
+                        &format!("cannot write '{}/{}'", st.group, l.name),
+                        e,
+                    )
+                })?;
+        }
+        if ok || st.by_reference || st.labels.is_some() {
             let g = self
                 .session()?
                 .group(&st.group)
@@ -894,12 +952,15 @@ impl Hdf5Sink {
             } else {
                 let errors = &m.errors;
                 let (analysis, name, original) = (m.analysis, &m.name, &m.original);
+                let unit = &m.unit;
                 root.create_dataset(&dpath, |b| {
                     b.with_f64_data(values);
                     if !stepped {
                         b.with_shape(&[]);
                     }
                     b.set_attr("analysis", text(analysis.name()));
+                    b.set_attr("unit", fixed(unit));
+                    super::cf::measure_attrs(b, original, analysis.name(), unit);
                     if failed {
                         b.set_attr("error", error_attr(stepped, errors));
                     }
@@ -987,6 +1048,7 @@ impl Sink for Hdf5Sink {
             g.create_dataset("status").with_i32_data(&vec![-1; n]);
             let empty = vec![""; n];
             g.create_dataset("error").with_vlen_strings(&empty);
+            scales::steps_point(&mut g, &mut self.dims, &steps.params, n);
             b.add_group(g.finish());
             self.steps = Some(StepState {
                 count: n,
@@ -1044,12 +1106,14 @@ impl Sink for Hdf5Sink {
                 if let Some(sh) = &info.shard {
                     g.set_attr("shard", text(&sh.text()));
                 }
+                scales::sweep_coords(g, info, &scales::SWEEP_TAKEN);
                 g.create_group_with("axes", |ag| {
                     for (j, a) in info.grid.axes.iter().enumerate() {
                         ag.create_dataset(&dataset_name(&a.name), |b| {
                             b.with_f64_data(&a.values);
                             b.set_attr("unit", fixed(&a.unit));
                             b.set_attr("dim", AttrValue::I32(j as i32));
+                            super::cf::axis_attrs(b, &a.name, &a.unit);
                             if dataset_name(&a.name) != a.name {
                                 b.set_attr("name", fixed(&a.name));
                             }
@@ -1060,21 +1124,29 @@ impl Sink for Hdf5Sink {
                 // changes them: a killed sweep has them too.
                 g.create_dataset("point", |b| {
                     b.with_i64_data(&point).with_shape(&dims);
+                    b.set_attr("long_name", fixed("index of the point in /steps"));
                 });
                 g.create_dataset("status", |b| {
                     b.with_i32_data(&vec![-1; n]).with_shape(&dims);
+                    super::cf::status_attrs(b);
                 });
                 g.create_group_with("measures", |mg| {
                     let nan = vec![f64::NAN; n];
+                    let mut taken = Vec::new();
                     for (j, name) in info.measures.iter().enumerate() {
                         let analysis = info.measure_analyses.get(j).map_or("", |a| a.name());
                         let unit = info.measure_units.get(j).map_or("", String::as_str);
-                        mg.create_dataset(&dataset_name(name), |b| {
+                        let dname = dataset_name(name);
+                        mg.create_dataset(&dname, |b| {
                             b.with_f64_data(&nan).with_shape(&dims);
                             b.set_attr("analysis", fixed(analysis));
                             b.set_attr("unit", fixed(unit));
+                            super::cf::measure_attrs(b, &dname, analysis, unit);
                         });
+                        taken.push(dname);
                     }
+                    let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
+                    scales::sweep_coords(mg, info, &taken);
                 });
             })
             .map_err(|e| h5err(&path, "cannot create /sweep", e))?;
@@ -1146,6 +1218,7 @@ impl Sink for Hdf5Sink {
             }
             names.push(d);
         }
+        self.dims.axis_group(&group, &names[0], &names);
         let width = if info.complex { 2 } else { 1 };
         let per_point = 8 * (1 + info.signals.len() * width);
         let block = (self.budget / per_point).clamp(1, MAX_BLOCK);
@@ -1161,6 +1234,7 @@ impl Sink for Hdf5Sink {
             handles: None,
             bytes: Vec::new(),
             by_reference: false,
+            labels: None,
         });
         Ok(())
     }
@@ -1193,6 +1267,16 @@ impl Sink for Hdf5Sink {
         Ok(())
     }
 
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        match self.stream.as_mut() {
+            Some(st) => {
+                st.labels = Some(labels.clone());
+                Ok(())
+            }
+            None => Err(misuse(&self.path, "labels() outside an analysis")),
+        }
+    }
+
     fn end_analysis(&mut self) -> io::Result<()> {
         if self.stream.is_none() {
             return Err(misuse(
@@ -1223,10 +1307,20 @@ impl Sink for Hdf5Sink {
             let k = match self.measures.iter().position(|s| s.name == name) {
                 Some(k) => k,
                 None => {
+                    let unit = match (&m.unit, &self.sweep) {
+                        (u, Some(sw)) if u.is_empty() => sw
+                            .measures
+                            .iter()
+                            .position(|n| *n == m.name)
+                            .and_then(|j| sw.measure_units.get(j).cloned())
+                            .unwrap_or_default(),
+                        (u, _) => u.clone(),
+                    };
                     self.measures.push(MeasureState {
                         name,
                         original: m.name.clone(),
                         analysis: m.analysis,
+                        unit,
                         values: vec![f64::NAN; slots],
                         errors: vec![String::new(); slots],
                         created: false,
@@ -1302,6 +1396,9 @@ impl Sink for Hdf5Sink {
         if let Err(e) = self.checkpoint(true) {
             first_err.get_or_insert(e);
         }
+        if let Err(e) = self.plan_tables() {
+            first_err.get_or_insert(e);
+        }
         if first_err.is_none() {
             let res = self
                 .session()?
@@ -1317,6 +1414,12 @@ impl Sink for Hdf5Sink {
         if let Some(file) = self.file.take() {
             if let Err(e) = file.close() {
                 first_err.get_or_insert(h5err(&self.path, "cannot close", e));
+            }
+        }
+        if first_err.is_none() {
+            // Last: nothing may move an object header after this.
+            if let Err(e) = super::dimscale::write(&self.path, &self.dims) {
+                first_err.get_or_insert(e);
             }
         }
         match first_err {

@@ -14,6 +14,8 @@ pub struct MemAnalysis {
     pub re: Vec<Vec<f64>>,
     /// Per signal: imaginary parts (complex analyses).
     pub im: Option<Vec<Vec<f64>>>,
+    /// Integer labels of the points (harmonic balance tone indices).
+    pub labels: Option<PointLabels>,
 }
 
 impl MemAnalysis {
@@ -81,7 +83,16 @@ impl Sink for MemorySink {
             sweep: Vec::new(),
             re: vec![Vec::new(); n],
             im: info.complex.then(|| vec![Vec::new(); n]),
+            labels: None,
         });
+        Ok(())
+    }
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        let a = self
+            .analyses
+            .last_mut()
+            .ok_or_else(|| io::Error::other("labels before begin_analysis"))?;
+        a.labels = Some(labels.clone());
         Ok(())
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {

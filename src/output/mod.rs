@@ -3,8 +3,10 @@
 //! blocks, readable after a crash with `complete = 0`), `.csv`, `.raw` (ngspice
 //! binary rawfile).
 
+pub mod cf;
 mod common;
 pub mod csv;
+pub mod dimscale;
 pub mod hdf5;
 pub mod memory;
 pub mod print;
@@ -20,18 +22,48 @@ pub enum AnalysisKind {
     Dc,
     Ac,
     Tran,
+    /// Harmonic balance: the spectrum (complex peak phasors over frequency).
+    Hb,
+    /// Harmonic balance: the steady-state waveform over time.
+    HbTd,
 }
 
 impl AnalysisKind {
-    /// Group / plot name: `op`, `dc`, `ac`, `tran`.
+    /// Group / plot name: `op`, `dc`, `ac`, `tran`, `hb`, `hb_td`.
     pub fn name(self) -> &'static str {
         match self {
             AnalysisKind::Op => "op",
             AnalysisKind::Dc => "dc",
             AnalysisKind::Ac => "ac",
             AnalysisKind::Tran => "tran",
+            AnalysisKind::Hb => "hb",
+            AnalysisKind::HbTd => "hb_td",
         }
     }
+    /// Every kind, in the order of [`AnalysisKind::index`].
+    pub const ALL: [AnalysisKind; 6] = [
+        AnalysisKind::Op,
+        AnalysisKind::Dc,
+        AnalysisKind::Ac,
+        AnalysisKind::Tran,
+        AnalysisKind::Hb,
+        AnalysisKind::HbTd,
+    ];
+    /// Position in [`AnalysisKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Integer labels of the points of an analysis, one row per point
+/// (harmonic balance: the index k_j of every tone in each spectral line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointLabels {
+    /// Dataset name (`tones`).
+    pub name: String,
+    /// Column names (the tones, e.g. `1e9`, `osc:x1`).
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<i64>>,
 }
 
 /// A named column with its SI unit (`"V"`, `"A"`, `"s"`, `"Hz"`, `""` for unitless).
@@ -69,6 +101,8 @@ pub struct MeasureValue {
     /// Analysis it belongs to.
     pub analysis: AnalysisKind,
     pub value: Result<f64, String>,
+    /// Its unit, from what it measures (`"V"`, `"s"`, …; `""` when not known).
+    pub unit: String,
 }
 
 /// Description of a `.step` run: swept parameter names and, per point, their values.
@@ -126,6 +160,12 @@ pub trait Sink {
     /// analyses `imag` holds the imaginary parts (same length), else None.
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()>;
     fn end_analysis(&mut self) -> io::Result<()>;
+    /// Integer labels of the current analysis' points, given after its last
+    /// point (HDF5: a 2-D int64 dataset in the analysis group). The default
+    /// ignores them (CSV, raw).
+    fn labels(&mut self, _labels: &PointLabels) -> io::Result<()> {
+        Ok(())
+    }
     /// Measures of the current point (or run).
     fn measures(&mut self, values: &[MeasureValue]) -> io::Result<()>;
     fn end_point(&mut self, index: usize, status: &PointStatus) -> io::Result<()>;

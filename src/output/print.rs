@@ -289,6 +289,9 @@ impl Sink for PrintSink<'_> {
         }
         self.inner.point(sweep, values, imag)
     }
+    fn labels(&mut self, labels: &crate::output::PointLabels) -> io::Result<()> {
+        self.inner.labels(labels)
+    }
     fn end_analysis(&mut self) -> io::Result<()> {
         for f in self.files.values_mut() {
             f.flush()?;

@@ -112,6 +112,8 @@ fn plot_name(kind: AnalysisKind) -> &'static str {
         AnalysisKind::Dc => "DC transfer characteristic",
         AnalysisKind::Ac => "AC Analysis",
         AnalysisKind::Tran => "Transient Analysis",
+        AnalysisKind::Hb => "Harmonic Balance Spectrum",
+        AnalysisKind::HbTd => "Harmonic Balance Waveform",
     }
 }
 

@@ -21,11 +21,12 @@ use crate::analysis::run::{run_circuit, AnalysisStats};
 use crate::diag::Diagnostic;
 use crate::elab::{elaborate_mc, McSample};
 use crate::netlist::ast::Netlist;
-use crate::output::{AnalysisInfo, MeasureValue, PointStatus, Sink, StepInfo};
+use crate::output::{AnalysisInfo, MeasureValue, PointLabels, PointStatus, Sink, StepInfo};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// What each point keeps in the output (`--save`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +61,20 @@ pub struct SweepOptions {
     pub jobs: usize,
     pub save: SaveMode,
     pub shard: Option<Shard>,
+    /// Set from any thread to stop the run (with or without a sweep): the
+    /// analysis in progress ends with an "interrupted" error at its next
+    /// output point, no further sweep point starts, and the sink is finished
+    /// with `complete = false`.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The error of a run stopped through [`SweepOptions::cancel`].
+pub fn interrupted() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "interrupted")
+}
+
+fn is_set(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
 impl SweepOptions {
@@ -81,6 +96,9 @@ pub trait SweepProgress {
     /// `done` points finished out of `total`, `failed` of them failed.
     fn point_done(&mut self, done: usize, failed: usize);
     fn end(&mut self);
+    /// Called on the writing thread about ten times a second while it waits
+    /// for points (a long point gives no `point_done`).
+    fn tick(&mut self) {}
 }
 
 /// No progress display.
@@ -103,6 +121,8 @@ pub struct PointJob<'a> {
     pub acct: bool,
     pub print_op: bool,
     pub save: SaveMode,
+    /// Stops the point at its next output point when set.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 /// Everything one point produced, waiting to be written.
@@ -111,6 +131,8 @@ pub struct PointRecord {
     pub events: Vec<Event>,
     pub status: Option<PointStatus>,
     pub failure: Option<Diagnostic>,
+    /// Warnings of the point's analyses (e.g. an absurd operating point).
+    pub warnings: Vec<Diagnostic>,
     /// Text for stdout (measures, operating points).
     pub report: Vec<u8>,
     pub measures: Vec<MeasureValue>,
@@ -149,7 +171,7 @@ impl SweepStats {
 /// A recorded sink call sequence of one analysis, or measures.
 #[derive(Debug)]
 pub enum Event {
-    Analysis(RecordedAnalysis),
+    Analysis(Box<RecordedAnalysis>),
     Measures(Vec<MeasureValue>),
 }
 
@@ -160,19 +182,21 @@ pub struct RecordedAnalysis {
     /// Row-major: `values[r * signals + s]`.
     pub values: Vec<f64>,
     pub imag: Option<Vec<f64>>,
+    pub labels: Option<PointLabels>,
     /// `end_analysis` was called.
     pub ended: bool,
 }
 
 /// A sink that records the calls of one point (inside a worker).
-struct Recorder {
+struct Recorder<'a> {
+    cancel: Option<&'a AtomicBool>,
     events: Vec<Event>,
     keep_waveforms: bool,
     /// The analysis being recorded is dropped (`--save none`).
     dropping: bool,
 }
 
-impl Sink for Recorder {
+impl Sink for Recorder<'_> {
     fn begin_run(&mut self, _: &str, _: &str, _: Option<&StepInfo>) -> io::Result<()> {
         Ok(())
     }
@@ -182,18 +206,30 @@ impl Sink for Recorder {
     fn begin_analysis(&mut self, info: &AnalysisInfo) -> io::Result<()> {
         self.dropping = !self.keep_waveforms;
         if !self.dropping {
-            self.events.push(Event::Analysis(RecordedAnalysis {
+            self.events.push(Event::Analysis(Box::new(RecordedAnalysis {
                 info: info.clone(),
                 sweep: Vec::new(),
                 values: Vec::new(),
                 imag: info.complex.then(Vec::new),
+                labels: None,
                 ended: false,
-            }));
+            })));
+        }
+        Ok(())
+    }
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        if !self.dropping {
+            if let Some(Event::Analysis(a)) = self.events.last_mut() {
+                a.labels = Some(labels.clone());
+            }
         }
         Ok(())
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
         crate::interrupt::check()?;
+        if is_set(self.cancel) {
+            return Err(interrupted());
+        }
         if self.dropping {
             return Ok(());
         }
@@ -252,6 +288,9 @@ pub fn replay_events(sink: &mut dyn Sink, events: &[Event]) -> io::Result<()> {
                     let v = &a.values[r * m..(r + 1) * m];
                     let im = a.imag.as_ref().map(|im| &im[r * m..(r + 1) * m]);
                     sink.point(s, v, im)?;
+                }
+                if let Some(l) = &a.labels {
+                    sink.labels(l)?;
                 }
                 if a.ended {
                     sink.end_analysis()?;
@@ -315,6 +354,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
     }
     let keep = job.save == SaveMode::All;
     let mut recorder = Recorder {
+        cancel: job.cancel,
         events: Vec::new(),
         keep_waveforms: keep,
         dropping: false,
@@ -329,6 +369,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
         job.print_op,
         &mut rec.measures,
         &mut rec.stats,
+        &mut rec.warnings,
     );
     rec.report = report;
     rec.events = recorder.events;
@@ -361,6 +402,7 @@ pub fn execute<'n>(
     make_job: &(dyn Fn(usize) -> (PointJob<'n>, String) + Sync),
     on_written: &mut dyn FnMut(usize, PointRecord) -> io::Result<()>,
     progress: &mut dyn SweepProgress,
+    stop: Option<&AtomicBool>,
 ) -> io::Result<SweepStats> {
     let start = std::time::Instant::now();
     let total = points.len();
@@ -399,7 +441,10 @@ pub fn execute<'n>(
                         let pos = {
                             let Ok(mut st) = sched.lock() else { return };
                             loop {
-                                if cancel.load(Ordering::Relaxed) || st.next >= total {
+                                if cancel.load(Ordering::Relaxed)
+                                    || is_set(stop)
+                                    || st.next >= total
+                                {
                                     return;
                                 }
                                 if st.next < st.written + window {
@@ -430,9 +475,21 @@ pub fn execute<'n>(
         let mut written = 0usize;
         let (mut done, mut failed) = (0usize, 0usize);
         while written < total {
-            let Ok((pos, rec)) = rx.recv() else {
-                result = Err(io::Error::other("a sweep worker stopped unexpectedly"));
+            let got = rx.recv_timeout(Duration::from_millis(100));
+            if is_set(stop) {
+                result = Err(interrupted());
                 break;
+            }
+            let (pos, rec) = match got {
+                Ok(x) => x,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.tick();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    result = Err(io::Error::other("a sweep worker stopped unexpectedly"));
+                    break;
+                }
             };
             done += 1;
             busy += rec.busy;
@@ -478,15 +535,27 @@ pub fn execute<'n>(
 }
 
 /// Passes everything to the inner sink except, when `keep` is false, the
-/// analyses (`--save none` in a run without sweep).
+/// analyses (`--save none` in a run without sweep); fails every output
+/// point once `cancel` is set.
 pub struct DropWaveforms<'a> {
     inner: &'a mut dyn Sink,
     keep: bool,
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl<'a> DropWaveforms<'a> {
     pub fn new(inner: &'a mut dyn Sink, keep: bool) -> DropWaveforms<'a> {
-        DropWaveforms { inner, keep }
+        DropWaveforms {
+            inner,
+            keep,
+            cancel: None,
+        }
+    }
+
+    /// Stops the run at the next output point once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Option<Arc<AtomicBool>>) -> DropWaveforms<'a> {
+        self.cancel = cancel;
+        self
     }
 }
 
@@ -509,6 +578,9 @@ impl Sink for DropWaveforms<'_> {
     }
     fn point(&mut self, sweep: f64, values: &[f64], imag: Option<&[f64]>) -> io::Result<()> {
         crate::interrupt::check()?;
+        if is_set(self.cancel.as_deref()) {
+            return Err(interrupted());
+        }
         if self.keep {
             self.inner.point(sweep, values, imag)
         } else {
@@ -518,6 +590,13 @@ impl Sink for DropWaveforms<'_> {
     fn end_analysis(&mut self) -> io::Result<()> {
         if self.keep {
             self.inner.end_analysis()
+        } else {
+            Ok(())
+        }
+    }
+    fn labels(&mut self, labels: &PointLabels) -> io::Result<()> {
+        if self.keep {
+            self.inner.labels(labels)
         } else {
             Ok(())
         }

@@ -72,13 +72,7 @@ pub(crate) fn attr_int(v: Option<&AttrValue>) -> Option<i64> {
 }
 
 fn kind_of(s: &str) -> Option<AnalysisKind> {
-    Some(match s {
-        "op" => AnalysisKind::Op,
-        "dc" => AnalysisKind::Dc,
-        "ac" => AnalysisKind::Ac,
-        "tran" => AnalysisKind::Tran,
-        _ => return None,
-    })
+    AnalysisKind::ALL.into_iter().find(|k| k.name() == s)
 }
 
 /// The run description shared by every shard: title, netlist, grid, measures.
@@ -167,6 +161,9 @@ fn open_input(path: &Path, n: usize) -> Result<(Input, Header), String> {
     if let Ok(g) = file.group("measures") {
         for (name, ds) in g.iter_datasets().map_err(|e| err(path, e))? {
             let a = ds.attrs().map_err(|e| err(path, e))?;
+            if !a.contains_key("analysis") {
+                continue; // the coordinate `point`, not a measure
+            }
             let original = attr_string(a.get("name")).unwrap_or(name);
             let kind = attr_string(a.get("analysis"))
                 .and_then(|k| kind_of(&k))
@@ -254,9 +251,20 @@ pub(crate) fn read_analysis(path: &Path, g: &Group, group: &str) -> Result<ReadA
     }
     let sweep_info = sweep_info
         .ok_or_else(|| err(path, format!("/{group}: no sweep dataset '{sweep_name}'")))?;
-    let n = sweep.len();
-    if re.iter().any(|c| c.len() != n) || (complex && im.iter().any(|c| c.len() != n)) {
-        return Err(err(path, format!("/{group}: columns of different lengths")));
+    let mut n = sweep.len();
+    let lengths = || re.iter().chain(im.iter().filter(|_| complex)).map(Vec::len);
+    if lengths().any(|l| l != n) {
+        if complete {
+            return Err(err(path, format!("/{group}: columns of different lengths")));
+        }
+        // A killed run: the columns hold the blocks appended before the
+        // kill, the later ones possibly one block fewer. Keep the points
+        // every column has.
+        n = lengths().fold(n, usize::min);
+        sweep.truncate(n);
+        for c in re.iter_mut().chain(im.iter_mut()) {
+            c.truncate(n);
+        }
     }
     Ok(ReadAnalysis {
         info: AnalysisInfo {
@@ -306,23 +314,7 @@ fn replay_point(
                 .group(&path)
                 .map_err(|e| err(&inp.path, format!("/{path}: {e}")))?;
             let a = read_analysis(&inp.path, &ag, &path)?;
-            sink.begin_analysis(&a.info).map_err(io)?;
-            let m = a.info.signals.len();
-            let mut row = vec![0.0; m];
-            let mut irow = vec![0.0; m];
-            for (r, &s) in a.sweep.iter().enumerate() {
-                for j in 0..m {
-                    row[j] = a.re[j][r];
-                    if a.info.complex {
-                        irow[j] = a.im[j][r];
-                    }
-                }
-                let im = a.info.complex.then_some(irow.as_slice());
-                sink.point(s, &row, im).map_err(io)?;
-            }
-            if a.complete {
-                sink.end_analysis().map_err(io)?;
-            }
+            replay_analysis(sink, &a).map_err(io)?;
         }
     }
     // The measures the point computed (a NaN without a message was never reported).
@@ -349,6 +341,8 @@ fn replay_point(
                 name: name.clone(),
                 analysis: *kind,
                 value,
+                // The sink takes it from the sweep's measure units.
+                unit: String::new(),
             });
         }
     }
@@ -444,4 +438,112 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeReport, String> {
     let complete = report.missing.is_empty() && report.failed == 0;
     sink.finish(complete).map_err(io)?;
     Ok(report)
+}
+
+/// Replays the HDF5 file of any run (with or without a sweep, finished,
+/// failed or killed) into `sink`, as the run itself called it: the reader
+/// behind the Python `spinspice.open`. The points of a sweep that did not
+/// run (status −1) are left out. Returns the file's `complete` flag.
+pub fn replay_file(path: &Path, sink: &mut dyn Sink) -> Result<bool, String> {
+    let io = |e: std::io::Error| e.to_string();
+    let f = File::open(path).map_err(|e| err(path, format!("cannot open: {e}")))?;
+    let attrs = f.root().attrs().map_err(|e| err(path, e))?;
+    let complete = attr_int(attrs.get("complete")).unwrap_or(0) != 0;
+    if f.group("steps").is_ok() {
+        let h = read_header(path, &f)?;
+        let shard = f
+            .group("sweep")
+            .ok()
+            .and_then(|g| g.attrs().ok())
+            .and_then(|a| attr_string(a.get("shard")))
+            .and_then(|s| super::grid::Shard::parse(&s).ok());
+        drop(f);
+        let n = h.grid.len();
+        let (inp, _) = open_input(path, n)?;
+        let info = StepInfo {
+            params: h.grid.axes.iter().map(|a| a.name.clone()).collect(),
+            values: (0..n).map(|k| h.grid.values_at(k)).collect(),
+        };
+        sink.begin_run(&h.title, &h.netlist, Some(&info))
+            .map_err(io)?;
+        sink.sweep(&SweepInfo {
+            grid: h.grid.clone(),
+            shard,
+            measures: h.measures.clone(),
+            measure_units: h.measure_units.clone(),
+            measure_analyses: h.measure_analyses.clone(),
+        })
+        .map_err(io)?;
+        for k in (0..n).filter(|&k| inp.status[k] != -1) {
+            replay_point(sink, &inp, k, &h.measures)?;
+        }
+    } else {
+        let title = attr_string(attrs.get("title")).unwrap_or_default();
+        let netlist = attr_string(attrs.get("netlist")).unwrap_or_default();
+        sink.begin_run(&title, &netlist, None).map_err(io)?;
+        let root = f.root();
+        let mut groups = Vec::new();
+        for g in root.groups().map_err(|e| err(path, e))? {
+            let ag = f.group(&g).map_err(|e| err(path, format!("/{g}: {e}")))?;
+            let kind = ag.attrs().ok().and_then(|a| attr_string(a.get("kind")));
+            if kind.is_some_and(|k| kind_of(&k).is_some()) {
+                groups.push(g);
+            }
+        }
+        for g in analysis_order(groups) {
+            let ag = f.group(&g).map_err(|e| err(path, format!("/{g}: {e}")))?;
+            let a = read_analysis(path, &ag, &g)?;
+            replay_analysis(sink, &a).map_err(io)?;
+        }
+        let mut vals = Vec::new();
+        if let Ok(g) = f.group("measures") {
+            let mut sets: Vec<_> = g.iter_datasets().map_err(|e| err(path, e))?.collect();
+            sets.sort_by(|x, y| x.0.cmp(&y.0));
+            for (name, ds) in sets {
+                let a = ds.attrs().map_err(|e| err(path, e))?;
+                let Some(kind) = attr_string(a.get("analysis")).and_then(|k| kind_of(&k)) else {
+                    continue;
+                };
+                let v = ds.read_f64().map_err(|e| err(path, e))?;
+                let value = match (attr_string(a.get("error")), v.first()) {
+                    (Some(e), _) if !e.is_empty() => Err(e),
+                    (_, Some(x)) => Ok(*x),
+                    (_, None) => continue,
+                };
+                vals.push(MeasureValue {
+                    name: attr_string(a.get("name")).unwrap_or(name),
+                    analysis: kind,
+                    value,
+                    unit: attr_string(a.get("unit")).unwrap_or_default(),
+                });
+            }
+        }
+        if !vals.is_empty() {
+            sink.measures(&vals).map_err(io)?;
+        }
+    }
+    sink.finish(complete).map_err(io)?;
+    Ok(complete)
+}
+
+/// One analysis read back, into `sink`.
+fn replay_analysis(sink: &mut dyn Sink, a: &ReadAnalysis) -> std::io::Result<()> {
+    sink.begin_analysis(&a.info)?;
+    let m = a.info.signals.len();
+    let mut row = vec![0.0; m];
+    let mut irow = vec![0.0; m];
+    for (r, &s) in a.sweep.iter().enumerate() {
+        for j in 0..m {
+            row[j] = a.re[j][r];
+            if a.info.complex {
+                irow[j] = a.im[j][r];
+            }
+        }
+        let im = a.info.complex.then_some(irow.as_slice());
+        sink.point(s, &row, im)?;
+    }
+    if a.complete {
+        sink.end_analysis()?;
+    }
+    Ok(())
 }

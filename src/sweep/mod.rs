@@ -402,6 +402,7 @@ pub fn run_sweep(
     };
     let overrides = cfg.overrides.clone();
     let (acct, print_op, save) = (cfg.acct, cfg.print_op, cfg.sweep.save);
+    let cancel = cfg.sweep.cancel.clone();
     let grid_ref = &grid;
     let make_job = |k: usize| {
         let row = &values[k];
@@ -451,6 +452,7 @@ pub fn run_sweep(
                 acct,
                 print_op,
                 save,
+                cancel: cancel.as_deref(),
             },
             label,
         )
@@ -463,6 +465,7 @@ pub fn run_sweep(
         summary.measures = rec.measures;
         summary.stats = rec.stats;
         summary.acct = rec.acct;
+        summary.warnings.extend(rec.warnings);
         if let Some(PointStatus::Failed(_)) = rec.status {
             let d = rec
                 .failure
@@ -478,6 +481,7 @@ pub fn run_sweep(
         &make_job,
         &mut on_written,
         &mut *cfg.sweep_progress,
+        cancel.as_deref(),
     );
     match res {
         Ok(st) => summary.sweep_stats = Some(st),

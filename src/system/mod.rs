@@ -146,12 +146,32 @@ pub enum Mode {
     TranOp,
     /// Transient.
     Tran,
+    /// Harmonic balance: the transient equations evaluated at the time
+    /// samples of a periodic steady state (no integrator, no noise, no
+    /// voltage limiting; sources enter through their spectra).
+    Hb,
 }
 
 impl Mode {
     /// Whether dQ/dt is dropped (a DC solution).
     pub fn is_dc(self) -> bool {
+        matches!(self, Mode::Dc | Mode::TranOp)
+    }
+    /// Whether a steady state is solved directly (DC or harmonic balance):
+    /// no `accept` projection runs, so a device with a conserved quantity
+    /// (|m| = 1 of a macrospin) must pin it in its equations.
+    pub fn is_steady(self) -> bool {
         self != Mode::Tran
+    }
+    /// Whether devices may limit their controlling voltages from one
+    /// evaluation to the next (pnjlim): not in harmonic balance, whose
+    /// successive evaluations are different time samples.
+    pub fn limits(self) -> bool {
+        self != Mode::Hb
+    }
+    /// Whether thermal noise sources are on (transient only).
+    pub fn has_noise(self) -> bool {
+        self == Mode::Tran
     }
 }
 
@@ -290,6 +310,9 @@ pub struct SlotAlloc {
     /// Bind phase: per column (unknown index), sorted (row, position).
     cols: Vec<Vec<(u32, u32)>>,
     trash: u32,
+    /// Bind phase: positions handed out, when recording
+    /// ([`System::nonlinear_pattern`]).
+    recorded: Option<Vec<u32>>,
 }
 
 impl SlotAlloc {
@@ -305,7 +328,12 @@ impl SlotAlloc {
         }
         let c = &self.cols[col];
         match c.binary_search_by_key(&(row as u32), |e| e.0) {
-            Ok(k) => Slot(c[k].1),
+            Ok(k) => {
+                if let Some(r) = self.recorded.as_mut() {
+                    r.push(c[k].1);
+                }
+                Slot(c[k].1)
+            }
             // Cannot happen when the device calls the same sequence twice; a
             // device bug, not user input.
             Err(_) => panic!("slot ({row},{col}) was not reserved"),
@@ -490,6 +518,10 @@ pub struct System {
     /// largest |x_i| accepted so far; 0 with `pointlocal`).
     pub xref: Vec<f64>,
     pub opts: Options,
+    /// Warnings of the analyses (an operating point at an unstable
+    /// equilibrium, physically absurd values …), drained by the run driver
+    /// after each analysis.
+    pub notes: Vec<String>,
 }
 
 impl System {
@@ -571,6 +603,7 @@ impl System {
             entries: Vec::new(),
             cols: Vec::new(),
             trash: 0,
+            recorded: None,
         };
         for i in 1..n_nodes {
             alloc.slot(i, i);
@@ -606,6 +639,7 @@ impl System {
             entries: Vec::new(),
             cols: bound,
             trash: nnz as u32,
+            recorded: None,
         };
         let node_diag: Vec<(usize, Slot)> = (1..n_nodes).map(|i| (i, alloc.slot(i, i))).collect();
         for d in devices.iter_mut() {
@@ -668,6 +702,7 @@ impl System {
             rtol,
             xref: vec![0.0; n + 1],
             opts: opts.clone(),
+            notes: Vec::new(),
         };
         sys.slot_col = vec![0u32; nnz + 1];
         for col in 0..sys.n {
@@ -989,6 +1024,110 @@ impl System {
         ws.q[0] = 0.0;
     }
 
+    /// The entries, rows and read unknowns of the nonlinear devices (for
+    /// harmonic balance, which samples them): their slots are found by
+    /// binding them again (`Device::slots` is idempotent), their F/Q rows by
+    /// those slots and by a probe load in `cx` at `x`.
+    pub fn nonlinear_pattern(&mut self, cx: &LoadCtx, x: &[f64]) -> NlPattern {
+        let nnz = self.nnz();
+        let mut cols: Vec<Vec<(u32, u32)>> = vec![Vec::new(); self.n + 1];
+        for c in 0..self.n {
+            for k in self.pattern.col_ptr[c] as usize..self.pattern.col_ptr[c + 1] as usize {
+                cols[c + 1].push((self.pattern.row_idx[k] as u32 + 1, k as u32));
+            }
+        }
+        let mut alloc = SlotAlloc {
+            binding: true,
+            entries: Vec::new(),
+            cols,
+            trash: nnz as u32,
+            recorded: Some(Vec::new()),
+        };
+        for &d in &self.nonlinear {
+            self.devices[d].slots(&mut alloc);
+        }
+        let mut slots = alloc.recorded.unwrap_or_default();
+        slots.sort_unstable();
+        slots.dedup();
+        let rows: Vec<u32> = slots
+            .iter()
+            .map(|&k| self.pattern.row_idx[k as usize] as u32 + 1)
+            .collect();
+        let cols: Vec<u32> = slots
+            .iter()
+            .map(|&k| self.slot_col[k as usize] + 1)
+            .collect();
+        // rows stamped without a Jacobian entry: a probe load
+        let mut ws = self.workspace();
+        let mut seen = vec![false; self.n + 1];
+        rows.iter().for_each(|&r| seen[r as usize] = true);
+        {
+            let mut st = Stamp {
+                f: &mut ws.f,
+                q: &mut ws.q,
+                fscale: &mut ws.fscale,
+                g: &mut ws.g,
+                c: &mut ws.c,
+                a0: 0.0,
+                fused: false,
+                jac: true,
+                c_seen: &mut self.c_seen,
+                c_slots: &mut self.c_slots,
+                row_seen: Some(&mut seen),
+                limited: false,
+            };
+            for &d in &self.nonlinear {
+                self.devices[d].load(cx, x, &mut st);
+            }
+        }
+        seen[0] = false;
+        let f_rows: Vec<u32> = (1..=self.n as u32).filter(|&r| seen[r as usize]).collect();
+        let mut reads: Vec<u32> = cols.iter().chain(&f_rows).copied().collect();
+        reads.sort_unstable();
+        reads.dedup();
+        NlPattern {
+            slots,
+            rows,
+            cols,
+            f_rows,
+            reads,
+        }
+    }
+
+    /// Load the nonlinear devices only (separate F, Q, G, C) at `x`: their
+    /// rows of `ws.f`, `ws.q`, `ws.fscale` and their slots of `ws.g`, `ws.c`
+    /// are overwritten, nothing else is touched. Sets `ws.limited`.
+    pub fn load_nonlinear(&mut self, cx: &LoadCtx, x: &[f64], ws: &mut Workspace, p: &NlPattern) {
+        for &r in &p.f_rows {
+            let r = r as usize;
+            ws.f[r] = 0.0;
+            ws.q[r] = 0.0;
+            ws.fscale[r] = 0.0;
+        }
+        for &k in &p.slots {
+            ws.g[k as usize] = 0.0;
+            ws.c[k as usize] = 0.0;
+        }
+        let mut st = Stamp {
+            f: &mut ws.f,
+            q: &mut ws.q,
+            fscale: &mut ws.fscale,
+            g: &mut ws.g,
+            c: &mut ws.c,
+            a0: 0.0,
+            fused: false,
+            jac: true,
+            c_seen: &mut self.c_seen,
+            c_slots: &mut self.c_slots,
+            row_seen: None,
+            limited: false,
+        };
+        for &d in &self.nonlinear {
+            self.devices[d].load(cx, x, &mut st);
+        }
+        ws.limited = st.limited;
+    }
+
     /// Name of unknown `i` for messages: `v(node)`, `i(dev)`, state name.
     pub fn unknown_label(&self, i: usize) -> String {
         let u = &self.unknowns[i];
@@ -1001,6 +1140,21 @@ impl System {
             UnknownKind::State => u.name.clone(),
         }
     }
+}
+
+/// What the nonlinear devices of a [`System`] touch
+/// ([`System::nonlinear_pattern`]). Unknowns are 1-based.
+#[derive(Debug, Clone, Default)]
+pub struct NlPattern {
+    /// CSC positions of their Jacobian entries, sorted.
+    pub slots: Vec<u32>,
+    /// Row and column of each slot.
+    pub rows: Vec<u32>,
+    pub cols: Vec<u32>,
+    /// Rows they stamp F or Q into, sorted.
+    pub f_rows: Vec<u32>,
+    /// Unknowns they read (slot columns and their rows), sorted.
+    pub reads: Vec<u32>,
 }
 
 /// Row r of the linear residual: f[r] = −b[r] + Σ_c A[r, c]·x[c] and

@@ -64,6 +64,43 @@ pub fn python() -> String {
     std::env::var("SPINSPICE_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// Run a Python reference script (`$SPINSPICE_PYTHON`) with `args` and
+/// `stdin`, returning its stdout; None (with a notice) when it cannot run
+/// and the tools are not required (`SPINSPICE_REQUIRE_TOOLS=1`: then a
+/// failure panics with the script's stderr). `what` names it in messages.
+pub fn python_output(args: &[&str], stdin: Option<&str>, what: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let child = Command::new(python())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let out = child.and_then(|mut c| {
+        if let Some(text) = stdin {
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+        }
+        drop(c.stdin.take());
+        c.wait_with_output()
+    });
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).to_string()),
+        other => {
+            let why = match other {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).to_string(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                !tools_required(),
+                "{what} required (SPINSPICE_REQUIRE_TOOLS=1) but failed: {why}"
+            );
+            eprintln!("note: {what} not available; skipping ({why})");
+            None
+        }
+    }
+}
+
 /// A scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("spinspice-test-{}-{name}", std::process::id()));

@@ -39,7 +39,8 @@ pub fn sweep(kind: AnalysisKind, i: usize) -> f64 {
         AnalysisKind::Op => 0.0,
         AnalysisKind::Dc => -1.0 + 0.5 * i as f64,
         AnalysisKind::Ac => 1e3 * 10f64.powf(i as f64 / 2.0),
-        AnalysisKind::Tran => i as f64 * 1e-11,
+        AnalysisKind::Tran | AnalysisKind::HbTd => i as f64 * 1e-11,
+        AnalysisKind::Hb => 1e9 * i as f64,
     }
 }
 
@@ -117,11 +118,13 @@ pub fn basic_measures() -> Vec<MeasureValue> {
             name: "rise".into(),
             analysis: AnalysisKind::Tran,
             value: Ok(1.2345678901234567e-9),
+            unit: "s".into(),
         },
         MeasureValue {
             name: "fall".into(),
             analysis: AnalysisKind::Tran,
             value: Err("v(b) never crosses 0.5".into()),
+            unit: "s".into(),
         },
     ]
 }
@@ -195,6 +198,7 @@ pub fn run_steps(sink: &mut dyn Sink) {
             name: "delay".into(),
             analysis: AnalysisKind::Tran,
             value,
+            unit: "s".into(),
         }])
         .unwrap();
         sink.end_point(k, &PointStatus::Ok).unwrap();
@@ -273,17 +277,22 @@ pub fn file_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
 /// compare what h5py reads with what was written:
 ///
 /// - `G <path>` a group
-/// - `A <path> <name> <python type> <json value>` an attribute
+/// - `A <path> <name> <python type> <json value>` an attribute (object
+///   references as the name of their target)
 /// - `D <path> <numpy dtype> <shape>` a dataset
 /// - `V <path> <v0> <v1> …` its values (repr: shortest round trip; complex as
 ///   `re:im`; object references as the json name of their target)
 pub const H5PY_DUMP: &str = r#"
 import sys, json, h5py, numpy as np
+def py(v):
+    if isinstance(v, h5py.Reference): return f[v].name if v else None
+    if isinstance(v, bytes): return v.decode()
+    if isinstance(v, (np.ndarray, np.void)): return py(v.tolist())
+    if isinstance(v, (list, tuple)): return [py(x) for x in v]
+    if isinstance(v, np.generic): return v.item()
+    return v
 def jv(v):
-    if isinstance(v, bytes): v = v.decode()
-    if isinstance(v, np.ndarray): v = [x.decode() if isinstance(x, bytes) else x for x in v.tolist()]
-    if isinstance(v, np.generic): v = v.item()
-    return json.dumps(v)
+    return json.dumps(py(v))
 def num(x):
     return repr(float(x))
 f = h5py.File(sys.argv[1], "r")

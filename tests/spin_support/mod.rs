@@ -236,3 +236,35 @@ pub fn stfmr_vdc(
         * (hy * alpha * w * w * (wx + wy) + hx * (wy * dre + alpha * alpha * w * w * (wx + wy)))
         / d2
 }
+
+// ---------------------------------------------------------------- ST-FMR card
+
+/// The ST-FMR card of oracles.md §b (a [001] MgO junction, m0 = ẑ).
+pub const ST_MS: f64 = 9.5e5;
+pub const ST_KU: f64 = 5.45e5;
+pub const ST_N: [f64; 3] = [0.013004, 0.047318, 0.939679];
+pub const ST_AREA: f64 = 7.0686e-15;
+pub const ST_T: f64 = 1.63e-9;
+pub const ST_ALPHA: f64 = 0.02;
+
+/// The ST-FMR `.model mz` card with `extra` parameters.
+pub fn st_card(extra: &str) -> String {
+    format!(
+        ".model mz mtj (ms={ST_MS} alpha={ST_ALPHA} ku={ST_KU} kax=0 kay=0 kaz=1 nx={} ny={} nz={} \
+area={ST_AREA} tfl={ST_T} rp=640 rap=1200 px=-1 py=0 pz=0 eta=0.66 eff=const torque=gilbert {extra})",
+        ST_N[0], ST_N[1], ST_N[2]
+    )
+}
+
+/// (f_d [Hz], Γ [1/s], H_X, H_Y, a₁) of the ST-FMR card (oracles.md §b).
+pub fn st_oracle() -> (f64, f64, f64, f64, f64) {
+    let g0 = GAMMA * MU0;
+    let hk = 2.0 * ST_KU / (MU0 * ST_MS);
+    let h0 = hk - ST_N[2] * ST_MS;
+    let (hx, hy) = (h0 + ST_N[0] * ST_MS, h0 + ST_N[1] * ST_MS);
+    // sweep centre: the damped mode frequency ω_d (Eq. A3), as in the table
+    let (wd, gam) = damped_mode(g0, ST_ALPHA, hx, hy);
+    let fr = wd / TAU;
+    let a1 = HBAR * 0.33 / (QE * MU0 * ST_MS * ST_AREA * ST_T);
+    (fr, gam, hx, hy, a1)
+}
