@@ -43,17 +43,24 @@ def spinspice_path(argv):
     return os.path.join(target, "release", "spinspice")
 
 
-def timed(cmd):
-    """(wall s, CPU s, peak RSS MiB, stdout + stderr) of `cmd` (/usr/bin/time)."""
-    with tempfile.NamedTemporaryFile(suffix=".txt") as tf:
+def timed(cmd, repeat=1):
+    """(wall s, CPU s, peak RSS MiB, stdout + stderr) of `cmd`: CPU and peak
+    memory from os.wait4 of the child (user + system); with `repeat` > 1 the
+    run is repeated and the mean wall and CPU are returned (short runs: the
+    per-run figure below the clock's tick)."""
+    walls, cpus, rss = [], [], 0.0
+    for _ in range(repeat):
         t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", tf.name] + cmd,
-                           cwd=NL, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
+        p = subprocess.Popen(cmd, cwd=NL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = p.stdout.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        walls.append(time.perf_counter() - t0)
         if p.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stderr}")
-        u, s, m = open(tf.name).read().split()[-3:]
-        return wall, float(u) + float(s), float(m) / 1024.0, p.stdout + p.stderr
+            raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{out}")
+        cpus.append(ru.ru_utime + ru.ru_stime)
+        rss = max(rss, ru.ru_maxrss / 1024.0)
+    return sum(walls) / repeat, sum(cpus) / repeat, rss, out
 
 
 def stat(text, key):
@@ -113,7 +120,7 @@ def main():
                         "--step", "p2 list 0.15", "--jobs", "1"] + extra
     tw, tc, tm, _ = timed(xt(["-o", o("xt1.h5")]))
     hw, hc, hm, _ = timed([exe, "run", "rf_network_xor_hb.cir", "--quiet", "--step", "p1 list 0.85",
-                           "--step", "p2 list 0.15", "--jobs", "1", "-o", o("xh1.h5")])
+                           "--step", "p2 list 0.15", "--jobs", "1", "-o", o("xh1.h5")], repeat=20)
     a, b = sweep_measure(o("xt1.h5"), "vout"), sweep_measure(o("xh1.h5"), "vout")
     row("XOR, one point (p1 = 0.85, p2 = 0.15)", (tw, tc, tm), (hw, hc, hm),
         f"vout {abs(a - b).max() / abs(a).max():.1e}")
@@ -146,7 +153,7 @@ def main():
 
     # 3. ST-FMR sweep: 41 frequencies
     freqs = [1.4e9 + 10e6 * k for k in range(41)]
-    hb = timed([exe, "run", "mtj_stfmr_hb.cir", "--quiet", "--jobs", jobs, "-o", o("sth.h5")])
+    hb = timed([exe, "run", "mtj_stfmr_hb.cir", "--quiet", "--jobs", jobs, "-o", o("sth.h5")], repeat=10)
     stf = open(os.path.join(NL, "mtj_stfmr.cir")).read().replace("sin(0 0.3u 1.627g)", "sin(0 0.3u {f})")
     stf = stf.replace(".tran", ".param f=1.627g\n.tran")
     with open(os.path.join(NL, ".stfmr_bench.cir"), "w") as fh:

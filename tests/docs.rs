@@ -5,13 +5,18 @@
 //! `tools/` (linked) and a copy of `docs/`: the lines that start with
 //! `spinspice`, `cargo run --release --`, `python3` or `$P` (shell blocks,
 //! run by `sh` with `spinspice` the binary under test) and the `python`
-//! blocks (with `$SPINSPICE_PYTHON`; they read the files the commands wrote).
+//! blocks (with `$SPINSPICE_PYTHON`; they read the files the commands wrote;
+//! those that `import spinspice` with the package installed as
+//! `pip install ./python` does, see `tests/python.rs`).
 //! Every one must exit 0.
 //!
 //! What is not run as written, and why:
 //! - `cargo test` (this suite) and the synopses (`spinspice run NETLIST [-o OUT] …`);
 //! - the drone network run of `tools/rf_network.py run` (45 min; its stages
-//!   are tested in `tests/systems_net.rs`);
+//!   are tested in `tests/systems_net.rs`), the trainings of
+//!   `tools/train_rf_network.py` (minutes; they rewrite the shipped weights,
+//!   which `tests/drone_weights.rs` checks) and the `tools/variability.py`
+//!   studies: a block holding one of these is skipped whole;
 //! - the sweeps of the heavy examples run one point in K (`--shard 1/K`,
 //!   a handful of points; the full sweeps and their numbers are the subject
 //!   of `tests/systems_*.rs`); the commands that read their files still run;
@@ -178,13 +183,32 @@ fn sh(dir: &Path, script: &str, env: &[(&str, String)]) -> (bool, String) {
 
 /// The command as the test runs it (see the module documentation), or None
 /// to skip it.
+/// The recipes of long runs (minutes to hours of CPU, or that rewrite the
+/// shipped weights): the network runs, the trainings and the variability
+/// studies. A block holding one is skipped whole: its other commands read
+/// what the recipe writes.
+fn long_recipe(cmd: &str) -> bool {
+    [
+        "rf_network.py run",
+        "train_rf_network.py spin",
+        "train_rf_network.py mlp",
+        "variability.py",
+    ]
+    .iter()
+    .any(|r| cmd.contains(r))
+}
+
 fn adapt(cmd: &str) -> Option<String> {
     // a synopsis (`spinspice run NETLIST [-o OUT] …`), not a command
     if cmd.contains("NETLIST") || cmd.contains(" [") || cmd.contains('…') {
         return None;
     }
-    if cmd.contains("rf_network.py run") {
+    if long_recipe(cmd) {
         return None;
+    }
+    if cmd.starts_with("P=") {
+        // the venv of the docs is the test's Python
+        return Some(format!("P='{}'", common::python()));
     }
     let mut c = cmd.replace("target/release/spinspice", env!("CARGO_BIN_EXE_spinspice"));
     if c.starts_with("spinspice run") && !c.contains("--shard") && !c.contains("--param") {
@@ -215,6 +239,32 @@ fn have_python() -> bool {
     ok
 }
 
+/// The Python package installed for the snippets that `import spinspice`
+/// (once per run of this file), or None with a notice when the Python
+/// lacks pip's build backend (maturin; `SPINSPICE_REQUIRE_TOOLS=1`: fail).
+fn package_site() -> Option<PathBuf> {
+    static SITE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    SITE.get_or_init(|| {
+        let py = common::python();
+        let has = Command::new(&py)
+            .args(["-c", "import maturin, numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has {
+            assert!(
+                !common::tools_required(),
+                "SPINSPICE_REQUIRE_TOOLS=1 but '{py}' lacks maturin (the package's snippets)"
+            );
+            eprintln!("NOTICE: no maturin: the snippets that import spinspice are skipped");
+            return None;
+        }
+        let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-site-docs");
+        common::install_python_package(&py, &site).unwrap_or_else(|e| panic!("{e}"));
+        Some(site)
+    })
+    .clone()
+}
+
 /// Runs the blocks of one document; returns what ran, for the caller's checks.
 fn run_doc(doc: &Path) -> (PathBuf, usize) {
     let rel = doc.strip_prefix(repo()).unwrap().display().to_string();
@@ -228,9 +278,20 @@ fn run_doc(doc: &Path) -> (PathBuf, usize) {
             if !py {
                 continue;
             }
+            let mut env = Vec::new();
+            let mut code = b.lines.join("\n");
+            if code.contains("spinspice.") || code.contains("import spinspice") {
+                let Some(site) = package_site() else { continue };
+                env.push(("PYTHONPATH", site.display().to_string()));
+                env.push(("SPINSPICE_BIN", env!("CARGO_BIN_EXE_spinspice").to_string()));
+                // a later snippet of the same session relies on the import
+                if !code.contains("import spinspice") {
+                    code = format!("import spinspice\n{code}");
+                }
+            }
             let script = dir.join("snippet.py");
-            std::fs::write(&script, b.lines.join("\n")).unwrap();
-            let (ok, out) = sh(&dir, "python3 snippet.py", &[]);
+            std::fs::write(&script, code).unwrap();
+            let (ok, out) = sh(&dir, "python3 snippet.py", &env);
             assert!(ok, "{rel}:{}: the Python snippet failed:\n{out}", b.at);
             ran += 1;
             continue;
@@ -240,6 +301,9 @@ fn run_doc(doc: &Path) -> (PathBuf, usize) {
         }
         let slurm = b.lines.iter().any(|l| l.starts_with("#SBATCH --array"));
         let cmds = commands(&b);
+        if cmds.iter().any(|c| long_recipe(c)) {
+            continue;
+        }
         // Without Python, a block that runs it is skipped whole (its other
         // commands may read what the Python wrote).
         if !py

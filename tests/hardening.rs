@@ -146,10 +146,15 @@ fn generated_extremes() {
     );
     let o = spin(&dir, &["check", "tokens.cir"]);
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(err.matches(": error: no node").count(), 20, "{err}");
+    // a missing .save node is a warning (ngspice runs such netlists; issue 16)
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        err.matches(": warning: '.save': no node").count(),
+        20,
+        "{err}"
+    );
     assert!(
-        err.contains("… and 39980 more (39980 errors, 0 warnings) not shown"),
+        err.contains("… and 39980 more (0 errors, 39980 warnings) not shown"),
         "{err}"
     );
     assert!(err.len() < 10_000);
@@ -385,7 +390,7 @@ fn csv_marks_an_incomplete_run() {
     write(
         &dir,
         "fail.cir",
-        "f\nV1 a 0 1\nR1 a b 1\nC1 b 0 1n\nB1 b 0 i={sqrt(v(b)-0.5)}\n.tran 1n 20n\n.end\n",
+        "f\nV1 a 0 1\nR1 a b 1\nC1 b 0 1n\nB1 b 0 i={sqrt(v(b)-2)}\n.tran 1n 20n\n.end\n",
     );
     let o = spin(&dir, &["run", "fail.cir", "-o", "f.csv"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -305,7 +305,7 @@ fn malformed_netlists_table() {
             "t\n.meas op x avg v(a)\n",
             2,
             7,
-            "expected tran, dc or ac after .meas",
+            "expected tran, dc, ac, hb or hb_td after .meas",
         ),
         row(
             "t\n.meas tran x foo v(a)\n",

@@ -13,7 +13,9 @@
 //! Cost (2 cores, after `cargo test --release` built the crate): the
 //! extension build, ~40 s of CPU (pyo3 and the binding crate), then the
 //! pytest run, ~30 s.
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 const MODULES: &str = "maturin, pytest, numpy, xarray, h5netcdf, h5py, matplotlib";
@@ -38,27 +40,6 @@ fn python() -> Option<String> {
     None
 }
 
-/// `PATH` with the interpreter's own `bin/` first (where a venv keeps the
-/// `maturin` executable that its build backend calls).
-fn path_with(py: &str) -> String {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let which = Command::new(py)
-        .args([
-            "-c",
-            "import sys, os; print(os.path.dirname(sys.executable))",
-        ])
-        .output();
-    if let Ok(o) = which {
-        dirs.push(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    }
-    if let Some(p) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&p));
-    }
-    std::env::join_paths(dirs)
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 fn run(cmd: &mut Command, what: &str) {
     let out = cmd
         .output()
@@ -77,23 +58,10 @@ fn python_package() {
     let Some(py) = python() else { return };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-site");
-    let _ = std::fs::remove_dir_all(&site);
-    let path = path_with(&py);
-    run(
-        Command::new(&py)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(["--no-deps", "--no-build-isolation", "--target"])
-            .arg(&site)
-            .arg(repo.join("python"))
-            .env("PATH", &path),
-        "pip install ./python",
-    );
+    let path = common::path_with(&py);
+    if let Err(e) = common::install_python_package(&py, &site) {
+        panic!("{e}");
+    }
     run(
         Command::new(&py)
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"])

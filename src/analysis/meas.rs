@@ -417,6 +417,18 @@ fn mentions_ident(e: &Expr, name: &str) -> bool {
     }
 }
 
+/// `e` calls the function `name` somewhere (`deriv`: a derivative over the
+/// whole axis, not a point-by-point value).
+pub(crate) fn calls(e: &Expr, name: &str) -> bool {
+    match &e.kind {
+        ExprKind::Ident(_) | ExprKind::Num(_) | ExprKind::Probe { .. } => false,
+        ExprKind::Call(f, a) => f == name || a.iter().any(|x| calls(x, name)),
+        ExprKind::Unary(_, a) => calls(a, name),
+        ExprKind::Binary(_, a, b) => calls(a, name) || calls(b, name),
+        ExprKind::Ternary(c, a, b) => calls(c, name) || calls(a, name) || calls(b, name),
+    }
+}
+
 /// Names for scalar arguments: the parameters plus the measures done so far.
 struct Scalars<'a> {
     params: &'a dyn Env,
@@ -2571,7 +2583,7 @@ mod tests {
             cols: vec![],
         };
         let m = meas_in(MeasAnalysis::Ac, "m", dcmean(false, None, None, None, None));
-        assert_err(run(&[m], &ac, &NO_PARAMS)[0].value.clone(), "transient");
+        assert_err(run(&[m], &ac, &NO_PARAMS)[0].value.clone(), "waveforms");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod render;
 pub mod units;
 
 use crate::output::hdf5::dataset_name;
+use crate::output::AnalysisKind;
 use crate::sweep::grid::Grid;
 use crate::sweep::merge::{attr_string, read_analysis, read_header};
 use hdf5_pure::File;
@@ -193,9 +194,14 @@ pub fn waves_file(
             } else {
                 a.re[j].clone()
             };
+            let (x, y) = if a.info.kind == AnalysisKind::Hb {
+                stems(&a.sweep, &y)
+            } else {
+                (a.sweep.clone(), y)
+            };
             Series {
                 label: a.info.signals[j].name.clone(),
-                x: a.sweep.clone(),
+                x,
                 y,
             }
         })
@@ -226,6 +232,18 @@ pub fn waves_file(
         markers: false,
     };
     render::render_lines(&plot, out, size)
+}
+
+/// A harmonic-balance spectrum as stems: each line (f, |X|) is drawn as
+/// a vertical segment from 0, joined along the axis (one polyline).
+fn stems(f: &[f64], mag: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut x = Vec::with_capacity(3 * f.len());
+    let mut y = Vec::with_capacity(3 * f.len());
+    for (&fk, &m) in f.iter().zip(mag) {
+        x.extend([fk, fk, fk]);
+        y.extend([0.0, m, 0.0]);
+    }
+    (x, y)
 }
 
 /// A measure over the grid of a sweep file: its values in C order over

@@ -11,8 +11,8 @@
 use super::grid::{Axis, Grid};
 use crate::output::hdf5::COLUMNS;
 use crate::output::{
-    open_sink, AnalysisInfo, AnalysisKind, MeasureValue, PointStatus, SignalInfo, Sink, StepInfo,
-    SweepInfo,
+    open_sink, AnalysisInfo, AnalysisKind, MeasureValue, PointLabels, PointStatus, SignalInfo,
+    Sink, StepInfo, SweepInfo,
 };
 use hdf5_pure::{AttrValue, DType, File, Group};
 use std::collections::HashMap;
@@ -198,6 +198,8 @@ pub(crate) struct ReadAnalysis {
     /// Per signal: real parts, and imaginary parts for complex analyses.
     pub re: Vec<Vec<f64>>,
     pub im: Vec<Vec<f64>>,
+    /// Integer labels of the points (`/hb/tones`), if the group has them.
+    pub labels: Option<PointLabels>,
     pub complete: bool,
 }
 
@@ -214,6 +216,7 @@ pub(crate) fn read_analysis(path: &Path, g: &Group, group: &str) -> Result<ReadA
     let mut sweep = Vec::new();
     let mut signals = Vec::new();
     let (mut re, mut im) = (Vec::new(), Vec::new());
+    let mut labels = None;
     let mut sets: Vec<_> = g.iter_datasets().map_err(e)?.collect();
     sets.sort_by(|x, y| x.0.cmp(&y.0));
     for (name, ds) in sets {
@@ -221,6 +224,19 @@ pub(crate) fn read_analysis(path: &Path, g: &Group, group: &str) -> Result<ReadA
             continue;
         }
         let da = ds.attrs().map_err(e)?;
+        if let Some(cols) = attr_string(da.get("columns")) {
+            // a point-label table (`tones`: [points, columns] int64)
+            let columns: Vec<String> = cols.split(", ").map(str::to_string).collect();
+            let flat = ds.read_i64().map_err(e)?;
+            let w = columns.len().max(1);
+            let rows = flat.chunks(w).map(<[i64]>::to_vec).collect();
+            labels = Some(PointLabels {
+                name,
+                columns,
+                rows,
+            });
+            continue;
+        }
         let original = attr_string(da.get("name")).unwrap_or_else(|| name.clone());
         let unit = attr_string(da.get("unit")).unwrap_or_default();
         let info = SignalInfo::new(original, unit);
@@ -276,6 +292,7 @@ pub(crate) fn read_analysis(path: &Path, g: &Group, group: &str) -> Result<ReadA
         sweep,
         re,
         im,
+        labels,
         complete,
     })
 }
@@ -541,6 +558,9 @@ fn replay_analysis(sink: &mut dyn Sink, a: &ReadAnalysis) -> std::io::Result<()>
         }
         let im = a.info.complex.then_some(irow.as_slice());
         sink.point(s, &row, im)?;
+    }
+    if let Some(l) = &a.labels {
+        sink.labels(l)?;
     }
     if a.complete {
         sink.end_analysis()?;

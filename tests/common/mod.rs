@@ -302,3 +302,57 @@ pub fn run_in_memory(
     let summary = run(netlist, text, &mut cfg, &mut sink)?;
     Ok((sink, summary))
 }
+
+/// `PATH` with the interpreter's own `bin/` first (where a venv keeps the
+/// `maturin` executable that its build backend calls).
+pub fn path_with(py: &str) -> String {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let which = Command::new(py)
+        .args([
+            "-c",
+            "import sys, os; print(os.path.dirname(sys.executable))",
+        ])
+        .output();
+    if let Ok(o) = which {
+        dirs.push(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    }
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Installs the Python package (`python/`) as `pip install ./python` does,
+/// into the directory `site` (for `PYTHONPATH`) with `py` (pip, maturin):
+/// the extension is built by cargo in the workspace's target directory, so
+/// a second install in the same `cargo test` is an incremental build.
+/// Returns pip's output as the error.
+pub fn install_python_package(py: &str, site: &Path) -> Result<(), String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let _ = std::fs::remove_dir_all(site);
+    let out = Command::new(py)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(["--no-deps", "--no-build-isolation", "--target"])
+        .arg(site)
+        .arg(repo.join("python"))
+        .env("PATH", path_with(py))
+        .output()
+        .map_err(|e| format!("pip install ./python: cannot start: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "pip install ./python failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}

@@ -7,9 +7,9 @@
 //! factored with KLU ([`Direct`]) for small systems, or matrix-free
 //! GMRES with the block-diagonal preconditioner ([`BlockDiag`]) otherwise,
 //! to a relative accuracy that leaves the linearised residual a tenth of
-//! the tolerance (inexact Newton, Dembo, Eisenstat & Steihaug 1982). A
-//! backtracking line search on the weighted residual norm damps steps that
-//! do not reduce it. Convergence (SPICE's rule per unknown and harmonic):
+//! the tolerance (inexact Newton, Dembo, Eisenstat & Steihaug 1982). Steps
+//! are damped by Deuflhard's natural monotonicity test with a watchdog step
+//! ([`Solver::newton`]). Convergence (SPICE's rule per unknown and harmonic):
 //! the last correction within rtol·max_h|X_uh| + atol and the residual of
 //! every row within rtol·(its largest term) + abstol/vntol.
 
@@ -85,6 +85,9 @@ pub struct Solver {
     xt: Vec<Complex64>,
     dx: Vec<Complex64>,
     dnu: Vec<f64>,
+    /// The full Newton correction while damped steps are tried.
+    dx0: Vec<Complex64>,
+    dnu0: Vec<f64>,
     wr: Vec<f64>,
     wx: Vec<f64>,
     /// Damping-test weights and the unknowns' largest harmonic magnitude.
@@ -139,6 +142,8 @@ impl Solver {
             r: vec![Complex64::default(); nh * n],
             rt: vec![Complex64::default(); nh * n],
             xt: vec![Complex64::default(); nh * n],
+            dx0: vec![Complex64::default(); nh * n],
+            dnu0: vec![0.0; auto.len()],
             dx: vec![Complex64::default(); nh * n],
             dnu: vec![0.0; auto.len()],
             wr: vec![0.0; n],
@@ -279,12 +284,13 @@ impl Solver {
                 return Ok(it + 1);
             }
             self.stats.newton += 1;
-            let (dx, dnu) = (self.dx.clone(), self.dnu.clone());
+            self.dx0.copy_from_slice(&self.dx);
+            self.dnu0.copy_from_slice(&self.dnu);
             let mut alpha = 1.0;
             loop {
                 self.xt.copy_from_slice(x);
-                self.dx.copy_from_slice(&dx);
-                self.dnu.copy_from_slice(&dnu);
+                self.dx.copy_from_slice(&self.dx0);
+                self.dnu.copy_from_slice(&self.dnu0);
                 let mut xt = std::mem::take(&mut self.xt);
                 self.advance(p, &mut xt, alpha, &w0);
                 let (ok, dt, dtm) = self.trial(p, &xt);

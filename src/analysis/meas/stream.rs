@@ -492,7 +492,8 @@ impl<'m> MeasStream<'m> {
         earlier: &[&str],
         known: &dyn Fn(&str, &[String]) -> bool,
     ) -> Option<Sig<'m>> {
-        if earlier.iter().any(|n| mentions_ident(e, n)) {
+        // a derivative needs the whole axis: the batch
+        if earlier.iter().any(|n| mentions_ident(e, n)) || super::calls(e, "deriv") {
             return None;
         }
         let mut probes: Vec<(String, Vec<String>, Part)> = Vec::new();
