@@ -208,7 +208,7 @@ fn hdf5_table_rows_match_h5py() {
         ]);
         assert_eq!(code, 0, "{err}");
     }
-    assert_eq!(std::fs::read(&h1).unwrap(), std::fs::read(&h2).unwrap());
+    common::assert_same_files(&h1, &h2, &[]);
     let f = File::open(&h1).unwrap();
     let got = f
         .dataset("sweep/measures/vout")

@@ -11,7 +11,6 @@ use spinspice::output::memory::MemorySink;
 use spinspice::output::{AnalysisKind, PointStatus};
 use spinspice::sweep::exec::{SaveMode, SweepOptions};
 use spinspice::sweep::grid::{parse_cli_step, CliStep};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -123,77 +122,6 @@ fn sweep_points_equal_separate_single_runs() {
     }
 }
 
-// ------------------------------------------------------------ file comparison
-
-/// Every dataset (raw bytes, shape) and attribute of an HDF5 file, by path.
-fn contents(path: &Path) -> BTreeMap<String, String> {
-    fn attrs(
-        m: std::collections::HashMap<String, AttrValue>,
-        at: &str,
-        out: &mut BTreeMap<String, String>,
-    ) {
-        for (k, v) in m {
-            out.insert(format!("{at}@{k}"), format!("{v:?}"));
-        }
-    }
-    fn walk(f: &File, g: &str, out: &mut BTreeMap<String, String>) {
-        let grp = if g.is_empty() {
-            f.root()
-        } else {
-            f.group(g).unwrap()
-        };
-        attrs(grp.attrs().unwrap(), &format!("/{g}"), out);
-        for (name, ds) in grp.iter_datasets().unwrap() {
-            let p = format!("{g}/{name}");
-            let raw = ds.read_raw().unwrap();
-            out.insert(p.clone(), format!("{:?} {:?}", ds.shape().unwrap(), raw));
-            attrs(ds.attrs().unwrap(), &p, out);
-        }
-        for sub in grp.groups().unwrap() {
-            let p = if g.is_empty() {
-                sub
-            } else {
-                format!("{g}/{sub}")
-            };
-            walk(f, &p, out);
-        }
-    }
-    let f = File::open(path).unwrap();
-    let mut out = BTreeMap::new();
-    walk(&f, "", &mut out);
-    out
-}
-
-fn assert_same_files(a: &Path, b: &Path, ignore: &[&str]) {
-    let (ca, cb) = (contents(a), contents(b));
-    let keys = |c: &BTreeMap<String, String>| -> Vec<String> {
-        c.keys()
-            .filter(|k| !ignore.contains(&k.as_str()))
-            .cloned()
-            .collect()
-    };
-    assert_eq!(
-        keys(&ca),
-        keys(&cb),
-        "{} and {} differ in structure",
-        a.display(),
-        b.display()
-    );
-    for k in keys(&ca) {
-        assert!(
-            ca[&k] == cb[&k],
-            "{k} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    assert!(
-        ca.len() > 50,
-        "suspiciously small file: {} entries",
-        ca.len()
-    );
-}
-
 #[test]
 fn jobs_1_and_2_write_bit_identical_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,7 +147,7 @@ fn jobs_1_and_2_write_bit_identical_files() {
         "2",
     ]);
     assert_eq!((c1, c2), (0, 0), "{e1}\n{e2}");
-    assert_same_files(&f1, &f2, &[]);
+    common::assert_same_files(&f1, &f2, &[]);
     // CSV outputs too (every file of the run).
     let c1 = dir.path().join("j1.csv");
     let c2 = dir.path().join("j2.csv");
@@ -277,7 +205,7 @@ fn two_shards_merged_equal_one_run() {
     drop(f);
     let (c, _, err) = cli(&["merge", path_str(&merged), path_str(&s2), path_str(&s1)]);
     assert_eq!(c, 0, "{err}");
-    assert_same_files(&full, &merged, &[]);
+    common::assert_same_files(&full, &merged, &[]);
     // One shard alone: merged but incomplete, exit code 1.
     let part = dir.path().join("part.h5");
     let (c, _, err) = cli(&["merge", path_str(&part), path_str(&s1)]);

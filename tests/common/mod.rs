@@ -356,3 +356,76 @@ pub fn install_python_package(py: &str, site: &Path) -> Result<(), String> {
         ))
     }
 }
+
+/// Every dataset (raw bytes, shape) and attribute of an HDF5 file, by path.
+pub fn contents(path: &Path) -> std::collections::BTreeMap<String, String> {
+    fn attrs(
+        m: std::collections::HashMap<String, hdf5_pure::AttrValue>,
+        at: &str,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) {
+        for (k, v) in m {
+            out.insert(format!("{at}@{k}"), format!("{v:?}"));
+        }
+    }
+    fn walk(f: &hdf5_pure::File, g: &str, out: &mut std::collections::BTreeMap<String, String>) {
+        let grp = if g.is_empty() {
+            f.root()
+        } else {
+            f.group(g).unwrap()
+        };
+        attrs(grp.attrs().unwrap(), &format!("/{g}"), out);
+        for (name, ds) in grp.iter_datasets().unwrap() {
+            let p = format!("{g}/{name}");
+            let raw = ds.read_raw().unwrap();
+            out.insert(p.clone(), format!("{:?} {:?}", ds.shape().unwrap(), raw));
+            attrs(ds.attrs().unwrap(), &p, out);
+        }
+        for sub in grp.groups().unwrap() {
+            let p = if g.is_empty() {
+                sub
+            } else {
+                format!("{g}/{sub}")
+            };
+            walk(f, &p, out);
+        }
+    }
+    let f = hdf5_pure::File::open(path).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    walk(&f, "", &mut out);
+    out
+}
+
+/// Two HDF5 files hold the same data: every dataset (shape and raw bytes)
+/// and attribute, path by path (`ignore`: paths left out). Not the same
+/// bytes: where the writer's checkpoints fell (wall-clock driven, see
+/// `src/output/hdf5.rs`) moves objects in the file, never their content.
+pub fn assert_same_files(a: &Path, b: &Path, ignore: &[&str]) {
+    let (ca, cb) = (contents(a), contents(b));
+    let keys = |c: &std::collections::BTreeMap<String, String>| -> Vec<String> {
+        c.keys()
+            .filter(|k| !ignore.contains(&k.as_str()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        keys(&ca),
+        keys(&cb),
+        "{} and {} differ in structure",
+        a.display(),
+        b.display()
+    );
+    for k in keys(&ca) {
+        assert!(
+            ca[&k] == cb[&k],
+            "{k} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    assert!(
+        ca.len() > 50,
+        "suspiciously small file: {} entries",
+        ca.len()
+    );
+}

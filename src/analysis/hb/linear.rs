@@ -79,12 +79,18 @@ pub trait Operator {
     fn precondition(&mut self, v: &[f64], out: &mut [f64]);
 }
 
-/// Workspace of [`gmres`] (allocated once per Newton solve).
+/// Workspace of [`gmres`] (kept for a whole Newton solve). The Krylov
+/// bases grow to the number of vectors a cycle needs (at most the restart
+/// length) and stay allocated: a well-preconditioned solve of a large
+/// circuit holds a few vectors, not the restart length's worth.
 pub struct GmresWork {
     m: usize,
-    /// Krylov basis V (m + 1 vectors) and the preconditioned basis Z (m).
+    len: usize,
+    /// Krylov basis V (up to m + 1 vectors) and the preconditioned basis Z (m).
     v: Vec<f64>,
     z: Vec<f64>,
+    /// The residual b − A x of a restart.
+    r: Vec<f64>,
     h: Vec<f64>,
     cs: Vec<f64>,
     sn: Vec<f64>,
@@ -98,14 +104,27 @@ impl GmresWork {
     pub fn new(len: usize, m: usize) -> GmresWork {
         GmresWork {
             m,
-            v: vec![0.0; (m + 1) * len],
-            z: vec![0.0; m * len],
+            len,
+            v: vec![0.0; len],
+            z: Vec::new(),
+            r: vec![0.0; len],
             h: vec![0.0; (m + 1) * m],
             cs: vec![0.0; m],
             sn: vec![0.0; m],
             g: vec![0.0; m + 1],
             w: vec![0.0; len],
             y: vec![0.0; m],
+        }
+    }
+
+    /// Room for the basis vectors v_0 … v_{k+1} and z_0 … z_k.
+    fn reserve(&mut self, k: usize) {
+        let len = self.len;
+        if self.v.len() < (k + 2) * len {
+            self.v.resize((k + 2) * len, 0.0);
+        }
+        if self.z.len() < (k + 1) * len {
+            self.z.resize((k + 1) * len, 0.0);
         }
     }
 }
@@ -145,17 +164,17 @@ pub fn gmres(
         };
     }
     let mut total = 0;
-    let mut r = b.to_vec();
+    wk.r.copy_from_slice(b);
     let mut rel = 1.0;
     while total < max_iter {
         // r = b − A x (x = 0 on the first cycle)
         if total > 0 {
             a.apply(x, &mut wk.w);
-            for ((ri, bi), wi) in r.iter_mut().zip(b).zip(&wk.w) {
+            for ((ri, bi), wi) in wk.r.iter_mut().zip(b).zip(&wk.w) {
                 *ri = bi - wi;
             }
         }
-        let beta = dot(&r, &r).sqrt();
+        let beta = dot(&wk.r, &wk.r).sqrt();
         rel = beta / bnorm;
         if rel <= tol {
             return GmresStats {
@@ -164,7 +183,7 @@ pub fn gmres(
                 converged: true,
             };
         }
-        for (vi, ri) in wk.v[..len].iter_mut().zip(&r) {
+        for (vi, ri) in wk.v[..len].iter_mut().zip(&wk.r) {
             *vi = ri / beta;
         }
         wk.g.fill(0.0);
@@ -172,6 +191,7 @@ pub fn gmres(
         let mut k = 0;
         while k < m && total < max_iter {
             // z_k = M⁻¹ v_k, w = A z_k
+            wk.reserve(k);
             {
                 let (vk, zk) = (
                     &wk.v[k * len..(k + 1) * len],
