@@ -23,6 +23,11 @@
 //!     v(out), i(v1), @m1[mx], …     one dataset per signal, float64 [N]   @unit "V", "A", ""
 //!                                   AC: complex128, i.e. compound {r: f64, i: f64},
 //!                                   which h5py reads as numpy complex128
+//!   /hb                             harmonic balance spectrum (complex, as AC): the
+//!                                   sweep is `frequency`, the lines ascending from 0 Hz;
+//!     tones                         int64 [lines, tones]: the mix indices of each line,
+//!                                   @columns "4e8, 5.5e8, osc:x1" (the tones' names)
+//!   /hb_td                          the steady-state waveform over `time` (one period)
 //!   /measures                       only if the run has measures
 //!     <name>                        float64 scalar; NaN when the measure failed
 //!       @analysis  "tran"           the analysis it belongs to
