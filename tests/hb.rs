@@ -22,6 +22,11 @@ use std::path::Path;
 
 /// Run netlist text whose includes resolve from `netlists/`, in memory.
 fn run_text(text: &str) -> MemorySink {
+    run_with(text, vec![], 2)
+}
+
+/// [`run_text`] with `--param` overrides and `jobs` workers.
+fn run_with(text: &str, overrides: Vec<(String, f64)>, jobs: usize) -> MemorySink {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists");
     let mut sm = spinspice::diag::SourceMap::new();
     let render = |d: &[spinspice::diag::Diagnostic], sm: &spinspice::diag::SourceMap| {
@@ -30,10 +35,10 @@ fn run_text(text: &str) -> MemorySink {
     let parsed = spinspice::netlist::parse_str("<hb test>", text, &dir, &mut sm)
         .unwrap_or_else(|d| panic!("{}", render(&d, &sm)));
     let opts = SweepOptions {
-        jobs: 2,
+        jobs,
         ..Default::default()
     };
-    let (sink, summary) = common::run_in_memory(parsed.netlist, text, vec![], vec![], opts)
+    let (sink, summary) = common::run_in_memory(parsed.netlist, text, overrides, vec![], opts)
         .unwrap_or_else(|d| panic!("{}", render(&d, &sm)));
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     sink
@@ -571,22 +576,8 @@ fn xor_network_eight_points_vs_transient() {
         (0.3, 0.3),
     ];
     let run_at = |text: &str, p1: f64, p2: f64| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("netlists");
-        let mut sm = spinspice::diag::SourceMap::new();
-        let parsed = spinspice::netlist::parse_str("<xor>", text, &dir, &mut sm).unwrap();
         let ov = vec![("p1".to_string(), p1), ("p2".to_string(), p2)];
-        let (s, sum) =
-            common::run_in_memory(parsed.netlist, text, ov, vec![], SweepOptions::default())
-                .unwrap_or_else(|d| {
-                    panic!(
-                        "{}",
-                        d.iter()
-                            .map(|x| x.short(&sm))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
-                });
-        assert!(sum.failures.is_empty(), "{:?}", sum.failures);
+        let s = run_with(text, ov, 1);
         names.iter().map(|n| meas(&s, n)).collect::<Vec<f64>>()
     };
     let hbv: Vec<Vec<f64>> = points

@@ -367,7 +367,33 @@ pub struct Stamp<'a> {
     pub limited: bool,
 }
 
-impl Stamp<'_> {
+impl<'a> Stamp<'a> {
+    /// A stamp into the value arrays of `ws` (separate F and Q unless
+    /// `fused`; Jacobian entries when `jac`), recording the rows devices
+    /// stamp into `row_seen` (a probe load) when given.
+    fn new(
+        ws: &'a mut Workspace,
+        c_seen: &'a mut [bool],
+        c_slots: &'a mut Vec<u32>,
+        (a0, fused, jac): (f64, bool, bool),
+        row_seen: Option<&'a mut [bool]>,
+    ) -> Stamp<'a> {
+        Stamp {
+            f: &mut ws.f,
+            q: &mut ws.q,
+            fscale: &mut ws.fscale,
+            g: &mut ws.g,
+            c: &mut ws.c,
+            a0,
+            fused,
+            jac,
+            c_seen,
+            c_slots,
+            row_seen,
+            limited: false,
+        }
+    }
+
     /// Add `v` to F at `row` (current leaving the node through the device).
     #[inline]
     pub fn f(&mut self, row: usize, v: f64) {
@@ -871,20 +897,13 @@ impl System {
             seen
         });
         ws.q.iter_mut().for_each(|q| *q = 0.0);
-        let mut st = Stamp {
-            f: &mut ws.f,
-            q: &mut ws.q,
-            fscale: &mut ws.fscale,
-            g: &mut ws.g,
-            c: &mut ws.c,
-            a0,
-            fused,
-            jac,
-            c_seen: &mut self.c_seen,
-            c_slots: &mut self.c_slots,
-            row_seen: row_seen.as_deref_mut(),
-            limited: false,
-        };
+        let mut st = Stamp::new(
+            ws,
+            &mut self.c_seen,
+            &mut self.c_slots,
+            (a0, fused, jac),
+            row_seen.as_deref_mut(),
+        );
         let nl = &self.nonlinear;
         for (j, &k) in nl.iter().enumerate() {
             if let Some(&next) = nl.get(j + 1) {
@@ -1062,20 +1081,13 @@ impl System {
         let mut seen = vec![false; self.n + 1];
         rows.iter().for_each(|&r| seen[r as usize] = true);
         {
-            let mut st = Stamp {
-                f: &mut ws.f,
-                q: &mut ws.q,
-                fscale: &mut ws.fscale,
-                g: &mut ws.g,
-                c: &mut ws.c,
-                a0: 0.0,
-                fused: false,
-                jac: true,
-                c_seen: &mut self.c_seen,
-                c_slots: &mut self.c_slots,
-                row_seen: Some(&mut seen),
-                limited: false,
-            };
+            let mut st = Stamp::new(
+                &mut ws,
+                &mut self.c_seen,
+                &mut self.c_slots,
+                (0.0, false, true),
+                Some(&mut seen),
+            );
             for &d in &self.nonlinear {
                 self.devices[d].load(cx, x, &mut st);
             }
@@ -1108,20 +1120,13 @@ impl System {
             ws.g[k as usize] = 0.0;
             ws.c[k as usize] = 0.0;
         }
-        let mut st = Stamp {
-            f: &mut ws.f,
-            q: &mut ws.q,
-            fscale: &mut ws.fscale,
-            g: &mut ws.g,
-            c: &mut ws.c,
-            a0: 0.0,
-            fused: false,
-            jac: true,
-            c_seen: &mut self.c_seen,
-            c_slots: &mut self.c_slots,
-            row_seen: None,
-            limited: false,
-        };
+        let mut st = Stamp::new(
+            ws,
+            &mut self.c_seen,
+            &mut self.c_slots,
+            (0.0, false, true),
+            None,
+        );
         for &d in &self.nonlinear {
             self.devices[d].load(cx, x, &mut st);
         }
