@@ -173,7 +173,6 @@ impl<'s> Problem<'s> {
             self.tr
                 .to_time(x, n, u as usize - 1, &mut self.xt[j * s..(j + 1) * s]);
         }
-        let ns = self.pat.slots.len();
         self.fmax.fill(0.0);
         for k in 0..s {
             for (j, &u) in self.pat.reads.iter().enumerate() {
@@ -196,9 +195,9 @@ impl<'s> Problem<'s> {
                 self.fmax[j] = self.fmax[j].max(self.ws.fscale[r]);
             }
             for (j, &slot) in self.pat.slots.iter().enumerate() {
-                self.gt[k * ns + j] = self.ws.g[slot as usize];
+                self.gt[j * s + k] = self.ws.g[slot as usize];
                 let c = self.ws.c[slot as usize];
-                self.ct[k * ns + j] = c;
+                self.ct[j * s + k] = c;
                 self.c_used |= c != 0.0;
             }
         }
@@ -277,10 +276,10 @@ impl<'s> Problem<'s> {
 
     /// Debug: G(t) at the slot (row, col) and x(t) of col.
     pub fn debug_slot(&self, row: usize, col: usize) {
-        let (s, ns) = (self.samples(), self.pat.slots.len());
+        let s = self.samples();
         for (j, (&r, &c)) in self.pat.rows.iter().zip(&self.pat.cols).enumerate() {
             if r as usize == row && c as usize == col {
-                let g: Vec<f64> = (0..s.min(6)).map(|k| self.gt[k * ns + j]).collect();
+                let g: Vec<f64> = (0..s.min(6)).map(|k| self.gt[j * s + k]).collect();
                 eprintln!("slot ({row},{col}) j={j}: g = {g:?}");
             }
         }
@@ -308,18 +307,18 @@ impl<'s> Problem<'s> {
         }
         self.ug.fill(0.0);
         self.uc.fill(0.0);
-        for k in 0..s {
-            let (g, c) = (
-                &self.gt[k * ns..(k + 1) * ns],
-                &self.ct[k * ns..(k + 1) * ns],
-            );
-            for j in 0..ns {
-                let row = self.row_pos[self.pat.rows[j] as usize] as usize;
-                let col = self.read_pos[self.pat.cols[j] as usize] as usize;
-                let vv = vt[col * s + k];
-                self.ug[row * s + k] += g[j] * vv;
-                if self.c_used {
-                    self.uc[row * s + k] += c[j] * vv;
+        for j in 0..ns {
+            let row = self.row_pos[self.pat.rows[j] as usize] as usize;
+            let col = self.read_pos[self.pat.cols[j] as usize] as usize;
+            let vc = &vt[col * s..(col + 1) * s];
+            let g = &self.gt[j * s..(j + 1) * s];
+            for ((u, gk), vk) in self.ug[row * s..(row + 1) * s].iter_mut().zip(g).zip(vc) {
+                *u += gk * vk;
+            }
+            if self.c_used {
+                let c = &self.ct[j * s..(j + 1) * s];
+                for ((u, ck), vk) in self.uc[row * s..(row + 1) * s].iter_mut().zip(c).zip(vc) {
+                    *u += ck * vk;
                 }
             }
         }
@@ -370,12 +369,12 @@ impl<'s> Problem<'s> {
                 .to_time(v, n, u as usize - 1, &mut vt[j * s..(j + 1) * s]);
         }
         self.uc.fill(0.0);
-        for k in 0..s {
-            let c = &self.ct[k * ns..(k + 1) * ns];
-            for (j, &cj) in c.iter().enumerate() {
-                let row = self.row_pos[self.pat.rows[j] as usize] as usize;
-                let col = self.read_pos[self.pat.cols[j] as usize] as usize;
-                self.uc[row * s + k] += cj * vt[col * s + k];
+        for j in 0..ns {
+            let row = self.row_pos[self.pat.rows[j] as usize] as usize;
+            let col = self.read_pos[self.pat.cols[j] as usize] as usize;
+            let (c, vc) = (&self.ct[j * s..(j + 1) * s], &vt[col * s..(col + 1) * s]);
+            for ((u, ck), vk) in self.uc[row * s..(row + 1) * s].iter_mut().zip(c).zip(vc) {
+                *u += ck * vk;
             }
         }
         self.xt = vt;
@@ -425,13 +424,10 @@ impl<'s> Problem<'s> {
     pub fn averaged_jacobian(&self, g_avg: &mut [f64], c_avg: &mut [f64]) {
         g_avg.copy_from_slice(&self.sys.g_lin);
         c_avg.copy_from_slice(&self.sys.c_lin);
-        let (s, ns) = (self.samples(), self.pat.slots.len());
+        let s = self.samples();
         for (j, &slot) in self.pat.slots.iter().enumerate() {
-            let (mut g, mut c) = (0.0, 0.0);
-            for k in 0..s {
-                g += self.gt[k * ns + j];
-                c += self.ct[k * ns + j];
-            }
+            let g: f64 = self.gt[j * s..(j + 1) * s].iter().sum();
+            let c: f64 = self.ct[j * s..(j + 1) * s].iter().sum();
             g_avg[slot as usize] += g / s as f64;
             c_avg[slot as usize] += c / s as f64;
         }
@@ -441,11 +437,9 @@ impl<'s> Problem<'s> {
     /// G(t) and C(t) at nonlinear slot j (index into `pat.slots`), for the
     /// assembled Jacobian.
     pub fn slot_coefficients(&mut self, j: usize, gs: &mut [Complex64], cs: &mut [Complex64]) {
-        let (s, ns) = (self.samples(), self.pat.slots.len());
+        let s = self.samples();
         for (src, dst) in [(&self.gt, gs), (&self.ct, cs)] {
-            for k in 0..s {
-                self.ug[k] = src[k * ns + j];
-            }
+            self.ug[..s].copy_from_slice(&src[j * s..(j + 1) * s]);
             self.tr.forward(&self.ug[..s]);
             for (p, d) in dst.iter_mut().enumerate().take(s) {
                 *d = self.tr.two_sided(p as i64);
@@ -467,10 +461,10 @@ impl<'s> Problem<'s> {
                 let (mut g, mut c) =
                     lin.map_or((0.0, 0.0), |k| (self.sys.g_lin[k], self.sys.c_lin[k]));
                 if let Some(j) = nl {
-                    let (s, ns) = (self.samples(), self.pat.slots.len());
+                    let s = self.samples();
                     for k in 0..s {
-                        g += self.gt[k * ns + j] / s as f64;
-                        c += self.ct[k * ns + j] / s as f64;
+                        g += self.gt[j * s + k] / s as f64;
+                        c += self.ct[j * s + k] / s as f64;
                     }
                 }
                 let wmax = self.omega.iter().fold(0.0f64, |a, w| a.max(w.abs()));
