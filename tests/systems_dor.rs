@@ -1,5 +1,5 @@
 //! Issue 5, item 4: the injection-locked spin diode and the DOR multiplier (seed 001, Mazza et
-//! al., Phys. Rev. Applied 17, 014045 (2022), /work/shared/seeds/001_bd8c313f551ed48f.txt).
+//! al., Phys. Rev. Applied 17, 014045 (2022), ../shared/seeds/001_bd8c313f551ed48f.txt).
 //!
 //! Runs `netlists/mazza_dor.cir` (the macrospin Mazza MTJ in a bias tee, 70.7 µA at 800 MHz,
 //! `.step` over the DC bias) and checks, against truths that do not come from spinspice:

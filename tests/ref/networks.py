@@ -11,6 +11,7 @@
 Run:  networks.py [chain|match50|dor|xor|drone|all]
 """
 import math
+import os
 import sys
 import time
 
@@ -126,7 +127,10 @@ def ross_neurons(I_uA, Ith=10.0, Iclamp=40.0, Q=2.0, R=1e3, amp=1.25, scaling=1e
 def demo_drone(nsample=1):
     import h5py
     print("== drone network 256-128-10, Ross algebraic model, initial (untrained) resonance frequencies")
-    with h5py.File("/work/shared/data/drone_rf_fingerprints.h5" if len(sys.argv) < 3 else sys.argv[2]) as h:
+    # ../shared beside the repository (tests/ref/ is two levels below it)
+    here = os.path.dirname(os.path.abspath(__file__))
+    data = os.path.join(here, "..", "..", "..", "shared", "data", "drone_rf_fingerprints.h5")
+    with h5py.File(data if len(sys.argv) < 3 else sys.argv[2]) as h:
         X = h["X_test"][:nsample]
         y = h["Y_test"][:nsample]
     f_in = np.linspace(0.02, 0.12, 256)                                  # GHz
