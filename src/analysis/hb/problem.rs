@@ -274,24 +274,6 @@ impl<'s> Problem<'s> {
         Ok(())
     }
 
-    /// Debug: G(t) at the slot (row, col) and x(t) of col.
-    pub fn debug_slot(&self, row: usize, col: usize) {
-        let s = self.samples();
-        for (j, (&r, &c)) in self.pat.rows.iter().zip(&self.pat.cols).enumerate() {
-            if r as usize == row && c as usize == col {
-                let g: Vec<f64> = (0..s.min(6)).map(|k| self.gt[j * s + k]).collect();
-                eprintln!("slot ({row},{col}) j={j}: g = {g:?}");
-            }
-        }
-        for &u in [row, col].iter() {
-            let jj = self.read_pos[u] as usize;
-            if jj != u32::MAX as usize {
-                let v: Vec<f64> = (0..s.min(6)).map(|k| self.xt[jj * s + k]).collect();
-                eprintln!("x{u}(t) = {v:?}");
-            }
-        }
-    }
-
     /// out = J·v at the samples of the last [`Problem::residual`].
     pub fn jv(&mut self, v: &[Complex64], out: &mut [Complex64]) {
         let (n, s) = (self.n, self.samples());

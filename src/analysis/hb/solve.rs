@@ -623,10 +623,10 @@ fn solve_small(s: &[f64], rhs: &mut [f64], n: usize) -> Vec<f64> {
     x
 }
 
-/// Debug: J·e_k against finite differences of R, per unknown and harmonic.
+/// Developer check (`SPINSPICE_HB_CHECKJ=1`): J·e_k against finite
+/// differences of R, per unknown and harmonic, printed to stderr.
 fn check_jacobian(p: &mut Problem, x: &[Complex64], r: &[Complex64]) {
     let (n, nh) = (p.n, p.nh);
-    p.debug_slot(58, 57);
     let mut v = vec![Complex64::default(); n * nh];
     let mut jv = vec![Complex64::default(); n * nh];
     let mut r2 = vec![Complex64::default(); n * nh];
