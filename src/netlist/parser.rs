@@ -2266,13 +2266,15 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
     };
     let kw = c.word(kt).unwrap_or_default();
     let kind = match kw.as_str() {
-        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" => {
+        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" | "min_at" | "max_at" => {
             let func = match kw.as_str() {
                 "avg" => StatFn::Avg,
                 "rms" => StatFn::Rms,
                 "pp" => StatFn::Pp,
                 "min" => StatFn::Min,
                 "max" => StatFn::Max,
+                "min_at" => StatFn::MinAt,
+                "max_at" => StatFn::MaxAt,
                 _ => StatFn::Integ,
             };
             let signal = signal(c, "a signal")?;
