@@ -565,3 +565,97 @@ fn generator_small_network_matches_forward_pass() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The first layer of the trained 16-8-2 drone network solved by harmonic
+/// balance (`rf_network.py netlist --stage layer1 --hb --table`): one `.data`
+/// sweep over four test samples of the drone data, every chain's rectified
+/// voltage against the algebraic V1 of the layer equations (read here
+/// independently of the generator) to 1e-6 of the largest (measured: 4e-9 to
+/// 1.3e-8; the device is exactly quadratic, so only the HB tolerances enter).
+#[test]
+fn drone_layer1_by_harmonic_balance_matches_algebra() {
+    let data = repo().join("../shared/data/drone_rf_fingerprints.h5");
+    if !data.exists() {
+        assert!(!common::tools_required(), "no {}", data.display());
+        eprintln!("note: no drone data beside the repository; skipping");
+        return;
+    }
+    let dir = common::scratch("drone_l1_hb");
+    let weights = repo().join("tools/weights/drone_16_8_2.txt");
+    let cir = dir.join("l1.cir");
+    let o = Command::new(common::python())
+        .arg(repo().join("tools/rf_network.py"))
+        .args([
+            "netlist",
+            weights.to_str().unwrap(),
+            "--stage",
+            "layer1",
+            "--hb",
+        ])
+        .args([
+            "--table",
+            "--rows",
+            "59:63",
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .arg("-o")
+        .arg(&cir)
+        .output();
+    match o {
+        Ok(o) if o.status.success() => {}
+        o => {
+            assert!(!common::tools_required(), "rf_network.py: {o:?}");
+            eprintln!("note: rf_network.py cannot run ({o:?}); skipping");
+            return;
+        }
+    }
+    let h5 = dir.join("l1.h5");
+    let o = Command::new(exe())
+        .args([
+            "run",
+            cir.to_str().unwrap(),
+            "--quiet",
+            "--save",
+            "measures",
+            "-o",
+        ])
+        .arg(&h5)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5_pure::File::open(&h5).unwrap();
+    let x = hdf5_pure::File::open(&data)
+        .unwrap()
+        .dataset("X_test")
+        .unwrap()
+        .read_f64()
+        .unwrap();
+    let w = read_weights(&weights);
+    let bias = w.scalars["bias1"];
+    for (r, row) in (59..63).enumerate() {
+        // each of the 16 inputs is the mean of its 16 neighbouring bins
+        let p: Vec<f64> = (0..16)
+            .map(|i| {
+                x[row * 256 + 16 * i..row * 256 + 16 * (i + 1)]
+                    .iter()
+                    .sum::<f64>()
+                    / 16.0
+            })
+            .collect();
+        let (v1, _, _) = forward_net(&w, &p);
+        let alg: Vec<f64> = v1.iter().map(|v| v - bias).collect();
+        let peak = alg.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        for (j, a) in alg.iter().enumerate() {
+            let hb = f
+                .dataset(&format!("sweep/measures/v1_{j}"))
+                .unwrap()
+                .read_f64()
+                .unwrap()[r];
+            assert!(
+                (hb - a).abs() <= 1e-6 * peak,
+                "row {row} chain {j}: HB {hb:e} vs algebra {a:e}"
+            );
+        }
+    }
+}
