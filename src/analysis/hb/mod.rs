@@ -588,15 +588,23 @@ fn check_memory(sys: &System, grid: &Grid, spec: &HbSpec) -> Result<(), HbError>
     let nnz = sys.nnz() as f64;
     let bytes = 8.0 * (2.0 * n * nh * 50.0 + 2.0 * 4.0 * nnz * nh + 4.0 * nnz * s);
     if bytes > spec.max_memory {
+        let size = |b: f64| {
+            if b >= (1u64 << 30) as f64 {
+                format!("{:.1} GiB", b / (1u64 << 30) as f64)
+            } else if b >= (1u64 << 20) as f64 {
+                format!("{:.1} MiB", b / (1u64 << 20) as f64)
+            } else {
+                format!("{b:.0} bytes")
+            }
+        };
         return Err(HbError::Setup(format!(
-            "harmonic balance would need about {:.1} GiB ({} unknowns × {} harmonics, {} time \
-             samples): lower numfreq or intmodmax, or raise .options hbint maxmemory= (now \
-             {:.1} GiB)",
-            bytes / (1u64 << 30) as f64,
+            "harmonic balance would need about {} ({} unknowns × {} harmonics, {} time \
+             samples): lower numfreq or intmodmax, or raise .options hbint maxmemory= (now {})",
+            size(bytes),
             sys.n,
             grid.len(),
             grid.samples,
-            spec.max_memory / (1u64 << 30) as f64
+            size(spec.max_memory)
         )));
     }
     Ok(())
