@@ -212,7 +212,7 @@ def chain(a, name, node, fres, signs, spread=False):
 
 
 def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
-            mc=None, hb=False):
+            mc=None):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -229,15 +229,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     inputs, input i is the mean of its group of bins, as inputs() computes it.
     With `mc` = (samples, sigmas in %, seed) every resonance frequency is a Monte Carlo draw
     agauss(f_r, sig/100 f_r, 1) (docs/systems/drone_network.md §3): `.step mc samples`,
-    `.step param sig list …`, `.options seed=`.
-    With `hb` (stage "layer1" only) the layer is solved in its periodic steady state by harmonic
-    balance (docs/harmonic_balance.md) instead of the gated transient: the input tones are
-    harmonics of one base (1/window1 for the drone network; numfreq = the highest index), and
-    v1_j is the 0 Hz line of the chain
-    top (the bridge term r1 g1 v(in) has no DC), measured with `.meas hb v1_j DCMEAN`."""
-    if hb and stage != "layer1":
-        raise SystemExit("--hb: only the layer-1 stage (the neurons of layer 2 are free-running "
-                         "oscillators, staged separately)")
+    `.step param sig list …`, `.options seed=`."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
     t1, w1, t2, t3, tend = timing(w)
@@ -301,8 +293,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
                 amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
             a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
             prev = node
-        if not hb:
-            a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
+        a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
     if do2:
         a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
     for j in (chains if do1 else range(m)):
@@ -310,12 +301,10 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             a(f"* layer-1 chain {j}")
             a(f"G1c{j} 0 c{j}_0 in 0 {g1!r}")
             chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"], spread=mc is not None)
-            if not hb:
-                # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2]
-                # and held
-                a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
-                a(f"Ch{j} h{j} 0 1")
-                a(f"Rh{j} h{j} 0 1e15")
+            # DC port: rectified voltage v(top) - R1 I (bridge), integrated over [t1, t2] and held
+            a(f"Bh{j} 0 h{j} I={{v(g1)*(v(c{j}_0)-{r1 * g1!r}*v(in))/{w1!r}}}")
+            a(f"Ch{j} h{j} 0 1")
+            a(f"Rh{j} h{j} 0 1e15")
         else:
             a(f"* held layer-1 chain voltage {j} (layer-1 stage measure v1_{j})")
             a(f"Vh{j} h{j} 0 DC {float(v1[j])!r}")
@@ -351,21 +340,6 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a(f".step mc {int(mc[0])}")
         a(".step param sig list " + " ".join(f"{float(x)!r}" for x in mc[1]))
     a(".options reltol=1e-3")
-    if hb:
-        # the tones are harmonics of 1/(q window1) for the smallest q (1/window1 itself for the
-        # drone network; its 64-input reduction sits at (k + 0.6)/window1: q = 5)
-        x = np.asarray(w["f_in"]) * w1
-        q = next((q for q in range(1, 1001) if np.allclose(x * q, np.round(x * q), rtol=0,
-                                                               atol=1e-6 * q)), None)
-        if q is None:
-            raise SystemExit("--hb: the input tones have no common base frequency")
-        a(f".save v(c{chains[0]}_0)")
-        a(f".hb {1 / (q * w1)!r}")
-        a(f".options hbint numfreq={int(np.round(x * q).max())}")
-        for j in chains:
-            a(f".meas hb v1_{j} DCMEAN v(c{j}_0)")
-        a(".end")
-        return "\n".join(L) + "\n"
     if stage == "layer1":
         a(f".save v(h{chains[0]})")
         a(f".tran {tstep!r} {tstop or t2 + 2e-9!r}")
@@ -438,8 +412,6 @@ def main():
             s.add_argument("--stage", choices=("all", "layer1", "layer2"), default="all")
             s.add_argument("--chains", help="layer1 stage: chains a:b (python range)")
             s.add_argument("--v1", help="layer2 stage: file of the v1_j measures (name = value)")
-            s.add_argument("--hb", action="store_true",
-                           help="layer1 stage by harmonic balance (.hb) instead of the transient")
         if name == "run":
             s.add_argument("--samples", help="with --table: only these rows (comma list)")
             s.add_argument("--classes", help="with --table: classes of the K outputs (as trained)")
@@ -489,18 +461,18 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
             v1 = read_v1(args.v1, w["hidden"])
         table = None
         if args.table:
-            if args.stage != "all" and not args.hb:
-                sys.exit("--table makes the one-netlist form (no --stage), or a layer-1 --hb netlist")
+            if args.stage != "all":
+                sys.exit("--table makes the one-netlist form (no --stage)")
             rel = os.path.relpath(os.path.abspath(args.data),
                                   os.path.dirname(os.path.abspath(args.o)))
             table = (rel, args.rows)
         mc = None
         if args.mc:
-            if args.stage != "all" and not args.hb:
-                sys.exit("--mc makes the one-netlist form (no --stage), or a layer-1 --hb netlist")
+            if args.stage != "all":
+                sys.exit("--mc makes the one-netlist form (no --stage)")
             mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
         text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
-                       table=table, mc=mc, hb=args.hb)
+                       table=table, mc=mc)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
