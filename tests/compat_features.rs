@@ -375,32 +375,6 @@ fn table_and_pwl_in_behavioural_sources() {
     assert!(bad.is_err_and(|e| e.contains("must increase")));
 }
 
-/// `i(R1)` of a resistor inside a behavioural expression (ngspice allows
-/// it): in a plain read and inside a feedback loop that Newton must solve
-/// through its derivative, against the hand solution and ngspice; a `.dc`
-/// sweep of that resistor is refused (the source holds its conductance).
-#[test]
-fn resistor_current_in_behavioural_sources() {
-    let nl = "t\nV1 a 0 1\nR1 a b 1k\nR2 b 0 1k\nB1 c 0 V=2k*i(R1)\nR3 c 0 1k\n\
-              I1 0 d 2m\nR5 d 0 1k\nR4 d e 1k\nV2 e 0 1\nB2 d 0 I=2*i(r4)\n.op\n.end\n";
-    let (s, _) = sim(nl);
-    // i(R1) = 0.5 mA: v(c) = 1 V; KCL at d: 2m = vd/1k + 3 (vd − 1)/1k, vd = 1.25 V
-    close(op(&s, "v(c)"), 1.0, 1e-9, "v(c)");
-    close(op(&s, "v(d)"), 1.25, 1e-9, "v(d)");
-    for n in ["v(c)", "v(d)"] {
-        if let Some(ng) = ngspice_op(nl, n) {
-            close(op(&s, n), ng, 1e-9, &format!("{n} vs ngspice"));
-        }
-    }
-    let swept = nl.replace(".op", ".dc R1 1k 2k 500");
-    let e = simulate_str(&swept, &[]).map(|(_, sum)| sum.failures);
-    assert!(
-        e.as_ref()
-            .is_ok_and(|f| f.iter().any(|(_, d)| d.message.contains("i()"))),
-        "{e:?}"
-    );
-}
-
 /// A line that starts with ')' (or another of ngspice's "unusual leading
 /// characters") is a comment with a warning, as ngspice makes it; the
 /// analysis runs and agrees with ngspice.

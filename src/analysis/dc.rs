@@ -52,18 +52,6 @@ pub enum DcError {
 /// The swept devices get their netlist values back afterwards (also after
 /// a failure), so a later `.op`/`.tran` sees the circuit as written.
 pub fn dc_sweep(sys: &mut System, vars: &[DcVar], out: &mut DcOutputFn) -> Result<(), DcError> {
-    // a behavioural source that captured a swept resistor's conductance
-    // (`i(r1)` in its expression) would not see the sweep
-    for v in vars {
-        let name = sys.devices[v.device].name();
-        if sys
-            .devices
-            .iter()
-            .any(|d| d.captured_devices().iter().any(|c| c == name))
-        {
-            return Err(DcError::NotSweepable(v.device));
-        }
-    }
     let saved: Vec<Option<f64>> = vars
         .iter()
         .map(|v| sys.devices[v.device].sweep_saved())

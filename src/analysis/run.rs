@@ -732,7 +732,7 @@ pub fn run_circuit(
                                 newton_msg(&sys, &err)
                             ),
                             DcError::NotSweepable(d) => {
-                                format!("'{}' cannot be swept (not a source or resistor value, or a resistor whose current a behavioural source reads with i())", sys.devices[d].name())
+                                format!("'{}' cannot be swept", sys.devices[d].name())
                             }
                             DcError::Output(e) => format!("output: {e}"),
                         }));

@@ -38,11 +38,6 @@ pub struct Behavioural {
     /// Per variable: the unknowns whose difference it is (`v(a,b)` → (a, b);
     /// `v(a)` → (a, 0); `i(v1)` → (branch, 0)).
     vars: Vec<(usize, usize)>,
-    /// Factor of each variable: 1, or a resistor's conductance for `i(r)`
-    /// (the variable is then g·(v(a) − v(b))).
-    gains: Vec<f64>,
-    /// Resistors whose conductance `gains` holds.
-    captured: Vec<String>,
     vals: Vec<f64>,
     grad: Vec<f64>,
     scratch: Scratch,
@@ -88,8 +83,6 @@ impl Behavioural {
             expr,
             prog: None,
             vars: Vec::new(),
-            gains: Vec::new(),
-            captured: Vec::new(),
             vals: Vec::new(),
             grad: Vec::new(),
             scratch: Scratch::default(),
@@ -119,8 +112,6 @@ impl Device for Behavioural {
     fn resolve(&mut self, r: &Resolver) -> DResult<()> {
         let mut keys: Vec<(String, Vec<String>)> = Vec::new();
         let mut vars: Vec<(usize, usize)> = Vec::new();
-        let mut gains: Vec<f64> = Vec::new();
-        let mut captured: Vec<String> = Vec::new();
         let name = self.name.clone();
         let mut resolve = |func: &str, args: &[String], span: Span| -> DResult<usize> {
             if let Some(k) = keys
@@ -142,19 +133,10 @@ impl Device for Behavioural {
                     }
                     (idx[0], idx[1])
                 }
-                ("i", 1) if r.branch_of(&args[0]).is_none() && r.conductance_of(&args[0]).is_some() => {
-                    // a resistor: i = g·(v(a) − v(b)) (ngspice allows i(R) in B)
-                    let (a, b, g) = r.conductance_of(&args[0]).unwrap_or((0, 0, 0.0));
-                    keys.push((func.to_string(), args.to_vec()));
-                    vars.push((a, b));
-                    gains.push(g);
-                    captured.push(args[0].clone());
-                    return Ok(keys.len() - 1);
-                }
                 ("i", 1) => {
                     let br = r.branch_of(&args[0]).ok_or_else(|| {
                         let why = if r.has_device(&args[0]) {
-                            "has no branch current (use a voltage source, inductor, resistor, E, H or B-V element)"
+                            "has no branch current (use a voltage source, inductor, E, H or B-V element)"
                         } else {
                             "does not exist"
                         };
@@ -184,7 +166,6 @@ impl Device for Behavioural {
             };
             keys.push((func.to_string(), args.to_vec()));
             vars.push(pair);
-            gains.push(1.0);
             Ok(keys.len() - 1)
         };
         // Count probes first so the program knows nvars.
@@ -205,8 +186,6 @@ impl Device for Behavioural {
             })
             .collect();
         self.vars = vars;
-        self.gains = gains;
-        self.captured = captured;
         self.vals = vec![0.0; n];
         self.grad = vec![0.0; n];
         self.scratch = prog.scratch();
@@ -248,12 +227,9 @@ impl Device for Behavioural {
     fn load(&mut self, cx: &LoadCtx, x: &[f64], st: &mut Stamp) {
         let Some(prog) = &self.prog else { return };
         for (k, &(p, m)) in self.vars.iter().enumerate() {
-            self.vals[k] = self.gains[k] * (x[p] - x[m]);
+            self.vals[k] = x[p] - x[m];
         }
         let mut v = prog.eval(&self.vals, cx.time, &mut self.grad, &mut self.scratch);
-        for (d, g) in self.grad.iter_mut().zip(&self.gains) {
-            *d *= g;
-        }
         self.out_of_domain = !v.is_finite() || self.grad.iter().any(|g| !g.is_finite());
         if self.out_of_domain {
             // a finite substitute, and an iteration Newton cannot accept
@@ -291,9 +267,6 @@ impl Device for Behavioural {
     }
     fn branch(&self) -> Option<usize> {
         (self.output == BOutput::Voltage).then_some(self.br)
-    }
-    fn captured_devices(&self) -> &[String] {
-        &self.captured
     }
     fn convergence_note(&self) -> Option<String> {
         if !self.out_of_domain {

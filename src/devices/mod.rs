@@ -170,19 +170,6 @@ pub trait Device: Send {
         None
     }
 
-    /// A linear two-terminal device whose current is g·(v(a) − v(b)):
-    /// (a, b, g), for `i(name)` read inside a behavioural expression.
-    fn linear_conductance(&self) -> Option<(usize, usize, f64)> {
-        None
-    }
-
-    /// Devices whose value this device captured when it was resolved (a
-    /// behavioural source reading `i(R1)` holds R1's conductance): they
-    /// must not be swept under it.
-    fn captured_devices(&self) -> &[String] {
-        &[]
-    }
-
     /// Current through the device (from n+ through it to n−) for `i(name)` on
     /// devices without a branch unknown (R, I, D …).
     fn current(&self, _x: &[f64], _cx: &LoadCtx) -> Option<f64> {

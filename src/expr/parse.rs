@@ -667,7 +667,7 @@ impl<'s> Ctx<'s> {
         }
         if name == "table" || name == "pwl" {
             let n = args.len();
-            if n < 3 || n.is_multiple_of(2) {
+            if n < 3 || n % 2 == 0 {
                 return fail(
                     i,
                     i.len() - j.len(),

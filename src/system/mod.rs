@@ -275,13 +275,6 @@ pub struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    /// (n+, n−, conductance) of a linear two-terminal device (`i(r1)` in a
-    /// behavioural expression).
-    pub fn conductance_of(&self, device: &str) -> Option<(usize, usize, f64)> {
-        self.by_name
-            .get(device)
-            .and_then(|&d| self.devices[d].linear_conductance())
-    }
     /// Branch-current unknown of the named device (`i(vx)`).
     pub fn branch_of(&self, device: &str) -> Option<usize> {
         self.by_name
