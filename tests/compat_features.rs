@@ -229,20 +229,13 @@ fn parse_warnings(nl: &str) -> Vec<String> {
 #[test]
 fn meas_deriv_and_skipped_forms() {
     let nl = "t\nV1 1 0 SIN(0 1 1k)\nR1 1 0 1k\n.tran 1u 1m\n\
-              .meas tran d1 DERIV v(1) AT=0.1m\n.meas tran m1 MAX_AT v(1)\n\
-              .meas tran m2 MIN_AT v(1) FROM=0.1m TO=0.9m\n.meas tran m3 DUTY v(1)\n.end\n";
+              .meas tran d1 DERIV v(1) AT=0.1m\n.meas tran m1 MAX_AT v(1)\n.end\n";
     let (s, _) = sim(nl);
     let d = s.measure("d1").unwrap().clone().unwrap();
     let exact = 2.0 * std::f64::consts::PI * 1e3 * (2.0 * std::f64::consts::PI * 0.1).cos();
     close(d, exact, 1e-3, "DERIV");
-    // the first maximum of sin(2π·1k·t) is at 0.25 ms, the minimum at 0.75 ms
-    // (the nearest time point: the output step is 1 µs)
-    let at = |m: &str| s.measure(m).unwrap().clone().unwrap();
-    assert!((at("m1") - 0.25e-3).abs() <= 1e-6, "MAX_AT {}", at("m1"));
-    assert!((at("m2") - 0.75e-3).abs() <= 1e-6, "MIN_AT {}", at("m2"));
     let w = parse_warnings(nl);
-    assert!(w.iter().any(|m| m.contains("DUTY")), "{w:?}");
-    assert!(!w.iter().any(|m| m.contains("MAX_AT")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("MAX_AT")), "{w:?}");
 }
 
 #[test]
@@ -335,44 +328,6 @@ fn missing_nodes_in_ic_nodeset_save_are_warnings() {
         assert!(warned(&sum, w), "{w}: {:?}", sum.warnings);
     }
     close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");
-}
-
-/// `table()` (clamped beyond its ends, HSPICE/Xyce) and `pwl()` (ngspice's B
-/// source: the end segments extended) in B sources: the operating point at
-/// x below, inside and above the points against the interpolation by hand,
-/// `pwl` against ngspice, and the derivative through Newton (a B source
-/// driving a resistor from its own node needs the slope to converge).
-#[test]
-fn table_and_pwl_in_behavioural_sources() {
-    let at = |f: &str, x: f64| {
-        let nl = format!(
-            "t\nV1 a 0 {x}\nB1 b 0 V={f}(v(a), -1, 2, 0, 0, 2, 1)\nR1 b 0 1k\n\
-             B2 c 0 I={f}(v(c), 0, 0, 1, 1m, 2, 3m)\nR2 c 0 1k\nI1 0 c 1.5m\n.op\n.end\n"
-        );
-        (op(&sim(&nl).0, "v(b)"), op(&sim(&nl).0, "v(c)"), nl)
-    };
-    for (x, table, pwl) in [
-        (-3.0, 2.0, 6.0),
-        (-0.5, 1.0, 1.0),
-        (1.0, 0.5, 0.5),
-        (3.0, 1.0, 1.5),
-    ] {
-        let (t, _, _) = at("table", x);
-        let (p, _, nl) = at("pwl", x);
-        close(t, table, 1e-12, &format!("table at {x}"));
-        close(p, pwl, 1e-12, &format!("pwl at {x}"));
-        if let Some(ng) = ngspice_op(&nl, "v(b)") {
-            close(p, ng, 1e-9, &format!("pwl at {x} vs ngspice"));
-        }
-    }
-    // v(c): 1.5 mA = v/1k + table(v): v = 0.75 V exactly (the 0…1 V segment)
-    let (_, vc, _) = at("table", 0.0);
-    close(vc, 0.75, 1e-9, "table current source through Newton");
-    // bad forms are errors at their place
-    let bad = simulate_str("t\nB1 b 0 V=table(1, 2)\nR1 b 0 1\n.op\n.end\n", &[]);
-    assert!(bad.is_err_and(|e| e.contains("pairs of points")));
-    let bad = simulate_str("t\nB1 b 0 V=pwl(1, 2, 0, 1, 1)\nR1 b 0 1\n.op\n.end\n", &[]);
-    assert!(bad.is_err_and(|e| e.contains("must increase")));
 }
 
 /// A line that starts with ')' (or another of ngspice's "unusual leading

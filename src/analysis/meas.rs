@@ -176,7 +176,6 @@ pub fn unit_of(m: &Measure) -> String {
                 format!("{u}*{axis}")
             }
             (StatFn::Integ, _) => String::new(),
-            (StatFn::MinAt | StatFn::MaxAt, _) => axis.to_string(),
             (_, u) => u.to_string(),
         },
         MeasKind::FindAt { signal, .. } | MeasKind::FindWhen { signal, .. } => {
@@ -1093,9 +1092,6 @@ struct Acc {
     int2: f64,
     min: f64,
     max: f64,
-    /// Abscissas of the first minimum and maximum.
-    min_at: f64,
-    max_at: f64,
     nan: Option<f64>,
     nonfinite: Option<f64>,
 }
@@ -1109,8 +1105,6 @@ impl Acc {
             int2: -0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
-            min_at: f64::NAN,
-            max_at: f64::NAN,
             nan: None,
             nonfinite: None,
         }
@@ -1122,12 +1116,8 @@ impl Acc {
             self.int += 0.5 * (y0 + y) * (x - x0);
             self.int2 += 0.5 * (y0 * y0 + y * y) * (x - x0);
         }
-        if y < self.min {
-            (self.min, self.min_at) = (y, x);
-        }
-        if y > self.max {
-            (self.max, self.max_at) = (y, x);
-        }
+        self.min = self.min.min(y);
+        self.max = self.max.max(y);
         if self.nan.is_none() && y.is_nan() {
             self.nan = Some(x);
         }
@@ -1157,8 +1147,6 @@ impl Acc {
             StatFn::Min => self.min,
             StatFn::Max => self.max,
             StatFn::Pp => self.max - self.min,
-            StatFn::MinAt => self.min_at,
-            StatFn::MaxAt => self.max_at,
         })
     }
 }

@@ -665,35 +665,6 @@ impl<'s> Ctx<'s> {
                 ),
             };
         }
-        if name == "table" || name == "pwl" {
-            let n = args.len();
-            if n < 3 || n % 2 == 0 {
-                return fail(
-                    i,
-                    i.len() - j.len(),
-                    format!(
-                        "{name}() takes x and pairs of points (x, x1, y1, x2, y2, …), got {n} \
-                         argument{}",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                );
-            }
-            let xs: Vec<Option<f64>> = args[1..].iter().step_by(2).map(Expr::as_num).collect();
-            if xs
-                .windows(2)
-                .any(|w| matches!(w, [Some(a), Some(b)] if b <= a))
-            {
-                return fail(
-                    i,
-                    i.len() - j.len(),
-                    format!("{name}(): the x values of the points must increase"),
-                );
-            }
-            let e = piecewise_linear(&args[0], &args[1..], name == "pwl", span);
-            // the tree of comparisons, then the interpolation (4 levels)
-            let d = depth + 5 + (usize::BITS - n.leading_zeros());
-            return Ok((j, (e, d)));
-        }
         Ok((
             j,
             (
@@ -705,70 +676,6 @@ impl<'s> Ctx<'s> {
             ),
         ))
     }
-}
-
-/// `table(x, x1, y1, …, xn, yn)` (HSPICE/Xyce) and `pwl(…)` (ngspice's B
-/// source): linear interpolation between the points (x ascending); beyond
-/// the ends `table` holds y1 and yn, `pwl` extends the first and last
-/// segments (as ngspice does). A balanced tree of comparisons (depth
-/// log2 n) over ordinary arithmetic, so evaluation, substitution and the
-/// compiled derivative need nothing of their own. `pts` = [x1, y1, …].
-fn piecewise_linear(x: &Expr, pts: &[Expr], extend: bool, span: Span) -> Expr {
-    let mk = |kind| Expr { kind, span };
-    let bin = |op, a: Expr, b: Expr| mk(ExprKind::Binary(op, Box::new(a), Box::new(b)));
-    let (px, py) = (
-        |k: usize| pts[2 * k].clone(),
-        |k: usize| pts[2 * k + 1].clone(),
-    );
-    let n = pts.len() / 2;
-    // interval j of 0..=n: x ≤ x_1 (j = 0), x_j < x ≤ x_{j+1}, x > x_n (j = n)
-    let leaf = |j: usize| -> Expr {
-        let seg = match j {
-            _ if n == 1 => return py(0),
-            0 if !extend => return py(0),
-            _ if j == n && !extend => return py(n - 1),
-            0 => 1,
-            _ if j == n => n - 1,
-            _ => j,
-        };
-        let (x0, y0, x1, y1) = (px(seg - 1), py(seg - 1), px(seg), py(seg));
-        let slope = bin(
-            BinOp::Div,
-            bin(BinOp::Sub, y1, y0.clone()),
-            bin(BinOp::Sub, x1, x0.clone()),
-        );
-        bin(
-            BinOp::Add,
-            y0,
-            bin(BinOp::Mul, slope, bin(BinOp::Sub, x.clone(), x0)),
-        )
-    };
-    fn tree(
-        lo: usize,
-        hi: usize,
-        x: &Expr,
-        px: &dyn Fn(usize) -> Expr,
-        leaf: &dyn Fn(usize) -> Expr,
-        span: Span,
-    ) -> Expr {
-        if lo == hi {
-            return leaf(lo);
-        }
-        let mid = (lo + hi) / 2;
-        let cond = Expr {
-            kind: ExprKind::Binary(BinOp::Le, Box::new(x.clone()), Box::new(px(mid))),
-            span,
-        };
-        Expr {
-            kind: ExprKind::Ternary(
-                Box::new(cond),
-                Box::new(tree(lo, mid, x, px, leaf, span)),
-                Box::new(tree(mid + 1, hi, x, px, leaf, span)),
-            ),
-            span,
-        }
-    }
-    tree(0, n, x, &px, &leaf, span)
 }
 
 /// Parse a whole expression from `text`. `span_of(start, end)` maps byte

@@ -369,10 +369,6 @@ pub enum StatFn {
     Min,
     Max,
     Integ,
-    /// The abscissa (time, frequency, swept value) of the first minimum.
-    MinAt,
-    /// The abscissa of the first maximum.
-    MaxAt,
 }
 
 #[derive(Debug, Clone, PartialEq)]

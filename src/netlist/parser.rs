@@ -2266,15 +2266,13 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
     };
     let kw = c.word(kt).unwrap_or_default();
     let kind = match kw.as_str() {
-        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" | "min_at" | "max_at" => {
+        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" => {
             let func = match kw.as_str() {
                 "avg" => StatFn::Avg,
                 "rms" => StatFn::Rms,
                 "pp" => StatFn::Pp,
                 "min" => StatFn::Min,
                 "max" => StatFn::Max,
-                "min_at" => StatFn::MinAt,
-                "max_at" => StatFn::MaxAt,
                 _ => StatFn::Integ,
             };
             let signal = signal(c, "a signal")?;
