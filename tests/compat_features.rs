@@ -329,18 +329,3 @@ fn missing_nodes_in_ic_nodeset_save_are_warnings() {
     }
     close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");
 }
-
-/// A line that starts with ')' (or another of ngspice's "unusual leading
-/// characters") is a comment with a warning, as ngspice makes it; the
-/// analysis runs and agrees with ngspice.
-#[test]
-fn stray_parenthesis_line_is_a_comment() {
-    let nl = "t\nV1 a 0 1\nR1 a b 1k\n)\n; note\nR2 b 0 3k\n.op\n.end\n";
-    let (s, _) = sim(nl);
-    close(op(&s, "v(b)"), 0.75, 1e-12, "v(b)");
-    let w = parse_warnings(nl);
-    assert!(w.iter().any(|m| m.contains("starting with ')'")), "{w:?}");
-    if let Some(ng) = ngspice_op(nl, "v(b)") {
-        close(op(&s, "v(b)"), ng, 1e-9, "vs ngspice");
-    }
-}

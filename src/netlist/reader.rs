@@ -175,7 +175,6 @@ pub(crate) fn split_lines(
     file: FileId,
     skip_title: bool,
     errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
 ) -> Vec<LogicalLine> {
     let text = &sm.file(file).text;
     let mut lines: Vec<LogicalLine> = Vec::new();
@@ -198,18 +197,6 @@ pub(crate) fn split_lines(
             continue;
         }
         let abs = line_start + lead;
-        // ngspice replaces such a line with a comment, with a warning
-        if let Some(c) = content
-            .chars()
-            .next()
-            .filter(|c| "=[]?()&%$\"!:,;".contains(*c))
-        {
-            warnings.push(Diagnostic::warning(
-                Span::new(file, abs, abs + c.len_utf8()),
-                format!("a line starting with '{c}' is no statement: ignored, as ngspice does"),
-            ));
-            continue;
-        }
         if let Some(rest) = content.strip_prefix('+') {
             let Some(l) = cur.as_mut() else {
                 errors.push(
@@ -515,13 +502,7 @@ impl Reader<'_> {
         if !self.within_input_limit(l, id) {
             return;
         }
-        let lines = split_lines(
-            self.sm,
-            id,
-            false,
-            &mut self.out.errors,
-            &mut self.out.warnings,
-        );
+        let lines = split_lines(self.sm, id, false, &mut self.out.errors);
         self.stack.push(Frame {
             canon,
             section: None,
@@ -560,13 +541,7 @@ impl Reader<'_> {
         if !self.within_input_limit(l, id) {
             return;
         }
-        let lines = split_lines(
-            self.sm,
-            id,
-            false,
-            &mut self.out.errors,
-            &mut self.out.warnings,
-        );
+        let lines = split_lines(self.sm, id, false, &mut self.out.errors);
         // Find `.lib sec` … `.endl`.
         let mut body = Vec::new();
         let mut state = 0; // 0 = looking, 1 = inside, 2 = done
@@ -652,7 +627,7 @@ pub(crate) fn read(sm: &mut SourceMap, top: FileId, canon: PathBuf, base_dir: &P
     r.loaded.insert(canon.clone(), top);
     r.base.insert(top, base_dir.to_path_buf());
     let display = Reader::display_name(&r.sm.file(top).path);
-    let lines = split_lines(r.sm, top, true, &mut r.out.errors, &mut r.out.warnings);
+    let lines = split_lines(r.sm, top, true, &mut r.out.errors);
     r.stack.push(Frame {
         canon,
         section: None,
