@@ -369,12 +369,16 @@ pub enum StatFn {
     Min,
     Max,
     Integ,
+    /// `MIN_AT`: the abscissa of the minimum (its first occurrence).
+    MinAt,
+    /// `MAX_AT`: the abscissa of the maximum (its first occurrence).
+    MaxAt,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum MeasKind {
-    /// `AVG|RMS|PP|MIN|MAX|INTEG signal [FROM=] [TO=]`
+    /// `AVG|RMS|PP|MIN|MAX|INTEG|MIN_AT|MAX_AT signal [FROM=] [TO=]`
     Stat {
         func: StatFn,
         signal: Expr,

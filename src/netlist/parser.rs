@@ -2261,18 +2261,20 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
     let Some(kt) = c.next() else {
         return Err(c.unexpected(
             None,
-            "a measure (AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG or PARAM)",
+            "a measure (AVG, RMS, PP, MIN, MAX, MIN_AT, MAX_AT, INTEG, FIND, WHEN, TRIG or PARAM)",
         ));
     };
     let kw = c.word(kt).unwrap_or_default();
     let kind = match kw.as_str() {
-        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" => {
+        "avg" | "rms" | "pp" | "min" | "max" | "min_at" | "max_at" | "integ" | "integral" => {
             let func = match kw.as_str() {
                 "avg" => StatFn::Avg,
                 "rms" => StatFn::Rms,
                 "pp" => StatFn::Pp,
                 "min" => StatFn::Min,
                 "max" => StatFn::Max,
+                "min_at" => StatFn::MinAt,
+                "max_at" => StatFn::MaxAt,
                 _ => StatFn::Integ,
             };
             let signal = signal(c, "a signal")?;
@@ -2390,7 +2392,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             return Err(c.err_at(
                 kt,
                 format!(
-                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER, TONEDBM or TONEPHASE)",
+                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, MIN_AT, MAX_AT, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER, TONEDBM or TONEPHASE)",
                     c.describe(kt)
                 ),
             ))

@@ -409,6 +409,8 @@ fn measure(out: &mut String, m: &Measure) {
                 StatFn::Min => "min",
                 StatFn::Max => "max",
                 StatFn::Integ => "integ",
+                StatFn::MinAt => "min_at",
+                StatFn::MaxAt => "max_at",
             });
             l.w(signal(s));
             if let Some(f) = from {
