@@ -229,13 +229,19 @@ fn parse_warnings(nl: &str) -> Vec<String> {
 #[test]
 fn meas_deriv_and_skipped_forms() {
     let nl = "t\nV1 1 0 SIN(0 1 1k)\nR1 1 0 1k\n.tran 1u 1m\n\
-              .meas tran d1 DERIV v(1) AT=0.1m\n.meas tran m1 MAX_AT v(1)\n.end\n";
+              .meas tran d1 DERIV v(1) AT=0.1m\n.meas tran m1 MAX_AT v(1)\n\
+              .meas tran m2 MIN_AT v(1) FROM=0.5m\n.meas tran m3 DUTY v(1)\n.end\n";
     let (s, _) = sim(nl);
     let d = s.measure("d1").unwrap().clone().unwrap();
     let exact = 2.0 * std::f64::consts::PI * 1e3 * (2.0 * std::f64::consts::PI * 0.1).cos();
     close(d, exact, 1e-3, "DERIV");
+    // the peak and trough of the sine, on output points 1 µs apart at most
+    let m1 = s.measure("m1").unwrap().clone().unwrap();
+    let m2 = s.measure("m2").unwrap().clone().unwrap();
+    assert!((m1 - 0.25e-3).abs() <= 1e-6, "MAX_AT {m1}");
+    assert!((m2 - 0.75e-3).abs() <= 1e-6, "MIN_AT {m2}");
     let w = parse_warnings(nl);
-    assert!(w.iter().any(|m| m.contains("MAX_AT")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("DUTY")), "{w:?}");
 }
 
 #[test]
@@ -328,4 +334,93 @@ fn missing_nodes_in_ic_nodeset_save_are_warnings() {
         assert!(warned(&sum, w), "{w}: {:?}", sum.warnings);
     }
     close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");
+}
+
+/// ngspice's plot of `kind` ("Transient", "DC") for `nl` (None without ngspice).
+fn ngspice_plot(nl: &str, tag: &str, kind: &str) -> Option<common::RawPlot> {
+    if !common::have_ngspice() {
+        return None;
+    }
+    let dir = common::scratch(tag);
+    let plots = common::run_ngspice(&dir, nl);
+    plots.into_iter().find(|p| p.name.contains(kind))
+}
+
+#[test]
+fn pwl_and_table_in_b_sources() {
+    // pwl (ngspice): the end segments go on beyond the points; table (Xyce,
+    // HSPICE): the end values are held
+    let nl = "t\nV1 x 0 0\nB1 a 0 V=pwl(v(x), 0,0, 1,2, 2,3)\nR1 a 0 1k\n\
+              B2 b 0 V=pwl(v(x)*2, 0,0, 1,2, 2,3)+v(x)\nR2 b 0 1k\n\
+              B3 c 0 V=table(v(x), 0,0, 1,2, 2,3)\nR3 c 0 1k\n.dc V1 -1 3 0.25\n.end\n";
+    let (s, _) = sim(nl);
+    let dc = s.analysis(AnalysisKind::Dc).expect("dc");
+    let seg = |x: f64, hold: bool| {
+        let x = if hold { x.clamp(0.0, 2.0) } else { x };
+        if x < 1.0 {
+            2.0 * x
+        } else {
+            2.0 + (x - 1.0)
+        }
+    };
+    for (k, &x) in dc.sweep.iter().enumerate() {
+        close(dc.signal("v(a)").unwrap()[k], seg(x, false), 1e-12, "pwl");
+        close(
+            dc.signal("v(b)").unwrap()[k],
+            seg(2.0 * x, false) + x,
+            1e-12,
+            "pwl",
+        );
+        close(dc.signal("v(c)").unwrap()[k], seg(x, true), 1e-12, "table");
+    }
+    if let Some(ng) = ngspice_plot(
+        &nl.replace("B3 c 0 V=table", "B3 c 0 V=pwl"),
+        "pwl-dc",
+        "DC",
+    ) {
+        for n in ["v(a)", "v(b)"] {
+            for (k, &x) in ng.get("v(v-sweep)").iter().enumerate() {
+                let mine = common::interp(&dc.sweep, dc.signal(n).unwrap(), x);
+                close(mine, ng.get(n)[k], 1e-9, n);
+            }
+        }
+    }
+    // Newton through the kinks: 1 mA into 1 kΩ ∥ a pwl conductance; on
+    // the segment 0.5…1 V: 1m = v/1k + 0.1m + 1.8m·(v − 0.5)  ⇒  v = 1.8/2.8
+    let nl = "t\nI1 0 a 1m\nR1 a 0 1k\nB1 a 0 I=pwl(v(a), 0,0, 0.5,0.1m, 1,1m, 2,5m)\n.op\n.end\n";
+    let (s, _) = sim(nl);
+    close(op(&s, "v(a)"), 1.8 / 2.8, 1e-9, "pwl conductance");
+    if let Some(ng) = ngspice_op(nl, "v(a)") {
+        close(op(&s, "v(a)"), ng, 1e-6, "pwl conductance vs ngspice");
+    }
+    // pwl(time) driving an RC in .tran, against ngspice
+    let nl = "t\nB1 a 0 V=pwl(time, 0,0, 1m,1, 2m,1, 3m,0)\nR1 a b 1k\nC1 b 0 0.5u\n\
+              .tran 10u 4m\n.end\n";
+    let (s, _) = sim(nl);
+    let tr = s.analysis(AnalysisKind::Tran).expect("tran");
+    if let Some(ng) = ngspice_plot(nl, "pwl-tran", "Transient") {
+        let e = common::rel_rms_diff(
+            &tr.sweep,
+            tr.signal("v(b)").unwrap(),
+            ng.get("time"),
+            ng.get("v(b)"),
+            0.0,
+            4e-3,
+            401,
+        );
+        assert!(e < 2e-3, "v(b) differs from ngspice by {e} (relative RMS)");
+    }
+    // bad points are an error naming the function
+    for (bad, what) in [
+        ("pwl(v(x), 0,0, 1)", "pairs of points"),
+        ("table(v(x), 1,0, 0,1)", "must increase"),
+        ("pwl(v(x), v(x),0, 1,1)", "must be constants"),
+    ] {
+        let nl = format!("t\nV1 x 0 1\nB1 a 0 V={bad}\nR1 a 0 1\n.op\n.end\n");
+        let e = simulate_str(&nl, &[])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(what), "{bad}: {e}");
+    }
 }

@@ -240,6 +240,30 @@ fn apply_bin(b: Bin, x: f64, y: f64, e: &Expr) -> DResult<f64> {
     finite(b.value(x, y), e, || b.why_not_finite(x, y))
 }
 
+/// `pwl`/`table(x, x1, y1, …)` of evaluated arguments `v`.
+fn apply_pwl(name: &str, hold: bool, v: &[f64], e: &Expr) -> DResult<f64> {
+    if let Some(m) = builtins::pwl_points_error(&v[1..]) {
+        return Err(Diagnostic::error(e.span, format!("{name}(): {m}")));
+    }
+    Ok(builtins::pwl(v[0], &v[1..], hold).0)
+}
+
+/// The points of `pwl`/`table` (after substitution): numbers, usable ones.
+pub(crate) fn pwl_points(name: &str, pts: &[Expr], e: &Expr) -> DResult<Vec<f64>> {
+    let Some(v) = pts.iter().map(|x| x.as_num()).collect::<Option<Vec<f64>>>() else {
+        return Err(Diagnostic::error(
+            e.span,
+            format!(
+                "the points of {name}() must be constants (parameters), not circuit quantities or time"
+            ),
+        ));
+    };
+    match builtins::pwl_points_error(&v) {
+        Some(m) => Err(Diagnostic::error(e.span, format!("{name}(): {m}"))),
+        None => Ok(v),
+    }
+}
+
 /// `agauss(…)` & co. at `e` with evaluated arguments `vals`.
 fn random_value(d: Dist, e: &Expr, vals: &[f64], env: &dyn Env) -> DResult<f64> {
     let v = d
@@ -385,6 +409,13 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                     let hi = ev(&args[2], env, frame, n)?;
                     Ok(builtins::limit(x, lo, hi).0)
                 }
+                Builtin::Pwl(hold) => {
+                    let v = args
+                        .iter()
+                        .map(|a| ev(a, env, frame, n))
+                        .collect::<DResult<Vec<f64>>>()?;
+                    apply_pwl(name, hold, &v, e)
+                }
             }
         }
     }
@@ -493,6 +524,9 @@ fn sub(
                 .collect::<DResult<Vec<Expr>>>()?;
             let vals: Option<Vec<f64>> = xs.iter().map(|x| x.as_num()).collect();
             let Some(v) = vals else {
+                if let Builtin::Pwl(_) = bi {
+                    pwl_points(name, &xs[1..], e)?;
+                }
                 return Ok(mk(ExprKind::Call(name.clone(), xs), e.span));
             };
             Ok(num(match bi {
@@ -506,6 +540,7 @@ fn sub(
                     acc
                 }
                 Builtin::Limit => builtins::limit(v[0], v[1], v[2]).0,
+                Builtin::Pwl(hold) => apply_pwl(name, hold, &v, e)?,
                 Builtin::If => unreachable!("handled above"),
             }))
         }
