@@ -575,7 +575,7 @@ pub(crate) fn limit(x: f64, lo: f64, hi: f64) -> (f64, u8) {
 /// an odd count, a value that is not finite, or abscissae that do not
 /// increase strictly.
 pub(crate) fn pwl_points_error(pts: &[f64]) -> Option<String> {
-    if pts.len() % 2 != 0 || pts.is_empty() {
+    if !pts.len().is_multiple_of(2) || pts.is_empty() {
         return Some(format!(
             "needs pairs of points after the argument (x1, y1, x2, y2, …), got {} value{}",
             pts.len(),

@@ -15,7 +15,7 @@
 //! (both use [`super::builtins`]).
 
 use super::builtins::{self, Bin, Builtin, Un};
-use super::eval::{bin_of, builtin_call, pwl_points, MAX_NESTING};
+use super::eval::{bin_of, builtin_call, ddt_outside, pwl_points, MAX_NESTING};
 use super::{Expr, ExprKind, UnOp};
 use crate::diag::{DResult, Diagnostic, Span};
 
@@ -529,6 +529,7 @@ impl Compiler<'_> {
             ExprKind::Unary(UnOp::Not, a) => self.un(Un::Not, a, n),
             ExprKind::Binary(op, a, b) => self.bin(bin_of(*op), a, b, n),
             ExprKind::Ternary(c, a, b) => self.ternary(c, a, b, n),
+            ExprKind::Call(name, _) if name == "ddt" => Err(ddt_outside(e.span)),
             ExprKind::Call(name, args) => match builtin_call(name, args.len(), e.span)? {
                 Builtin::Un(u) => self.un(u, &args[0], n),
                 Builtin::Bin(b) => self.bin(b, &args[0], &args[1], n),

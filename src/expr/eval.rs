@@ -240,6 +240,14 @@ fn apply_bin(b: Bin, x: f64, y: f64, e: &Expr) -> DResult<f64> {
     finite(b.value(x, y), e, || b.why_not_finite(x, y))
 }
 
+/// `ddt(…)` where there is no time derivative to take.
+pub(crate) fn ddt_outside(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        "ddt() (a time derivative) is only available in a behavioural source's expression (B, E/G VALUE=)",
+    )
+}
+
 /// `pwl`/`table(x, x1, y1, …)` of evaluated arguments `v`.
 fn apply_pwl(name: &str, hold: bool, v: &[f64], e: &Expr) -> DResult<f64> {
     if let Some(m) = builtins::pwl_points_error(&v[1..]) {
@@ -378,6 +386,9 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                     .collect::<DResult<Vec<f64>>>()?;
                 return random_value(d, e, &vals, env);
             }
+            if name == "ddt" {
+                return Err(ddt_outside(e.span));
+            }
             match builtin_call(name, args.len(), e.span)? {
                 Builtin::If => {
                     if ev(&args[0], env, frame, n)? != 0.0 {
@@ -513,6 +524,14 @@ fn sub(
                     ));
                 };
                 return Ok(num(random_value(d, e, &vals, env)?));
+            }
+            if name == "ddt" {
+                // kept for the behavioural source (a charge term, expr::ddt)
+                let xs = args
+                    .iter()
+                    .map(|a| sub(a, env, keep, frame, n))
+                    .collect::<DResult<Vec<Expr>>>()?;
+                return Ok(mk(ExprKind::Call(name.clone(), xs), e.span));
             }
             let bi = builtin_call(name, args.len(), e.span)?;
             if bi == Builtin::If {
