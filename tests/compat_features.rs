@@ -529,3 +529,117 @@ fn ddt_terms_in_b_sources() {
         assert!(e.contains(what), "{bad}: {e}");
     }
 }
+
+/// Mean, variance and lag-1 autocorrelation of samples.
+fn moments(v: &[f64]) -> (f64, f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    let c1 = v.windows(2).map(|p| (p[0] - m) * (p[1] - m)).sum::<f64>() / (n - 1.0) / var;
+    (m, var, c1)
+}
+
+/// The transient values of `sig` at t = t0 + k·dt, k = 0…n−1.
+fn sampled(s: &MemorySink, sig: &str, t0: f64, dt: f64, n: usize) -> Vec<f64> {
+    let tr = s.analysis(AnalysisKind::Tran).expect("tran");
+    (0..n)
+        .map(|k| common::interp(&tr.sweep, tr.signal(sig).unwrap(), t0 + k as f64 * dt))
+        .collect()
+}
+
+#[test]
+fn trnoise_and_trrandom_follow_their_definitions() {
+    // TRNOISE(NA NT): white Gaussian samples of rms NA every NT (4000 here:
+    // σ of the variance estimate 2.2 %), linear in between; TRRANDOM type 2
+    // (Gaussian, PARAM1 = σ, PARAM2 = mean) held for TS after TD
+    let nl = "t\n.options seed=11\nV1 1 0 dc 0 trnoise(10m 1u 0 0)\nR1 1 0 1k\n\
+              V2 2 0 trrandom(2 10u 50u 0.5 1)\nR2 2 0 1k\nV3 3 0 trrandom(1 10u 0 2)\nR3 3 0 1k\n\
+              .tran 1u 40m\n.end\n";
+    let (s, _) = sim(nl);
+    let v1 = sampled(&s, "v(1)", 1e-6, 1e-6, 4000);
+    let (m, var, c1) = moments(&v1);
+    let n = v1.len() as f64;
+    assert!(m.abs() < 4.0 * 0.01 / n.sqrt(), "TRNOISE mean {m}");
+    assert!((var / 1e-4 - 1.0).abs() < 0.1, "TRNOISE variance {var}");
+    assert!(c1.abs() < 4.0 / n.sqrt(), "TRNOISE lag-1 correlation {c1}");
+    // halfway between two samples: their mean (linear interpolation), so
+    // the variance there is NA²/2: the band is set by NT
+    let mid = sampled(&s, "v(1)", 1.5e-6, 1e-6, 4000);
+    let (_, var_mid, _) = moments(&mid);
+    assert!(
+        (var_mid / 0.5e-4 - 1.0).abs() < 0.1,
+        "variance between samples {var_mid}"
+    );
+    // TRRANDOM: 0 until TD, then one value per TS (sampled mid-interval)
+    assert_eq!(sampled(&s, "v(2)", 10e-6, 10e-6, 4), vec![0.0; 4]);
+    let v2 = sampled(&s, "v(2)", 55e-6, 10e-6, 3990);
+    let (m2, var2, c2) = moments(&v2);
+    let n2 = v2.len() as f64;
+    assert!(
+        (m2 - 1.0).abs() < 4.0 * 0.5 / n2.sqrt(),
+        "TRRANDOM mean {m2}"
+    );
+    assert!((var2 / 0.25 - 1.0).abs() < 0.1, "TRRANDOM variance {var2}");
+    assert!(
+        c2.abs() < 4.0 / n2.sqrt(),
+        "TRRANDOM lag-1 correlation {c2}"
+    );
+    let held = sampled(&s, "v(2)", 51e-6, 1e-6, 9);
+    assert!(held.iter().all(|&v| v == held[0]), "held over TS: {held:?}");
+    // uniform on [−2, 2): variance 4/3, bounded
+    let v3 = sampled(&s, "v(3)", 5e-6, 10e-6, 3990);
+    let (_, var3, _) = moments(&v3);
+    assert!(v3.iter().all(|v| v.abs() <= 2.0));
+    assert!(
+        (var3 / (4.0 / 3.0) - 1.0).abs() < 0.1,
+        "uniform variance {var3}"
+    );
+
+    // the seed: the same draws again, other draws with another seed
+    let (again, _) = sim(nl);
+    assert_eq!(sampled(&again, "v(1)", 1e-6, 1e-6, 100), v1[..100]);
+    let (other, _) = sim(&nl.replace("seed=11", "seed=12"));
+    assert_ne!(sampled(&other, "v(1)", 1e-6, 1e-6, 100), v1[..100]);
+    // and any number of workers over a .step gives the same waveforms
+    let stepped = "t\n.options seed=3\nV1 1 0 trnoise(1 1u 0 0)\nR1 1 0 {r}\n.param r=1k\n\
+                   .step param r list 1k 2k 3k 4k\n.tran 1u 200u\n.end\n";
+    let run = |jobs: usize| {
+        let mut sm = SourceMap::new();
+        let nl = parse_str("s.cir", stepped, Path::new("."), &mut sm).expect("parses");
+        let sweep = spinspice::sweep::exec::SweepOptions {
+            jobs,
+            ..Default::default()
+        };
+        let (sink, sum) =
+            common::run_in_memory(nl.netlist, stepped, vec![], vec![], sweep).expect("runs");
+        assert!(sum.failures.is_empty());
+        sink.analyses
+            .iter()
+            .map(|a| a.signal("v(1)").unwrap().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.len(), 4);
+    assert_eq!(one, two, "--jobs 1 and --jobs 2 differ");
+    // ngspice's TRNOISE (its own generator): the same rms per sample
+    if let Some(ng) = ngspice_plot(
+        "t\nV1 1 0 dc 0 trnoise(10m 1u 0 0)\nR1 1 0 1k\n.tran 1u 4m\n.end\n",
+        "trnoise",
+        "Transient",
+    ) {
+        let ngs: Vec<f64> = (1..4000)
+            .map(|k| common::interp(ng.get("time"), ng.get("v(1)"), k as f64 * 1e-6))
+            .collect();
+        let (_, ngvar, _) = moments(&ngs);
+        assert!((ngvar / 1e-4 - 1.0).abs() < 0.1, "ngspice variance {ngvar}");
+    }
+    // what is not generated is refused with a message
+    let e = simulate_str(
+        "t\nV1 1 0 trnoise(1m 1u 1 1m)\nR1 1 0 1\n.tran 1u 1m\n.end\n",
+        &[],
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("NALPHA is not supported"), "{e}");
+}

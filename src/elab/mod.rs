@@ -999,7 +999,7 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let Some(src) = self.source_values(spec, scope) else {
+                let Some(src) = self.source_values(spec, &name, scope) else {
                     return;
                 };
                 let inst = Instance {
@@ -1520,7 +1520,13 @@ impl<'a> Elab<'a> {
         }
     }
 
-    fn source_values(&mut self, spec: &SourceSpec, scope: &Scope<'a>) -> Option<SourceValues> {
+    /// The values of source `name` (its full name keys random waveforms).
+    fn source_values(
+        &mut self,
+        spec: &SourceSpec,
+        name: &str,
+        scope: &Scope<'a>,
+    ) -> Option<SourceValues> {
         let dc = match &spec.dc {
             Some(e) => Some(self.eval(e, scope)?),
             None => None,
@@ -1542,7 +1548,7 @@ impl<'a> Elab<'a> {
                 let env = self.env(scope);
                 let mut ev = |e: &Expr| eval(e, &env);
                 match Waveform::from_ast(f, &mut ev, d) {
-                    Ok(w) => Some(w),
+                    Ok(w) => Some(w.with_key(self.globals.source_key(self.seed, name))),
                     Err(e) => {
                         self.report(e, scope);
                         return None;

@@ -223,6 +223,10 @@ pub enum TranFn {
     Sffm(Vec<Expr>, Span),
     /// `AM(VA VO MF FC TD [PHASEM PHASEC])` (ngspice argument order)
     Am(Vec<Expr>, Span),
+    /// `TRNOISE(NA NT [NALPHA NAMP RTSAM RTSCAPT RTSEMT])` (ngspice)
+    TrNoise(Vec<Expr>, Span),
+    /// `TRRANDOM(TYPE TS [TD PARAM1 PARAM2])` (ngspice)
+    TrRandom(Vec<Expr>, Span),
 }
 
 // ------------------------------------------------------- dot-commands

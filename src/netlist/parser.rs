@@ -18,7 +18,9 @@ use crate::expr::{Expr, ExprKind};
 const MAX_SUBCKT_NESTING: usize = 100;
 
 /// Transient source function names.
-const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
+const TRAN_FNS: [&str; 8] = [
+    "sin", "pulse", "pwl", "exp", "sffm", "am", "trnoise", "trrandom",
+];
 
 /// Analysis words accepted after `.print`.
 const PRINT_ANALYSES: [&str; 7] = ["tran", "ac", "dc", "op", "hb", "hb_fd", "hb_td"];
@@ -1485,6 +1487,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         "exp" => (2, 6, "V1 V2 TD1 TAU1 TD2 TAU2"),
         "sffm" => (2, 7, "VO VA FC MDI FS PHASEC PHASES"),
         "am" => (2, 7, "VA VO MF FC TD PHASEM PHASEC"),
+        "trnoise" => (2, 7, "NA NT NALPHA NAMP RTSAM RTSCAPT RTSEMT"),
+        "trrandom" => (2, 5, "TYPE TS TD PARAM1 PARAM2"),
         _ => (2, usize::MAX, "t1 v1 t2 v2 …"),
     };
     if args.len() < min || args.len() > max {
@@ -1507,6 +1511,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         "exp" => TranFn::Exp(args, span),
         "sffm" => TranFn::Sffm(args, span),
         "am" => TranFn::Am(args, span),
+        "trnoise" => TranFn::TrNoise(args, span),
+        "trrandom" => TranFn::TrRandom(args, span),
         _ => {
             if args.len() % 2 != 0 {
                 return Err(Diagnostic::error(

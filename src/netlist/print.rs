@@ -198,6 +198,12 @@ fn tran_fn(l: &mut Line, f: &TranFn) {
         TranFn::Am(a, _) => {
             l.w(args("am", a));
         }
+        TranFn::TrNoise(a, _) => {
+            l.w(args("trnoise", a));
+        }
+        TranFn::TrRandom(a, _) => {
+            l.w(args("trrandom", a));
+        }
         TranFn::Pwl {
             points,
             repeat,
