@@ -643,3 +643,34 @@ fn trnoise_and_trrandom_follow_their_definitions() {
     .unwrap_or_default();
     assert!(e.contains("NALPHA is not supported"), "{e}");
 }
+
+#[test]
+fn stray_paren_lines_and_continuous_measures_warn_and_run() {
+    // `)` alone closing a .model's `(`: read as `+ )` (ngspice comments the
+    // line out and accepts the open parenthesis: the same model); any other
+    // line starting with `)` is skipped as ngspice does
+    let nl = "t\nV1 1 0 1\nR1 1 0 1k\n.model dm D (\n+ IS=1e-10\n)\nD1 1 2 dm\nR2 2 0 1k\n\
+              ) stray\n.op\n.end\n";
+    let (s, _) = sim(nl);
+    let w = parse_warnings(nl);
+    assert!(
+        w.iter()
+            .any(|m| m.contains("read as the end of the statement before")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|m| m.contains("is ignored (as ngspice)")),
+        "{w:?}"
+    );
+    if let Some(ng) = ngspice_op(nl, "v(2)") {
+        close(op(&s, "v(2)"), ng, 1e-6, "v(2) with IS=1e-10");
+    }
+    // Xyce's DC_CONT/AC_CONT/TRAN_CONT (all occurrences): warned, skipped
+    let w = parse_warnings(
+        "t\nV1 1 0 1\nR1 1 0 1\n.dc V1 0 1 0.1\n.meas dc_cont w1 when v(1)=0.5\n.end\n",
+    );
+    assert!(
+        w.iter().any(|m| m.contains("continuous measure DC_CONT")),
+        "{w:?}"
+    );
+}

@@ -2250,6 +2250,17 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             Some("ac") => MeasAnalysis::Ac,
             Some("hb") | Some("hb_fd") => MeasAnalysis::Hb,
             Some("hb_td") => MeasAnalysis::HbTd,
+            Some(w) if w.ends_with("_cont") => {
+                return Err(c.err_at(
+                    t,
+                    format!(
+                        "Xyce's continuous measure {} (every occurrence, written to a file of \
+                         its own) is not supported here; the {} form gives the first one",
+                        w.to_uppercase(),
+                        w.trim_end_matches("_cont").to_uppercase()
+                    ),
+                ))
+            }
             _ => {
                 return Err(c.err_at(
                     t,
