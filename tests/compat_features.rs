@@ -336,6 +336,14 @@ fn missing_nodes_in_ic_nodeset_save_are_warnings() {
     close(op(&s, "v(a)"), 1.0, 1e-12, "v(a)");
 }
 
+/// The message of a netlist that must be refused ("" when it runs).
+fn refusal(nl: &str) -> String {
+    simulate_str(nl, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
 /// ngspice's plot of `kind` ("Transient", "DC") for `nl` (None without ngspice).
 fn ngspice_plot(nl: &str, tag: &str, kind: &str) -> Option<common::RawPlot> {
     if !common::have_ngspice() {
@@ -416,11 +424,9 @@ fn pwl_and_table_in_b_sources() {
         ("table(v(x), 1,0, 0,1)", "must increase"),
         ("pwl(v(x), v(x),0, 1,1)", "must be constants"),
     ] {
-        let nl = format!("t\nV1 x 0 1\nB1 a 0 V={bad}\nR1 a 0 1\n.op\n.end\n");
-        let e = simulate_str(&nl, &[])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let e = refusal(&format!(
+            "t\nV1 x 0 1\nB1 a 0 V={bad}\nR1 a 0 1\n.op\n.end\n"
+        ));
         assert!(e.contains(what), "{bad}: {e}");
     }
 }
@@ -521,11 +527,9 @@ fn ddt_terms_in_b_sources() {
         ("exp(ddt(v(a)))", "must be a term"),
         ("v(a)*ddt(v(a))", "must be a term"),
     ] {
-        let nl = format!("t\nV1 a 0 1\nB1 b 0 V={{{bad}}}\nR1 b 0 1\n.op\n.end\n");
-        let e = simulate_str(&nl, &[])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let e = refusal(&format!(
+            "t\nV1 a 0 1\nB1 b 0 V={{{bad}}}\nR1 b 0 1\n.op\n.end\n"
+        ));
         assert!(e.contains(what), "{bad}: {e}");
     }
 }
@@ -634,13 +638,7 @@ fn trnoise_and_trrandom_follow_their_definitions() {
         assert!((ngvar / 1e-4 - 1.0).abs() < 0.1, "ngspice variance {ngvar}");
     }
     // what is not generated is refused with a message
-    let e = simulate_str(
-        "t\nV1 1 0 trnoise(1m 1u 1 1m)\nR1 1 0 1\n.tran 1u 1m\n.end\n",
-        &[],
-    )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let e = refusal("t\nV1 1 0 trnoise(1m 1u 1 1m)\nR1 1 0 1\n.tran 1u 1m\n.end\n");
     assert!(e.contains("NALPHA is not supported"), "{e}");
 }
 

@@ -129,6 +129,45 @@ fn finite_or(v: f64, substitute: f64, grad: &mut [f64]) -> (f64, bool) {
     (if v.is_finite() { v } else { substitute }, bad)
 }
 
+impl Behavioural {
+    /// Stamp the value `v` of f (or, with `charge`, of q) and its gradient
+    /// (per variable): a V output's branch row is v+ − v− − f − dq/dt, an
+    /// I output's current f + dq/dt leaves node a and enters node b.
+    fn stamp_part(&self, st: &mut Stamp, v: f64, grad: &[f64], charge: bool) {
+        let put = |st: &mut Stamp, row: usize, x: f64| {
+            if charge {
+                st.q(row, x)
+            } else {
+                st.f(row, x)
+            }
+        };
+        let jac = |st: &mut Stamp, s: Slot, x: f64| {
+            if charge {
+                st.c(s, x)
+            } else {
+                st.g(s, x)
+            }
+        };
+        let d = |k: usize| grad[k] * self.vars[k].2;
+        if self.output == BOutput::Voltage {
+            put(st, self.br, -v);
+            for (k, s) in self.var_slots.iter().enumerate() {
+                jac(st, s[0], -d(k));
+                jac(st, s[1], d(k));
+            }
+        } else {
+            put(st, self.a, v);
+            put(st, self.b, -v);
+            for (k, s) in self.var_slots.iter().enumerate() {
+                jac(st, s[0], d(k));
+                jac(st, s[1], -d(k));
+                jac(st, s[2], -d(k));
+                jac(st, s[3], d(k));
+            }
+        }
+    }
+}
+
 impl Device for Behavioural {
     fn name(&self) -> &str {
         &self.name
@@ -303,44 +342,9 @@ impl Device for Behavioural {
             // (module doc)
             st.limited = true;
         }
-        let scale = |k: usize, d: f64| d * self.vars[k].2;
-        if self.output == BOutput::Voltage {
-            // branch row: v+ − v− − f − dq/dt = 0
-            st.f(self.br, -v);
-            for (k, s) in self.var_slots.iter().enumerate() {
-                let d = scale(k, self.grad[k]);
-                st.g(s[0], -d);
-                st.g(s[1], d);
-            }
-            if let Some(q) = q {
-                st.q(self.br, -q);
-                for (k, s) in self.var_slots.iter().enumerate() {
-                    let d = scale(k, self.qgrad[k]);
-                    st.c(s[0], -d);
-                    st.c(s[1], d);
-                }
-            }
-        } else {
-            st.f(self.a, v);
-            st.f(self.b, -v);
-            for (k, s) in self.var_slots.iter().enumerate() {
-                let d = scale(k, self.grad[k]);
-                st.g(s[0], d);
-                st.g(s[1], -d);
-                st.g(s[2], -d);
-                st.g(s[3], d);
-            }
-            if let Some(q) = q {
-                st.q(self.a, q);
-                st.q(self.b, -q);
-                for (k, s) in self.var_slots.iter().enumerate() {
-                    let d = scale(k, self.qgrad[k]);
-                    st.c(s[0], d);
-                    st.c(s[1], -d);
-                    st.c(s[2], -d);
-                    st.c(s[3], d);
-                }
-            }
+        self.stamp_part(st, v, &self.grad, false);
+        if let Some(q) = q {
+            self.stamp_part(st, q, &self.qgrad, true);
         }
     }
     fn branch(&self) -> Option<usize> {
