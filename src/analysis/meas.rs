@@ -150,7 +150,7 @@ pub fn probe_base(func: &str, args: usize) -> Option<(&'static str, bool)> {
 
 /// The unit of a measure's value, when it follows from its form: a voltage
 /// probe's statistics are in V, a current's in A, `TONEFREQ` in Hz,
-/// `TONEPOWER` in W, `TONEDBM` in dBm, `WHEN`/`TRIG…TARG` in the axis unit
+/// `TONEPOWER` in W, `TONEDBM` in dBm, `WHEN`/`TRIG…TARG`/`MAX_AT` in the axis unit
 /// (s in `.tran`, Hz in `.ac`); "" when unknown (expressions, `PARAM`).
 pub fn unit_of(m: &Measure) -> String {
     let probe_unit = |e: &Expr| -> &'static str {
@@ -176,6 +176,7 @@ pub fn unit_of(m: &Measure) -> String {
                 format!("{u}*{axis}")
             }
             (StatFn::Integ, _) => String::new(),
+            (StatFn::MinAt | StatFn::MaxAt, _) => axis.to_string(),
             (_, u) => u.to_string(),
         },
         MeasKind::FindAt { signal, .. } | MeasKind::FindWhen { signal, .. } => {
@@ -1070,7 +1071,7 @@ fn window_points(axis: &[f64], y: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
     pts
 }
 
-/// AVG, RMS, INTEG, MIN, MAX, PP over window points.
+/// AVG, RMS, INTEG, MIN, MAX, PP, MIN_AT, MAX_AT over window points.
 fn stat(func: StatFn, pts: &[(f64, f64)], lo: f64, hi: f64) -> MResult<f64> {
     let mut acc = Acc::new();
     for &(x, y) in pts {
@@ -1081,9 +1082,9 @@ fn stat(func: StatFn, pts: &[(f64, f64)], lo: f64, hi: f64) -> MResult<f64> {
 
 /// Running statistics of window points fed in order: the trapezoidal
 /// integrals of y and y² (summed in order, from −0.0 as `Iterator::sum`),
-/// min, max, and the first point whose value is NaN / not finite. The batch
-/// [`stat`] and the stream ([`stream`]) both reduce through it, so they agree
-/// to the bit.
+/// min, max (and where they first occur), and the first point whose value
+/// is NaN / not finite. The batch [`stat`] and the stream ([`stream`]) both
+/// reduce through it, so they agree to the bit.
 #[derive(Debug, Clone, Copy)]
 struct Acc {
     n: usize,
@@ -1092,6 +1093,9 @@ struct Acc {
     int2: f64,
     min: f64,
     max: f64,
+    /// Abscissae of the first minimum and maximum.
+    min_at: f64,
+    max_at: f64,
     nan: Option<f64>,
     nonfinite: Option<f64>,
 }
@@ -1105,6 +1109,8 @@ impl Acc {
             int2: -0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
+            min_at: f64::NAN,
+            max_at: f64::NAN,
             nan: None,
             nonfinite: None,
         }
@@ -1115,6 +1121,12 @@ impl Acc {
             let (x0, y0) = self.last;
             self.int += 0.5 * (y0 + y) * (x - x0);
             self.int2 += 0.5 * (y0 * y0 + y * y) * (x - x0);
+        }
+        if y < self.min {
+            self.min_at = x;
+        }
+        if y > self.max {
+            self.max_at = x;
         }
         self.min = self.min.min(y);
         self.max = self.max.max(y);
@@ -1147,6 +1159,8 @@ impl Acc {
             StatFn::Min => self.min,
             StatFn::Max => self.max,
             StatFn::Pp => self.max - self.min,
+            StatFn::MinAt => self.min_at,
+            StatFn::MaxAt => self.max_at,
         })
     }
 }
@@ -1649,6 +1663,9 @@ mod tests {
         assert_close(s(StatFn::Pp), 3.0, 1e-12);
         assert_close(s(StatFn::Max), 1.9, 1e-12);
         assert_close(s(StatFn::Min), -1.1, 1e-12);
+        // the first of the three peaks and troughs (on samples 50 and 150)
+        assert_close(s(StatFn::MaxAt), 0.25e-3, 1e-12);
+        assert_close(s(StatFn::MinAt), 0.75e-3, 1e-12);
         // A window of exactly one period in the middle, limits between samples
         // shifted by a whole period keep the result.
         let w = |f| one(stat(f, v("out"), Some(1e-3), Some(2e-3)), &d);
@@ -2177,6 +2194,8 @@ mod tests {
 .meas tran max_w max v(out) from=1.1e-4 to=2.9e-4
 .meas tran min_w min v(out) from=1.1e-4 to=2.9e-4
 .meas tran pp_w pp v(out) from=1.1e-4 to=2.9e-4
+.meas tran max_at_w max_at v(out) from=1.1e-4 to=2.9e-4
+.meas tran min_at_w min_at v(out) from=1.1e-4 to=2.9e-4
 .meas tran t_r2 when v(out)=0.8 rise=2
 .meas tran t_fl when v(out)=0.8 fall=last
 .meas tran t_c3 when v(out)=v(in) cross=3 td=2e-5
@@ -2233,6 +2252,14 @@ mod tests {
             meas(
                 "pp_w",
                 stat(StatFn::Pp, v("out"), Some(1.1e-4), Some(2.9e-4)),
+            ),
+            meas(
+                "max_at_w",
+                stat(StatFn::MaxAt, v("out"), Some(1.1e-4), Some(2.9e-4)),
+            ),
+            meas(
+                "min_at_w",
+                stat(StatFn::MinAt, v("out"), Some(1.1e-4), Some(2.9e-4)),
             ),
             meas("t_r2", when(v("out"), 0.8, Edge::Rise(Count::Nth(2)))),
             meas("t_fl", when(v("out"), 0.8, Edge::Fall(Count::Last))),

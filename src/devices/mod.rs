@@ -176,6 +176,18 @@ pub trait Device: Send {
         None
     }
 
+    /// `(a, b, g)` when the current (from n+ through the device to n−) is
+    /// g·(x[a] − x[b]) with a constant g (a linear resistor), so that an
+    /// expression may read `i(name)` without a branch unknown.
+    fn linear_current(&self) -> Option<(usize, usize, f64)> {
+        None
+    }
+
+    /// Re-read the conductances of the devices whose `i(…)` this device
+    /// reads through [`Device::linear_current`] (`g_of(device index)`), after
+    /// a `.dc` sweep changed one.
+    fn refresh_linear_currents(&mut self, _g_of: &dyn Fn(usize) -> Option<f64>) {}
+
     /// Terminal pairs joined by a DC-conducting path through this device (for
     /// the "no DC path to ground" check).
     fn dc_pairs(&self) -> Vec<(usize, usize)> {

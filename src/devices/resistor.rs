@@ -117,6 +117,9 @@ impl Device for Resistor {
     fn current(&self, x: &[f64], _cx: &crate::system::LoadCtx) -> Option<f64> {
         Some((x[self.a] - x[self.b]) * self.g)
     }
+    fn linear_current(&self) -> Option<(usize, usize, f64)> {
+        Some((self.a, self.b, self.g))
+    }
     fn sweep_saved(&self) -> Option<f64> {
         Some(1.0 / (self.g * self.factor))
     }

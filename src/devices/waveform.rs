@@ -48,6 +48,9 @@ use crate::expr::Expr;
 use crate::netlist::ast::TranFn;
 use num_complex::Complex64;
 
+pub mod noise;
+use noise::{RandomKind, TrNoise, TrRandom};
+
 /// Analysis parameters that SPICE uses for omitted source arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct TranDefaults {
@@ -135,6 +138,10 @@ pub enum Waveform {
         phasem: f64,
         phasec: f64,
     },
+    /// `TRNOISE(NA NT)` (white part; [`noise`]).
+    TrNoise(TrNoise),
+    /// `TRRANDOM(TYPE TS TD PARAM1 PARAM2)` ([`noise`]).
+    TrRandom(TrRandom),
 }
 
 /// Evaluated arguments of one function call, with their spans for messages.
@@ -280,6 +287,8 @@ const PULSE_ARGS: &[&str] = &["V1", "V2", "TD", "TR", "TF", "PW", "PER", "NP"];
 const EXP_ARGS: &[&str] = &["V1", "V2", "TD1", "TAU1", "TD2", "TAU2"];
 const SFFM_ARGS: &[&str] = &["VO", "VA", "FC", "MDI", "FS", "PHASEC", "PHASES"];
 const AM_ARGS: &[&str] = &["VA", "VO", "MF", "FC", "TD", "PHASEM", "PHASEC"];
+const TRNOISE_ARGS: &[&str] = &["NA", "NT", "NALPHA", "NAMP", "RTSAM", "RTSCAPT", "RTSEMT"];
+const TRRANDOM_ARGS: &[&str] = &["TYPE", "TS", "TD", "PARAM1", "PARAM2"];
 
 impl Waveform {
     /// Build from the AST; `eval` evaluates argument expressions (parameters).
@@ -410,13 +419,70 @@ impl Waveform {
                 delay,
                 span,
             } => pwl_from_ast(points, repeat.as_ref(), delay.as_ref(), *span, eval),
+            TranFn::TrNoise(exprs, span) => {
+                let a = Args::eval("TRNOISE", TRNOISE_ARGS, 2, exprs, *span, eval, d)?;
+                a.non_negative(1)?;
+                if let Some(i) = (2..a.vals.len()).find(|&i| a.vals[i] != 0.0) {
+                    return Err(a.err(
+                        i,
+                        format!(
+                            "TRNOISE {} is not supported here (only white noise: NA NT); \
+                             1/f and random telegraph noise are not generated",
+                            TRNOISE_ARGS[i]
+                        ),
+                    ));
+                }
+                Ok(Waveform::TrNoise(TrNoise {
+                    na: a.vals[0],
+                    nt: a.vals[1],
+                    key: 0,
+                }))
+            }
+            TranFn::TrRandom(exprs, span) => {
+                let a = Args::eval("TRRANDOM", TRRANDOM_ARGS, 2, exprs, *span, eval, d)?;
+                let Some(kind) = RandomKind::from_type(a.vals[0]) else {
+                    return Err(a.err(
+                        0,
+                        format!(
+                            "TRRANDOM TYPE must be 1 (uniform), 2 (Gaussian), 3 (exponential) \
+                             or 4 (Poisson), got {}",
+                            a.vals[0]
+                        ),
+                    ));
+                };
+                let Some(ts) = a.nonzero(1).filter(|&v| v > 0.0) else {
+                    return Err(a.err(1, "TRRANDOM TS must be positive".into()));
+                };
+                a.non_negative(2)?;
+                Ok(Waveform::TrRandom(TrRandom {
+                    kind,
+                    ts,
+                    td: a.or(2, 0.0),
+                    p1: a.or(3, 1.0),
+                    p2: a.or(4, 0.0),
+                    key: 0,
+                }))
+            }
         }
+    }
+
+    /// The key of a random waveform's draws ([`noise`]): a hash of the run
+    /// seed and the source's name. Other waveforms are unchanged.
+    pub fn with_key(mut self, key: u64) -> Waveform {
+        match &mut self {
+            Waveform::TrNoise(w) => w.key = key,
+            Waveform::TrRandom(w) => w.key = key,
+            _ => {}
+        }
+        self
     }
 
     /// Value at time `t` (s), in the source's unit.
     pub fn value(&self, t: f64) -> f64 {
         match self {
             Waveform::Dc(v) => *v,
+            Waveform::TrNoise(w) => w.value(t),
+            Waveform::TrRandom(w) => w.value(t),
             &Waveform::Sin {
                 vo,
                 va,
@@ -537,6 +603,9 @@ impl Waveform {
         };
         match *self {
             Waveform::Dc(v) => Ok(vec![(0.0, c(v))]),
+            Waveform::TrNoise(_) | Waveform::TrRandom(_) => {
+                Err("a random source (TRNOISE, TRRANDOM) has no periodic steady state".into())
+            }
             Waveform::Sin {
                 vo,
                 va,
@@ -641,6 +710,8 @@ impl Waveform {
     pub fn next_breakpoint(&self, t: f64) -> Option<f64> {
         match self {
             Waveform::Dc(_) | Waveform::Sffm { .. } => None,
+            Waveform::TrNoise(w) => w.next_breakpoint(t),
+            Waveform::TrRandom(w) => w.next_breakpoint(t),
             Waveform::Sin { td, .. } | Waveform::Am { td, .. } => is_after(*td, t).then_some(*td),
             &Waveform::Exp { td1, td2, .. } => {
                 [td1, td2.max(td1)].into_iter().find(|&c| is_after(c, t))

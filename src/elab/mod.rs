@@ -733,11 +733,24 @@ impl<'a> Elab<'a> {
             }
         };
         let mapped = self.map_probes(&sub, scope);
+        // `k·ddt(q)` terms are a charge (expr::ddt)
+        let (mapped, charge) = match crate::expr::ddt::split(&mapped) {
+            Ok(s) => s,
+            Err(d) => {
+                self.report(d, scope);
+                return;
+            }
+        };
+        // the nodes a DC current depends on (not those of the charge)
         let mut ctrl = Vec::new();
-        let mut refs = Vec::new();
-        mapped.for_each_probe(&mut |f, args, span| {
+        mapped.for_each_probe(&mut |f, args, _| {
             if f == "v" {
                 ctrl.extend(args.iter().filter_map(|a| self.node_index.get(a).copied()));
+            }
+        });
+        let mut refs = Vec::new();
+        let mut check = |f: &str, args: &[String], span| {
+            if f == "v" {
                 refs.extend(args.iter().map(|a| PendingRef::Node {
                     owner: name.clone(),
                     node: a.clone(),
@@ -750,10 +763,16 @@ impl<'a> Elab<'a> {
                     span,
                 });
             }
-        });
+        };
+        mapped.for_each_probe(&mut check);
+        if let Some(q) = &charge {
+            q.for_each_probe(&mut check);
+        }
         self.pending_refs.append(&mut refs);
-        let dev = devices::behavioural::Behavioural::new(name, line, ns, output, mapped, ps, ctrl)
-            .map(|d| Box::new(d) as Box<dyn Device>);
+        let dev = devices::behavioural::Behavioural::new(
+            name, line, ns, output, mapped, ps, ctrl, charge,
+        )
+        .map(|d| Box::new(d) as Box<dyn Device>);
         self.add_device(dev, line);
     }
 
@@ -980,7 +999,7 @@ impl<'a> Elab<'a> {
                     self.node(&nodes[0], scope, line),
                     self.node(&nodes[1], scope, line),
                 ];
-                let Some(src) = self.source_values(spec, scope) else {
+                let Some(src) = self.source_values(spec, &name, scope) else {
                     return;
                 };
                 let inst = Instance {
@@ -1501,7 +1520,13 @@ impl<'a> Elab<'a> {
         }
     }
 
-    fn source_values(&mut self, spec: &SourceSpec, scope: &Scope<'a>) -> Option<SourceValues> {
+    /// The values of source `name` (its full name keys random waveforms).
+    fn source_values(
+        &mut self,
+        spec: &SourceSpec,
+        name: &str,
+        scope: &Scope<'a>,
+    ) -> Option<SourceValues> {
         let dc = match &spec.dc {
             Some(e) => Some(self.eval(e, scope)?),
             None => None,
@@ -1523,7 +1548,7 @@ impl<'a> Elab<'a> {
                 let env = self.env(scope);
                 let mut ev = |e: &Expr| eval(e, &env);
                 match Waveform::from_ast(f, &mut ev, d) {
-                    Ok(w) => Some(w),
+                    Ok(w) => Some(w.with_key(self.globals.source_key(self.seed, name))),
                     Err(e) => {
                         self.report(e, scope);
                         return None;

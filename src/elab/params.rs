@@ -94,6 +94,17 @@ impl<'a> Globals<'a> {
         Some(k)
     }
 
+    /// Key of the draws of a random source (TRNOISE, TRRANDOM) named
+    /// `owner`: the Monte Carlo sample's seed and number in a `.step mc`
+    /// run, else `.options seed` (0 when not given) and sample 0.
+    pub fn source_key(&self, seed: Option<u64>, owner: &str) -> u64 {
+        let (seed, sample) = match self.mc.sample {
+            Some(s) => (s.seed, s.sample),
+            None => (seed.unwrap_or(0), 0),
+        };
+        stream_key(seed, sample, owner, (u32::MAX, u32::MAX), 0)
+    }
+
     /// The first Monte Carlo function evaluated, if any.
     pub fn random_site(&self) -> Option<Span> {
         self.mc.first.get()

@@ -152,6 +152,10 @@ pub(crate) enum Builtin {
     Limit,
     /// `if(c, a, b)`.
     If,
+    /// `pwl(x, x1, y1, x2, y2, …)` (`false`: ngspice's B-source function,
+    /// extended linearly beyond the end points) and `table(…)` (`true`:
+    /// Xyce's and HSPICE's, held constant beyond them).
+    Pwl(bool),
 }
 
 impl Builtin {
@@ -162,6 +166,7 @@ impl Builtin {
             Builtin::Bin(_) => (2, 2),
             Builtin::Variadic(_) => (1, usize::MAX),
             Builtin::Limit | Builtin::If => (3, 3),
+            Builtin::Pwl(_) => (3, usize::MAX),
         }
     }
 }
@@ -201,6 +206,8 @@ pub(crate) fn lookup(name: &str) -> Option<Builtin> {
         "max" => B::Variadic(Bin::Max),
         "limit" | "clamp" => B::Limit,
         "if" => B::If,
+        "pwl" => B::Pwl(false),
+        "table" => B::Pwl(true),
         _ => return None,
     })
 }
@@ -564,9 +571,84 @@ pub(crate) fn limit(x: f64, lo: f64, hi: f64) -> (f64, u8) {
     }
 }
 
+/// Why the points `x1, y1, x2, y2, …` of `pwl`/`table` cannot be used:
+/// an odd count, a value that is not finite, or abscissae that do not
+/// increase strictly.
+pub(crate) fn pwl_points_error(pts: &[f64]) -> Option<String> {
+    if !pts.len().is_multiple_of(2) || pts.is_empty() {
+        return Some(format!(
+            "needs pairs of points after the argument (x1, y1, x2, y2, …), got {} value{}",
+            pts.len(),
+            if pts.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(v) = pts.iter().find(|v| !v.is_finite()) {
+        return Some(format!("point value {v} is not finite"));
+    }
+    let xs: Vec<f64> = pts.iter().step_by(2).copied().collect();
+    let bad = xs.windows(2).position(|w| w[1] <= w[0])?;
+    Some(format!(
+        "the abscissae must increase: x{} = {:e} follows x{} = {:e}",
+        bad + 2,
+        xs[bad + 1],
+        bad + 1,
+        xs[bad]
+    ))
+}
+
+/// `pwl`/`table` at `x` over checked points (`pwl_points_error` is None):
+/// the value and d(value)/dx of the segment that holds x (at a breakpoint,
+/// the segment to its right). Beyond the ends, `hold` keeps the end values
+/// (slope 0; Xyce's `table`), otherwise the end segments go on (ngspice's
+/// `pwl`, `PTpwl` in `inpptree.c`). One pair is a constant.
+#[inline]
+pub(crate) fn pwl(x: f64, pts: &[f64], hold: bool) -> (f64, f64) {
+    let n = pts.len() / 2;
+    let px = |k: usize| pts[2 * k];
+    let py = |k: usize| pts[2 * k + 1];
+    if n == 1 || (hold && x <= px(0)) {
+        return (py(0), 0.0);
+    }
+    if hold && x >= px(n - 1) {
+        return (py(n - 1), 0.0);
+    }
+    // segment k: x_k ≤ x < x_{k+1} (the first/last segment beyond the
+    // ends); binary search for the first interior breakpoint above x
+    let (mut lo, mut hi) = (1, n - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if px(mid) <= x {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let k = lo - 1;
+    let (x0, y0, x1, y1) = (px(k), py(k), px(k + 1), py(k + 1));
+    let slope = (y1 - y0) / (x1 - x0);
+    (y0 + (x - x0) * slope, slope)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pwl_segments_ends_and_checks() {
+        let p = [0.0, 0.0, 1.0, 2.0, 2.0, 3.0];
+        assert_eq!(pwl(0.5, &p, false), (1.0, 2.0));
+        // at a breakpoint: the value, the slope on its right
+        assert_eq!(pwl(1.0, &p, false), (2.0, 1.0));
+        assert_eq!(pwl(-1.0, &p, false), (-2.0, 2.0));
+        assert_eq!(pwl(3.0, &p, false), (4.0, 1.0));
+        assert_eq!(pwl(-1.0, &p, true), (0.0, 0.0));
+        assert_eq!(pwl(3.0, &p, true), (3.0, 0.0));
+        assert_eq!(pwl(7.0, &[1.0, 5.0], false), (5.0, 0.0));
+        assert!(pwl_points_error(&p).is_none());
+        assert!(pwl_points_error(&p[..5]).is_some());
+        assert!(pwl_points_error(&[0.0, 1.0, 0.0, 2.0]).is_some());
+        assert!(pwl_points_error(&[0.0, f64::NAN]).is_some());
+    }
 
     #[test]
     fn constants_values() {

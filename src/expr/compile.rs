@@ -15,7 +15,7 @@
 //! (both use [`super::builtins`]).
 
 use super::builtins::{self, Bin, Builtin, Un};
-use super::eval::{bin_of, builtin_call, MAX_NESTING};
+use super::eval::{bin_of, builtin_call, ddt_outside, pwl_points, MAX_NESTING};
 use super::{Expr, ExprKind, UnOp};
 use crate::diag::{DResult, Diagnostic, Span};
 
@@ -62,6 +62,14 @@ enum Op {
     Bin(Bin, Mode),
     /// x, lo, hi → limit(x, lo, hi); bit i set = operand i has a row.
     Limit(u8),
+    /// top = pwl(top) over the points `pts[off..off + len]`; `hold`: table()
+    /// (constant beyond the ends); the last flag: top has a row.
+    Pwl {
+        off: u32,
+        len: u32,
+        hold: bool,
+        gr: bool,
+    },
     /// Pop; if it is 0, jump.
     Jz(u32),
     /// Jump.
@@ -74,6 +82,8 @@ enum Op {
 pub struct Program {
     nvars: usize,
     code: Vec<Op>,
+    /// The points of the `pwl`/`table` calls (x1, y1, x2, y2, …).
+    pts: Vec<f64>,
     /// Maximum stack depth.
     depth: usize,
     /// Whether the result carries a gradient row (depends on a variable).
@@ -100,6 +110,7 @@ impl Program {
     pub fn compile(e: &Expr, nvars: usize, resolve: &mut Resolve<'_>) -> DResult<Program> {
         let mut c = Compiler {
             code: Vec::new(),
+            pts: Vec::new(),
             sp: 0,
             depth: 0,
             nvars,
@@ -111,6 +122,7 @@ impl Program {
         Ok(Program {
             nvars,
             code: c.code,
+            pts: c.pts,
             depth: c.depth,
             dep,
             uses_time: c.uses_time,
@@ -269,6 +281,15 @@ impl Program {
                         } else if which != 0 {
                             g.copy(t, t + which as usize);
                         }
+                    }
+                }
+                Op::Pwl { off, len, hold, gr } => {
+                    let t = sp - 1;
+                    let pts = &self.pts[off as usize..(off + len) as usize];
+                    let (y, d) = builtins::pwl(v[t], pts, hold);
+                    v[t] = y;
+                    if gr {
+                        g.scale(t, d);
                     }
                 }
                 Op::Jz(target) => {
@@ -433,6 +454,7 @@ fn flat_un(u: Un) -> bool {
 
 struct Compiler<'r> {
     code: Vec<Op>,
+    pts: Vec<f64>,
     sp: usize,
     depth: usize,
     nvars: usize,
@@ -507,12 +529,14 @@ impl Compiler<'_> {
             ExprKind::Unary(UnOp::Not, a) => self.un(Un::Not, a, n),
             ExprKind::Binary(op, a, b) => self.bin(bin_of(*op), a, b, n),
             ExprKind::Ternary(c, a, b) => self.ternary(c, a, b, n),
+            ExprKind::Call(name, _) if name == "ddt" => Err(ddt_outside(e.span)),
             ExprKind::Call(name, args) => match builtin_call(name, args.len(), e.span)? {
                 Builtin::Un(u) => self.un(u, &args[0], n),
                 Builtin::Bin(b) => self.bin(b, &args[0], &args[1], n),
                 Builtin::Variadic(b) => self.variadic(b, args, n),
                 Builtin::If => self.ternary(&args[0], &args[1], &args[2], n),
                 Builtin::Limit => self.limit(args, n),
+                Builtin::Pwl(hold) => self.pwl(name, hold, args, e, n),
             },
         }
     }
@@ -597,6 +621,29 @@ impl Compiler<'_> {
         for a in &args[1..] {
             g = self.bin_rhs(b, start, g, a, n)?;
         }
+        Ok(g)
+    }
+
+    /// `pwl`/`table`: the points must be numbers after substitution; a
+    /// constant argument folds.
+    fn pwl(&mut self, name: &str, hold: bool, args: &[Expr], e: &Expr, n: usize) -> DResult<bool> {
+        let pts = pwl_points(name, &args[1..], e)?;
+        let start = self.code.len();
+        let g = self.expr(&args[0], n)?;
+        if let Some(c) = self.single_const(start) {
+            self.code[start] = Op::Const(builtins::pwl(c, &pts, hold).0);
+            return Ok(false);
+        }
+        let too_many = || Diagnostic::error(e.span, format!("{name}(): too many points"));
+        let off = u32::try_from(self.pts.len()).map_err(|_| too_many())?;
+        let len = u32::try_from(pts.len()).map_err(|_| too_many())?;
+        self.pts.extend_from_slice(&pts);
+        self.code.push(Op::Pwl {
+            off,
+            len,
+            hold,
+            gr: g,
+        });
         Ok(g)
     }
 
@@ -985,6 +1032,12 @@ mod tests {
                     .boxed(),
                 (inner.clone(), inner.clone(), inner.clone())
                     .prop_map(|(c, a, b)| tern(c, a, b))
+                    .boxed(),
+                (prop::sample::select(vec!["pwl", "table"]), inner.clone())
+                    .prop_map(|(f, a)| {
+                        let pts = [-1.0, 0.5, 0.0, -1.0, 0.5, 2.0, 1.5, 1.0];
+                        call(f, std::iter::once(a).chain(pts.map(num)).collect())
+                    })
                     .boxed(),
             ];
             if !smooth {

@@ -240,6 +240,38 @@ fn apply_bin(b: Bin, x: f64, y: f64, e: &Expr) -> DResult<f64> {
     finite(b.value(x, y), e, || b.why_not_finite(x, y))
 }
 
+/// `ddt(…)` where there is no time derivative to take.
+pub(crate) fn ddt_outside(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        "ddt() (a time derivative) is only available in a behavioural source's expression (B, E/G VALUE=)",
+    )
+}
+
+/// `pwl`/`table(x, x1, y1, …)` of evaluated arguments `v`.
+fn apply_pwl(name: &str, hold: bool, v: &[f64], e: &Expr) -> DResult<f64> {
+    if let Some(m) = builtins::pwl_points_error(&v[1..]) {
+        return Err(Diagnostic::error(e.span, format!("{name}(): {m}")));
+    }
+    Ok(builtins::pwl(v[0], &v[1..], hold).0)
+}
+
+/// The points of `pwl`/`table` (after substitution): numbers, usable ones.
+pub(crate) fn pwl_points(name: &str, pts: &[Expr], e: &Expr) -> DResult<Vec<f64>> {
+    let Some(v) = pts.iter().map(|x| x.as_num()).collect::<Option<Vec<f64>>>() else {
+        return Err(Diagnostic::error(
+            e.span,
+            format!(
+                "the points of {name}() must be constants (parameters), not circuit quantities or time"
+            ),
+        ));
+    };
+    match builtins::pwl_points_error(&v) {
+        Some(m) => Err(Diagnostic::error(e.span, format!("{name}(): {m}"))),
+        None => Ok(v),
+    }
+}
+
 /// `agauss(…)` & co. at `e` with evaluated arguments `vals`.
 fn random_value(d: Dist, e: &Expr, vals: &[f64], env: &dyn Env) -> DResult<f64> {
     let v = d
@@ -354,6 +386,9 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                     .collect::<DResult<Vec<f64>>>()?;
                 return random_value(d, e, &vals, env);
             }
+            if name == "ddt" {
+                return Err(ddt_outside(e.span));
+            }
             match builtin_call(name, args.len(), e.span)? {
                 Builtin::If => {
                     if ev(&args[0], env, frame, n)? != 0.0 {
@@ -384,6 +419,13 @@ fn ev(e: &Expr, env: &dyn Env, frame: Option<&Frame<'_, f64>>, nest: usize) -> D
                     let lo = ev(&args[1], env, frame, n)?;
                     let hi = ev(&args[2], env, frame, n)?;
                     Ok(builtins::limit(x, lo, hi).0)
+                }
+                Builtin::Pwl(hold) => {
+                    let v = args
+                        .iter()
+                        .map(|a| ev(a, env, frame, n))
+                        .collect::<DResult<Vec<f64>>>()?;
+                    apply_pwl(name, hold, &v, e)
                 }
             }
         }
@@ -483,6 +525,14 @@ fn sub(
                 };
                 return Ok(num(random_value(d, e, &vals, env)?));
             }
+            if name == "ddt" {
+                // kept for the behavioural source (a charge term, expr::ddt)
+                let xs = args
+                    .iter()
+                    .map(|a| sub(a, env, keep, frame, n))
+                    .collect::<DResult<Vec<Expr>>>()?;
+                return Ok(mk(ExprKind::Call(name.clone(), xs), e.span));
+            }
             let bi = builtin_call(name, args.len(), e.span)?;
             if bi == Builtin::If {
                 return sub_ternary(e, &args[0], &args[1], &args[2], env, keep, frame, n);
@@ -493,6 +543,9 @@ fn sub(
                 .collect::<DResult<Vec<Expr>>>()?;
             let vals: Option<Vec<f64>> = xs.iter().map(|x| x.as_num()).collect();
             let Some(v) = vals else {
+                if let Builtin::Pwl(_) = bi {
+                    pwl_points(name, &xs[1..], e)?;
+                }
                 return Ok(mk(ExprKind::Call(name.clone(), xs), e.span));
             };
             Ok(num(match bi {
@@ -506,6 +559,7 @@ fn sub(
                     acc
                 }
                 Builtin::Limit => builtins::limit(v[0], v[1], v[2]).0,
+                Builtin::Pwl(hold) => apply_pwl(name, hold, &v, e)?,
                 Builtin::If => unreachable!("handled above"),
             }))
         }

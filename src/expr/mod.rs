@@ -8,6 +8,7 @@
 
 pub mod builtins;
 pub mod compile;
+pub mod ddt;
 pub mod eval;
 pub mod number;
 pub mod parse;

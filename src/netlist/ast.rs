@@ -223,6 +223,10 @@ pub enum TranFn {
     Sffm(Vec<Expr>, Span),
     /// `AM(VA VO MF FC TD [PHASEM PHASEC])` (ngspice argument order)
     Am(Vec<Expr>, Span),
+    /// `TRNOISE(NA NT [NALPHA NAMP RTSAM RTSCAPT RTSEMT])` (ngspice)
+    TrNoise(Vec<Expr>, Span),
+    /// `TRRANDOM(TYPE TS [TD PARAM1 PARAM2])` (ngspice)
+    TrRandom(Vec<Expr>, Span),
 }
 
 // ------------------------------------------------------- dot-commands
@@ -369,12 +373,16 @@ pub enum StatFn {
     Min,
     Max,
     Integ,
+    /// `MIN_AT`: the abscissa of the minimum (its first occurrence).
+    MinAt,
+    /// `MAX_AT`: the abscissa of the maximum (its first occurrence).
+    MaxAt,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum MeasKind {
-    /// `AVG|RMS|PP|MIN|MAX|INTEG signal [FROM=] [TO=]`
+    /// `AVG|RMS|PP|MIN|MAX|INTEG|MIN_AT|MAX_AT signal [FROM=] [TO=]`
     Stat {
         func: StatFn,
         signal: Expr,

@@ -18,7 +18,9 @@ use crate::expr::{Expr, ExprKind};
 const MAX_SUBCKT_NESTING: usize = 100;
 
 /// Transient source function names.
-const TRAN_FNS: [&str; 6] = ["sin", "pulse", "pwl", "exp", "sffm", "am"];
+const TRAN_FNS: [&str; 8] = [
+    "sin", "pulse", "pwl", "exp", "sffm", "am", "trnoise", "trrandom",
+];
 
 /// Analysis words accepted after `.print`.
 const PRINT_ANALYSES: [&str; 7] = ["tran", "ac", "dc", "op", "hb", "hb_fd", "hb_td"];
@@ -1485,6 +1487,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         "exp" => (2, 6, "V1 V2 TD1 TAU1 TD2 TAU2"),
         "sffm" => (2, 7, "VO VA FC MDI FS PHASEC PHASES"),
         "am" => (2, 7, "VA VO MF FC TD PHASEM PHASEC"),
+        "trnoise" => (2, 7, "NA NT NALPHA NAMP RTSAM RTSCAPT RTSEMT"),
+        "trrandom" => (2, 5, "TYPE TS TD PARAM1 PARAM2"),
         _ => (2, usize::MAX, "t1 v1 t2 v2 …"),
     };
     if args.len() < min || args.len() > max {
@@ -1507,6 +1511,8 @@ fn tran_fn(c: &mut Cur, is_kw: &dyn Fn(&Cur, Option<Tok>) -> bool) -> DResult<Tr
         "exp" => TranFn::Exp(args, span),
         "sffm" => TranFn::Sffm(args, span),
         "am" => TranFn::Am(args, span),
+        "trnoise" => TranFn::TrNoise(args, span),
+        "trrandom" => TranFn::TrRandom(args, span),
         _ => {
             if args.len() % 2 != 0 {
                 return Err(Diagnostic::error(
@@ -2244,6 +2250,17 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             Some("ac") => MeasAnalysis::Ac,
             Some("hb") | Some("hb_fd") => MeasAnalysis::Hb,
             Some("hb_td") => MeasAnalysis::HbTd,
+            Some(w) if w.ends_with("_cont") => {
+                return Err(c.err_at(
+                    t,
+                    format!(
+                        "Xyce's continuous measure {} (every occurrence, written to a file of \
+                         its own) is not supported here; the {} form gives the first one",
+                        w.to_uppercase(),
+                        w.trim_end_matches("_cont").to_uppercase()
+                    ),
+                ))
+            }
             _ => {
                 return Err(c.err_at(
                     t,
@@ -2261,18 +2278,20 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
     let Some(kt) = c.next() else {
         return Err(c.unexpected(
             None,
-            "a measure (AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG or PARAM)",
+            "a measure (AVG, RMS, PP, MIN, MAX, MIN_AT, MAX_AT, INTEG, FIND, WHEN, TRIG or PARAM)",
         ));
     };
     let kw = c.word(kt).unwrap_or_default();
     let kind = match kw.as_str() {
-        "avg" | "rms" | "pp" | "min" | "max" | "integ" | "integral" => {
+        "avg" | "rms" | "pp" | "min" | "max" | "min_at" | "max_at" | "integ" | "integral" => {
             let func = match kw.as_str() {
                 "avg" => StatFn::Avg,
                 "rms" => StatFn::Rms,
                 "pp" => StatFn::Pp,
                 "min" => StatFn::Min,
                 "max" => StatFn::Max,
+                "min_at" => StatFn::MinAt,
+                "max_at" => StatFn::MaxAt,
                 _ => StatFn::Integ,
             };
             let signal = signal(c, "a signal")?;
@@ -2390,7 +2409,7 @@ fn meas(c: &mut Cur, span: Span) -> DResult<Measure> {
             return Err(c.err_at(
                 kt,
                 format!(
-                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER, TONEDBM or TONEPHASE)",
+                    "unknown .meas kind {} (expected AVG, RMS, PP, MIN, MAX, MIN_AT, MAX_AT, INTEG, FIND, WHEN, TRIG, PARAM, DCMEAN, RIPPLE, TONEAMP, TONEFREQ, TONEPOWER, TONEDBM or TONEPHASE)",
                     c.describe(kt)
                 ),
             ))

@@ -198,6 +198,12 @@ fn tran_fn(l: &mut Line, f: &TranFn) {
         TranFn::Am(a, _) => {
             l.w(args("am", a));
         }
+        TranFn::TrNoise(a, _) => {
+            l.w(args("trnoise", a));
+        }
+        TranFn::TrRandom(a, _) => {
+            l.w(args("trrandom", a));
+        }
         TranFn::Pwl {
             points,
             repeat,
@@ -409,6 +415,8 @@ fn measure(out: &mut String, m: &Measure) {
                 StatFn::Min => "min",
                 StatFn::Max => "max",
                 StatFn::Integ => "integ",
+                StatFn::MinAt => "min_at",
+                StatFn::MaxAt => "max_at",
             });
             l.w(signal(s));
             if let Some(f) = from {

@@ -168,13 +168,45 @@ fn strip_inline_comment(line: &str) -> &str {
     line
 }
 
+/// Continue logical line `l` with one space (mapped to file offset `sep`)
+/// and `rest` (at file offset `at`).
+fn append(l: &mut LogicalLine, sep: usize, at: usize, rest: &str) {
+    l.pieces.push(Piece {
+        lstart: l.text.len(),
+        fstart: sep,
+        len: 1,
+    });
+    l.text.push(' ');
+    if !rest.is_empty() {
+        l.pieces.push(Piece {
+            lstart: l.text.len(),
+            fstart: at,
+            len: rest.len(),
+        });
+        l.text.push_str(rest);
+    }
+}
+
+/// Whether `text` opens more `(` than it closes.
+fn unclosed(text: &str) -> bool {
+    let n = |c| text.chars().filter(|&x| x == c).count();
+    n('(') > n(')')
+}
+
 /// Split the text of `file` into logical lines. With `skip_title` the first
 /// physical line is not part of the result. Stops at `.end`.
+///
+/// A line that starts with `)` is not SPICE; ngspice reads it as a comment
+/// (with a warning). Here a line of `)` alone that closes a `(` left open by
+/// the statement before continues it (`.model d D (` … `+ IS=1e-14` … `)`,
+/// which ngspice also accepts by ignoring both); any other such line is
+/// skipped as ngspice does. Both with a warning.
 pub(crate) fn split_lines(
     sm: &SourceMap,
     file: FileId,
     skip_title: bool,
     errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Vec<LogicalLine> {
     let text = &sm.file(file).text;
     let mut lines: Vec<LogicalLine> = Vec::new();
@@ -197,6 +229,24 @@ pub(crate) fn split_lines(
             continue;
         }
         let abs = line_start + lead;
+        if content.starts_with(')') {
+            let at = Span::new(file, abs, abs + content.len());
+            let closes = content.chars().all(|c| c == ')' || c.is_whitespace());
+            match cur.as_mut() {
+                Some(l) if closes && unclosed(&l.text) => {
+                    warnings.push(Diagnostic::warning(
+                        at,
+                        "a line of ')' alone: read as the end of the statement before (a '+' line)",
+                    ));
+                    append(l, abs, abs, content);
+                }
+                _ => warnings.push(
+                    Diagnostic::warning(at, "a line starting with ')' is ignored (as ngspice)")
+                        .with_help("continue a statement with '+'"),
+                ),
+            }
+            continue;
+        }
         if let Some(rest) = content.strip_prefix('+') {
             let Some(l) = cur.as_mut() else {
                 errors.push(
@@ -209,20 +259,7 @@ pub(crate) fn split_lines(
                 continue;
             };
             // The '+' becomes one space.
-            l.pieces.push(Piece {
-                lstart: l.text.len(),
-                fstart: abs,
-                len: 1,
-            });
-            l.text.push(' ');
-            if !rest.is_empty() {
-                l.pieces.push(Piece {
-                    lstart: l.text.len(),
-                    fstart: abs + 1,
-                    len: rest.len(),
-                });
-                l.text.push_str(rest);
-            }
+            append(l, abs, abs + 1, rest);
             continue;
         }
         if let Some(l) = cur.take() {
@@ -502,7 +539,13 @@ impl Reader<'_> {
         if !self.within_input_limit(l, id) {
             return;
         }
-        let lines = split_lines(self.sm, id, false, &mut self.out.errors);
+        let lines = split_lines(
+            self.sm,
+            id,
+            false,
+            &mut self.out.errors,
+            &mut self.out.warnings,
+        );
         self.stack.push(Frame {
             canon,
             section: None,
@@ -541,7 +584,13 @@ impl Reader<'_> {
         if !self.within_input_limit(l, id) {
             return;
         }
-        let lines = split_lines(self.sm, id, false, &mut self.out.errors);
+        let lines = split_lines(
+            self.sm,
+            id,
+            false,
+            &mut self.out.errors,
+            &mut self.out.warnings,
+        );
         // Find `.lib sec` … `.endl`.
         let mut body = Vec::new();
         let mut state = 0; // 0 = looking, 1 = inside, 2 = done
@@ -627,7 +676,7 @@ pub(crate) fn read(sm: &mut SourceMap, top: FileId, canon: PathBuf, base_dir: &P
     r.loaded.insert(canon.clone(), top);
     r.base.insert(top, base_dir.to_path_buf());
     let display = Reader::display_name(&r.sm.file(top).path);
-    let lines = split_lines(r.sm, top, true, &mut r.out.errors);
+    let lines = split_lines(r.sm, top, true, &mut r.out.errors, &mut r.out.warnings);
     r.stack.push(Frame {
         canon,
         section: None,

@@ -296,7 +296,9 @@ impl ClearSpans for TranFn {
             | TranFn::Pulse(a, s)
             | TranFn::Exp(a, s)
             | TranFn::Sffm(a, s)
-            | TranFn::Am(a, s) => {
+            | TranFn::Am(a, s)
+            | TranFn::TrNoise(a, s)
+            | TranFn::TrRandom(a, s) => {
                 a.clear_spans();
                 s.clear_spans();
             }

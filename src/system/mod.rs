@@ -281,6 +281,14 @@ impl Resolver<'_> {
             .get(device)
             .and_then(|&d| self.devices[d].branch())
     }
+    /// `i(name)` of a device without a branch unknown whose current is
+    /// g·(x[a] − x[b]) ([`Device::linear_current`]).
+    /// Also the device's index, for [`Device::refresh_linear_currents`].
+    pub fn linear_current(&self, device: &str) -> Option<(usize, usize, usize, f64)> {
+        let &d = self.by_name.get(device)?;
+        let (a, b, g) = self.devices[d].linear_current()?;
+        Some((d, a, b, g))
+    }
     /// Whether a device of that name exists.
     pub fn has_device(&self, device: &str) -> bool {
         self.by_name.contains_key(device)
@@ -748,6 +756,14 @@ impl System {
     /// Also determines which unknowns are differential (need a probe load of
     /// the nonlinear devices; see [`System::mark_differential`]).
     pub fn restamp_linear(&mut self) {
+        let gs: Vec<Option<f64>> = self
+            .devices
+            .iter()
+            .map(|d| d.linear_current().map(|l| l.2))
+            .collect();
+        for d in &mut self.devices {
+            d.refresh_linear_currents(&|i| gs.get(i).copied().flatten());
+        }
         self.g_lin.iter_mut().for_each(|v| *v = 0.0);
         self.c_lin.iter_mut().for_each(|v| *v = 0.0);
         for d in &self.devices {

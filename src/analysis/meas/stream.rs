@@ -9,7 +9,7 @@
 //! sums of `Acc`), so the result is the batch result to the bit, in O(1)
 //! memory. Streamed:
 //!
-//! * `AVG RMS INTEG MIN MAX PP` (any `FROM=`/`TO=`),
+//! * `AVG RMS INTEG MIN MAX PP MIN_AT MAX_AT` (any `FROM=`/`TO=`),
 //! * `FIND … AT=`,
 //! * `DCMEAN`/`RIPPLE` with `TO=` and `FROM=` (the window), or with `TO=`,
 //!   `FREQ=` and `SETTLE=` (the window `TO − n/FREQ … TO`),
@@ -865,7 +865,7 @@ mod tests {
         #[test]
         fn stream_equals_batch(data in arb_data(), picks in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<usize>(), any::<u8>()), 8)) {
             let sigs = ["v(a)", "v(b)", "{v(a)*2-v(b)}", "{time*v(b)}", "{3}", "vdb(a)", "{v(a)/(time-1)}"];
-            let funcs = ["avg", "rms", "integ", "min", "max", "pp"];
+            let funcs = ["avg", "rms", "integ", "min", "max", "pp", "min_at", "max_at"];
             let ax = &data.axis;
             let mut lines = Vec::new();
             for (k, &(p1, h1, p2, h2)) in picks.iter().enumerate() {
