@@ -211,6 +211,79 @@ def chain(a, name, node, fres, signs, spread=False):
         a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={fr} orient={int(signs[i])}")
 
 
+G1 = 1e-3                    # splitter transconductance [S] per layer-1 chain
+RHP, FHP = 100e3, 1e6        # high-pass (DC block) of each neuron output: R [ohm], corner [Hz]
+
+
+def models(a, w, res=True, stno=True):
+    if res:
+        a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={w['r0']!r} "
+          "psi=90)")
+    if stno:
+        a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
+          f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+
+
+def neuron(a, w, j, vh, gate):
+    """Neuron j: the V->I stage reading the chain voltage `vh` (an expression) once `gate`
+    is 1, the STNO o<j> and the high-pass into node hp<j>."""
+    # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the STNO
+    # power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2): its seed
+    # survives the layer-1 phase instead of decaying to 0 (which would never restart)
+    a("* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
+    bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
+    a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+{gate}*(limit({w['gm']!r}*({vh}+{bias!r}), "
+      f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
+    a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
+    a(f"Cp{j} n{j} hp{j} {1 / (2 * math.pi * RHP * FHP)!r}")
+    a(f"Rp{j} hp{j} 0 {RHP!r}")
+
+
+def layer2_chain(a, w, q, spread=False):
+    """Output chain q: the RF amplifiers reading every v(hp<j>), the ideal combiner into the
+    chain of resonators u<q>, and the DC port e<q> = v(top) - R2 I (bridge) + b2_q."""
+    r0, m = w["r0"], w["hidden"]
+    # layer-2 drive: chain current g2 EMF_j with P = 1/2 r0 (g2 EMF)^2 = amp p I^2 rosc for
+    # EMF = I rosc sqrt(p) (STNO with drosc = rosc): g2 = sqrt(2 amp/(r0 rosc))
+    g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
+    a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
+    a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
+    terms = []
+    for j in range(m):
+        gj = float(g2 * (w["rosc"] + RHP) / RHP * math.sqrt(1 + (FHP / w["f_hid"][j]) ** 2))
+        terms.append(f"{gj!r}*v(hp{j})")
+    a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
+    a(f"Vm{q} dm{q} d{q}_0 0")
+    chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=spread)
+    b = float(w["b2"][q]) if "b2" in w else 0.0
+    b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
+    a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{m * r0!r}*i(vm{q}){b2}}}")
+    a(f"Re{q} e{q} 0 1meg")
+
+
+def input_sources(a, w, p_uw, table, g1):
+    """The input tones: a stack of sine EMFs from node `in` to ground, tone i with the
+    amplitude that makes every layer-1 resonator absorb P_i (uW) when the splitter (g1 per
+    chain) drives it; with `table` the powers are the .params p0..p255 of a `.data` table over
+    X_test (N < 256: input i is the mean of its group of bins, as inputs() computes it)."""
+    n, r0 = w["inputs"], w["r0"]
+    prev = "0"
+    if table:
+        a(".param " + " ".join(f"p{b}=0" for b in range(256)))
+        a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
+        a(".step data=test")
+    for i in range(n):
+        node = "in" if i == n - 1 else f"x{i}"
+        if table:
+            g = 256 // n
+            mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
+            amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
+        else:
+            amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
+        a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
+        prev = node
+
+
 def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
             mc=None):
     """The network as one netlist (stage "all"), or one stage of it:
@@ -239,14 +312,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     # 0.1 %); the chain voltages are sums of contributions of both signs, so 1 % of the sum
     # needs ~0.1 % each. The error is the trapezoidal frequency warp, (w h)^2/12: ~ 1/spp^2.
     tstep = 1 / (spp * fmax)
-    g1 = 1e-3                                  # splitter transconductance [S] per chain
-    r1 = n * r0                                # layer-1 chain resistance
-    r2 = m * r0
-    # layer-2 drive: chain current g2 EMF_j with P = 1/2 r0 (g2 EMF)^2 = amp p I^2 rosc for
-    # EMF = I rosc sqrt(p) (STNO with drosc = rosc): g2 = sqrt(2 amp/(r0 rosc))
-    g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
-    rhp, fhp = 100e3, 1e6                      # high-pass (DC block) of each neuron output
-    chp = 1 / (2 * math.pi * rhp * fhp)
+    g1, r1 = G1, n * r0                        # splitter transconductance, chain resistance
     do1 = stage in ("all", "layer1")
     do2 = stage in ("all", "layer2")
     chains = list(range(m)) if chains is None else list(chains)
@@ -267,32 +333,11 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     elif stage == "layer2":
         a("* STAGE layer2: the held layer-1 chain voltages enter as DC sources (see netlist() in "
           "the generator)")
-    if do1:
-        a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} psi=90)")
-    if do2:
-        if not do1:
-            a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} "
-              "psi=90)")
-        a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
-          f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+    models(a, w, res=True, stno=do2)
     if do1:
         a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
         a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
-        prev = "0"
-        if table:
-            a(".param " + " ".join(f"p{b}=0" for b in range(256)))
-            a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
-            a(".step data=test")
-        for i in range(n):
-            node = "in" if i == n - 1 else f"x{i}"
-            if table:
-                g = 256 // n
-                mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
-                amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
-            else:
-                amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
-            a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
-            prev = node
+        input_sources(a, w, p_uw, table, g1)
         a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
     if do2:
         a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
@@ -309,31 +354,9 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             a(f"* held layer-1 chain voltage {j} (layer-1 stage measure v1_{j})")
             a(f"Vh{j} h{j} 0 DC {float(v1[j])!r}")
         if do2:
-            # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the
-            # STNO power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2):
-            # its seed survives the layer-1 phase instead of decaying to 0 (which would never
-            # restart)
-            a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-            bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
-            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{bias!r}), "
-              f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
-            a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
-            a(f"Cp{j} n{j} hp{j} {chp!r}")
-            a(f"Rp{j} hp{j} 0 {rhp!r}")
+            neuron(a, w, j, f"v(h{j})", "v(g2)")
     for q in (range(k) if do2 else ()):
-        a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
-        a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
-        terms = []
-        for j in range(m):
-            gj = float(g2 * (w["rosc"] + rhp) / rhp * math.sqrt(1 + (fhp / w["f_hid"][j]) ** 2))
-            terms.append(f"{gj!r}*v(hp{j})")
-        a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
-        a(f"Vm{q} dm{q} d{q}_0 0")
-        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=mc is not None)
-        b = float(w["b2"][q]) if "b2" in w else 0.0
-        b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
-        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
-        a(f"Re{q} e{q} 0 1meg")
+        layer2_chain(a, w, q, spread=mc is not None)
     if mc is not None:
         a(".param sig=0")
         a(f".options seed={int(mc[2])}")
