@@ -184,12 +184,12 @@ def forward(w, p_uw):
 # ----------------------------------------------------------------------------------------------
 # netlist
 # ----------------------------------------------------------------------------------------------
-def timing(w):
+def timing(w, settle_tc=5.0):
     """Schedule (systems.md item 7, simulation-length floor): layer 1 settles in
     5/(alpha w_min), its DC is the average over window1; neurons then switch on and layer 2
     settles (5/(alpha w_min) + neuron growth); its DC is the average over window2."""
     fmin = float(min(w["f_in"].min(), w["f_hid"].min()))
-    settle = 5 / (w["alpha"] * 2 * math.pi * fmin)
+    settle = settle_tc / (w["alpha"] * 2 * math.pi * fmin)
     w1 = w["window1"]
     t1 = float(settle)
     t2 = t1 + w1
@@ -285,7 +285,7 @@ def input_sources(a, w, p_uw, table, g1):
 
 
 def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
-            mc=None):
+            mc=None, settle_tc=5.0):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -305,7 +305,7 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     `.step param sig list …`, `.options seed=`."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
-    t1, w1, t2, t3, tend = timing(w)
+    t1, w1, t2, t3, tend = timing(w, settle_tc)
     fmax = float(max(w["f_in"].max(), w["f_hid"].max()))
     # 1/(spp f_max), spp = 800 by default: the resonator's step budget (docs/stno_spindiode.md,
     # Accuracy: 340 steps per period give 0.3-0.7 % of the peak of each resonator, 1250 give
@@ -527,7 +527,9 @@ def sweep_measures(path, names):
         ok = f["sweep/status"][:].reshape(-1) == 0
         if not ok.all():
             sys.exit(f"{path}: {np.count_nonzero(~ok)} points failed")
-        return {k: f[f"sweep/measures/{k}"][:].reshape(-1) for k in names}, axes
+        # stored with the axes as dimensions, [axis0, axis1, ...]: transposed, then the first
+        # axis runs fastest
+        return {k: np.transpose(f[f"sweep/measures/{k}"][:]).reshape(-1) for k in names}, axes
 
 
 def run_hb(args, w, title):
@@ -637,6 +639,16 @@ def run_hb(args, w, title):
             for kk in ("wall", "cpu", "rss"):
                 f.attrs[f"{key}_{kk}"] = x[kk]
         f.attrs["total_wall"] = total
+    with open(os.path.splitext(out)[0] + ".csv", "w") as fh:
+        head = ["row", "label"] + (["sig", "mc"] if mc else [])
+        head += [f"v2_{q}" for q in range(k)] + [f"v1_{j}" for j in range(m)]
+        fh.write(",".join(head + [f"p_{j}" for j in range(m)]) + "\n")
+        for pt in range(npt):
+            lead = [str(rows[pt % s]), str(label[pt % s])]
+            if mc:
+                lead += [repr(float(sig[pt // (s * nmc)])), str((pt // s) % nmc + 1)]
+            vals = [repr(float(x)) for x in (*v2[pt], *v1[pt], *pn[pt])]
+            fh.write(",".join(lead + vals) + "\n")
     if mc:
         acc = np.array([[np.mean(np.array(classes)[np.argmax(
             v2.reshape(len(sig), nmc, s, k)[i, dr], axis=1)] == label) for dr in range(nmc)]
@@ -706,6 +718,9 @@ def main():
         if name != "algebra":
             s.add_argument("--spp", type=float, default=800,
                            help="time steps per period of the highest frequency (default 800)")
+            s.add_argument("--settle", type=float, default=5.0,
+                           help="transient: settling time of each layer in resonator time "
+                                "constants 1/(alpha w_min) (default 5: e^-5 of the start-up left)")
         s.add_argument("--data", default=DATA)
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
@@ -790,6 +805,7 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
                 sys.exit("--mc makes the one-netlist form (no --stage)")
             mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
         text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
+                       settle_tc=args.settle,
                        table=table, mc=mc)
         with open(args.o, "w") as fh:
             fh.write(text)
@@ -805,7 +821,8 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
     if args.table:
         run_table(args, w, title)
         return
-    text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp)
+    text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp,
+                   settle_tc=args.settle)
     import tempfile
     d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
     os.makedirs(d, exist_ok=True)
@@ -944,7 +961,7 @@ def run_staged(args, w, p, title, label, ref, t_alg):
         cir = os.path.join(d, f"layer1_{i}.cir")
         with open(cir, "w") as fh:
             fh.write(netlist(w, p, title, args.tstop, stage="layer1", chains=chains,
-                             spp=args.spp))
+                             spp=args.spp, settle_tc=args.settle))
         log = open(os.path.join(d, f"layer1_{i}.out"), "w")
         cmd = [args.spinspice, "run", cir, "-o", os.path.join(d, f"layer1_{i}.h5"), "--stats"]
         return (i, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True), log)
@@ -972,7 +989,8 @@ def run_staged(args, w, p, title, label, ref, t_alg):
     v1 = np.array([meas[f"v1_{j}"] for j in range(m)])
     cir = os.path.join(d, "layer2.cir")
     with open(cir, "w") as fh:
-        fh.write(netlist(w, p, title, stage="layer2", v1=v1, spp=args.spp))
+        fh.write(netlist(w, p, title, stage="layer2", v1=v1, spp=args.spp,
+                         settle_tc=args.settle))
     out = subprocess.run([args.spinspice, "run", cir, "-o", os.path.join(d, "layer2.h5"),
                           "--stats"], capture_output=True, text=True)
     with open(os.path.join(d, "layer2.out"), "w") as fh:
