@@ -579,22 +579,28 @@ def run_hb(args, w, title):
               f"peak {r['rss']:.0f} MiB", flush=True)
     stats["layer1"] = dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
                            rss=max(x["rss"] for x in st))
-    # (b) neurons: a row per (point, neuron)
-    neur = os.path.join(d, "neurons.csv")
+    # (b) neurons: a row per distinct (neuron, drive current): a neuron sees only its DC
+    # current I = clamp(gm (vh + bias)), so points whose currents are equal (clamped at I_th
+    # or I_clamp, or the sigma = 0 points of every draw) share one steady state
     bias = w["bias1"] + w["b1"]
-    with open(neur, "w") as fh:
+    cur = np.clip(w["gm"] * (v1 + bias[None, :]), w["ith"], w["iclamp"])
+    keys, first, inverse = np.unique(
+        np.stack([np.broadcast_to(np.arange(m), cur.shape).ravel(), cur.ravel()], axis=1),
+        axis=0, return_index=True, return_inverse=True)
+    with open(os.path.join(d, "neurons.csv"), "w") as fh:
         fh.write("j vh bias f0\n")
-        for pt in range(npt):
-            for j in range(m):
-                fh.write(f"{j} {float(v1[pt, j])!r} {float(bias[j])!r} {float(w['f_hid'][j])!r}\n")
+        for i in first:
+            j = i % m
+            fh.write(f"{j} {float(v1.flat[i])!r} {float(bias[j])!r} {float(w['f_hid'][j])!r}\n")
     r = spin(args, d, "neurons", hb_neuron(w, title, "neurons.csv"))
     nm, _ = sweep_measures(r["h5"], ["p", "amp", "freq"])
     stats["neurons"] = r
-    pn, amp, freq = (nm[x].reshape(npt, m) for x in ("p", "amp", "freq"))
+    pn, amp, freq = (nm[x][inverse.ravel()].reshape(npt, m) for x in ("p", "amp", "freq"))
     on = amp > 0
     dfreq = float(np.max(np.abs(freq[on] - np.broadcast_to(w["f_hid"], freq.shape)[on]),
                          initial=0.0))
-    print(f"neurons: {npt * m} free-running STNOs {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; "
+    print(f"neurons: {len(first)} distinct of {npt * m} free-running STNOs {r['wall']:.1f} s wall, "
+          f"{r['cpu']:.1f} s CPU; "
           f"largest |f - f_hid| {dfreq:.2e} Hz", flush=True)
     # (c) layer 2: a row per point (with mc: one run per draw, the rows over test x sig)
     v2 = np.zeros((npt, k))
