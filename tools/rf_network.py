@@ -20,6 +20,12 @@ docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_n
         With --stages P the same circuit runs layer by layer: P layer-1 netlists (groups of
         chains, J at a time in parallel) up to t2, then the layer-2 netlist with their held
         chain voltages as DC sources (exact: see netlist(); the drone network runs this way).
+  rf_network.py run      weights.txt --hb [--sample n | --samples r1,.. | --table [--rows A:B]]
+                         [--classes c1,..] [--group G] [--jobs J] [--mc N --sigmas .. --seed S]
+                         [--keep DIR] [--out results.h5]
+        the steady state by a staged harmonic balance (hb_layer1, hb_neuron, hb_layer2): the
+        same circuit, every sample a point of a .data sweep; prints each sample's class beside
+        the algebra's and both accuracies (docs/systems/drone_network.md §5)
 
 Weights file (text, one record per line, '#' starts a comment; frequencies in Hz):
   format rfnet 1
@@ -186,8 +192,11 @@ def forward(w, p_uw):
 # ----------------------------------------------------------------------------------------------
 def timing(w, settle_tc=5.0):
     """Schedule (systems.md item 7, simulation-length floor): layer 1 settles in
-    5/(alpha w_min), its DC is the average over window1; neurons then switch on and layer 2
-    settles (5/(alpha w_min) + neuron growth); its DC is the average over window2."""
+    settle_tc/(alpha w_min), its DC is the average over window1; neurons then switch on and
+    layer 2 settles (settle_tc/(alpha w_min) + neuron growth); its DC is the average over
+    window2. The default 5 time constants leave e^-5 of the start-up in the layer-2 average:
+    0.1 % of the outputs of the trained 16-8-2 (docs/systems/drone_network.md §5); 10 leave
+    3e-5."""
     fmin = float(min(w["f_in"].min(), w["f_hid"].min()))
     settle = settle_tc / (w["alpha"] * 2 * math.pi * fmin)
     w1 = w["window1"]

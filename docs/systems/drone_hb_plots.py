@@ -116,7 +116,8 @@ def variability(args):
     v2 = r["v2"]                                  # [sig, mc, sample, K]
     acc = 100 * np.mean(cls[np.argmax(v2, axis=3)] == r["label"][None, None, :], axis=2)
     nd = acc.shape[1]
-    alg = np.genfromtxt(args.alg, delimiter=",", names=True, comments="#")
+    lines = [ln for ln in open(args.alg) if not ln.startswith("#")]
+    alg = np.genfromtxt(lines, delimiter=",", names=True)
     ndalg = args.alg_draws
     print("sigma [%] | circuit: mean ± sd (standard error), min-max | algebra: mean ± sd")
     for i, s in enumerate(sig):
