@@ -163,12 +163,10 @@ fn staged_hb_matches_the_algebra() {
         // difference 4.3e-5 of the largest output.
         let v2: Vec<f64> = (0..2).map(|q| pt[col(&head, &format!("v2_{q}"))]).collect();
         let big = alg.v2.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for q in 0..2 {
+        for (q, (c, a)) in v2.iter().zip(&alg.v2).enumerate() {
             assert!(
-                (v2[q] - alg.v2[q]).abs() <= 2e-4 * big,
-                "row {row} output {q}: circuit {:e} V, algebra {:e} V",
-                v2[q],
-                alg.v2[q]
+                (c - a).abs() <= 2e-4 * big,
+                "row {row} output {q}: circuit {c:e} V, algebra {a:e} V"
             );
         }
         assert_eq!(argmax(&v2), argmax(&alg.v2), "row {row}: class");
