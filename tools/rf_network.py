@@ -520,7 +520,7 @@ def spin(args, d, name, text, extra=()):
         _, status, ru = os.wait4(pr.pid, 0)
         pr.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
-    if pr.returncode != 0:
+    if pr.returncode not in (0, 3):                # 3: some points failed (sweep_measures)
         tail = open(log.name).read()[-3000:]
         sys.exit(f"{tail}\n{cir}: spinspice exit {pr.returncode} (a failed point: exit 3); "
                  f"log {log.name}")
@@ -529,16 +529,17 @@ def spin(args, d, name, text, extra=()):
 
 def sweep_measures(path, names):
     """The measures `names` of a sweep file as arrays over its points (point order: the
-    first axis fastest), and the axes."""
+    first axis fastest; NaN at a failed point) and the points' status (True: ok)."""
     import h5py
     with h5py.File(path, "r") as f:
-        axes = {k: f[f"sweep/axes/{k}"][:] for k in f["sweep/axes"]}
-        ok = f["sweep/status"][:].reshape(-1) == 0
-        if not ok.all():
-            sys.exit(f"{path}: {np.count_nonzero(~ok)} points failed")
         # stored with the axes as dimensions, [axis0, axis1, ...]: transposed, then the first
         # axis runs fastest
-        return {k: np.transpose(f[f"sweep/measures/{k}"][:]).reshape(-1) for k in names}, axes
+        ok = np.transpose(f["sweep/status"][:]).reshape(-1) == 0
+        if not ok.all():
+            print(f"{path}: {np.count_nonzero(~ok)} points failed (their errors: "
+                  f"/steps/error)", file=sys.stderr)
+        meas = {k: np.transpose(f[f"sweep/measures/{k}"][:]).reshape(-1) for k in names}
+        return {k: np.where(ok, v, np.nan) for k, v in meas.items()}, ok
 
 
 def run_hb(args, w, title):
@@ -576,11 +577,13 @@ def run_hb(args, w, title):
     groups = [range(a, min(a + g, m)) for a in range(0, m, g)]
     stats = {}
     v1 = np.zeros((npt, m))
+    ok = np.ones(npt, bool)                    # per point: every stage succeeded
     t0 = time.perf_counter()
     st = []
     for i, ch in enumerate(groups):
         r = spin(args, d, f"layer1_{i}", hb_layer1(w, title, ch, table, mc), step)
-        meas, axes = sweep_measures(r["h5"], [f"v1_{j}" for j in ch])
+        meas, good = sweep_measures(r["h5"], [f"v1_{j}" for j in ch])
+        ok &= good
         for j in ch:
             v1[:, j] = meas[f"v1_{j}"]
         st.append(r)
@@ -593,18 +596,21 @@ def run_hb(args, w, title):
     # or I_clamp, or the sigma = 0 points of every draw) share one steady state
     bias = w["bias1"] + w["b1"]
     cur = np.clip(w["gm"] * (v1 + bias[None, :]), w["ith"], w["iclamp"])
-    keys, first, inverse = np.unique(
-        np.stack([np.broadcast_to(np.arange(m), cur.shape).ravel(), cur.ravel()], axis=1),
-        axis=0, return_index=True, return_inverse=True)
+    flat = np.nonzero(np.repeat(ok, m))[0]     # (point, neuron) of the points still ok
+    _, first, inverse = np.unique(np.stack([flat % m, cur.flat[flat]], axis=1), axis=0,
+                                  return_index=True, return_inverse=True)
     with open(os.path.join(d, "neurons.csv"), "w") as fh:
         fh.write("j vh bias f0\n")
-        for i in first:
+        for i in flat[first]:
             j = i % m
             fh.write(f"{j} {float(v1.flat[i])!r} {float(bias[j])!r} {float(w['f_hid'][j])!r}\n")
     r = spin(args, d, "neurons", hb_neuron(w, title, "neurons.csv"))
     nm, _ = sweep_measures(r["h5"], ["p", "amp", "freq"])
     stats["neurons"] = r
-    pn, amp, freq = (nm[x][inverse.ravel()].reshape(npt, m) for x in ("p", "amp", "freq"))
+    pn, amp, freq = (np.full((npt, m), np.nan) for _ in range(3))
+    for arr, x in ((pn, "p"), (amp, "amp"), (freq, "freq")):
+        arr.flat[flat] = nm[x][inverse.ravel()]
+    ok &= ~np.isnan(amp).any(axis=1)
     on = amp > 0
     dfreq = float(np.max(np.abs(freq[on] - np.broadcast_to(w["f_hid"], freq.shape)[on]),
                          initial=0.0))
@@ -622,13 +628,16 @@ def run_hb(args, w, title):
             fh.write(("sig " if mc else "") + " ".join(f"a{j}" for j in range(m)) + "\n")
             for pt in pts:
                 lead = f"{float(sig[pt // (s * nmc)])!r} " if mc else ""
-                fh.write(lead + " ".join(f"{float(x)!r}" for x in amp[pt]) + "\n")
+                fh.write(lead + " ".join(f"{float(x)!r}" for x in np.nan_to_num(amp[pt]))
+                         + "\n")
         extra = ["--step", f"mc list {dr + 1}"] if mc else []
         r = spin(args, d, name, hb_layer2(w, title, name + ".csv", mc), extra)
-        meas, _ = sweep_measures(r["h5"], [f"v2_{q}" for q in range(k)])
+        meas, good = sweep_measures(r["h5"], [f"v2_{q}" for q in range(k)])
+        ok[pts] &= good
         for q in range(k):
             v2[pts, q] = meas[f"v2_{q}"]
         st.append(r)
+    v2[~ok] = np.nan
     stats["layer2"] = dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
                            rss=max(x["rss"] for x in st))
     total = time.perf_counter() - t0
@@ -646,6 +655,7 @@ def run_hb(args, w, title):
         shape = (len(sig), nmc, s) if mc else (s,)
         for key, arr in (("v2", v2), ("v1", v1), ("p", pn), ("amp", amp)):
             f[key] = arr.reshape(*shape, -1)
+        f["status"] = np.where(ok, 0, 1).reshape(shape)     # 0: every stage converged
         if mc:
             f["sigma"] = np.array(sig)
         f.attrs["weights"] = os.path.abspath(args.weights)
@@ -665,9 +675,12 @@ def run_hb(args, w, title):
             vals = [repr(float(x)) for x in (*v2[pt], *v1[pt], *pn[pt])]
             fh.write(",".join(lead + vals) + "\n")
     if mc:
-        acc = np.array([[np.mean(np.array(classes)[np.argmax(
-            v2.reshape(len(sig), nmc, s, k)[i, dr], axis=1)] == label) for dr in range(nmc)]
-            for i in range(len(sig))]) * 100
+        if not ok.all():
+            print(f"{np.count_nonzero(~ok)} points failed: counted as misclassified")
+        v2m = np.nan_to_num(v2, nan=-np.inf).reshape(len(sig), nmc, s, k)
+        acc = np.array([[np.mean((np.array(classes)[np.argmax(v2m[i, dr], axis=1)] == label)
+                                 & ok.reshape(len(sig), nmc, s)[i, dr]) for dr in range(nmc)]
+                        for i in range(len(sig))]) * 100
         print("sigma [%]  circuit test accuracy [%], mean +- sd over the draws (min - max)")
         for i, sg in enumerate(sig):
             a_ = acc[i]
@@ -681,15 +694,19 @@ def run_hb(args, w, title):
 
 def compare_hb(v2, va, label, rows, classes):
     """Per sample: circuit and algebraic class, max |circuit - algebra| / max |algebra|;
-    the accuracy of both."""
+    the accuracy of both (a sample whose circuit failed counts as misclassified)."""
     cls = np.array(classes)
-    cc, ca = cls[np.argmax(v2, axis=1)], cls[np.argmax(va, axis=1)]
+    good = ~np.isnan(v2).any(axis=1)
+    cc = np.where(good, cls[np.argmax(np.nan_to_num(v2, nan=-np.inf), axis=1)], -1)
+    ca = cls[np.argmax(va, axis=1)]
     err = np.max(np.abs(v2 - va), axis=1) / np.max(np.abs(va), axis=1)
     print("row label  circuit  algebra  max |circuit - algebra| / max |algebra|")
-    for r, lab, c1, c2, e in zip(rows, label, cc, ca, err):
-        print(f"{r:4d} {lab:5d} {c1:8d} {c2:8d}  {e:.2e}{'  CLASS CHANGED' if c1 != c2 else ''}")
-    print(f"worst output difference {err.max():.2e} of the largest output; "
-          f"{np.count_nonzero(cc != ca)} samples change class")
+    for r, lab, c1, c2, e, g in zip(rows, label, cc, ca, err, good):
+        mark = "  FAILED (see the stage logs)" if not g else "  CLASS CHANGED" if c1 != c2 else ""
+        print(f"{r:4d} {lab:5d} {c1:8d} {c2:8d}  {e:.2e}{mark}")
+    print(f"worst output difference {np.max(err[good], initial=0):.2e} of the largest output; "
+          f"{np.count_nonzero((cc != ca) & good)} samples change class, "
+          f"{np.count_nonzero(~good)} failed")
     print(f"accuracy over {len(rows)} samples: circuit {100 * np.mean(cc == label):.2f} %, "
           f"algebra {100 * np.mean(ca == label):.2f} %")
 
