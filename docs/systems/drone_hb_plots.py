@@ -6,7 +6,7 @@ the result files of `tools/rf_network.py run --hb` (hb_results.h5) and the CSV t
   drone_hb_plots.py confusion RESULTS.h5 -o confusion.png [--title T]
         confusion matrix of the circuit (and the algebra's, printed), the distribution of the
         output differences circuit - algebra and the samples that change class
-  drone_hb_plots.py diffs A.h5 [B.h5 ...] --labels a,b,... -o diffs.png
+  drone_hb_plots.py diffs A.h5 [B.h5+C.h5 ...] --labels a,b,... -o diffs.png
         histograms of (circuit - algebra) / max |algebra| per output, one per file
   drone_hb_plots.py variability MC.h5 ALG.csv -o variability.png [--title T]
         circuit-level test accuracy against sigma_f (mean and standard error over the draws,
@@ -20,9 +20,17 @@ import numpy as np
 
 
 def load(path):
-    with h5py.File(path, "r") as f:
-        r = {k: f[k][:] for k in f}
-        r["attrs"] = dict(f.attrs)
+    """A results file of `run --hb`; "a.h5+b.h5" joins the samples of several runs."""
+    parts = []
+    for p in path.split("+"):
+        with h5py.File(p, "r") as f:
+            r = {k: f[k][:] for k in f}
+            r["attrs"] = dict(f.attrs)
+        parts.append(r)
+    r = parts[0]
+    for q in parts[1:]:
+        for k in ("rows", "label", "v2", "v2_algebra"):
+            r[k] = np.concatenate([r[k], q[k]])
     return r
 
 
