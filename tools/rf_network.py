@@ -542,20 +542,18 @@ def sweep_measures(path, names):
         return {k: np.where(ok, v, np.nan) for k, v in meas.items()}, ok
 
 
-def run_hb(args, w, title):
-    """The staged harmonic balance of the network over test samples (see hb_layer1,
-    hb_neuron, hb_layer2): layer 1 in groups of chains, every sample (and Monte Carlo draw
-    and spread) a point of one sweep per group; then every (point, neuron) a row of the
-    neuron sweep; then layer 2, a row per point. Prints per-stage times and the comparison
-    with the algebraic forward pass; writes every array to --out (HDF5)."""
+def hb_plan(args, w):
+    """What a `run --hb` covers: the test rows, the Monte Carlo axes and the points (test
+    fastest, then mc, then sig), and the per-point status `ok`."""
     import h5py
     import tempfile
+    from types import SimpleNamespace
     d = args.keep or tempfile.mkdtemp(prefix="rfnet-hb-")
     os.makedirs(d, exist_ok=True)
-    n, m, k = w["inputs"], w["hidden"], w["outputs"]
     with h5py.File(args.data, "r") as h:
         xall = h["X_test"][:]
         yall = h["Y_test"][:].astype(int)
+    k = w["outputs"]
     classes = list(range(k)) if args.classes is None else [int(c) for c in args.classes.split(",")]
     if args.samples:
         rows = [int(r) for r in args.samples.split(",")]
@@ -564,132 +562,174 @@ def run_hb(args, w, title):
         rows = [r for r in range(int(a_), int(b_)) if yall[r] in classes]
     else:
         rows = [args.sample]
-    s = len(rows)
-    mc = None
-    if args.mc:
-        mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
+    mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed) if args.mc else None
     nmc, sig = (mc[0], mc[1]) if mc else (1, [0.0])
-    npt = s * nmc * len(sig)                   # points: test fastest, then mc, then sig
-    rel = os.path.relpath(os.path.abspath(args.data), d)
-    table = (rel, f"{min(rows)}:{max(rows) + 1}")
-    step = ["--step", "test list " + " ".join(map(str, rows))]
+    npt = len(rows) * nmc * len(sig)
+    return SimpleNamespace(d=d, rows=rows, s=len(rows), label=yall[rows], classes=classes,
+                           x=xall[rows], mc=mc, nmc=nmc, sig=sig, npt=npt,
+                           ok=np.ones(npt, bool), stats={})
+
+
+def total_stats(st):
+    return dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
+                rss=max(x["rss"] for x in st))
+
+
+def hb_stage1(args, w, title, pl):
+    """Layer 1 in groups of chains, every point of the plan a point of one sweep per group:
+    the chain voltages v1 [points x M]."""
+    n, m = w["inputs"], w["hidden"]
+    table = (os.path.relpath(os.path.abspath(args.data), pl.d),
+             f"{min(pl.rows)}:{max(pl.rows) + 1}")
+    step = ["--step", "test list " + " ".join(map(str, pl.rows))]
     g = args.group or max(1, 1024 // n)
-    groups = [range(a, min(a + g, m)) for a in range(0, m, g)]
-    stats = {}
-    v1 = np.zeros((npt, m))
-    ok = np.ones(npt, bool)                    # per point: every stage succeeded
-    t0 = time.perf_counter()
+    v1 = np.zeros((pl.npt, m))
     st = []
-    for i, ch in enumerate(groups):
-        r = spin(args, d, f"layer1_{i}", hb_layer1(w, title, ch, table, mc), step)
+    for i, ch in enumerate(range(a, min(a + g, m)) for a in range(0, m, g)):
+        r = spin(args, pl.d, f"layer1_{i}", hb_layer1(w, title, ch, table, pl.mc), step)
         meas, good = sweep_measures(r["h5"], [f"v1_{j}" for j in ch])
-        ok &= good
+        pl.ok &= good
         for j in ch:
             v1[:, j] = meas[f"v1_{j}"]
         st.append(r)
         print(f"layer 1, chains {ch[0]}..{ch[-1]}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
               f"peak {r['rss']:.0f} MiB", flush=True)
-    stats["layer1"] = dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
-                           rss=max(x["rss"] for x in st))
-    # (b) neurons: a row per distinct (neuron, drive current): a neuron sees only its DC
-    # current I = clamp(gm (vh + bias)), so points whose currents are equal (clamped at I_th
-    # or I_clamp, or the sigma = 0 points of every draw) share one steady state
+    pl.stats["layer1"] = total_stats(st)
+    return v1
+
+
+def hb_stage_neurons(args, w, title, pl, v1):
+    """The neurons: a row per distinct (neuron, drive current). A neuron sees only its DC
+    current I = clamp(gm (vh + bias)), so points whose currents are equal (clamped at I_th or
+    I_clamp, or the sigma = 0 points of every draw) share one steady state. Returns p and the
+    tone amplitude at the high-pass output [points x M]."""
+    m = w["hidden"]
     bias = w["bias1"] + w["b1"]
     cur = np.clip(w["gm"] * (v1 + bias[None, :]), w["ith"], w["iclamp"])
-    flat = np.nonzero(np.repeat(ok, m))[0]     # (point, neuron) of the points still ok
+    flat = np.nonzero(np.repeat(pl.ok, m))[0]     # (point, neuron) of the points still ok
     _, first, inverse = np.unique(np.stack([flat % m, cur.flat[flat]], axis=1), axis=0,
                                   return_index=True, return_inverse=True)
-    with open(os.path.join(d, "neurons.csv"), "w") as fh:
+    with open(os.path.join(pl.d, "neurons.csv"), "w") as fh:
         fh.write("j vh bias f0\n")
         for i in flat[first]:
             j = i % m
             fh.write(f"{j} {float(v1.flat[i])!r} {float(bias[j])!r} {float(w['f_hid'][j])!r}\n")
-    r = spin(args, d, "neurons", hb_neuron(w, title, "neurons.csv"))
+    r = spin(args, pl.d, "neurons", hb_neuron(w, title, "neurons.csv"))
     nm, _ = sweep_measures(r["h5"], ["p", "amp", "freq"])
-    stats["neurons"] = r
-    pn, amp, freq = (np.full((npt, m), np.nan) for _ in range(3))
+    pl.stats["neurons"] = r
+    pn, amp, freq = (np.full((pl.npt, m), np.nan) for _ in range(3))
     for arr, x in ((pn, "p"), (amp, "amp"), (freq, "freq")):
         arr.flat[flat] = nm[x][inverse.ravel()]
-    ok &= ~np.isnan(amp).any(axis=1)
+    pl.ok &= ~np.isnan(amp).any(axis=1)
     on = amp > 0
-    dfreq = float(np.max(np.abs(freq[on] - np.broadcast_to(w["f_hid"], freq.shape)[on]),
-                         initial=0.0))
-    print(f"neurons: {len(first)} distinct of {npt * m} free-running STNOs {r['wall']:.1f} s wall, "
-          f"{r['cpu']:.1f} s CPU; "
-          f"largest |f - f_hid| {dfreq:.2e} Hz", flush=True)
-    # (c) layer 2: a row per point (with mc: one run per draw, the rows over test x sig)
-    v2 = np.zeros((npt, k))
+    dfreq = np.max(np.abs(freq - w["f_hid"][None, :])[on], initial=0.0)
+    print(f"neurons: {len(first)} distinct of {pl.npt * m} free-running STNOs "
+          f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; largest |f - f_hid| {dfreq:.2e} Hz",
+          flush=True)
+    return pn, amp
+
+
+def hb_stage2(args, w, title, pl, amp):
+    """Layer 2: a row per point (with mc: one run per draw, its rows over test x sig, so
+    draw k is the same chip in both layers); the outputs v2 [points x K]."""
+    m, k, s, nmc = w["hidden"], w["outputs"], pl.s, pl.nmc
+    v2 = np.zeros((pl.npt, k))
     st = []
     for dr in range(nmc):
-        name = "layer2" if mc is None else f"layer2_mc{dr + 1}"
-        tab = os.path.join(d, name + ".csv")
-        pts = [pt for pt in range(npt) if (pt // s) % nmc == dr]
-        with open(tab, "w") as fh:
-            fh.write(("sig " if mc else "") + " ".join(f"a{j}" for j in range(m)) + "\n")
+        name = "layer2" if pl.mc is None else f"layer2_mc{dr + 1}"
+        pts = [pt for pt in range(pl.npt) if (pt // s) % nmc == dr]
+        with open(os.path.join(pl.d, name + ".csv"), "w") as fh:
+            fh.write(("sig " if pl.mc else "") + " ".join(f"a{j}" for j in range(m)) + "\n")
             for pt in pts:
-                lead = f"{float(sig[pt // (s * nmc)])!r} " if mc else ""
+                lead = f"{float(pl.sig[pt // (s * nmc)])!r} " if pl.mc else ""
                 fh.write(lead + " ".join(f"{float(x)!r}" for x in np.nan_to_num(amp[pt]))
                          + "\n")
-        extra = ["--step", f"mc list {dr + 1}"] if mc else []
-        r = spin(args, d, name, hb_layer2(w, title, name + ".csv", mc), extra)
+        extra = ["--step", f"mc list {dr + 1}"] if pl.mc else []
+        r = spin(args, pl.d, name, hb_layer2(w, title, name + ".csv", pl.mc), extra)
         meas, good = sweep_measures(r["h5"], [f"v2_{q}" for q in range(k)])
-        ok[pts] &= good
+        pl.ok[pts] &= good
         for q in range(k):
             v2[pts, q] = meas[f"v2_{q}"]
         st.append(r)
-    v2[~ok] = np.nan
-    stats["layer2"] = dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
-                           rss=max(x["rss"] for x in st))
-    total = time.perf_counter() - t0
-    for key in ("layer1", "neurons", "layer2"):
-        x = stats[key]
-        print(f"{key:8s} {x['wall']:8.2f} s wall {x['cpu']:8.2f} s CPU  peak {x['rss']:7.0f} MiB"
-              f"  ({x['wall'] / npt:.3f} s wall per point)")
-    print(f"total    {total:8.2f} s wall for {npt} points ({total / npt:.3f} s per point, "
-          f"--jobs {args.jobs}); files in {d}")
-    label = yall[rows]
-    va = np.array([forward(w, xall[r].reshape(n, -1).mean(axis=1))["v2"] for r in rows])
-    out = args.out or os.path.join(d, "hb_results.h5")
+    v2[~pl.ok] = np.nan
+    pl.stats["layer2"] = total_stats(st)
+    return v2
+
+
+def hb_write(args, w, pl, res, va):
+    """The results file (HDF5) and the CSV beside it."""
+    import h5py
+    out = args.out or os.path.join(pl.d, "hb_results.h5")
+    s, nmc, sig = pl.s, pl.nmc, pl.sig
     with h5py.File(out, "w") as f:
-        f["rows"], f["label"], f["v2_algebra"] = np.array(rows), label, va
-        shape = (len(sig), nmc, s) if mc else (s,)
-        for key, arr in (("v2", v2), ("v1", v1), ("p", pn), ("amp", amp)):
+        f["rows"], f["label"], f["v2_algebra"] = np.array(pl.rows), pl.label, va
+        shape = (len(sig), nmc, s) if pl.mc else (s,)
+        for key, arr in res.items():
             f[key] = arr.reshape(*shape, -1)
-        f["status"] = np.where(ok, 0, 1).reshape(shape)     # 0: every stage converged
-        if mc:
+        f["status"] = np.where(pl.ok, 0, 1).reshape(shape)    # 0: every stage converged
+        if pl.mc:
             f["sigma"] = np.array(sig)
         f.attrs["weights"] = os.path.abspath(args.weights)
-        f.attrs["classes"] = np.array(classes)
-        for key, x in stats.items():
+        f.attrs["classes"] = np.array(pl.classes)
+        for key, x in pl.stats.items():
             for kk in ("wall", "cpu", "rss"):
                 f.attrs[f"{key}_{kk}"] = x[kk]
-        f.attrs["total_wall"] = total
+        f.attrs["total_wall"] = pl.total
     with open(os.path.splitext(out)[0] + ".csv", "w") as fh:
-        head = ["row", "label"] + (["sig", "mc"] if mc else [])
-        head += [f"v2_{q}" for q in range(k)] + [f"v1_{j}" for j in range(m)]
-        fh.write(",".join(head + [f"p_{j}" for j in range(m)]) + "\n")
-        for pt in range(npt):
-            lead = [str(rows[pt % s]), str(label[pt % s])]
-            if mc:
+        head = ["row", "label"] + (["sig", "mc"] if pl.mc else [])
+        head += [f"v2_{q}" for q in range(w["outputs"])]
+        head += [f"v1_{j}" for j in range(w["hidden"])] + [f"p_{j}" for j in range(w["hidden"])]
+        fh.write(",".join(head) + "\n")
+        for pt in range(pl.npt):
+            lead = [str(pl.rows[pt % s]), str(pl.label[pt % s])]
+            if pl.mc:
                 lead += [repr(float(sig[pt // (s * nmc)])), str((pt // s) % nmc + 1)]
-            vals = [repr(float(x)) for x in (*v2[pt], *v1[pt], *pn[pt])]
+            vals = [repr(float(x)) for x in (*res["v2"][pt], *res["v1"][pt], *res["p"][pt])]
             fh.write(",".join(lead + vals) + "\n")
-    if mc:
-        if not ok.all():
-            print(f"{np.count_nonzero(~ok)} points failed: counted as misclassified")
-        v2m = np.nan_to_num(v2, nan=-np.inf).reshape(len(sig), nmc, s, k)
-        acc = np.array([[np.mean((np.array(classes)[np.argmax(v2m[i, dr], axis=1)] == label)
-                                 & ok.reshape(len(sig), nmc, s)[i, dr]) for dr in range(nmc)]
-                        for i in range(len(sig))]) * 100
-        print("sigma [%]  circuit test accuracy [%], mean +- sd over the draws (min - max)")
-        for i, sg in enumerate(sig):
-            a_ = acc[i]
-            print(f"{sg:7g}  {a_.mean():6.2f} +- {a_.std(ddof=1) if nmc > 1 else 0:5.2f} "
-                  f"({a_.min():.2f} - {a_.max():.2f})")
-        print(f"results in {out}")
-        return
-    compare_hb(v2, va, label, rows, classes)
+    return out
+
+
+def run_hb(args, w, title):
+    """The staged harmonic balance of the network over test samples (hb_layer1, hb_neuron,
+    hb_layer2): layer 1 in groups of chains, every sample (and Monte Carlo draw and spread) a
+    point of one sweep per group; then the neurons; then layer 2. Prints per-stage times and
+    the comparison with the algebraic forward pass; writes every array to --out (HDF5; default
+    DIR/hb_results.h5) and a CSV beside it (a line per point: row, label, [sig, mc,] v2_q,
+    v1_j, p_j)."""
+    pl = hb_plan(args, w)
+    t0 = time.perf_counter()
+    v1 = hb_stage1(args, w, title, pl)
+    pn, amp = hb_stage_neurons(args, w, title, pl, v1)
+    v2 = hb_stage2(args, w, title, pl, amp)
+    pl.total = time.perf_counter() - t0
+    for key in ("layer1", "neurons", "layer2"):
+        x = pl.stats[key]
+        print(f"{key:8s} {x['wall']:8.2f} s wall {x['cpu']:8.2f} s CPU  peak {x['rss']:7.0f} MiB"
+              f"  ({x['wall'] / pl.npt:.3f} s wall per point)")
+    print(f"total    {pl.total:8.2f} s wall for {pl.npt} points ({pl.total / pl.npt:.3f} s per "
+          f"point, --jobs {args.jobs}); files in {pl.d}")
+    n = w["inputs"]
+    va = np.array([forward(w, x.reshape(n, -1).mean(axis=1))["v2"] for x in pl.x])
+    out = hb_write(args, w, pl, dict(v2=v2, v1=v1, p=pn, amp=amp), va)
+    if pl.mc:
+        mc_accuracy(pl, v2, w["outputs"])
+    else:
+        compare_hb(v2, va, pl.label, pl.rows, pl.classes)
     print(f"results in {out}")
+
+
+def mc_accuracy(pl, v2, k):
+    """Circuit test accuracy per spread over the draws (a failed point: misclassified)."""
+    if not pl.ok.all():
+        print(f"{np.count_nonzero(~pl.ok)} points failed: counted as misclassified")
+    shape = (len(pl.sig), pl.nmc, pl.s)
+    pred = np.array(pl.classes)[np.argmax(np.nan_to_num(v2, nan=-np.inf).reshape(*shape, k),
+                                          axis=3)]
+    acc = 100 * np.mean((pred == pl.label) & pl.ok.reshape(shape), axis=2)
+    print("sigma [%]  circuit test accuracy [%], mean +- sd over the draws (min - max)")
+    for sg, a_ in zip(pl.sig, acc):
+        print(f"{sg:7g}  {a_.mean():6.2f} +- {a_.std(ddof=1) if pl.nmc > 1 else 0:5.2f} "
+              f"({a_.min():.2f} - {a_.max():.2f})")
 
 
 def compare_hb(v2, va, label, rows, classes):
