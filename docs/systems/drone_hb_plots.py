@@ -104,11 +104,11 @@ def diffs(args):
         r = load(path)
         va = r["v2_algebra"]
         d = (r["v2"] - va) / np.max(np.abs(va), axis=1)[:, None]
-        ax.hist(d.ravel(), bins=50, histtype="step", lw=1.5,
+        ax.hist(d.ravel(), bins=50, histtype="step", lw=1.5, density=True,
                 label=f"{name} ({len(va)} samples × {va.shape[1]} outputs)")
         print(f"{name}: mean {d.mean():.2e}, sd {d.std():.2e}, max |.| {np.abs(d).max():.2e}")
     ax.set_xlabel("(circuit − algebra) / max |algebra| of the sample")
-    ax.set_ylabel("outputs")
+    ax.set_ylabel("probability density")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.o, dpi=110)
