@@ -20,6 +20,12 @@ docs/physics/systems.md item 7; write-up and measured numbers: docs/systems/rf_n
         With --stages P the same circuit runs layer by layer: P layer-1 netlists (groups of
         chains, J at a time in parallel) up to t2, then the layer-2 netlist with their held
         chain voltages as DC sources (exact: see netlist(); the drone network runs this way).
+  rf_network.py run      weights.txt --hb [--sample n | --samples r1,.. | --table [--rows A:B]]
+                         [--classes c1,..] [--group G] [--jobs J] [--mc N --sigmas .. --seed S]
+                         [--keep DIR] [--out results.h5]
+        the steady state by a staged harmonic balance (hb_layer1, hb_neuron, hb_layer2): the
+        same circuit, every sample a point of a .data sweep; prints each sample's class beside
+        the algebra's and both accuracies (docs/systems/drone_network.md §5)
 
 Weights file (text, one record per line, '#' starts a comment; frequencies in Hz):
   format rfnet 1
@@ -184,12 +190,15 @@ def forward(w, p_uw):
 # ----------------------------------------------------------------------------------------------
 # netlist
 # ----------------------------------------------------------------------------------------------
-def timing(w):
+def timing(w, settle_tc=5.0):
     """Schedule (systems.md item 7, simulation-length floor): layer 1 settles in
-    5/(alpha w_min), its DC is the average over window1; neurons then switch on and layer 2
-    settles (5/(alpha w_min) + neuron growth); its DC is the average over window2."""
+    settle_tc/(alpha w_min), its DC is the average over window1; neurons then switch on and
+    layer 2 settles (settle_tc/(alpha w_min) + neuron growth); its DC is the average over
+    window2. The default 5 time constants leave e^-5 of the start-up in the layer-2 average:
+    0.1 % of the outputs of the trained 16-8-2 (docs/systems/drone_network.md §5); 10 leave
+    3e-5."""
     fmin = float(min(w["f_in"].min(), w["f_hid"].min()))
-    settle = 5 / (w["alpha"] * 2 * math.pi * fmin)
+    settle = settle_tc / (w["alpha"] * 2 * math.pi * fmin)
     w1 = w["window1"]
     t1 = float(settle)
     t2 = t1 + w1
@@ -211,8 +220,81 @@ def chain(a, name, node, fres, signs, spread=False):
         a(f"YSD {name}_{i} {node}_{i} {lo} rres fres={fr} orient={int(signs[i])}")
 
 
+G1 = 1e-3                    # splitter transconductance [S] per layer-1 chain
+RHP, FHP = 100e3, 1e6        # high-pass (DC block) of each neuron output: R [ohm], corner [Hz]
+
+
+def models(a, w, res=True, stno=True):
+    if res:
+        a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={w['r0']!r} "
+          "psi=90)")
+    if stno:
+        a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
+          f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+
+
+def neuron(a, w, j, vh, gate):
+    """Neuron j: the V->I stage reading the chain voltage `vh` (an expression) once `gate`
+    is 1, the STNO o<j> and the high-pass into node hp<j>."""
+    # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the STNO
+    # power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2): its seed
+    # survives the layer-1 phase instead of decaying to 0 (which would never restart)
+    a("* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
+    bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
+    a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+{gate}*(limit({w['gm']!r}*({vh}+{bias!r}), "
+      f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
+    a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
+    a(f"Cp{j} n{j} hp{j} {1 / (2 * math.pi * RHP * FHP)!r}")
+    a(f"Rp{j} hp{j} 0 {RHP!r}")
+
+
+def layer2_chain(a, w, q, spread=False):
+    """Output chain q: the RF amplifiers reading every v(hp<j>), the ideal combiner into the
+    chain of resonators u<q>, and the DC port e<q> = v(top) - R2 I (bridge) + b2_q."""
+    r0, m = w["r0"], w["hidden"]
+    # layer-2 drive: chain current g2 EMF_j with P = 1/2 r0 (g2 EMF)^2 = amp p I^2 rosc for
+    # EMF = I rosc sqrt(p) (STNO with drosc = rosc): g2 = sqrt(2 amp/(r0 rosc))
+    g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
+    a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
+    a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
+    terms = []
+    for j in range(m):
+        gj = float(g2 * (w["rosc"] + RHP) / RHP * math.sqrt(1 + (FHP / w["f_hid"][j]) ** 2))
+        terms.append(f"{gj!r}*v(hp{j})")
+    a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
+    a(f"Vm{q} dm{q} d{q}_0 0")
+    chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=spread)
+    b = float(w["b2"][q]) if "b2" in w else 0.0
+    b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
+    a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{m * r0!r}*i(vm{q}){b2}}}")
+    a(f"Re{q} e{q} 0 1meg")
+
+
+def input_sources(a, w, p_uw, table, g1):
+    """The input tones: a stack of sine EMFs from node `in` to ground, tone i with the
+    amplitude that makes every layer-1 resonator absorb P_i (uW) when the splitter (g1 per
+    chain) drives it; with `table` the powers are the .params p0..p255 of a `.data` table over
+    X_test (N < 256: input i is the mean of its group of bins, as inputs() computes it)."""
+    n, r0 = w["inputs"], w["r0"]
+    prev = "0"
+    if table:
+        a(".param " + " ".join(f"p{b}=0" for b in range(256)))
+        a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
+        a(".step data=test")
+    for i in range(n):
+        node = "in" if i == n - 1 else f"x{i}"
+        if table:
+            g = 256 // n
+            mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
+            amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
+        else:
+            amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
+        a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
+        prev = node
+
+
 def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=800, table=None,
-            mc=None):
+            mc=None, settle_tc=5.0):
     """The network as one netlist (stage "all"), or one stage of it:
     - stage "layer1": the inputs and the layer-1 chains `chains` (an iterable of j) with their
       gated integrators, up to just after t2; measures v1_j;
@@ -232,21 +314,14 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     `.step param sig list …`, `.options seed=`."""
     n, m, k = w["inputs"], w["hidden"], w["outputs"]
     r0 = w["r0"]
-    t1, w1, t2, t3, tend = timing(w)
+    t1, w1, t2, t3, tend = timing(w, settle_tc)
     fmax = float(max(w["f_in"].max(), w["f_hid"].max()))
     # 1/(spp f_max), spp = 800 by default: the resonator's step budget (docs/stno_spindiode.md,
     # Accuracy: 340 steps per period give 0.3-0.7 % of the peak of each resonator, 1250 give
     # 0.1 %); the chain voltages are sums of contributions of both signs, so 1 % of the sum
     # needs ~0.1 % each. The error is the trapezoidal frequency warp, (w h)^2/12: ~ 1/spp^2.
     tstep = 1 / (spp * fmax)
-    g1 = 1e-3                                  # splitter transconductance [S] per chain
-    r1 = n * r0                                # layer-1 chain resistance
-    r2 = m * r0
-    # layer-2 drive: chain current g2 EMF_j with P = 1/2 r0 (g2 EMF)^2 = amp p I^2 rosc for
-    # EMF = I rosc sqrt(p) (STNO with drosc = rosc): g2 = sqrt(2 amp/(r0 rosc))
-    g2 = math.sqrt(2 * w["amp"] / (r0 * w["rosc"]))
-    rhp, fhp = 100e3, 1e6                      # high-pass (DC block) of each neuron output
-    chp = 1 / (2 * math.pi * rhp * fhp)
+    g1, r1 = G1, n * r0                        # splitter transconductance, chain resistance
     do1 = stage in ("all", "layer1")
     do2 = stage in ("all", "layer2")
     chains = list(range(m)) if chains is None else list(chains)
@@ -267,32 +342,11 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
     elif stage == "layer2":
         a("* STAGE layer2: the held layer-1 chain voltages enter as DC sources (see netlist() in "
           "the generator)")
-    if do1:
-        a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} psi=90)")
-    if do2:
-        if not do1:
-            a(f".model rres SPINDIODE (alpha={w['alpha']!r} ksd={w['ksd']!r} drive=2 r0={r0!r} "
-              "psi=90)")
-        a(f".model rstno STNO (level=1 ith={w['ith']!r} q={w['q']!r} iclamp=1 r0={w['rosc']!r} "
-          f"drosc={w['rosc']!r} gammag={w['gammag']!r} nshift=0)")
+    models(a, w, res=True, stno=do2)
     if do1:
         a("* --- inputs: a stack of sine EMFs (one per tone) and an ideal active splitter: every")
         a("* chain is driven by the same current g1 v(in) (the [004-code] assumption)")
-        prev = "0"
-        if table:
-            a(".param " + " ".join(f"p{b}=0" for b in range(256)))
-            a(f".data test file=\"{table[0]}\" dataset=X_test param=p rows={table[1]}")
-            a(".step data=test")
-        for i in range(n):
-            node = "in" if i == n - 1 else f"x{i}"
-            if table:
-                g = 256 // n
-                mean = "(" + "+".join(f"p{b}" for b in range(g * i, g * (i + 1))) + f")/{g}"
-                amp = f"{{sqrt(2*max({mean},0)*1e-6/{r0!r})/{g1!r}}}"
-            else:
-                amp = repr(math.sqrt(2 * float(p_uw[i]) * 1e-6 / r0) / g1)
-            a(f"Vt{i} {node} {prev} SIN(0 {amp} {float(w['f_in'][i])!r})")
-            prev = node
+        input_sources(a, w, p_uw, table, g1)
         a(f"Vg1 g1 0 PULSE(0 1 {t1!r} 1n 1n {w1 - 1e-9!r} 1)")
     if do2:
         a(f"Vg2 g2 0 PULSE(0 1 {t2!r} 1n 1n 1 2)")
@@ -309,36 +363,10 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
             a(f"* held layer-1 chain voltage {j} (layer-1 stage measure v1_{j})")
             a(f"Vh{j} h{j} 0 DC {float(v1[j])!r}")
         if do2:
-            # the [004-code] clamp [I_th, I_clamp]; before t2 the stage idles at I_th, where the
-            # STNO power neither grows nor decays exponentially (dp/dt = -2 Gamma_G (Q+1) p^2):
-            # its seed survives the layer-1 phase instead of decaying to 0 (which would never
-            # restart)
-            a(f"* V->I stage with offset and clamp, STNO neuron, high-pass (DC block)")
-            bias = float(w["bias1"] + w["b1"][j]) if "b1" in w else w["bias1"]
-            a(f"Bn{j} 0 n{j} I={{{w['ith']!r}+v(g2)*(limit({w['gm']!r}*(v(h{j})+{bias!r}), "
-              f"{w['ith']!r}, {w['iclamp']!r})-{w['ith']!r})}}")
-            a(f"YSTNO o{j} n{j} 0 rstno f0={float(w['f_hid'][j])!r}")
-            a(f"Cp{j} n{j} hp{j} {chp!r}")
-            a(f"Rp{j} hp{j} 0 {rhp!r}")
+            neuron(a, w, j, f"v(h{j})", "v(g2)")
     for q in (range(k) if do2 else ()):
-        a(f"* layer-2 chain {q}: RF amplifiers (gain calibrated at each neuron frequency for the")
-        a("* high-pass and the 100k/(1k+100k) divider) and an ideal combiner")
-        terms = []
-        for j in range(m):
-            gj = float(g2 * (w["rosc"] + rhp) / rhp * math.sqrt(1 + (fhp / w["f_hid"][j]) ** 2))
-            terms.append(f"{gj!r}*v(hp{j})")
-        a(f"Bo{q} 0 dm{q} I={{" + "+".join(terms) + "}")
-        a(f"Vm{q} dm{q} d{q}_0 0")
-        chain(a, f"u{q}", f"d{q}", w["fres2"][q], w["sign2"], spread=mc is not None)
-        b = float(w["b2"][q]) if "b2" in w else 0.0
-        b2 = f"{'+' if b > 0 else '-'}{abs(b)!r}" if b != 0 else ""
-        a(f"Bv{q} e{q} 0 V={{v(d{q}_0)-{r2!r}*i(vm{q}){b2}}}")
-        a(f"Re{q} e{q} 0 1meg")
-    if mc is not None:
-        a(".param sig=0")
-        a(f".options seed={int(mc[2])}")
-        a(f".step mc {int(mc[0])}")
-        a(".step param sig list " + " ".join(f"{float(x)!r}" for x in mc[1]))
+        layer2_chain(a, w, q, spread=mc is not None)
+    mc_lines(a, mc)
     a(".options reltol=1e-3")
     if stage == "layer1":
         a(f".save v(h{chains[0]})")
@@ -354,6 +382,373 @@ def netlist(w, p_uw, title, tstop=None, stage="all", chains=None, v1=None, spp=8
         a(f".meas tran v2_{q} DCMEAN v(e{q}) FROM={t3!r} TO={tend!r}")
     a(".end")
     return "\n".join(L) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# harmonic balance, staged (docs/systems/drone_network.md, "Circuit level (harmonic balance)")
+# ----------------------------------------------------------------------------------------------
+def hb_grid(freqs, window, what):
+    """(base, numfreq): the tones as harmonics 1..numfreq of one base frequency. The base is
+    1/window divided by the smallest d = 1..64 that makes every f/base an integer (to 1e-9
+    relative, the weights file's 10 digits); 64-32-10 needs d = 5 (its window1 is 1/spacing,
+    and 20 MHz is not a multiple of the spacing 100/63 MHz)."""
+    f = np.asarray(freqs, float)
+    for d in range(1, 65):
+        base = 1.0 / (window * d)
+        h = f / base
+        if np.all(np.abs(h - np.round(h)) <= 1e-9 * h):
+            return base, int(round(h.max()))
+    sys.exit(f"the {what} tones are not harmonics of 1/window/d for any d <= 64")
+
+
+def hb_layer1(w, title, chains, table, mc=None, reltol=1e-6):
+    """Stage (a): the inputs and the layer-1 chains `chains`, one `.hb` (the input tones as
+    harmonics of one base), one point per test sample (`table` as in netlist()). Measures the
+    chain voltage v1_j = DC of v(c_j_0) - R1 g1 v(in): what the transient's integrator averages
+    over window1 (the DC line of the bridge term is 0 here: the sources have no DC)."""
+    n = w["inputs"]
+    r1 = n * w["r0"]
+    base, nf = hb_grid(w["f_in"], w["window1"], "input")
+    L = []
+    a = L.append
+    a(f"{title}: layer 1 (harmonic balance), chains {chains[0]}..{chains[-1]}")
+    a("* Generated by tools/rf_network.py (run --hb): the inputs, the ideal active splitter and")
+    a("* these layer-1 chains; the same elements as the transient netlist without the gated")
+    a("* integrators (the chain DC is measured directly). See docs/systems/drone_network.md.")
+    models(a, w, res=True, stno=False)
+    input_sources(a, w, None, table, G1)
+    for j in chains:
+        a(f"G1c{j} 0 c{j}_0 in 0 {G1!r}")
+        chain(a, f"s{j}", f"c{j}", w["fres1"][j], w["sign1"], spread=mc is not None)
+    mc_lines(a, mc)
+    a(f".options reltol={reltol!r}")
+    a(".save v(in) " + " ".join(f"v(c{j}_0)" for j in chains))
+    a(f".hb {base!r}")
+    a(f".options hbint numfreq={nf}")
+    a(".meas hb vin DCMEAN v(in)")
+    for j in chains:
+        a(f".meas hb dc_{j} DCMEAN v(c{j}_0)")
+        a(f".meas hb v1_{j} PARAM='dc_{j}-{r1 * G1!r}*vin'")
+    a(".end")
+    return "\n".join(L) + "\n"
+
+
+def hb_neuron(w, title, table_file, reltol=1e-6):
+    """Stage (b): one neuron, one point per row of a text table (columns j, vh, bias, f0): the
+    V->I stage at the held chain voltage vh (its gate on), the STNO as a free-running
+    oscillator (`.hb osc=`: its frequency an unknown with a phase condition) and the
+    high-pass. Measures p, the tone amplitude and frequency at hp (what layer 2 reads)."""
+    L = []
+    a = L.append
+    a(f"{title}: one neuron (harmonic balance, free-running STNO), a row per (sample, neuron)")
+    a("* Generated by tools/rf_network.py (run --hb). The V->I stage reads the chain voltage held")
+    a("* by the layer-1 stage (the .param vh of the row); see docs/systems/drone_network.md.")
+    models(a, w, res=False, stno=True)
+    a(".param j=0 vh=0 bias=0 f0=1e8")
+    a(f".data neur file=\"{table_file}\"")
+    a(".step data=neur")
+    a(f"Bn0 0 n0 I={{{w['ith']!r}+(limit({w['gm']!r}*(vh+bias), {w['ith']!r}, "
+      f"{w['iclamp']!r})-{w['ith']!r})}}")
+    a("YSTNO o0 n0 0 rstno f0={f0}")
+    a(f"Cp0 n0 hp0 {1 / (2 * math.pi * RHP * FHP)!r}")
+    a(f"Rp0 hp0 0 {RHP!r}")
+    a(f".options reltol={reltol!r}")
+    a(".save v(hp0) @o0[p]")
+    a(".hb osc=o0")
+    a(".options hbint numfreq=3")
+    a(".meas hb p DCMEAN @o0[p]")
+    a(".meas hb amp TONEAMP v(hp0)")
+    a(".meas hb freq TONEFREQ v(hp0)")
+    a(".end")
+    return "\n".join(L) + "\n"
+
+
+def hb_layer2(w, title, table_file, mc=None, reltol=1e-6):
+    """Stage (c): layer 2, one point per row of a text table (columns a0..a{M-1}, and sig with
+    `mc`): each neuron output v(hp_j) as the tone the neuron stage found (amplitude a_j at
+    f_hid_j: the amplifiers sense v(hp_j) without loading it, so this is exact), the RF
+    amplifiers, combiners and output chains, one `.hb` (the neuron tones are harmonics of
+    1/window2). Measures v2_q."""
+    m, k = w["hidden"], w["outputs"]
+    base, nf = hb_grid(w["f_hid"], w["window2"], "neuron")
+    L = []
+    a = L.append
+    a(f"{title}: layer 2 (harmonic balance)")
+    a("* Generated by tools/rf_network.py (run --hb): the neuron tones found by the neuron stage")
+    a("* drive the amplifiers and output chains; see docs/systems/drone_network.md.")
+    models(a, w, res=True, stno=False)
+    a(".param " + " ".join(f"a{j}=0" for j in range(m)))
+    a(f".data amps file=\"{table_file}\"")
+    a(".step data=amps")
+    for j in range(m):
+        a(f"Vhp{j} hp{j} 0 SIN(0 {{a{j}}} {float(w['f_hid'][j])!r})")
+    for q in range(k):
+        layer2_chain(a, w, q, spread=mc is not None)
+    mc_lines(a, mc, sigmas=False)
+    a(f".options reltol={reltol!r}")
+    a(".save " + " ".join(f"v(e{q})" for q in range(k)))
+    a(f".hb {base!r}")
+    a(f".options hbint numfreq={nf}")
+    for q in range(k):
+        a(f".meas hb v2_{q} DCMEAN v(e{q})")
+    a(".end")
+    return "\n".join(L) + "\n"
+
+
+def mc_lines(a, mc, sigmas=True):
+    """Monte Carlo of the resonance frequencies: mc = (samples, sigmas in %, seed)."""
+    if mc is None:
+        return
+    a(".param sig=0")
+    a(f".options seed={int(mc[2])}")
+    a(f".step mc {int(mc[0])}")
+    if sigmas:
+        a(".step param sig list " + " ".join(f"{float(x)!r}" for x in mc[1]))
+
+
+def spin(args, d, name, text, extra=()):
+    """Write netlist `name`.cir in d and run it (measures only, --jobs); returns the wall
+    time, the CPU time and the peak memory of the child, and the path of its HDF5 file."""
+    cir, out = os.path.join(d, name + ".cir"), os.path.join(d, name + ".h5")
+    with open(cir, "w") as fh:
+        fh.write(text)
+    cmd = [args.spinspice, "run", cir, "-o", out, "--save", "none", "-q", "--stats",
+           "--jobs", str(args.jobs), *extra]
+    t0 = time.perf_counter()
+    with open(os.path.join(d, name + ".out"), "w") as log:
+        pr = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, ru = os.wait4(pr.pid, 0)
+        pr.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if pr.returncode not in (0, 3):                # 3: some points failed (sweep_measures)
+        tail = open(log.name).read()[-3000:]
+        sys.exit(f"{tail}\n{cir}: spinspice exit {pr.returncode} (a failed point: exit 3); "
+                 f"log {log.name}")
+    return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss=ru.ru_maxrss / 1024.0, h5=out)
+
+
+def sweep_measures(path, names):
+    """The measures `names` of a sweep file as arrays over its points (point order: the
+    first axis fastest; NaN at a failed point) and the points' status (True: ok)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        # stored with the axes as dimensions, [axis0, axis1, ...]: transposed, then the first
+        # axis runs fastest
+        ok = np.transpose(f["sweep/status"][:]).reshape(-1) == 0
+        if not ok.all():
+            print(f"{path}: {np.count_nonzero(~ok)} points failed (their errors: "
+                  f"/steps/error)", file=sys.stderr)
+        meas = {k: np.transpose(f[f"sweep/measures/{k}"][:]).reshape(-1) for k in names}
+        return {k: np.where(ok, v, np.nan) for k, v in meas.items()}, ok
+
+
+def hb_plan(args, w):
+    """What a `run --hb` covers: the test rows, the Monte Carlo axes and the points (test
+    fastest, then mc, then sig), and the per-point status `ok`."""
+    import h5py
+    import tempfile
+    from types import SimpleNamespace
+    d = args.keep or tempfile.mkdtemp(prefix="rfnet-hb-")
+    os.makedirs(d, exist_ok=True)
+    with h5py.File(args.data, "r") as h:
+        xall = h["X_test"][:]
+        yall = h["Y_test"][:].astype(int)
+    k = w["outputs"]
+    classes = list(range(k)) if args.classes is None else [int(c) for c in args.classes.split(",")]
+    if args.samples:
+        rows = [int(r) for r in args.samples.split(",")]
+    elif args.table:
+        a_, b_ = args.rows.split(":")
+        rows = [r for r in range(int(a_), int(b_)) if yall[r] in classes]
+    else:
+        rows = [args.sample]
+    mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed) if args.mc else None
+    nmc, sig = (mc[0], mc[1]) if mc else (1, [0.0])
+    npt = len(rows) * nmc * len(sig)
+    return SimpleNamespace(d=d, rows=rows, s=len(rows), label=yall[rows], classes=classes,
+                           x=xall[rows], mc=mc, nmc=nmc, sig=sig, npt=npt,
+                           ok=np.ones(npt, bool), stats={})
+
+
+def total_stats(st):
+    return dict(wall=sum(x["wall"] for x in st), cpu=sum(x["cpu"] for x in st),
+                rss=max(x["rss"] for x in st))
+
+
+def hb_stage1(args, w, title, pl):
+    """Layer 1 in groups of chains, every point of the plan a point of one sweep per group:
+    the chain voltages v1 [points x M]."""
+    n, m = w["inputs"], w["hidden"]
+    table = (os.path.relpath(os.path.abspath(args.data), pl.d),
+             f"{min(pl.rows)}:{max(pl.rows) + 1}")
+    step = ["--step", "test list " + " ".join(map(str, pl.rows))]
+    g = args.group or max(1, 1024 // n)
+    v1 = np.zeros((pl.npt, m))
+    st = []
+    for i, ch in enumerate(range(a, min(a + g, m)) for a in range(0, m, g)):
+        r = spin(args, pl.d, f"layer1_{i}", hb_layer1(w, title, ch, table, pl.mc), step)
+        meas, good = sweep_measures(r["h5"], [f"v1_{j}" for j in ch])
+        pl.ok &= good
+        for j in ch:
+            v1[:, j] = meas[f"v1_{j}"]
+        st.append(r)
+        print(f"layer 1, chains {ch[0]}..{ch[-1]}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, "
+              f"peak {r['rss']:.0f} MiB", flush=True)
+    pl.stats["layer1"] = total_stats(st)
+    return v1
+
+
+def hb_stage_neurons(args, w, title, pl, v1):
+    """The neurons: a row per distinct (neuron, drive current). A neuron sees only its DC
+    current I = clamp(gm (vh + bias)), so points whose currents are equal (clamped at I_th or
+    I_clamp, or the sigma = 0 points of every draw) share one steady state. Returns p and the
+    tone amplitude at the high-pass output [points x M]."""
+    m = w["hidden"]
+    bias = w["bias1"] + w["b1"]
+    cur = np.clip(w["gm"] * (v1 + bias[None, :]), w["ith"], w["iclamp"])
+    flat = np.nonzero(np.repeat(pl.ok, m))[0]     # (point, neuron) of the points still ok
+    _, first, inverse = np.unique(np.stack([flat % m, cur.flat[flat]], axis=1), axis=0,
+                                  return_index=True, return_inverse=True)
+    with open(os.path.join(pl.d, "neurons.csv"), "w") as fh:
+        fh.write("j vh bias f0\n")
+        for i in flat[first]:
+            j = i % m
+            fh.write(f"{j} {float(v1.flat[i])!r} {float(bias[j])!r} {float(w['f_hid'][j])!r}\n")
+    r = spin(args, pl.d, "neurons", hb_neuron(w, title, "neurons.csv"))
+    nm, _ = sweep_measures(r["h5"], ["p", "amp", "freq"])
+    pl.stats["neurons"] = r
+    pn, amp, freq = (np.full((pl.npt, m), np.nan) for _ in range(3))
+    for arr, x in ((pn, "p"), (amp, "amp"), (freq, "freq")):
+        arr.flat[flat] = nm[x][inverse.ravel()]
+    pl.ok &= ~np.isnan(amp).any(axis=1)
+    on = amp > 0
+    dfreq = np.max(np.abs(freq - w["f_hid"][None, :])[on], initial=0.0)
+    print(f"neurons: {len(first)} distinct of {pl.npt * m} free-running STNOs "
+          f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; largest |f - f_hid| {dfreq:.2e} Hz",
+          flush=True)
+    return pn, amp
+
+
+def hb_stage2(args, w, title, pl, amp):
+    """Layer 2: a row per point (with mc: one run per draw, its rows over test x sig, so
+    draw k is the same chip in both layers); the outputs v2 [points x K]."""
+    m, k, s, nmc = w["hidden"], w["outputs"], pl.s, pl.nmc
+    v2 = np.zeros((pl.npt, k))
+    st = []
+    for dr in range(nmc):
+        name = "layer2" if pl.mc is None else f"layer2_mc{dr + 1}"
+        pts = [pt for pt in range(pl.npt) if (pt // s) % nmc == dr]
+        with open(os.path.join(pl.d, name + ".csv"), "w") as fh:
+            fh.write(("sig " if pl.mc else "") + " ".join(f"a{j}" for j in range(m)) + "\n")
+            for pt in pts:
+                lead = f"{float(pl.sig[pt // (s * nmc)])!r} " if pl.mc else ""
+                fh.write(lead + " ".join(f"{float(x)!r}" for x in np.nan_to_num(amp[pt]))
+                         + "\n")
+        extra = ["--step", f"mc list {dr + 1}"] if pl.mc else []
+        r = spin(args, pl.d, name, hb_layer2(w, title, name + ".csv", pl.mc), extra)
+        meas, good = sweep_measures(r["h5"], [f"v2_{q}" for q in range(k)])
+        pl.ok[pts] &= good
+        for q in range(k):
+            v2[pts, q] = meas[f"v2_{q}"]
+        st.append(r)
+    v2[~pl.ok] = np.nan
+    pl.stats["layer2"] = total_stats(st)
+    return v2
+
+
+def hb_write(args, w, pl, res, va):
+    """The results file (HDF5) and the CSV beside it."""
+    import h5py
+    out = args.out or os.path.join(pl.d, "hb_results.h5")
+    s, nmc, sig = pl.s, pl.nmc, pl.sig
+    with h5py.File(out, "w") as f:
+        f["rows"], f["label"], f["v2_algebra"] = np.array(pl.rows), pl.label, va
+        shape = (len(sig), nmc, s) if pl.mc else (s,)
+        for key, arr in res.items():
+            f[key] = arr.reshape(*shape, -1)
+        f["status"] = np.where(pl.ok, 0, 1).reshape(shape)    # 0: every stage converged
+        if pl.mc:
+            f["sigma"] = np.array(sig)
+        f.attrs["weights"] = os.path.abspath(args.weights)
+        f.attrs["classes"] = np.array(pl.classes)
+        for key, x in pl.stats.items():
+            for kk in ("wall", "cpu", "rss"):
+                f.attrs[f"{key}_{kk}"] = x[kk]
+        f.attrs["total_wall"] = pl.total
+    with open(os.path.splitext(out)[0] + ".csv", "w") as fh:
+        head = ["row", "label"] + (["sig", "mc"] if pl.mc else [])
+        head += [f"v2_{q}" for q in range(w["outputs"])]
+        head += [f"v1_{j}" for j in range(w["hidden"])] + [f"p_{j}" for j in range(w["hidden"])]
+        fh.write(",".join(head) + "\n")
+        for pt in range(pl.npt):
+            lead = [str(pl.rows[pt % s]), str(pl.label[pt % s])]
+            if pl.mc:
+                lead += [repr(float(sig[pt // (s * nmc)])), str((pt // s) % nmc + 1)]
+            vals = [repr(float(x)) for x in (*res["v2"][pt], *res["v1"][pt], *res["p"][pt])]
+            fh.write(",".join(lead + vals) + "\n")
+    return out
+
+
+def run_hb(args, w, title):
+    """The staged harmonic balance of the network over test samples (hb_layer1, hb_neuron,
+    hb_layer2): layer 1 in groups of chains, every sample (and Monte Carlo draw and spread) a
+    point of one sweep per group; then the neurons; then layer 2. Prints per-stage times and
+    the comparison with the algebraic forward pass; writes every array to --out (HDF5; default
+    DIR/hb_results.h5) and a CSV beside it (a line per point: row, label, [sig, mc,] v2_q,
+    v1_j, p_j)."""
+    pl = hb_plan(args, w)
+    t0 = time.perf_counter()
+    v1 = hb_stage1(args, w, title, pl)
+    pn, amp = hb_stage_neurons(args, w, title, pl, v1)
+    v2 = hb_stage2(args, w, title, pl, amp)
+    pl.total = time.perf_counter() - t0
+    for key in ("layer1", "neurons", "layer2"):
+        x = pl.stats[key]
+        print(f"{key:8s} {x['wall']:8.2f} s wall {x['cpu']:8.2f} s CPU  peak {x['rss']:7.0f} MiB"
+              f"  ({x['wall'] / pl.npt:.3f} s wall per point)")
+    print(f"total    {pl.total:8.2f} s wall for {pl.npt} points ({pl.total / pl.npt:.3f} s per "
+          f"point, --jobs {args.jobs}); files in {pl.d}")
+    n = w["inputs"]
+    va = np.array([forward(w, x.reshape(n, -1).mean(axis=1))["v2"] for x in pl.x])
+    out = hb_write(args, w, pl, dict(v2=v2, v1=v1, p=pn, amp=amp), va)
+    if pl.mc:
+        mc_accuracy(pl, v2, w["outputs"])
+    else:
+        compare_hb(v2, va, pl.label, pl.rows, pl.classes)
+    print(f"results in {out}")
+
+
+def mc_accuracy(pl, v2, k):
+    """Circuit test accuracy per spread over the draws (a failed point: misclassified)."""
+    if not pl.ok.all():
+        print(f"{np.count_nonzero(~pl.ok)} points failed: counted as misclassified")
+    shape = (len(pl.sig), pl.nmc, pl.s)
+    pred = np.array(pl.classes)[np.argmax(np.nan_to_num(v2, nan=-np.inf).reshape(*shape, k),
+                                          axis=3)]
+    acc = 100 * np.mean((pred == pl.label) & pl.ok.reshape(shape), axis=2)
+    print("sigma [%]  circuit test accuracy [%], mean +- sd over the draws (min - max)")
+    for sg, a_ in zip(pl.sig, acc):
+        print(f"{sg:7g}  {a_.mean():6.2f} +- {a_.std(ddof=1) if pl.nmc > 1 else 0:5.2f} "
+              f"({a_.min():.2f} - {a_.max():.2f})")
+
+
+def compare_hb(v2, va, label, rows, classes):
+    """Per sample: circuit and algebraic class, max |circuit - algebra| / max |algebra|;
+    the accuracy of both (a sample whose circuit failed counts as misclassified)."""
+    cls = np.array(classes)
+    good = ~np.isnan(v2).any(axis=1)
+    cc = np.where(good, cls[np.argmax(np.nan_to_num(v2, nan=-np.inf), axis=1)], -1)
+    ca = cls[np.argmax(va, axis=1)]
+    err = np.max(np.abs(v2 - va), axis=1) / np.max(np.abs(va), axis=1)
+    print("row label  circuit  algebra  max |circuit - algebra| / max |algebra|")
+    for r, lab, c1, c2, e, g in zip(rows, label, cc, ca, err, good):
+        mark = "  FAILED (see the stage logs)" if not g else "  CLASS CHANGED" if c1 != c2 else ""
+        print(f"{r:4d} {lab:5d} {c1:8d} {c2:8d}  {e:.2e}{mark}")
+    print(f"worst output difference {np.max(err[good], initial=0):.2e} of the largest output; "
+          f"{np.count_nonzero((cc != ca) & good)} samples change class, "
+          f"{np.count_nonzero(~good)} failed")
+    print(f"accuracy over {len(rows)} samples: circuit {100 * np.mean(cc == label):.2f} %, "
+          f"algebra {100 * np.mean(ca == label):.2f} %")
 
 
 def inputs(args, w):
@@ -395,6 +790,9 @@ def main():
         if name != "algebra":
             s.add_argument("--spp", type=float, default=800,
                            help="time steps per period of the highest frequency (default 800)")
+            s.add_argument("--settle", type=float, default=5.0,
+                           help="transient: settling time of each layer in resonator time "
+                                "constants 1/(alpha w_min) (default 5: e^-5 of the start-up left)")
         s.add_argument("--data", default=DATA)
         s.add_argument("--sample", type=int, default=0)
         s.add_argument("--powers")
@@ -421,6 +819,13 @@ def main():
             s.add_argument("--stages", type=int, default=0, metavar="P",
                            help="run layer by layer: P layer-1 netlists (chain groups) in "
                                 "parallel, then the layer-2 netlist (0: one netlist)")
+            s.add_argument("--hb", action="store_true",
+                           help="staged harmonic balance: layer-1 groups of chains, the neurons "
+                                "(free-running STNOs), layer 2; over --sample, --samples or "
+                                "--table --rows (with --classes: only those labels)")
+            s.add_argument("--group", type=int, help="--hb: layer-1 chains per netlist "
+                           "(default 1024/N)")
+            s.add_argument("--out", help="--hb: results file (HDF5)")
             s.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                            help="layer-1 netlists run at once (with --stages); sweep workers "
                                 "(with --table)")
@@ -472,19 +877,24 @@ Network constants: the [004-code] config (config_spinMLP.yaml), docs/physics/par
                 sys.exit("--mc makes the one-netlist form (no --stage)")
             mc = (args.mc, [float(x) for x in args.sigmas.split(",")], args.seed)
         text = netlist(w, p, title, stage=args.stage, chains=chains, v1=v1, spp=args.spp,
+                       settle_tc=args.settle,
                        table=table, mc=mc)
         with open(args.o, "w") as fh:
             fh.write(text)
         return
+    if args.hb:
+        run_hb(args, w, title)
+        return
     if args.mc:
-        sys.exit("--mc: write the netlist (netlist --mc) and run it with spinspice")
+        sys.exit("--mc: write the netlist (netlist --mc) and run it with spinspice, or use --hb")
     if args.stages:
         run_staged(args, w, p, title, label, ref, t_alg)
         return
     if args.table:
         run_table(args, w, title)
         return
-    text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp)
+    text = netlist(w, p, title, getattr(args, "tstop", None), spp=args.spp,
+                   settle_tc=args.settle)
     import tempfile
     d = args.keep or tempfile.mkdtemp(prefix="rfnet-")
     os.makedirs(d, exist_ok=True)
@@ -623,7 +1033,7 @@ def run_staged(args, w, p, title, label, ref, t_alg):
         cir = os.path.join(d, f"layer1_{i}.cir")
         with open(cir, "w") as fh:
             fh.write(netlist(w, p, title, args.tstop, stage="layer1", chains=chains,
-                             spp=args.spp))
+                             spp=args.spp, settle_tc=args.settle))
         log = open(os.path.join(d, f"layer1_{i}.out"), "w")
         cmd = [args.spinspice, "run", cir, "-o", os.path.join(d, f"layer1_{i}.h5"), "--stats"]
         return (i, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True), log)
@@ -651,7 +1061,8 @@ def run_staged(args, w, p, title, label, ref, t_alg):
     v1 = np.array([meas[f"v1_{j}"] for j in range(m)])
     cir = os.path.join(d, "layer2.cir")
     with open(cir, "w") as fh:
-        fh.write(netlist(w, p, title, stage="layer2", v1=v1, spp=args.spp))
+        fh.write(netlist(w, p, title, stage="layer2", v1=v1, spp=args.spp,
+                         settle_tc=args.settle))
     out = subprocess.run([args.spinspice, "run", cir, "-o", os.path.join(d, "layer2.h5"),
                           "--stats"], capture_output=True, text=True)
     with open(os.path.join(d, "layer2.out"), "w") as fh:

@@ -2,6 +2,8 @@
 //! and waveform comparison.
 #![allow(dead_code)]
 
+pub mod drone;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
