@@ -536,16 +536,9 @@ impl Reader<'_> {
             ));
             return;
         }
-        if !self.within_input_limit(l, id) {
+        let Some(lines) = self.file_lines(l, id) else {
             return;
-        }
-        let lines = split_lines(
-            self.sm,
-            id,
-            false,
-            &mut self.out.errors,
-            &mut self.out.warnings,
-        );
+        };
         self.stack.push(Frame {
             canon,
             section: None,
@@ -553,6 +546,21 @@ impl Reader<'_> {
         });
         self.expand(lines);
         self.stack.pop();
+    }
+
+    /// The logical lines of an included file (None past the input limit,
+    /// which has been reported).
+    fn file_lines(&mut self, l: &LogicalLine, id: FileId) -> Option<Vec<LogicalLine>> {
+        if !self.within_input_limit(l, id) {
+            return None;
+        }
+        Some(split_lines(
+            self.sm,
+            id,
+            false,
+            &mut self.out.errors,
+            &mut self.out.warnings,
+        ))
     }
 
     fn lib(
@@ -581,16 +589,9 @@ impl Reader<'_> {
             ));
             return;
         }
-        if !self.within_input_limit(l, id) {
+        let Some(lines) = self.file_lines(l, id) else {
             return;
-        }
-        let lines = split_lines(
-            self.sm,
-            id,
-            false,
-            &mut self.out.errors,
-            &mut self.out.warnings,
-        );
+        };
         // Find `.lib sec` … `.endl`.
         let mut body = Vec::new();
         let mut state = 0; // 0 = looking, 1 = inside, 2 = done
