@@ -225,6 +225,7 @@ pub fn run(
         &mut summary.measures,
         &mut summary.stats,
         &mut summary.warnings,
+        &mut PointCache::default(),
     );
     if let Err(e) = r {
         summary.failures.push((0, e));
@@ -552,6 +553,14 @@ fn meas_kind(k: AnalysisKind) -> Option<MeasAnalysis> {
 
 /// Run all analyses of one elaborated circuit. Results go to `sink` (and
 /// `report`), measures, statistics and warnings to the three vectors.
+/// What a worker keeps between the points it runs (each sweep worker has
+/// one; a run without sweep makes its own): analysis state that does not
+/// depend on the point's values, reused when the next point fits it.
+#[derive(Default)]
+pub struct PointCache {
+    pub hb: super::hb::Reuse,
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn run_circuit(
     c: Circuit,
@@ -562,6 +571,7 @@ pub fn run_circuit(
     measures_out: &mut Vec<MeasureValue>,
     stats_out: &mut Vec<AnalysisStats>,
     warnings: &mut Vec<Diagnostic>,
+    cache: &mut PointCache,
 ) -> Result<(), Diagnostic> {
     let Circuit {
         node_names,
@@ -620,8 +630,17 @@ pub fn run_circuit(
                         env: &env,
                         values: &mut *measures_out,
                     };
-                    run_hb(&mut sys, spec, &outs, &measures, sink, &mut out, stats_out)
-                        .map_err(fail)?;
+                    run_hb(
+                        &mut sys,
+                        spec,
+                        &outs,
+                        &measures,
+                        sink,
+                        &mut out,
+                        stats_out,
+                        &mut cache.hb,
+                    )
+                    .map_err(fail)?;
                 }
                 AnalysisSpec::Op => {
                     let info = AnalysisInfo {
@@ -884,6 +903,7 @@ impl MeasOut<'_> {
 /// line) and the steady-state waveform (`hb_td`), evaluate `.meas hb` and
 /// `.meas hb_td`. A failed solve still writes its last iterate's spectrum
 /// (the analysis left incomplete) before the error.
+#[allow(clippy::too_many_arguments)]
 fn run_hb(
     sys: &mut System,
     spec: &super::hb::HbSpec,
@@ -892,10 +912,11 @@ fn run_hb(
     sink: &mut dyn Sink,
     mout: &mut MeasOut,
     stats_out: &mut Vec<AnalysisStats>,
+    reuse: &mut super::hb::Reuse,
 ) -> Result<(), String> {
     use super::hb::{harmonic_balance, output, HbError};
     let t0 = std::time::Instant::now();
-    let (res, failure) = match harmonic_balance(sys, spec) {
+    let (res, failure) = match harmonic_balance(sys, spec, reuse) {
         Ok(r) => (r, None),
         Err(HbError::Op(e)) => {
             return Err(format!("operating point failed: {}", newton_msg(sys, &e)))

@@ -17,7 +17,7 @@
 //! workers.
 
 use super::grid::Shard;
-use crate::analysis::run::{run_circuit, AnalysisStats};
+use crate::analysis::run::{run_circuit, AnalysisStats, PointCache};
 use crate::diag::Diagnostic;
 use crate::elab::{elaborate_mc, McSample};
 use crate::netlist::ast::Netlist;
@@ -303,12 +303,15 @@ pub fn replay_events(sink: &mut dyn Sink, events: &[Event]) -> io::Result<()> {
 
 /// Elaborates and runs one point; never panics (a panic inside the engine
 /// becomes a failed point).
-pub fn run_point(job: &PointJob, label: &str) -> PointRecord {
-    let res =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_point_inner(job, label)));
+pub fn run_point(job: &PointJob, label: &str, cache: &mut PointCache) -> PointRecord {
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_point_inner(job, label, cache)
+    }));
     match res {
         Ok(r) => r,
         Err(p) => {
+            // whatever the panic left half-updated is not reused
+            *cache = PointCache::default();
             let msg = p
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -324,7 +327,7 @@ pub fn run_point(job: &PointJob, label: &str) -> PointRecord {
     }
 }
 
-fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
+fn run_point_inner(job: &PointJob, label: &str, cache: &mut PointCache) -> PointRecord {
     use std::io::Write;
     let mut rec = PointRecord::default();
     let _ = writeln!(rec.report, "{label}");
@@ -370,6 +373,7 @@ fn run_point_inner(job: &PointJob, label: &str) -> PointRecord {
         &mut rec.measures,
         &mut rec.stats,
         &mut rec.warnings,
+        cache,
     );
     rec.report = report;
     rec.events = recorder.events;
@@ -437,6 +441,7 @@ pub fn execute<'n>(
             pool.scope(|ps| {
                 for _ in 0..workers {
                     let tx = tx.clone();
+                    let mut cache = PointCache::default();
                     ps.spawn(move |_| loop {
                         let pos = {
                             let Ok(mut st) = sched.lock() else { return };
@@ -460,7 +465,7 @@ pub fn execute<'n>(
                         };
                         let (job, label) = make_job(points[pos]);
                         let t0 = std::time::Instant::now();
-                        let mut rec = run_point(&job, &label);
+                        let mut rec = run_point(&job, &label, &mut cache);
                         rec.busy = t0.elapsed().as_secs_f64();
                         if tx.send((pos, rec)).is_err() {
                             return;

@@ -14,11 +14,31 @@ use crate::solver::{CscPattern, Klu, LuError};
 use num_complex::Complex64;
 
 /// The block-diagonal preconditioner (one complex LU per harmonic).
+///
+/// It keeps the matrices it factored: [`BlockDiag::factor_if_changed`]
+/// reuses the factors while the averaged Jacobian and the frequencies stay
+/// close to them (a lagged preconditioner: the Newton step stays exact,
+/// GMRES may take an iteration more), which spares the factorizations
+/// between Newton iterations and between the points of a sweep whose
+/// averaged Jacobian does not move (a circuit whose sources change only
+/// their amplitudes).
 pub struct BlockDiag {
     n: usize,
+    pattern: CscPattern,
     lus: Vec<Klu<Complex64>>,
     vals: Vec<Complex64>,
+    /// G, C and ω_h of the factors (empty before the first factorization).
+    g: Vec<f64>,
+    c: Vec<f64>,
+    omega: Vec<f64>,
+    /// Scratch of [`BlockDiag::close`]: the largest |entry| of each row.
+    rowmax: Vec<f64>,
 }
+
+/// Largest relative change of the averaged G, C entries that keeps the
+/// factors; ω_h must stay within 1e-3 of the factored one.
+const LAG_ENTRY: f64 = 0.05;
+const LAG_OMEGA: f64 = 1e-3;
 
 impl BlockDiag {
     pub fn new(pattern: &CscPattern, nh: usize) -> Result<BlockDiag, LuError> {
@@ -30,9 +50,73 @@ impl BlockDiag {
         }
         Ok(BlockDiag {
             n: pattern.n,
+            pattern: pattern.clone(),
             lus,
             vals: vec![Complex64::default(); pattern.nnz()],
+            g: Vec::new(),
+            c: Vec::new(),
+            omega: Vec::new(),
+            rowmax: Vec::new(),
         })
+    }
+
+    /// Whether this preconditioner was built for `pattern` and `nh` harmonics.
+    pub fn fits(&self, pattern: &CscPattern, nh: usize) -> bool {
+        self.lus.len() == nh
+            && self.pattern.n == pattern.n
+            && self.pattern.col_ptr == pattern.col_ptr
+            && self.pattern.row_idx == pattern.row_idx
+    }
+
+    /// Whether the factors were made from (about) these matrices: every
+    /// entry of G and C within [`LAG_ENTRY`] of the factored one, relative
+    /// to the larger of the two or to 1e-6 of the largest entry of its row
+    /// (an entry that is rounding noise around 0 does not count), and
+    /// every ω_h within [`LAG_OMEGA`].
+    fn close(&mut self, g: &[f64], c: &[f64], omega: &[f64]) -> bool {
+        let nnz = self.pattern.nnz();
+        if self.g.len() < nnz || g.len() < nnz || c.len() < nnz || self.omega.len() != omega.len() {
+            return false;
+        }
+        let w_ok = self
+            .omega
+            .iter()
+            .zip(omega)
+            .all(|(&x, &y)| (x - y).abs() <= LAG_OMEGA * x.abs().max(y.abs()));
+        if !w_ok {
+            return false;
+        }
+        let rows = &self.pattern.row_idx;
+        for (old, new) in [(&self.g, g), (&self.c, c)] {
+            self.rowmax.clear();
+            self.rowmax.resize(self.n, 0.0);
+            for (k, &r) in rows.iter().enumerate() {
+                let m = &mut self.rowmax[r as usize];
+                *m = m.max(new[k].abs());
+            }
+            for (k, &r) in rows.iter().enumerate() {
+                let (x, y) = (old[k], new[k]);
+                let scale = x.abs().max(y.abs()).max(1e-6 * self.rowmax[r as usize]);
+                if (x - y).abs() > LAG_ENTRY * scale {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Factor unless the factors are [`close`](Self::close) to these
+    /// matrices; returns whether it factored.
+    pub fn factor_if_changed(
+        &mut self,
+        g: &[f64],
+        c: &[f64],
+        omega: &[f64],
+    ) -> Result<bool, (usize, Option<usize>)> {
+        if self.close(g, c, omega) {
+            return Ok(false);
+        }
+        self.factor(g, c, omega).map(|()| true)
     }
 
     /// Factor P_h for every harmonic from the value arrays `g`, `c` (CSC
@@ -43,6 +127,7 @@ impl BlockDiag {
         c: &[f64],
         omega: &[f64],
     ) -> Result<(), (usize, Option<usize>)> {
+        self.g.clear();
         for (h, lu) in self.lus.iter_mut().enumerate() {
             let w = omega[h];
             for ((v, &g), &c) in self.vals.iter_mut().zip(g).zip(c) {
@@ -53,6 +138,12 @@ impl BlockDiag {
                 LuError::Failed(_) => (h, None),
             })?;
         }
+        self.g.clear();
+        self.g.extend_from_slice(g);
+        self.c.clear();
+        self.c.extend_from_slice(c);
+        self.omega.clear();
+        self.omega.extend_from_slice(omega);
         Ok(())
     }
 
@@ -115,6 +206,11 @@ impl GmresWork {
             w: vec![0.0; len],
             y: vec![0.0; m],
         }
+    }
+
+    /// Whether this workspace is for vectors of length `len`.
+    pub fn fits(&self, len: usize) -> bool {
+        self.len == len
     }
 
     /// Room for the basis vectors v_0 … v_{k+1} and z_0 … z_k.

@@ -23,7 +23,7 @@ use super::op::{dc_ctx, operating_point};
 use crate::system::{Mode, System};
 use grid::{Grid, ToneSpec};
 use num_complex::Complex64;
-use problem::Problem;
+use problem::{Problem, Scratch};
 use solve::{Auto, Method, SolveError, Solver, Stats};
 
 /// `.options hbint …` (Xyce names; `oversample`, `method`, `maxharmonics`,
@@ -158,7 +158,11 @@ pub enum HbError {
 /// operating point.
 ///
 /// [`Device::oscillation`]: crate::devices::Device::oscillation
-pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbError> {
+pub fn harmonic_balance(
+    sys: &mut System,
+    spec: &HbSpec,
+    reuse: &mut Reuse,
+) -> Result<HbResult, HbError> {
     let n = sys.n;
     let mut ws = sys.workspace();
     let mut nt =
@@ -199,6 +203,7 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
                 record: record.as_ref(),
             },
             &mut notes,
+            reuse,
         )?)
     };
     let at = match &first {
@@ -238,6 +243,7 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
                     record: None,
                 },
                 &mut notes,
+                reuse,
             )?;
             r.notes = notes;
             Ok(r)
@@ -253,6 +259,7 @@ pub fn harmonic_balance(sys: &mut System, spec: &HbSpec) -> Result<HbResult, HbE
                 record: record.as_ref(),
             },
             &mut notes,
+            reuse,
         )
         .map(|mut r| {
             r.notes = notes;
@@ -293,6 +300,7 @@ fn stage(
     autos: &[(usize, crate::devices::Oscillation)],
     start: Start,
     notes: &mut Vec<String>,
+    reuse: &mut Reuse,
 ) -> Result<HbResult, HbError> {
     let Start { xdc, prev, record } = start;
     let n = sys.n;
@@ -330,7 +338,7 @@ fn stage(
     }
     check_memory(sys, &grid, spec)?;
     let cx = dc_ctx(sys, Mode::Hb);
-    let mut p = Problem::new(sys, grid, xdc, cx);
+    let mut p = Problem::new(sys, grid, xdc, cx, std::mem::take(&mut reuse.scratch));
     let (rf, periodic) = excitation(&mut p, notes)?;
     if !periodic && autos.is_empty() && !tones.is_empty() {
         return Err(HbError::Setup(
@@ -371,15 +379,17 @@ fn stage(
         continuation: steps,
         notes: Vec::new(),
     };
-    let mut solver = match Solver::new(&p, &auto, method) {
+    let mut solver = match Solver::reuse(reuse.solver.take(), &p, &auto, method) {
         Ok(s) => s,
         Err(err) => {
-            return Err(HbError::Solve {
+            let e = HbError::Solve {
                 harmonic: describe(&p, &err),
                 err,
                 lambda: 0.0,
                 partial: Box::new(result(&p, x, Stats::default(), 0)),
-            })
+            };
+            reuse.scratch = p.into_scratch();
+            return Err(e);
         }
     };
     scan_phases(&mut p, &mut solver, &mut x, &seeded);
@@ -439,7 +449,7 @@ fn stage(
             }
         }
     }
-    match outcome {
+    let out = match outcome {
         Ok(steps) => Ok(result(&p, x, solver.stats, steps)),
         Err((err, lambda)) => Err(HbError::Solve {
             harmonic: describe(&p, &err),
@@ -447,7 +457,21 @@ fn stage(
             lambda,
             partial: Box::new(result(&p, x, solver.stats, 0)),
         }),
-    }
+    };
+    reuse.scratch = p.into_scratch();
+    reuse.solver = Some(solver);
+    out
+}
+
+/// What one worker keeps between the harmonic-balance points it solves
+/// (the points of a sweep): the solver (its preconditioner's symbolic
+/// analysis and factors, reused while they fit, [`Solver::reuse`]) and the
+/// sample and spectrum buffers of the equations. Holding them spares the
+/// allocation, page faulting and factoring of every point.
+#[derive(Default)]
+pub struct Reuse {
+    solver: Option<Solver>,
+    scratch: Scratch,
 }
 
 /// The end of a startup transient (Xyce's `startupperiods`): the

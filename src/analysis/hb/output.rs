@@ -51,12 +51,17 @@ pub fn lines(res: &HbResult) -> Lines {
     }
 }
 
-/// x(t) of every unknown at the `tr.samples()` points (unknown-major; row 0
-/// is ground, zeros).
-fn time_matrix(res: &HbResult, n: usize, tr: &mut Transform) -> Vec<f64> {
+/// x(t) at the `tr.samples()` points of every unknown u with `want(u)`
+/// (unknown-major; the other rows and row 0, ground, are zeros).
+fn time_matrix(
+    res: &HbResult,
+    n: usize,
+    tr: &mut Transform,
+    want: &dyn Fn(usize) -> bool,
+) -> Vec<f64> {
     let s = tr.samples();
     let mut xt = vec![0.0; (n + 1) * s];
-    for u in 1..=n {
+    for u in (1..=n).filter(|&u| want(u)) {
         tr.to_time(&res.x, n, u - 1, &mut xt[u * s..(u + 1) * s]);
     }
     xt
@@ -106,20 +111,26 @@ pub fn spectra(
     if sources.iter().any(sampled) {
         let s = res.grid.samples;
         let mut tr = Transform::new(s, &res.grid.bin);
-        let xt = time_matrix(res, n, &mut tr);
+        let xt = time_matrix(res, n, &mut tr, &|_| true);
         let mut x = vec![0.0; n + 1];
         let mut cx = *cx;
         let period = (res.grid.fund.len() == 1).then(|| 2.0 * std::f64::consts::PI / res.w[0]);
-        let mut y = vec![0.0; s];
-        for (j, src) in sources.iter().enumerate().filter(|(_, s)| sampled(s)) {
-            for (k, yk) in y.iter_mut().enumerate() {
-                for (u, xu) in x.iter_mut().enumerate() {
-                    *xu = xt[u * s + k];
-                }
-                cx.time = period.map_or(0.0, |t| t * k as f64 / s as f64);
-                *yk = eval_source(sys, *src, &x, &cx);
+        let which: Vec<usize> = (0..sources.len())
+            .filter(|&j| sampled(&sources[j]))
+            .collect();
+        // the devices evaluated at each sample, every sampled source at once
+        let mut ys = vec![0.0; which.len() * s];
+        for k in 0..s {
+            for (u, xu) in x.iter_mut().enumerate() {
+                *xu = xt[u * s + k];
             }
-            tr.forward(&y);
+            cx.time = period.map_or(0.0, |t| t * k as f64 / s as f64);
+            for (i, &j) in which.iter().enumerate() {
+                ys[i * s + k] = eval_source(sys, sources[j], &x, &cx);
+            }
+        }
+        for (i, &j) in which.iter().enumerate() {
+            tr.forward(&ys[i * s..(i + 1) * s]);
             for (line, &(h, conj)) in l.harm.iter().enumerate() {
                 let v = tr.phasor(h);
                 out[j][line] = if conj { v.conj() } else { v };
@@ -163,7 +174,16 @@ pub fn waveforms(
     let mut xt = vec![0.0; (n + 1) * (nt + 1)];
     if single {
         let mut tr = Transform::new(nt, &res.grid.bin);
-        let m = time_matrix(res, n, &mut tr);
+        // the unknowns the sources read (all of them for a device output)
+        let mut used = vec![sources.iter().any(sampled); n + 1];
+        for src in sources {
+            match *src {
+                Source::Unknown(u) => used[u] = true,
+                Source::Diff(a, b) => (used[a], used[b]) = (true, true),
+                _ => {}
+            }
+        }
+        let m = time_matrix(res, n, &mut tr, &|u| used[u]);
         for u in 0..=n {
             xt[u * (nt + 1)..u * (nt + 1) + nt].copy_from_slice(&m[u * nt..(u + 1) * nt]);
             xt[u * (nt + 1) + nt] = m[u * nt];
@@ -179,22 +199,28 @@ pub fn waveforms(
             }
         }
     }
-    let mut x = vec![0.0; n + 1];
-    let mut cx = *cx;
-    let waves = sources
+    let row = |u: usize| &xt[u * (nt + 1)..(u + 1) * (nt + 1)];
+    let mut waves: Vec<Vec<f64>> = sources
         .iter()
-        .map(|src| {
-            time.iter()
-                .enumerate()
-                .map(|(k, &t)| {
-                    for (u, xu) in x.iter_mut().enumerate() {
-                        *xu = xt[u * (nt + 1) + k];
-                    }
-                    cx.time = t;
-                    eval_source(sys, *src, &x, &cx)
-                })
-                .collect()
+        .map(|src| match *src {
+            Source::Unknown(u) => row(u).to_vec(),
+            Source::Diff(a, b) => row(a).iter().zip(row(b)).map(|(p, q)| p - q).collect(),
+            _ => vec![0.0; nt + 1],
         })
         .collect();
+    if sources.iter().any(sampled) {
+        // the devices evaluated at each time, every sampled source at once
+        let mut x = vec![0.0; n + 1];
+        let mut cx = *cx;
+        for (k, &t) in time.iter().enumerate() {
+            for (u, xu) in x.iter_mut().enumerate() {
+                *xu = xt[u * (nt + 1) + k];
+            }
+            cx.time = t;
+            for (w, src) in waves.iter_mut().zip(sources).filter(|(_, s)| sampled(s)) {
+                w[k] = eval_source(sys, *src, &x, &cx);
+            }
+        }
+    }
     (time, waves)
 }

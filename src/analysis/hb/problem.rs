@@ -30,6 +30,126 @@ pub enum EvalError {
     NonFinite { unknown: usize, sample: usize },
 }
 
+/// One nonzero entry of the linear part: row, column (0-based), G, C.
+#[derive(Clone, Copy)]
+struct LinEntry {
+    r: u32,
+    c: u32,
+    g: f64,
+    cap: f64,
+}
+
+/// Samples per chunk of [`Problem::sample`].
+const CHUNK: usize = 32;
+
+/// Rows of a tile of [`gather`] and [`scatter_add`].
+const TILE: usize = 16;
+
+/// |z| without `hypot`'s overflow guards (the HB's phasors are far from
+/// 1e150); for tolerance scales and norms.
+#[inline(always)]
+pub fn fast_norm(z: Complex64) -> f64 {
+    (z.re * z.re + z.im * z.im).sqrt()
+}
+
+/// dst[j·nh + h] = x[h·n + idx[j] − 1]: the spectra of the unknowns `idx`
+/// (1-based) from a harmonic-major vector, a tile of rows at a time so that
+/// both sides are read and written in runs.
+fn gather(x: &[Complex64], idx: &[u32], nh: usize, n: usize, dst: &mut [Complex64]) {
+    for (t, tile) in idx.chunks(TILE).enumerate() {
+        let j0 = t * TILE;
+        for h in 0..nh {
+            let xh = &x[h * n..(h + 1) * n];
+            for (jj, &u) in tile.iter().enumerate() {
+                dst[(j0 + jj) * nh + h] = xh[u as usize - 1];
+            }
+        }
+    }
+}
+
+/// dst[h·n + idx[j] − 1] += src[j·nh + h] (the inverse of [`gather`]).
+fn scatter_add(src: &[Complex64], idx: &[u32], nh: usize, n: usize, dst: &mut [Complex64]) {
+    for (t, tile) in idx.chunks(TILE).enumerate() {
+        let j0 = t * TILE;
+        for h in 0..nh {
+            let dh = &mut dst[h * n..(h + 1) * n];
+            for (jj, &u) in tile.iter().enumerate() {
+                dh[u as usize - 1] += src[(j0 + jj) * nh + h];
+            }
+        }
+    }
+}
+
+/// Row stride of a chunk of `cols` signals: whole cache lines, an odd
+/// number of them, so that the rows of a chunk fall into different cache
+/// sets (a stride of a multiple of 4 KiB would map them all to one).
+fn chunk_stride(cols: usize) -> usize {
+    let lines = cols.div_ceil(8);
+    8 * (lines | 1)
+}
+
+/// dst[j·s + k0 + kk] = chunk[kk·stride + j] for kk < b: a chunk of `b`
+/// samples (sample-major, `cols` signals, row stride [`chunk_stride`])
+/// into signal-major arrays of `s` samples, for the live signals. A dead
+/// signal (`live[j]` false: zero so far) that is nonzero in this chunk
+/// becomes live, its samples before the chunk zeroed.
+fn unchunk(
+    chunk: &[f64],
+    b: usize,
+    cols: usize,
+    dst: &mut [f64],
+    s: usize,
+    k0: usize,
+    live: &mut [bool],
+) {
+    let st = chunk_stride(cols);
+    for (j, lj) in live.iter_mut().enumerate().take(cols) {
+        if !*lj {
+            if (0..b).all(|kk| chunk[kk * st + j] == 0.0) {
+                continue;
+            }
+            *lj = true;
+            dst[j * s..j * s + k0].fill(0.0);
+        }
+        let d = &mut dst[j * s + k0..j * s + k0 + b];
+        for (kk, dv) in d.iter_mut().enumerate() {
+            *dv = chunk[kk * st + j];
+        }
+    }
+}
+
+/// The large buffers of a [`Problem`], kept by a worker between points
+/// ([`super::Reuse`]): a new problem resizes them in place instead of
+/// allocating (and page-faulting) hundreds of megabytes per point.
+#[derive(Default)]
+pub struct Scratch {
+    xt: Vec<f64>,
+    ft: Vec<f64>,
+    qt: Vec<f64>,
+    gt: Vec<f64>,
+    ct: Vec<f64>,
+    ug: Vec<f64>,
+    uc: Vec<f64>,
+    qspec: Vec<Complex64>,
+    spec_in: Vec<Complex64>,
+    spec_out: Vec<Complex64>,
+    b: Vec<Complex64>,
+}
+
+/// `v` resized to `len` in its own allocation, contents unspecified (for
+/// the sample arrays, written before they are read).
+fn sized(mut v: Vec<f64>, len: usize) -> Vec<f64> {
+    v.resize(len, 0.0);
+    v
+}
+
+/// `v` resized to `len` zeros in its own allocation.
+fn zeros<T: Clone + Default>(mut v: Vec<T>, len: usize) -> Vec<T> {
+    v.clear();
+    v.resize(len, T::default());
+    v
+}
+
 pub struct Problem<'s> {
     pub sys: &'s mut System,
     pub grid: Grid,
@@ -60,6 +180,34 @@ pub struct Problem<'s> {
     ct: Vec<f64>,
     /// Whether any nonlinear C was nonzero (else the C products are skipped).
     c_used: bool,
+    /// Liveness of the signals of the last residual: per nonlinear row
+    /// whether F, Q was nonzero at any sample, per slot whether G, C was;
+    /// and per row whether any live slot of G, C is in it. A dead signal
+    /// is not stored (its array holds stale values) and not transformed:
+    /// the slots a device reserves for its constant stamps (in G_lin,
+    /// C_lin) are all dead, and so are most charges.
+    f_live: Vec<bool>,
+    q_live: Vec<bool>,
+    g_live: Vec<bool>,
+    c_live: Vec<bool>,
+    g_row: Vec<bool>,
+    c_row: Vec<bool>,
+    /// One chunk of consecutive samples, sample-major (chunk × reads, rows,
+    /// slots): the loads write here contiguously and the chunk is then
+    /// transposed into the signal-major arrays above (strided stores into
+    /// arrays of S-long signals would miss the cache at every sample).
+    xc: Vec<f64>,
+    fc: Vec<f64>,
+    qc: Vec<f64>,
+    gc: Vec<f64>,
+    cc: Vec<f64>,
+    /// Spectra of the read unknowns and of the nonlinear rows, unknown-major
+    /// (reads × nh, rows × nh), gathered from and added into the
+    /// harmonic-major vectors in tiles.
+    spec_in: Vec<Complex64>,
+    spec_out: Vec<Complex64>,
+    /// The linear entries (G_lin, C_lin) that are not both zero, column-major.
+    lin: Vec<LinEntry>,
     /// Scratch: per nonlinear row the largest F scale over the samples, and
     /// the products G·v, C·v of [`Problem::jv`] (rows × S).
     fmax: Vec<f64>,
@@ -80,8 +228,14 @@ pub struct Problem<'s> {
 
 impl<'s> Problem<'s> {
     /// Set up for `grid` with the operating point `x_dc` (1-based, for the
-    /// probe load that finds the nonlinear rows).
-    pub fn new(sys: &'s mut System, grid: Grid, x_dc: &[f64], cx: LoadCtx) -> Problem<'s> {
+    /// probe load that finds the nonlinear rows), in the buffers `sc`.
+    pub fn new(
+        sys: &'s mut System,
+        grid: Grid,
+        x_dc: &[f64],
+        cx: LoadCtx,
+        sc: Scratch,
+    ) -> Problem<'s> {
         let n = sys.n;
         let nh = grid.len();
         let s = grid.samples;
@@ -125,21 +279,35 @@ impl<'s> Problem<'s> {
             tr,
             omega: vec![0.0; nh],
             w,
-            b: vec![Complex64::default(); nh * n],
+            b: zeros(sc.b, nh * n),
             lambda: 1.0,
             period,
             read_pos,
             row_pos,
-            xt: vec![0.0; pat.reads.len() * s],
-            ft: vec![0.0; nr * s],
-            qt: vec![0.0; nr * s],
-            gt: vec![0.0; s * ns],
-            ct: vec![0.0; s * ns],
+            xt: sized(sc.xt, pat.reads.len() * s),
+            ft: sized(sc.ft, nr * s),
+            qt: sized(sc.qt, nr * s),
+            gt: sized(sc.gt, s * ns),
+            ct: sized(sc.ct, s * ns),
             c_used: false,
+            f_live: vec![false; nr],
+            q_live: vec![false; nr],
+            g_live: vec![false; ns],
+            c_live: vec![false; ns],
+            g_row: vec![false; nr],
+            c_row: vec![false; nr],
+            xc: vec![0.0; CHUNK * chunk_stride(pat.reads.len())],
+            fc: vec![0.0; CHUNK * chunk_stride(nr)],
+            qc: vec![0.0; CHUNK * chunk_stride(nr)],
+            gc: vec![0.0; CHUNK * chunk_stride(ns)],
+            cc: vec![0.0; CHUNK * chunk_stride(ns)],
+            spec_in: zeros(sc.spec_in, pat.reads.len() * nh),
+            spec_out: zeros(sc.spec_out, nr * nh),
+            lin: Vec::new(),
             fmax: vec![0.0; nr],
-            ug: vec![0.0; nr * s],
-            uc: vec![0.0; nr * s],
-            qspec: vec![Complex64::default(); nh * n],
+            ug: sized(sc.ug, nr * s),
+            uc: sized(sc.uc, nr * s),
+            qspec: zeros(sc.qspec, nh * n),
             rscale: vec![0.0; n],
             pat,
             grid,
@@ -155,6 +323,24 @@ impl<'s> Problem<'s> {
         p
     }
 
+    /// Give the large buffers back for the next problem.
+    pub fn into_scratch(mut self) -> Scratch {
+        use std::mem::take;
+        Scratch {
+            xt: take(&mut self.xt),
+            ft: take(&mut self.ft),
+            qt: take(&mut self.qt),
+            gt: take(&mut self.gt),
+            ct: take(&mut self.ct),
+            ug: take(&mut self.ug),
+            uc: take(&mut self.uc),
+            qspec: take(&mut self.qspec),
+            spec_in: take(&mut self.spec_in),
+            spec_out: take(&mut self.spec_out),
+            b: take(&mut self.b),
+        }
+    }
+
     /// Recompute ω_h from the fundamentals `w`.
     pub fn set_frequencies(&mut self) {
         for h in 0..self.nh {
@@ -166,40 +352,89 @@ impl<'s> Problem<'s> {
         self.grid.samples
     }
 
-    /// x(t) at every sample for the read unknowns, and the nonlinear loads.
+    /// x(t) at every sample for the read unknowns, and the nonlinear loads:
+    /// F, Q of the nonlinear rows and G, C at their slots, signal-major.
     fn sample(&mut self, x: &[Complex64]) -> Result<(), EvalError> {
-        let (n, s) = (self.n, self.samples());
-        for (j, &u) in self.pat.reads.iter().enumerate() {
-            self.tr
-                .to_time(x, n, u as usize - 1, &mut self.xt[j * s..(j + 1) * s]);
+        let (n, s, nh) = (self.n, self.samples(), self.nh);
+        let (nrd, nr, ns) = (
+            self.pat.reads.len(),
+            self.pat.f_rows.len(),
+            self.pat.slots.len(),
+        );
+        gather(x, &self.pat.reads, nh, n, &mut self.spec_in);
+        for j in 0..nrd {
+            self.tr.to_time(
+                &self.spec_in[j * nh..(j + 1) * nh],
+                1,
+                0,
+                &mut self.xt[j * s..(j + 1) * s],
+            );
         }
         self.fmax.fill(0.0);
-        for k in 0..s {
-            for (j, &u) in self.pat.reads.iter().enumerate() {
-                self.xs[u as usize] = self.xt[j * s + k];
-            }
-            self.cx.time = self.period.map_or(0.0, |t| t * k as f64 / s as f64);
-            self.sys
-                .load_nonlinear(&self.cx, &self.xs, &mut self.ws, &self.pat);
-            for (j, &r) in self.pat.f_rows.iter().enumerate() {
-                let r = r as usize;
-                let (f, q) = (self.ws.f[r], self.ws.q[r]);
-                if !(f.is_finite() && q.is_finite()) {
-                    return Err(EvalError::NonFinite {
-                        unknown: r,
-                        sample: k,
-                    });
+        for l in [
+            &mut self.f_live,
+            &mut self.q_live,
+            &mut self.g_live,
+            &mut self.c_live,
+        ] {
+            l.fill(false);
+        }
+        let (sx, sr, ss) = (chunk_stride(nrd), chunk_stride(nr), chunk_stride(ns));
+        let mut k0 = 0;
+        while k0 < s {
+            let b = CHUNK.min(s - k0);
+            for j in 0..nrd {
+                for (kk, &v) in self.xt[j * s + k0..j * s + k0 + b].iter().enumerate() {
+                    self.xc[kk * sx + j] = v;
                 }
-                self.ft[j * s + k] = f;
-                self.qt[j * s + k] = q;
-                self.fmax[j] = self.fmax[j].max(self.ws.fscale[r]);
             }
-            for (j, &slot) in self.pat.slots.iter().enumerate() {
-                self.gt[j * s + k] = self.ws.g[slot as usize];
-                let c = self.ws.c[slot as usize];
-                self.ct[j * s + k] = c;
-                self.c_used |= c != 0.0;
+            for kk in 0..b {
+                let k = k0 + kk;
+                for (&u, &v) in self.pat.reads.iter().zip(&self.xc[kk * sx..kk * sx + nrd]) {
+                    self.xs[u as usize] = v;
+                }
+                self.cx.time = self.period.map_or(0.0, |t| t * k as f64 / s as f64);
+                self.sys
+                    .load_nonlinear(&self.cx, &self.xs, &mut self.ws, &self.pat);
+                let (fc, qc) = (
+                    &mut self.fc[kk * sr..kk * sr + nr],
+                    &mut self.qc[kk * sr..kk * sr + nr],
+                );
+                for (j, &r) in self.pat.f_rows.iter().enumerate() {
+                    let r = r as usize;
+                    let (f, q) = (self.ws.f[r], self.ws.q[r]);
+                    if !(f.is_finite() && q.is_finite()) {
+                        return Err(EvalError::NonFinite {
+                            unknown: r,
+                            sample: k,
+                        });
+                    }
+                    fc[j] = f;
+                    qc[j] = q;
+                    self.fmax[j] = self.fmax[j].max(self.ws.fscale[r]);
+                }
+                let (gc, cc) = (
+                    &mut self.gc[kk * ss..kk * ss + ns],
+                    &mut self.cc[kk * ss..kk * ss + ns],
+                );
+                for (j, &slot) in self.pat.slots.iter().enumerate() {
+                    gc[j] = self.ws.g[slot as usize];
+                    cc[j] = self.ws.c[slot as usize];
+                }
             }
+            unchunk(&self.fc, b, nr, &mut self.ft, s, k0, &mut self.f_live);
+            unchunk(&self.qc, b, nr, &mut self.qt, s, k0, &mut self.q_live);
+            unchunk(&self.gc, b, ns, &mut self.gt, s, k0, &mut self.g_live);
+            unchunk(&self.cc, b, ns, &mut self.ct, s, k0, &mut self.c_live);
+            k0 += b;
+        }
+        self.c_used = self.c_live.iter().any(|&l| l);
+        self.g_row.fill(false);
+        self.c_row.fill(false);
+        for j in 0..ns {
+            let row = self.row_pos[self.pat.rows[j] as usize] as usize;
+            self.g_row[row] |= self.g_live[j];
+            self.c_row[row] |= self.c_live[j];
         }
         for (j, &r) in self.pat.f_rows.iter().enumerate() {
             self.rscale[r as usize - 1] = self.rscale[r as usize - 1].max(self.fmax[j]);
@@ -207,29 +442,38 @@ impl<'s> Problem<'s> {
         Ok(())
     }
 
+    /// The nonzero linear entries, from the system's current G_lin, C_lin.
+    fn collect_linear(&mut self) {
+        let pt = &self.sys.pattern;
+        self.lin.clear();
+        for c in 0..self.n {
+            for k in pt.col_ptr[c] as usize..pt.col_ptr[c + 1] as usize {
+                let (g, cap) = (self.sys.g_lin[k], self.sys.c_lin[k]);
+                if g != 0.0 || cap != 0.0 {
+                    self.lin.push(LinEntry {
+                        r: pt.row_idx[k] as u32,
+                        c: c as u32,
+                        g,
+                        cap,
+                    });
+                }
+            }
+        }
+    }
+
     /// out_h += (G_lin + jω_h C_lin)·v_h for every harmonic; with `scale`,
     /// also the magnitudes of the terms into `rscale` (per row, max over h).
     fn add_linear(&mut self, v: &[Complex64], out: &mut [Complex64], scale: bool) {
         let n = self.n;
-        let pt = &self.sys.pattern;
         for h in 0..self.nh {
             let w = self.omega[h];
             let (vh, oh) = (&v[h * n..(h + 1) * n], &mut out[h * n..(h + 1) * n]);
-            for (c, &vc) in vh.iter().enumerate() {
-                if vc == Complex64::default() {
-                    continue;
-                }
-                for k in pt.col_ptr[c] as usize..pt.col_ptr[c + 1] as usize {
-                    let (g, cap) = (self.sys.g_lin[k], self.sys.c_lin[k]);
-                    if g == 0.0 && cap == 0.0 {
-                        continue;
-                    }
-                    let r = pt.row_idx[k] as usize;
-                    let t = Complex64::new(g, w * cap) * vc;
-                    oh[r] += t;
-                    if scale {
-                        self.rscale[r] = self.rscale[r].max(t.norm());
-                    }
+            for e in &self.lin {
+                let t = Complex64::new(e.g, w * e.cap) * vh[e.c as usize];
+                oh[e.r as usize] += t;
+                if scale {
+                    let m = &mut self.rscale[e.r as usize];
+                    *m = m.max(fast_norm(t));
                 }
             }
         }
@@ -238,34 +482,46 @@ impl<'s> Problem<'s> {
     /// The residual R(X) into `r`; also refreshes the samples (for
     /// [`Problem::jv`]), `qspec` and `rscale`.
     pub fn residual(&mut self, x: &[Complex64], r: &mut [Complex64]) -> Result<(), EvalError> {
-        let (n, s) = (self.n, self.samples());
+        let (n, s, nh) = (self.n, self.samples(), self.nh);
         self.rscale.fill(0.0);
-        self.c_used = false;
+        self.collect_linear();
         self.sample(x)?;
         r.fill(Complex64::default());
         self.add_linear(x, r, true);
         self.qspec.fill(Complex64::default());
         for (j, &u) in self.pat.f_rows.iter().enumerate() {
             let i = u as usize - 1;
-            self.tr.forward(&self.ft[j * s..(j + 1) * s]);
-            for h in 0..self.nh {
-                r[h * n + i] += self.tr.phasor(h);
+            let out = &mut self.spec_out[j * nh..(j + 1) * nh];
+            if self.f_live[j] {
+                self.tr.forward(&self.ft[j * s..(j + 1) * s]);
+                for (h, o) in out.iter_mut().enumerate() {
+                    *o = self.tr.phasor(h);
+                }
+            } else {
+                out.fill(Complex64::default());
+            }
+            if !self.q_live[j] {
+                continue;
             }
             self.tr.forward(&self.qt[j * s..(j + 1) * s]);
-            for h in 0..self.nh {
+            for (h, o) in out.iter_mut().enumerate() {
                 let q = self.tr.phasor(h);
                 self.qspec[h * n + i] = q;
                 let t = Complex64::new(0.0, self.omega[h]) * q;
-                r[h * n + i] += t;
-                self.rscale[i] = self.rscale[i].max(t.norm());
+                *o += t;
+                self.rscale[i] = self.rscale[i].max(fast_norm(t));
             }
         }
-        for h in 0..self.nh {
+        scatter_add(&self.spec_out, &self.pat.f_rows, nh, n, r);
+        for h in 0..nh {
             let lam = if h == 0 { 1.0 } else { self.lambda };
-            for i in 0..n {
-                let b = self.b[h * n + i] * lam;
-                r[h * n + i] -= b;
-                self.rscale[i] = self.rscale[i].max(b.norm());
+            let (rh, bh) = (&mut r[h * n..(h + 1) * n], &self.b[h * n..(h + 1) * n]);
+            for ((ri, &b), m) in rh.iter_mut().zip(bh).zip(self.rscale.iter_mut()) {
+                if b != Complex64::default() {
+                    let b = b * lam;
+                    *ri -= b;
+                    *m = m.max(fast_norm(b));
+                }
             }
         }
         for v in r[..n].iter_mut() {
@@ -276,48 +532,68 @@ impl<'s> Problem<'s> {
 
     /// out = J·v at the samples of the last [`Problem::residual`].
     pub fn jv(&mut self, v: &[Complex64], out: &mut [Complex64]) {
-        let (n, s) = (self.n, self.samples());
+        let (n, s, nh) = (self.n, self.samples(), self.nh);
         let ns = self.pat.slots.len();
         out.fill(Complex64::default());
         self.add_linear(v, out, false);
         // v(t) of the columns, into xt's space (the x samples are not needed
         // again until the next residual)
-        let mut vt = std::mem::take(&mut self.xt);
-        for (j, &u) in self.pat.reads.iter().enumerate() {
-            self.tr
-                .to_time(v, n, u as usize - 1, &mut vt[j * s..(j + 1) * s]);
+        gather(v, &self.pat.reads, nh, n, &mut self.spec_in);
+        for j in 0..self.pat.reads.len() {
+            self.tr.to_time(
+                &self.spec_in[j * nh..(j + 1) * nh],
+                1,
+                0,
+                &mut self.xt[j * s..(j + 1) * s],
+            );
         }
-        self.ug.fill(0.0);
-        self.uc.fill(0.0);
+        for (j, (&g, &c)) in self.g_row.iter().zip(&self.c_row).enumerate() {
+            if g {
+                self.ug[j * s..(j + 1) * s].fill(0.0);
+            }
+            if c {
+                self.uc[j * s..(j + 1) * s].fill(0.0);
+            }
+        }
         for j in 0..ns {
+            let (gl, cl) = (self.g_live[j], self.c_live[j]);
+            if !(gl || cl) {
+                continue;
+            }
             let row = self.row_pos[self.pat.rows[j] as usize] as usize;
             let col = self.read_pos[self.pat.cols[j] as usize] as usize;
-            let vc = &vt[col * s..(col + 1) * s];
-            let g = &self.gt[j * s..(j + 1) * s];
-            for ((u, gk), vk) in self.ug[row * s..(row + 1) * s].iter_mut().zip(g).zip(vc) {
-                *u += gk * vk;
+            let vc = &self.xt[col * s..(col + 1) * s];
+            if gl {
+                let g = &self.gt[j * s..(j + 1) * s];
+                for ((u, gk), vk) in self.ug[row * s..(row + 1) * s].iter_mut().zip(g).zip(vc) {
+                    *u += gk * vk;
+                }
             }
-            if self.c_used {
+            if cl {
                 let c = &self.ct[j * s..(j + 1) * s];
                 for ((u, ck), vk) in self.uc[row * s..(row + 1) * s].iter_mut().zip(c).zip(vc) {
                     *u += ck * vk;
                 }
             }
         }
-        self.xt = vt;
-        for (j, &u) in self.pat.f_rows.iter().enumerate() {
-            let i = u as usize - 1;
-            self.tr.forward(&self.ug[j * s..(j + 1) * s]);
-            for h in 0..self.nh {
-                out[h * n + i] += self.tr.phasor(h);
+        for j in 0..self.pat.f_rows.len() {
+            let o = &mut self.spec_out[j * nh..(j + 1) * nh];
+            if self.g_row[j] {
+                self.tr.forward(&self.ug[j * s..(j + 1) * s]);
+                for (h, oh) in o.iter_mut().enumerate() {
+                    *oh = self.tr.phasor(h);
+                }
+            } else {
+                o.fill(Complex64::default());
             }
-            if self.c_used {
+            if self.c_row[j] {
                 self.tr.forward(&self.uc[j * s..(j + 1) * s]);
-                for h in 0..self.nh {
-                    out[h * n + i] += Complex64::new(0.0, self.omega[h]) * self.tr.phasor(h);
+                for (h, oh) in o.iter_mut().enumerate() {
+                    *oh += Complex64::new(0.0, self.omega[h]) * self.tr.phasor(h);
                 }
             }
         }
+        scatter_add(&self.spec_out, &self.pat.f_rows, nh, n, out);
         for o in out[..n].iter_mut() {
             o.im = 0.0;
         }
@@ -351,7 +627,7 @@ impl<'s> Problem<'s> {
                 .to_time(v, n, u as usize - 1, &mut vt[j * s..(j + 1) * s]);
         }
         self.uc.fill(0.0);
-        for j in 0..ns {
+        for j in (0..ns).filter(|&j| self.c_live[j]) {
             let row = self.row_pos[self.pat.rows[j] as usize] as usize;
             let col = self.read_pos[self.pat.cols[j] as usize] as usize;
             let (c, vc) = (&self.ct[j * s..(j + 1) * s], &vt[col * s..(col + 1) * s]);
@@ -408,8 +684,16 @@ impl<'s> Problem<'s> {
         c_avg.copy_from_slice(&self.sys.c_lin);
         let s = self.samples();
         for (j, &slot) in self.pat.slots.iter().enumerate() {
-            let g: f64 = self.gt[j * s..(j + 1) * s].iter().sum();
-            let c: f64 = self.ct[j * s..(j + 1) * s].iter().sum();
+            // (a dead signal's array holds stale values)
+            let sum = |live: bool, a: &[f64]| {
+                if live {
+                    a[j * s..(j + 1) * s].iter().sum()
+                } else {
+                    0.0
+                }
+            };
+            let g: f64 = sum(self.g_live[j], &self.gt);
+            let c: f64 = sum(self.c_live[j], &self.ct);
             g_avg[slot as usize] += g / s as f64;
             c_avg[slot as usize] += c / s as f64;
         }
@@ -420,7 +704,15 @@ impl<'s> Problem<'s> {
     /// assembled Jacobian.
     pub fn slot_coefficients(&mut self, j: usize, gs: &mut [Complex64], cs: &mut [Complex64]) {
         let s = self.samples();
-        for (src, dst) in [(&self.gt, gs), (&self.ct, cs)] {
+        for (src, dst, live) in [
+            (&self.gt, gs, self.g_live[j]),
+            (&self.ct, cs, self.c_live[j]),
+        ] {
+            if !live {
+                // (a dead signal's array holds stale values)
+                dst.iter_mut().for_each(|c| *c = Complex64::default());
+                continue;
+            }
             self.ug[..s].copy_from_slice(&src[j * s..(j + 1) * s]);
             self.tr.forward(&self.ug[..s]);
             for (p, d) in dst.iter_mut().enumerate().take(s) {
@@ -434,7 +726,8 @@ impl<'s> Problem<'s> {
     /// may all vanish at the solution (a torque balance): its tolerance is
     /// the state's own absolute tolerance times the row's rate scale
     /// |Ḡ_uu| + ω_max·|C̄_uu| (the residual a state error of atol leaves).
-    pub fn row_atol(&self, u: usize) -> f64 {
+    /// `wmax` is the largest |ω_h|.
+    pub fn row_atol(&self, u: usize, wmax: f64) -> f64 {
         match self.sys.unknowns[u].kind {
             UnknownKind::Voltage => self.sys.opts.abstol,
             UnknownKind::Current => self.sys.opts.vntol,
@@ -445,11 +738,14 @@ impl<'s> Problem<'s> {
                 if let Some(j) = nl {
                     let s = self.samples();
                     for k in 0..s {
-                        g += self.gt[j * s + k] / s as f64;
-                        c += self.ct[j * s + k] / s as f64;
+                        if self.g_live[j] {
+                            g += self.gt[j * s + k] / s as f64;
+                        }
+                        if self.c_live[j] {
+                            c += self.ct[j * s + k] / s as f64;
+                        }
                     }
                 }
-                let wmax = self.omega.iter().fold(0.0f64, |a, w| a.max(w.abs()));
                 self.sys.atol[u] * (g.abs() + wmax * c.abs())
             }
         }

@@ -15,7 +15,7 @@
 
 use super::direct::{from_real, to_real, Border, Direct};
 use super::linear::{gmres, BlockDiag, GmresWork, Operator};
-use super::problem::{EvalError, Problem};
+use super::problem::{fast_norm, EvalError, Problem};
 use crate::solver::LuError;
 use num_complex::Complex64;
 
@@ -102,10 +102,42 @@ pub struct Solver {
     dcols: Vec<Complex64>,
     zcols: Vec<Complex64>,
     schur: Vec<f64>,
+    /// Krylov: the weighted right-hand side and solution, and the complex
+    /// scratch of the operator (kept: they are the size of the spectrum).
+    kb: Vec<f64>,
+    ksol: Vec<f64>,
+    kcv: Vec<Complex64>,
+    kco: Vec<Complex64>,
+    /// Whether the preconditioner in use was factored at an earlier point
+    /// (lagged), and the GMRES iterations of the last solve with fresh
+    /// factors.
+    lagged: bool,
+    fresh_iters: usize,
+}
+
+/// A vector of `len` zeros in `v`'s allocation.
+fn zeroed<T: Clone + Default>(mut v: Vec<T>, len: usize) -> Vec<T> {
+    v.clear();
+    v.resize(len, T::default());
+    v
 }
 
 impl Solver {
     pub fn new(p: &Problem, auto: &[Auto], method: Method) -> Result<Solver, SolveError> {
+        Solver::reuse(None, p, auto, method)
+    }
+
+    /// A solver for `p`, in the buffers of `prev` (a solver of an earlier
+    /// point of the same worker) when there is one: its preconditioner's
+    /// symbolic analysis and factors are kept when the pattern and the
+    /// number of harmonics match (the factors are then refreshed only if
+    /// the averaged Jacobian moved, [`BlockDiag::factor_if_changed`]).
+    pub fn reuse(
+        prev: Option<Solver>,
+        p: &Problem,
+        auto: &[Auto],
+        method: Method,
+    ) -> Result<Solver, SolveError> {
         let (n, nh) = (p.n, p.nh);
         let borders: Vec<Border> = auto
             .iter()
@@ -120,18 +152,34 @@ impl Solver {
             harmonic: None,
             unknown: None,
         };
+        let len = 2 * nh * n + auto.len();
+        let prev = prev.filter(|s| s.method == method);
+        let (old_pre, old_gw, bufs) = match prev {
+            Some(s) => (
+                s.pre,
+                s.gw,
+                Some((s.r, s.rt, s.xt, s.dx, s.dx0, s.kb, s.ksol, s.kcv, s.kco)),
+            ),
+            None => (None, None, None),
+        };
         let (direct, pre, gw) = match method {
             Method::Direct => (Some(Direct::new(p, &borders).map_err(sing)?), None, None),
             Method::Krylov => {
-                let len = 2 * nh * n + auto.len();
-                (
-                    None,
-                    Some(BlockDiag::new(&p.sys.pattern, nh).map_err(sing)?),
-                    Some(GmresWork::new(len, 40)),
-                )
+                let pre = match old_pre {
+                    Some(b) if b.fits(&p.sys.pattern, nh) => b,
+                    _ => BlockDiag::new(&p.sys.pattern, nh).map_err(sing)?,
+                };
+                let gw = match old_gw {
+                    Some(g) if g.fits(len) => g,
+                    _ => GmresWork::new(len, 40),
+                };
+                (None, Some(pre), Some(gw))
             }
         };
+        let (r, rt, xt, dx, dx0, kb, ksol, kcv, kco) = bufs.unwrap_or_default();
+        let nn = nh * n;
         let nnz1 = p.sys.nnz() + 1;
+        let krylov = method == Method::Krylov;
         Ok(Solver {
             method,
             direct,
@@ -139,24 +187,34 @@ impl Solver {
             gw,
             borders,
             stats: Stats::default(),
-            r: vec![Complex64::default(); nh * n],
-            rt: vec![Complex64::default(); nh * n],
-            xt: vec![Complex64::default(); nh * n],
-            dx0: vec![Complex64::default(); nh * n],
+            r: zeroed(r, nn),
+            rt: zeroed(rt, nn),
+            xt: zeroed(xt, nn),
+            dx0: zeroed(dx0, nn),
             dnu0: vec![0.0; auto.len()],
-            dx: vec![Complex64::default(); nh * n],
+            dx: zeroed(dx, nn),
             dnu: vec![0.0; auto.len()],
             wr: vec![0.0; n],
             wx: vec![0.0; n],
             wm: vec![0.0; n],
             xref: vec![0.0; n],
-            real: vec![0.0; (2 * nh - 1) * n + auto.len()],
-            rhs: Vec::with_capacity(nh * n),
+            real: if krylov {
+                Vec::new()
+            } else {
+                vec![0.0; (2 * nh - 1) * n + auto.len()]
+            },
+            rhs: Vec::with_capacity(nn),
             dcols: Vec::new(),
             zcols: Vec::new(),
             schur: Vec::new(),
             g_avg: vec![0.0; nnz1],
             c_avg: vec![0.0; nnz1],
+            kb: zeroed(kb, if krylov { len } else { 0 }),
+            ksol: zeroed(ksol, if krylov { len } else { 0 }),
+            kcv: zeroed(kcv, if krylov { nn } else { 0 }),
+            kco: zeroed(kco, if krylov { nn } else { 0 }),
+            lagged: false,
+            fresh_iters: 0,
         })
     }
 
@@ -171,13 +229,19 @@ impl Solver {
     fn weights(&mut self, p: &Problem, x: &[Complex64]) {
         let n = p.n;
         let mut by_unit: Vec<(&str, f64)> = Vec::new();
+        self.xref.fill(0.0);
+        for xh in x.chunks_exact(n) {
+            for (m, v) in self.xref.iter_mut().zip(xh) {
+                *m = m.max(fast_norm(*v));
+            }
+        }
+        let wmax = p.omega.iter().fold(0.0f64, |a, w| a.max(w.abs()));
         for u in 0..n {
             let k = u + 1;
             let rt = p.sys.rtol[k];
-            self.wr[u] = 1.0 / (rt * p.rscale[u] + p.row_atol(k)).max(1e-30);
-            let xref = (0..p.nh).map(|h| x[h * n + u].norm()).fold(0.0, f64::max);
+            self.wr[u] = 1.0 / (rt * p.rscale[u] + p.row_atol(k, wmax)).max(1e-30);
+            let xref = self.xref[u];
             self.wx[u] = 1.0 / (rt * xref + p.sys.atol[k]).max(1e-30);
-            self.xref[u] = xref;
             let unit = p.sys.unknowns[k].unit.as_str();
             match by_unit.iter_mut().find(|e| e.0 == unit) {
                 Some(e) => e.1 = e.1.max(xref),
@@ -200,10 +264,12 @@ impl Solver {
         let n = p.n;
         let w = if damping { &self.wm } else { &self.wx };
         let mut worst = (0.0, 0, 0);
-        for (k, d) in self.dx.iter().enumerate() {
-            let v = d.norm() * w[k % n];
-            if v > worst.0 || v.is_nan() {
-                worst = (v, k % n, k / n);
+        for (h, dh) in self.dx.chunks_exact(n).enumerate() {
+            for (u, (d, wu)) in dh.iter().zip(w).enumerate() {
+                let v = fast_norm(*d) * wu;
+                if v > worst.0 || v.is_nan() {
+                    worst = (v, u, h);
+                }
             }
         }
         let wnu = 1.0 / (1e-3 * p.sys.opts.reltol);
@@ -392,39 +458,49 @@ impl Solver {
     /// autonomous borders (Krylov), for [`Solver::solve`].
     pub fn prepare(&mut self, p: &mut Problem, x: &[Complex64]) -> Result<(), SolveError> {
         let (n, nh) = (p.n, p.nh);
-        self.stats.factorizations += 1;
         if let Some(d) = self.direct.as_mut() {
+            self.stats.factorizations += 1;
             return d
                 .factor(p, x, &self.borders)
                 .map_err(|e| singular(e, n, nh));
         }
         p.averaged_jacobian(&mut self.g_avg, &mut self.c_avg);
         let pre = self.pre.as_mut().expect("preconditioner");
-        pre.factor(&self.g_avg, &self.c_avg, &p.omega)
-            .map_err(|(h, c)| SolveError::Singular {
-                harmonic: Some(h),
-                unknown: c.map(|c| c + 1),
-            })?;
-        // ∂R/∂ω columns (scaled by ω0), their preconditioned images and the
-        // Schur complement S_ab = Im z_b at (h_a, probe_a)
+        let fresh = pre
+            .factor_if_changed(&self.g_avg, &self.c_avg, &p.omega)
+            .map_err(pre_singular)?;
+        self.lagged = !fresh;
+        if fresh {
+            self.stats.factorizations += 1;
+        }
+        // ∂R/∂ω columns (scaled by ω0)
         let na = self.borders.len();
         self.dcols = vec![Complex64::default(); na * nh * n];
-        self.zcols = vec![Complex64::default(); na * nh * n];
         for (a, b) in self.borders.iter().enumerate() {
             let d = &mut self.dcols[a * nh * n..(a + 1) * nh * n];
             p.d_omega(x, b.fund, d);
             d.iter_mut().for_each(|v| *v *= b.w0);
-            let z = &mut self.zcols[a * nh * n..(a + 1) * nh * n];
-            z.copy_from_slice(d);
-            pre.solve(z);
+        }
+        self.border_images(n * nh);
+        Ok(())
+    }
+
+    /// The preconditioned images of the ∂R/∂ω columns and the Schur
+    /// complement S_ab = Im z_b at (h_a, probe_a) of the bordered solve.
+    fn border_images(&mut self, nn: usize) {
+        let n = self.wr.len();
+        let na = self.borders.len();
+        let pre = self.pre.as_mut().expect("preconditioner");
+        self.zcols.clone_from(&self.dcols);
+        for a in 0..na {
+            pre.solve(&mut self.zcols[a * nn..(a + 1) * nn]);
         }
         self.schur = vec![0.0; na * na];
         for (a, ba) in self.borders.iter().enumerate() {
             for b in 0..na {
-                self.schur[a * na + b] = self.zcols[b * nh * n + ba.harmonic * n + ba.probe].im;
+                self.schur[a * na + b] = self.zcols[b * nn + ba.harmonic * n + ba.probe].im;
             }
         }
-        Ok(())
     }
 
     /// Solve J·(dx, dnu) = (rhs, phase) with the last [`Solver::prepare`]
@@ -446,16 +522,64 @@ impl Solver {
             self.dnu.copy_from_slice(&self.real[m..m + na]);
             return Ok(());
         }
-        let len = 2 * nh * n + na;
-        let mut b = vec![0.0; len];
-        for (k, v) in rhs.iter().enumerate() {
-            let w = self.wr[k % n];
-            b[2 * k] = v.re * w;
-            b[2 * k + 1] = v.im * w;
+        let nn = nh * n;
+        self.kb.fill(0.0);
+        for (h, rh) in rhs.chunks_exact(n).enumerate() {
+            for (u, (v, w)) in rh.iter().zip(&self.wr).enumerate() {
+                let k = h * n + u;
+                self.kb[2 * k] = v.re * w;
+                self.kb[2 * k + 1] = v.im * w;
+            }
         }
         for (a, bd) in self.borders.iter().enumerate() {
-            b[2 * nh * n + a] = phase[a] * self.wx[bd.probe];
+            self.kb[2 * nn + a] = phase[a] * self.wx[bd.probe];
         }
+        // relative 1e-6, and at most 1 % of the tolerance in the weighted
+        // norm: a relative target alone leaves the rows with small weights
+        // (the quiet nodes) inaccurate while the others are far from it
+        let bnorm = self.kb.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let tol = (0.01 / bnorm.max(1e-300)).clamp(1e-13, 1e-6);
+        let mut st = self.gmres(p, tol, self.lag_limit());
+        if self.lagged && (!st.converged || st.iterations > self.lag_limit()) {
+            // the lagged factors no longer precondition well: refactor
+            // at this point and solve again
+            let pre = self.pre.as_mut().expect("preconditioner");
+            pre.factor(&self.g_avg, &self.c_avg, &p.omega)
+                .map_err(pre_singular)?;
+            self.stats.factorizations += 1;
+            self.lagged = false;
+            self.border_images(nn);
+            self.stats.krylov += st.iterations;
+            st = self.gmres(p, tol, 400);
+        }
+        if !self.lagged {
+            self.fresh_iters = st.iterations;
+        }
+        if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
+            eprintln!("  gmres: {st:?} (target {tol:.1e}, lagged {})", self.lagged);
+        }
+        self.stats.krylov += st.iterations;
+        // a partially converged correction is still a direction; the
+        // damping judges it
+        for (k, d) in self.dx.iter_mut().enumerate() {
+            *d = Complex64::new(self.ksol[2 * k], self.ksol[2 * k + 1]);
+        }
+        self.dnu.copy_from_slice(&self.ksol[2 * nn..]);
+        Ok(())
+    }
+
+    /// GMRES iterations a lagged preconditioner may take before it is
+    /// refactored: twice those of the last fresh one, and a few.
+    fn lag_limit(&self) -> usize {
+        if self.lagged {
+            2 * self.fresh_iters + 4
+        } else {
+            400
+        }
+    }
+
+    /// GMRES on the weighted bordered operator, from `kb` into `ksol`.
+    fn gmres(&mut self, p: &mut Problem, tol: f64, max_iter: usize) -> super::linear::GmresStats {
         let mut op = KOp {
             p,
             pre: self.pre.as_mut().expect("preconditioner"),
@@ -465,33 +589,27 @@ impl Solver {
             dcols: &self.dcols,
             zcols: &self.zcols,
             schur: &self.schur,
-            cv: vec![Complex64::default(); nh * n],
-            co: vec![Complex64::default(); nh * n],
+            cv: std::mem::take(&mut self.kcv),
+            co: std::mem::take(&mut self.kco),
         };
-        // relative 1e-6, and at most 1 % of the tolerance in the weighted
-        // norm: a relative target alone leaves the rows with small weights
-        // (the quiet nodes) inaccurate while the others are far from it
-        let bnorm = b.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let tol = (0.01 / bnorm.max(1e-300)).clamp(1e-13, 1e-6);
-        let mut sol = vec![0.0; len];
         let gw = self.gw.as_mut().expect("gmres work");
-        let st = gmres(&mut op, &b, &mut sol, tol, 400, gw);
-        if std::env::var_os("SPINSPICE_HB_DEBUG").is_some() {
-            eprintln!("  gmres: {st:?} (target {tol:.1e})");
-        }
-        self.stats.krylov += st.iterations;
-        // a partially converged correction is still a direction; the
-        // damping judges it
-        for k in 0..nh * n {
-            self.dx[k] = Complex64::new(sol[2 * k], sol[2 * k + 1]);
-        }
-        self.dnu.copy_from_slice(&sol[2 * nh * n..]);
-        Ok(())
+        let st = gmres(&mut op, &self.kb, &mut self.ksol, tol, max_iter, gw);
+        self.kcv = op.cv;
+        self.kco = op.co;
+        st
     }
 
     /// The last correction computed.
     pub fn correction(&self) -> &[Complex64] {
         &self.dx
+    }
+}
+
+/// A singular preconditioner block (harmonic, column).
+fn pre_singular((h, c): (usize, Option<usize>)) -> SolveError {
+    SolveError::Singular {
+        harmonic: Some(h),
+        unknown: c.map(|c| c + 1),
     }
 }
 
