@@ -424,7 +424,12 @@ def hb_layer1(w, title, chains, table, mc=None, reltol=1e-6):
     a(f".options reltol={reltol!r}")
     a(".save v(in) " + " ".join(f"v(c{j}_0)" for j in chains))
     a(f".hb {base!r}")
-    a(f".options hbint numfreq={nf}")
+    # oversample=1: S >= 2 numfreq + 1 time samples, enough for the 0 Hz line of a product of
+    # two harmonics <= numfreq (h1 + h2 = S cannot happen); the chain DC is such a product
+    # (the resonators are bilinear in their current, imposed by the splitter), so it is exact,
+    # and what aliases (the sum products onto the other lines of the chain voltages) feeds
+    # nothing back
+    a(f".options hbint numfreq={nf} oversample=1")
     a(".meas hb vin DCMEAN v(in)")
     for j in chains:
         a(f".meas hb dc_{j} DCMEAN v(c{j}_0)")
@@ -488,7 +493,8 @@ def hb_layer2(w, title, table_file, mc=None, reltol=1e-6):
     a(f".options reltol={reltol!r}")
     a(".save " + " ".join(f"v(e{q})" for q in range(k)))
     a(f".hb {base!r}")
-    a(f".options hbint numfreq={nf}")
+    # oversample=1: exact for the 0 Hz lines measured here (see hb_layer1)
+    a(f".options hbint numfreq={nf} oversample=1")
     for q in range(k):
         a(f".meas hb v2_{q} DCMEAN v(e{q})")
     a(".end")

@@ -93,6 +93,8 @@ fn chunk_stride(cols: usize) -> usize {
 /// into signal-major arrays of `s` samples, for the live signals. A dead
 /// signal (`live[j]` false: zero so far) that is nonzero in this chunk
 /// becomes live, its samples before the chunk zeroed.
+/// `nz[j]`: whether signal j is nonzero in this chunk (kept by the loads).
+#[allow(clippy::too_many_arguments)]
 fn unchunk(
     chunk: &[f64],
     b: usize,
@@ -101,11 +103,12 @@ fn unchunk(
     s: usize,
     k0: usize,
     live: &mut [bool],
+    nz: &[bool],
 ) {
     let st = chunk_stride(cols);
     for (j, lj) in live.iter_mut().enumerate().take(cols) {
         if !*lj {
-            if (0..b).all(|kk| chunk[kk * st + j] == 0.0) {
+            if !nz[j] {
                 continue;
             }
             *lj = true;
@@ -192,6 +195,14 @@ pub struct Problem<'s> {
     c_live: Vec<bool>,
     g_row: Vec<bool>,
     c_row: Vec<bool>,
+    /// Per read unknown: whether a live slot is in its column (J·v needs
+    /// v(t) of those only).
+    col_live: Vec<bool>,
+    /// Per signal: nonzero in the current chunk (F, Q rows; G, C slots).
+    nz_f: Vec<bool>,
+    nz_q: Vec<bool>,
+    nz_g: Vec<bool>,
+    nz_c: Vec<bool>,
     /// One chunk of consecutive samples, sample-major (chunk × reads, rows,
     /// slots): the loads write here contiguously and the chunk is then
     /// transposed into the signal-major arrays above (strided stores into
@@ -296,6 +307,11 @@ impl<'s> Problem<'s> {
             c_live: vec![false; ns],
             g_row: vec![false; nr],
             c_row: vec![false; nr],
+            col_live: vec![false; pat.reads.len()],
+            nz_f: vec![false; nr],
+            nz_q: vec![false; nr],
+            nz_g: vec![false; ns],
+            nz_c: vec![false; ns],
             xc: vec![0.0; CHUNK * chunk_stride(pat.reads.len())],
             fc: vec![0.0; CHUNK * chunk_stride(nr)],
             qc: vec![0.0; CHUNK * chunk_stride(nr)],
@@ -388,6 +404,14 @@ impl<'s> Problem<'s> {
                     self.xc[kk * sx + j] = v;
                 }
             }
+            for l in [
+                &mut self.nz_f,
+                &mut self.nz_q,
+                &mut self.nz_g,
+                &mut self.nz_c,
+            ] {
+                l.fill(false);
+            }
             for kk in 0..b {
                 let k = k0 + kk;
                 for (&u, &v) in self.pat.reads.iter().zip(&self.xc[kk * sx..kk * sx + nrd]) {
@@ -411,6 +435,8 @@ impl<'s> Problem<'s> {
                     }
                     fc[j] = f;
                     qc[j] = q;
+                    self.nz_f[j] |= f != 0.0;
+                    self.nz_q[j] |= q != 0.0;
                     self.fmax[j] = self.fmax[j].max(self.ws.fscale[r]);
                 }
                 let (gc, cc) = (
@@ -418,23 +444,65 @@ impl<'s> Problem<'s> {
                     &mut self.cc[kk * ss..kk * ss + ns],
                 );
                 for (j, &slot) in self.pat.slots.iter().enumerate() {
-                    gc[j] = self.ws.g[slot as usize];
-                    cc[j] = self.ws.c[slot as usize];
+                    let (g, c) = (self.ws.g[slot as usize], self.ws.c[slot as usize]);
+                    gc[j] = g;
+                    cc[j] = c;
+                    self.nz_g[j] |= g != 0.0;
+                    self.nz_c[j] |= c != 0.0;
                 }
             }
-            unchunk(&self.fc, b, nr, &mut self.ft, s, k0, &mut self.f_live);
-            unchunk(&self.qc, b, nr, &mut self.qt, s, k0, &mut self.q_live);
-            unchunk(&self.gc, b, ns, &mut self.gt, s, k0, &mut self.g_live);
-            unchunk(&self.cc, b, ns, &mut self.ct, s, k0, &mut self.c_live);
+            unchunk(
+                &self.fc,
+                b,
+                nr,
+                &mut self.ft,
+                s,
+                k0,
+                &mut self.f_live,
+                &self.nz_f,
+            );
+            unchunk(
+                &self.qc,
+                b,
+                nr,
+                &mut self.qt,
+                s,
+                k0,
+                &mut self.q_live,
+                &self.nz_q,
+            );
+            unchunk(
+                &self.gc,
+                b,
+                ns,
+                &mut self.gt,
+                s,
+                k0,
+                &mut self.g_live,
+                &self.nz_g,
+            );
+            unchunk(
+                &self.cc,
+                b,
+                ns,
+                &mut self.ct,
+                s,
+                k0,
+                &mut self.c_live,
+                &self.nz_c,
+            );
             k0 += b;
         }
         self.c_used = self.c_live.iter().any(|&l| l);
         self.g_row.fill(false);
         self.c_row.fill(false);
+        self.col_live.fill(false);
         for j in 0..ns {
             let row = self.row_pos[self.pat.rows[j] as usize] as usize;
+            let col = self.read_pos[self.pat.cols[j] as usize] as usize;
             self.g_row[row] |= self.g_live[j];
             self.c_row[row] |= self.c_live[j];
+            self.col_live[col] |= self.g_live[j] || self.c_live[j];
         }
         for (j, &r) in self.pat.f_rows.iter().enumerate() {
             self.rscale[r as usize - 1] = self.rscale[r as usize - 1].max(self.fmax[j]);
@@ -539,7 +607,7 @@ impl<'s> Problem<'s> {
         // v(t) of the columns, into xt's space (the x samples are not needed
         // again until the next residual)
         gather(v, &self.pat.reads, nh, n, &mut self.spec_in);
-        for j in 0..self.pat.reads.len() {
+        for j in (0..self.pat.reads.len()).filter(|&j| self.col_live[j]) {
             self.tr.to_time(
                 &self.spec_in[j * nh..(j + 1) * nh],
                 1,

@@ -263,15 +263,17 @@ impl Solver {
     fn update_norm(&self, p: &Problem, damping: bool) -> (f64, usize, usize) {
         let n = p.n;
         let w = if damping { &self.wm } else { &self.wx };
+        // squared magnitudes: one square root at the end
         let mut worst = (0.0, 0, 0);
         for (h, dh) in self.dx.chunks_exact(n).enumerate() {
             for (u, (d, wu)) in dh.iter().zip(w).enumerate() {
-                let v = fast_norm(*d) * wu;
+                let v = (d.re * d.re + d.im * d.im) * (wu * wu);
                 if v > worst.0 || v.is_nan() {
                     worst = (v, u, h);
                 }
             }
         }
+        worst.0 = worst.0.sqrt();
         let wnu = 1.0 / (1e-3 * p.sys.opts.reltol);
         for (b, &dn) in self.borders.iter().zip(&self.dnu) {
             let v = dn.abs() * wnu;
