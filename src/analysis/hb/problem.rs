@@ -30,13 +30,12 @@ pub enum EvalError {
     NonFinite { unknown: usize, sample: usize },
 }
 
-/// One nonzero entry of the linear part: row, column (0-based), G, C.
+/// One nonzero entry of the linear part: row, column (0-based), value.
 #[derive(Clone, Copy)]
 struct LinEntry {
     r: u32,
     c: u32,
-    g: f64,
-    cap: f64,
+    v: f64,
 }
 
 /// Samples per chunk of [`Problem::sample`].
@@ -219,6 +218,9 @@ pub struct Problem<'s> {
     spec_out: Vec<Complex64>,
     /// The linear entries (G_lin, C_lin) that are not both zero, column-major.
     lin: Vec<LinEntry>,
+    lin_c: Vec<LinEntry>,
+    /// Scratch of [`Problem::add_linear`]: squared term magnitudes per row.
+    rs2: Vec<f64>,
     /// Scratch: per nonlinear row the largest F scale over the samples, and
     /// the products G·v, C·v of [`Problem::jv`] (rows × S).
     fmax: Vec<f64>,
@@ -320,6 +322,8 @@ impl<'s> Problem<'s> {
             spec_in: zeros(sc.spec_in, pat.reads.len() * nh),
             spec_out: zeros(sc.spec_out, nr * nh),
             lin: Vec::new(),
+            lin_c: Vec::new(),
+            rs2: Vec::new(),
             fmax: vec![0.0; nr],
             ug: sized(sc.ug, nr * s),
             uc: sized(sc.uc, nr * s),
@@ -510,39 +514,60 @@ impl<'s> Problem<'s> {
         Ok(())
     }
 
-    /// The nonzero linear entries, from the system's current G_lin, C_lin.
+    /// The nonzero linear entries, from the system's current G_lin, C_lin:
+    /// the G part and the C part apart (most entries have one of them).
     fn collect_linear(&mut self) {
         let pt = &self.sys.pattern;
         self.lin.clear();
+        self.lin_c.clear();
         for c in 0..self.n {
             for k in pt.col_ptr[c] as usize..pt.col_ptr[c + 1] as usize {
                 let (g, cap) = (self.sys.g_lin[k], self.sys.c_lin[k]);
-                if g != 0.0 || cap != 0.0 {
-                    self.lin.push(LinEntry {
-                        r: pt.row_idx[k] as u32,
-                        c: c as u32,
-                        g,
-                        cap,
-                    });
+                let (r, c) = (pt.row_idx[k] as u32, c as u32);
+                if g != 0.0 {
+                    self.lin.push(LinEntry { r, c, v: g });
+                }
+                if cap != 0.0 {
+                    self.lin_c.push(LinEntry { r, c, v: cap });
                 }
             }
         }
     }
 
     /// out_h += (G_lin + jω_h C_lin)·v_h for every harmonic; with `scale`,
-    /// also the magnitudes of the terms into `rscale` (per row, max over h).
+    /// also the magnitudes of the terms (G·v and jω C·v apart) into
+    /// `rscale` (per row, max over h).
     fn add_linear(&mut self, v: &[Complex64], out: &mut [Complex64], scale: bool) {
         let n = self.n;
+        if scale {
+            self.rs2.clear();
+            self.rs2.resize(n, 0.0);
+        }
         for h in 0..self.nh {
             let w = self.omega[h];
             let (vh, oh) = (&v[h * n..(h + 1) * n], &mut out[h * n..(h + 1) * n]);
             for e in &self.lin {
-                let t = Complex64::new(e.g, w * e.cap) * vh[e.c as usize];
+                let t = vh[e.c as usize] * e.v;
                 oh[e.r as usize] += t;
                 if scale {
-                    let m = &mut self.rscale[e.r as usize];
-                    *m = m.max(fast_norm(t));
+                    let m = &mut self.rs2[e.r as usize];
+                    *m = m.max(t.re * t.re + t.im * t.im);
                 }
+            }
+            for e in &self.lin_c {
+                let t = vh[e.c as usize] * (w * e.v);
+                let o = &mut oh[e.r as usize];
+                o.re -= t.im;
+                o.im += t.re;
+                if scale {
+                    let m = &mut self.rs2[e.r as usize];
+                    *m = m.max(t.re * t.re + t.im * t.im);
+                }
+            }
+        }
+        if scale {
+            for (m, &q) in self.rscale.iter_mut().zip(&self.rs2) {
+                *m = m.max(q.sqrt());
             }
         }
     }
