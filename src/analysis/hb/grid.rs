@@ -190,6 +190,9 @@ impl Grid {
             .map(|m| m.unsigned_abs() as usize)
             .max()
             .unwrap_or(0);
+        if mmax > 1 << 40 {
+            return Err("frequency mapping too large".into());
+        }
         let need = ((2 * mmax + 1) as f64 * oversample.max(1.0)).ceil() as usize;
         let samples = fast_len(need.max(2 * mmax + 1).max(4));
         Ok(Grid {
@@ -383,14 +386,21 @@ fn common_base(freqs: &[f64]) -> Option<(f64, Vec<i64>)> {
         num.push(p);
         den.push(q);
     }
-    let l = den.iter().fold(1i64, |a, &b| lcm(a, b));
-    if l > MAX_BASE_MULTIPLE {
-        return None;
-    }
-    let mut n: Vec<i64> = num.iter().zip(&den).map(|(&p, &q)| p * (l / q)).collect();
+    // (checked: the denominators of unrelated frequencies overflow i64)
+    let l = den
+        .iter()
+        .try_fold(1i64, |a, &b| lcm(a, b).filter(|&l| l <= MAX_BASE_MULTIPLE))?;
+    let mut n: Vec<i64> = num
+        .iter()
+        .zip(&den)
+        .map(|(&p, &q)| p.checked_mul(l / q))
+        .collect::<Option<_>>()?;
     let g = n.iter().fold(0i64, |a, &b| gcd(a, b));
     n.iter_mut().for_each(|v| *v /= g);
     if n.iter().any(|&v| v > MAX_BASE_MULTIPLE) {
+        return None;
+    }
+    if n.iter().any(|&v| v <= 0) {
         return None;
     }
     let fb = f0 / n[0] as f64;
@@ -435,8 +445,9 @@ fn gcd(a: i64, b: i64) -> i64 {
     }
 }
 
-fn lcm(a: i64, b: i64) -> i64 {
-    a / gcd(a, b) * b
+/// The least common multiple, None when it overflows.
+fn lcm(a: i64, b: i64) -> Option<i64> {
+    (a / gcd(a, b)).checked_mul(b)
 }
 
 /// The smallest 2^a·3^b·5^c ≥ n (sizes rustfft transforms fastest).
@@ -461,6 +472,34 @@ pub fn fast_len(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Eight unrelated frequencies (drawn neuron frequencies of the drone
+    /// network): their continued-fraction denominators overflowed i64 in
+    /// the lcm and made a "common base" of −1.7e-11 Hz with garbage bins;
+    /// now they are separate fundamentals on a small grid.
+    #[test]
+    fn unrelated_tones_get_no_common_base() {
+        let f = [
+            20009534.363611937,
+            25693890.92173884,
+            34284670.07725726,
+            42854761.91137311,
+            54255548.636619955,
+            71421479.37915052,
+            94216626.50145757,
+            120022764.08475381,
+        ];
+        assert!(common_base(&f).is_none());
+        let tones: Vec<ToneSpec> = f.iter().map(|&x| tone(x, 1)).collect();
+        let g = Grid::new(&tones, Some(1), 1.0, 1_000_000).expect("grid");
+        assert_eq!(g.len(), 9);
+        assert_eq!(g.fund.len(), 8);
+        let mut bins: Vec<u64> = g.bin.iter().map(|b| b.unsigned_abs()).collect();
+        bins.sort_unstable();
+        bins.dedup();
+        assert_eq!(bins.len(), 9, "distinct bins {:?}", g.bin);
+        assert!(bins.iter().all(|&b| 2 * b < g.samples as u64));
+    }
 
     fn tone(f: f64, n: usize) -> ToneSpec {
         ToneSpec {
