@@ -9,13 +9,15 @@
 //! 2. against the staged transient of the same circuit on one sample;
 //! 3. a Monte Carlo of 4 draws of every resonance frequency is reproducible: the same seed
 //!    gives identical outputs for --jobs 1 and 2; σ = 0 is the nominal circuit; another seed
-//!    gives other outputs.
+//!    gives other outputs;
+//! 4. the spreads of the neurons' frequency and power (`--mc-mode`): each drawn chip against
+//!    the algebra with the same drawn frequencies and power factors.
 //!
-//! Cost: ≈ 2 s per HB run (three here), ≈ 15 s for the transient (2 cores).
+//! Cost: ≈ 2 s per HB run (five here), ≈ 15 s for the transient (2 cores).
 
 mod common;
 
-use common::drone::{forward, inputs, layer, read, Weights};
+use common::drone::{forward, forward_amp, inputs, layer, read, Weights};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -282,6 +284,128 @@ fn monte_carlo_draws_are_reproducible() {
     for i in 0..4 {
         for j in 0..i {
             assert_ne!(drawn[i], drawn[j], "draws {} and {}", j + 1, i + 1);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `run --hb --mc 3 --sigmas 0,1 --mc-mode MODE` on two samples: every draw is one chip (the
+/// same drawn neuron frequencies or power factors for both samples, other ones for each draw
+/// and neuron; σ = 0 nominal), and the circuit reproduces the algebra of that chip (its drawn
+/// neuron frequencies in layer 2, its power factors on the neuron powers) as it does the
+/// nominal network.
+#[test]
+fn neuron_spreads_match_the_algebra_of_each_chip() {
+    let Some(data) = data() else { return };
+    let dir = common::scratch("drone_hb_neuron_mc");
+    let n = net();
+    let xs = samples(&data, &[59, 124]);
+    let (a, ksd) = (n.w.scalar["alpha"], n.w.scalar["ksd"]);
+    for mode in ["neuron-freq", "power"] {
+        let args = [
+            "--hb",
+            "--samples",
+            "59,124",
+            "--classes",
+            "0,1",
+            "--mc",
+            "3",
+            "--sigmas",
+            "0,1",
+            "--mc-mode",
+            mode,
+            "--seed",
+            "3",
+            "--jobs",
+            "2",
+        ];
+        let keep = dir.join(mode);
+        if tool(&args, &keep).is_none() {
+            return;
+        }
+        let (head, pts) = results(&keep);
+        assert_eq!(pts.len(), 2 * 3 * 2, "{mode}: points");
+        let key = if mode == "power" { "pf" } else { "freq" };
+        let drawn = |p: &[f64]| -> Vec<f64> {
+            (0..8)
+                .map(|j| p[col(&head, &format!("{key}_{j}"))])
+                .collect()
+        };
+        let mut chips: Vec<Vec<f64>> = Vec::new();
+        for p in &pts {
+            let (sig, row) = (p[col(&head, "sig")], p[col(&head, "row")] as usize);
+            let raw = drawn(p);
+            let mut d = raw.clone();
+            let (fh, amp): (Vec<f64>, Vec<f64>) = if mode == "power" {
+                (
+                    n.w.vec["f_hid"].clone(),
+                    d.iter().map(|f| f * n.w.scalar["amp"]).collect(),
+                )
+            } else {
+                // a neuron at rest has no tone (NaN): it contributes nothing at any frequency
+                for (f, f0) in d.iter_mut().zip(&n.w.vec["f_hid"]) {
+                    if f.is_nan() {
+                        *f = *f0;
+                    }
+                }
+                // the amplifiers are calibrated for the high-pass (corner f_hp = 1 MHz) at the
+                // nominal frequencies: a neuron drawn to f delivers (1 + (f_hp/f0)²)/(1 +
+                // (f_hp/f)²) of the power (up to 1e-4 for the 20 MHz neuron 2 % off, which
+                // the outputs' cancellations make 2.4e-4 of an output; 9e-5 with it)
+                let gain = d.iter().zip(&n.w.vec["f_hid"]).map(|(f, f0)| {
+                    n.w.scalar["amp"] * (1.0 + (1e6 / f0).powi(2)) / (1.0 + (1e6 / f).powi(2))
+                });
+                (d.clone(), gain.collect())
+            };
+            let w2 = layer(&fh, &n.w.fres2, &n.w.vec["sign2"], a, ksd);
+            let x = inputs(&xs[(row != 59) as usize], 16);
+            let alg = forward_amp(&n.w, &n.w1, &w2, &x, &amp).v2;
+            let big = alg.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for q in 0..2 {
+                let c = p[col(&head, &format!("v2_{q}"))];
+                assert!(
+                    (c - alg[q]).abs() <= 2e-4 * big,
+                    "{mode} σ {sig} row {row} output {q}: circuit {c:e}, algebra {:e}",
+                    alg[q]
+                );
+            }
+            let nominal: Vec<f64> = if mode == "power" {
+                vec![1.0; 8]
+            } else {
+                n.w.vec["f_hid"].clone()
+            };
+            let moved = d
+                .iter()
+                .zip(&nominal)
+                .map(|(x, y)| (x / y - 1.0).abs())
+                .fold(0.0, f64::max);
+            if sig == 0.0 {
+                assert!(moved < 1e-6, "{mode}: σ = 0 is nominal ({moved:e})");
+            } else {
+                assert!(moved > 1e-3, "{mode}: σ = 1 % draws nothing ({moved:e})");
+                chips.push(raw);
+            }
+        }
+        // rows 59 and 124 of one draw are one chip; the three draws are three chips
+        assert_eq!(chips.len(), 6);
+        // (a neuron at rest in one of the samples has no frequency there: NaN, skipped)
+        for c in chips.chunks(2) {
+            for (x, y) in c[0].iter().zip(&c[1]) {
+                assert!(
+                    x.is_nan() || y.is_nan() || (x - y).abs() <= 1e-7 * x.abs(),
+                    "{mode}: one draw, two chips ({x} vs {y})"
+                );
+            }
+        }
+        assert!(chips[0] != chips[2] && chips[2] != chips[4] && chips[0] != chips[4]);
+        let d0: Vec<f64> = chips[0].iter().copied().filter(|x| !x.is_nan()).collect();
+        assert!(d0.len() >= 4, "{mode}: neurons on");
+        if mode == "power" {
+            let mean = d0.iter().sum::<f64>() / d0.len() as f64;
+            assert!(
+                d0.iter().any(|x| (x - mean).abs() > 1e-3),
+                "{mode}: the neurons' draws differ"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -783,13 +783,18 @@ def hb_write(args, w, pl, res, va):
     with open(os.path.splitext(out)[0] + ".csv", "w") as fh:
         head = ["row", "label"] + (["sig", "mc"] if pl.mc else [])
         head += [f"v2_{q}" for q in range(w["outputs"])]
-        head += [f"v1_{j}" for j in range(w["hidden"])] + [f"p_{j}" for j in range(w["hidden"])]
+        m = w["hidden"]
+        # the drawn neuron frequencies (the tone at hp; NaN at rest) and power factors
+        extra = [x for x in ("freq", "pf") if x in res and pl.mode != "fres"]
+        head += [f"v1_{j}" for j in range(m)] + [f"p_{j}" for j in range(m)]
+        head += [f"{x}_{j}" for x in extra for j in range(m)]
         fh.write(",".join(head) + "\n")
         for pt in range(pl.npt):
             lead = [str(pl.rows[pt % s]), str(pl.label[pt % s])]
             if pl.mc:
                 lead += [repr(float(sig[pt // (s * nmc)])), str((pt // s) % nmc + 1)]
-            vals = [repr(float(x)) for x in (*res["v2"][pt], *res["v1"][pt], *res["p"][pt])]
+            cols = [res["v2"][pt], res["v1"][pt], res["p"][pt]] + [res[x][pt] for x in extra]
+            vals = [repr(float(x)) for c in cols for x in c]
             fh.write(",".join(lead + vals) + "\n")
     return out
 

@@ -8,9 +8,11 @@ the result files of `tools/rf_network.py run --hb` (hb_results.h5) and the CSV t
         output differences circuit - algebra and the samples that change class
   drone_hb_plots.py diffs A.h5 [B.h5+C.h5 ...] --labels a,b,... -o diffs.png
         histograms of (circuit - algebra) / max |algebra| per output, one per file
-  drone_hb_plots.py variability MC.h5 ALG.csv -o variability.png [--title T]
-        circuit-level test accuracy against sigma_f (mean and standard error over the draws,
-        each draw's value as a dot) beside the algebraic model (ALG.csv of variability.py)
+  drone_hb_plots.py variability MC.h5 ALG.csv -o variability.png [--title T] [--xlabel X]
+        circuit-level test accuracy against sigma (mean and standard error over the draws,
+        each draw's value as a dot) beside the algebraic model (ALG.csv of variability.py);
+        sigma of the resonance frequencies, or of the neurons' power or frequency (run --hb
+        --mc-mode)
 """
 import argparse
 import sys
@@ -122,7 +124,10 @@ def variability(args):
     cls = classes_of(r)
     sig = r["sigma"]
     v2 = r["v2"]                                  # [sig, mc, sample, K]
-    acc = 100 * np.mean(cls[np.argmax(v2, axis=3)] == r["label"][None, None, :], axis=2)
+    # a failed point (NaN) counts as misclassified, as in run --hb
+    ok = ~np.isnan(v2).any(axis=3)
+    pred = cls[np.argmax(np.nan_to_num(v2, nan=-np.inf), axis=3)]
+    acc = 100 * np.mean((pred == r["label"][None, None, :]) & ok, axis=2)
     nd = acc.shape[1]
     lines = [ln for ln in open(args.alg) if not ln.startswith("#")]
     alg = np.genfromtxt(lines, delimiter=",", names=True)
@@ -145,7 +150,7 @@ def variability(args):
                 color="tab:orange", capsize=4,
                 label=f"algebraic model, {ndalg} draws: mean ± standard error")
     ax.set_xticks(x, [f"{s:g}" for s in sig])
-    ax.set_xlabel("σ_f: spread of every resonance frequency [% of f_r]")
+    ax.set_xlabel(args.xlabel)
     ax.set_ylabel("test accuracy [%]")
     ax.set_title(args.title or "")
     ax.legend(fontsize=8)
@@ -170,6 +175,7 @@ def main():
     v.add_argument("mc")
     v.add_argument("alg")
     v.add_argument("--alg-draws", type=int, default=200)
+    v.add_argument("--xlabel", default="σ_f: spread of every resonance frequency [% of f_r]")
     v.add_argument("-o", required=True)
     v.add_argument("--title")
     args = ap.parse_args()

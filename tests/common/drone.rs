@@ -92,6 +92,18 @@ pub struct Layers {
 
 /// The forward pass for input powers p [µW] (w1, w2 from [`layer`]).
 pub fn forward(w: &Weights, w1: &[Vec<f64>], w2: &[Vec<f64>], p: &[f64]) -> Layers {
+    let amp = vec![w.scalar["amp"]; w1.len()];
+    forward_amp(w, w1, w2, p, &amp)
+}
+
+/// [`forward`] with each neuron's own power factor `amp` (the power spread).
+pub fn forward_amp(
+    w: &Weights,
+    w1: &[Vec<f64>],
+    w2: &[Vec<f64>],
+    p: &[f64],
+    amp: &[f64],
+) -> Layers {
     let s = |k: &str| w.scalar[k];
     let v1: Vec<f64> = w1
         .iter()
@@ -99,11 +111,11 @@ pub fn forward(w: &Weights, w1: &[Vec<f64>], w2: &[Vec<f64>], p: &[f64]) -> Laye
         .map(|(row, b)| row.iter().zip(p).map(|(g, x)| g * x * 1e-6).sum::<f64>() + s("bias1") + b)
         .collect();
     let (mut pn, mut pout) = (vec![], vec![]);
-    for v in &v1 {
+    for (v, a) in v1.iter().zip(amp) {
         let i = (s("gm") * v).clamp(s("ith"), s("iclamp"));
         let xi = i / s("ith");
         pn.push((xi - 1.0) / (xi + s("q")));
-        pout.push(s("amp") * pn.last().unwrap() * i * i * s("rosc"));
+        pout.push(a * pn.last().unwrap() * i * i * s("rosc"));
     }
     let v2 = w2
         .iter()
