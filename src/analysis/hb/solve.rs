@@ -664,10 +664,14 @@ impl Operator for KOp<'_, '_> {
                 *o += nu * d;
             }
         }
-        for k in 0..nn {
-            let w = self.wr[k % n];
-            out[2 * k] = self.co[k].re * w;
-            out[2 * k + 1] = self.co[k].im * w;
+        for (oh, ch) in out[..2 * nn]
+            .chunks_exact_mut(2 * n)
+            .zip(self.co.chunks_exact(n))
+        {
+            for ((o, c), &w) in oh.chunks_exact_mut(2).zip(ch).zip(self.wr) {
+                o[0] = c.re * w;
+                o[1] = c.im * w;
+            }
         }
         for (a, b) in self.borders.iter().enumerate() {
             out[2 * nn + a] = self.cv[b.harmonic * n + b.probe].im * self.wx[b.probe];
@@ -677,9 +681,15 @@ impl Operator for KOp<'_, '_> {
     fn precondition(&mut self, v: &[f64], out: &mut [f64]) {
         let (nn, n) = (self.cv.len(), self.p.n);
         let na = self.borders.len();
-        for k in 0..nn {
-            let w = self.wr[k % n];
-            self.cv[k] = Complex64::new(v[2 * k] / w, v[2 * k + 1] / w);
+        for (ch, vh) in self
+            .cv
+            .chunks_exact_mut(n)
+            .zip(v[..2 * nn].chunks_exact(2 * n))
+        {
+            for ((c, x), &w) in ch.iter_mut().zip(vh.chunks_exact(2)).zip(self.wr) {
+                let r = 1.0 / w;
+                *c = Complex64::new(x[0] * r, x[1] * r);
+            }
         }
         self.pre.solve(&mut self.cv);
         // bordered elimination: ν = S⁻¹ (E y0 − φ), y = y0 − Z ν
