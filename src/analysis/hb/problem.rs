@@ -79,6 +79,19 @@ fn scatter_add(src: &[Complex64], idx: &[u32], nh: usize, n: usize, dst: &mut [C
     }
 }
 
+/// out[h] = harmonic h of the samples `y` when `live`, else 0 (a dead
+/// signal's samples are stale).
+fn spectrum_row(tr: &mut Transform, live: bool, y: &[f64], out: &mut [Complex64]) {
+    if live {
+        tr.forward(y);
+        for (h, o) in out.iter_mut().enumerate() {
+            *o = tr.phasor(h);
+        }
+    } else {
+        out.fill(Complex64::default());
+    }
+}
+
 /// Row stride of a chunk of `cols` signals: whole cache lines, an odd
 /// number of them, so that the rows of a chunk fall into different cache
 /// sets (a stride of a multiple of 4 KiB would map them all to one).
@@ -585,14 +598,12 @@ impl<'s> Problem<'s> {
         for (j, &u) in self.pat.f_rows.iter().enumerate() {
             let i = u as usize - 1;
             let out = &mut self.spec_out[j * nh..(j + 1) * nh];
-            if self.f_live[j] {
-                self.tr.forward(&self.ft[j * s..(j + 1) * s]);
-                for (h, o) in out.iter_mut().enumerate() {
-                    *o = self.tr.phasor(h);
-                }
-            } else {
-                out.fill(Complex64::default());
-            }
+            spectrum_row(
+                &mut self.tr,
+                self.f_live[j],
+                &self.ft[j * s..(j + 1) * s],
+                out,
+            );
             if !self.q_live[j] {
                 continue;
             }
@@ -671,14 +682,7 @@ impl<'s> Problem<'s> {
         }
         for j in 0..self.pat.f_rows.len() {
             let o = &mut self.spec_out[j * nh..(j + 1) * nh];
-            if self.g_row[j] {
-                self.tr.forward(&self.ug[j * s..(j + 1) * s]);
-                for (h, oh) in o.iter_mut().enumerate() {
-                    *oh = self.tr.phasor(h);
-                }
-            } else {
-                o.fill(Complex64::default());
-            }
+            spectrum_row(&mut self.tr, self.g_row[j], &self.ug[j * s..(j + 1) * s], o);
             if self.c_row[j] {
                 self.tr.forward(&self.uc[j * s..(j + 1) * s]);
                 for (h, oh) in o.iter_mut().enumerate() {
