@@ -542,9 +542,9 @@ impl Solver {
         let bnorm = self.kb.iter().map(|v| v * v).sum::<f64>().sqrt();
         let tol = (0.01 / bnorm.max(1e-300)).clamp(1e-13, 1e-6);
         let mut st = self.gmres(p, tol, self.lag_limit());
-        if self.lagged && (!st.converged || st.iterations > self.lag_limit()) {
-            // the lagged factors no longer precondition well: refactor
-            // at this point and solve again
+        if self.lagged && !st.converged {
+            // the lagged factors no longer precondition well (GMRES stopped
+            // at `lag_limit`): refactor at this point and solve again
             let pre = self.pre.as_mut().expect("preconditioner");
             pre.factor(&self.g_avg, &self.c_avg, &p.omega)
                 .map_err(pre_singular)?;
